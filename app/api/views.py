@@ -1,0 +1,170 @@
+"""The API's routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, abort, jsonify, request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app.api import bp, error, user_or_401
+from app.db import utcnow
+from app.extensions import limiter
+from app.lookup import event_or_404, session, task_or_404
+from app.models import Event, Role, Status, Submission, Task, Team
+from app.openapi import OPENAPI
+from app.runtime import runtime
+from app.serialize import submission_json
+from judge.truth import SolutionCache, sample_submission
+from scoreboard.boards import STAFF_ONLY, Board, current_board
+from submissions.intake import IntakeError, accept, team_of
+
+_samples = SolutionCache(size=4)
+
+
+def upload_limit() -> str:
+    return f"{runtime().settings.hourly_upload_limit}/hour"
+
+
+def uploader_key() -> str:
+    # Per user, never the raw token: keys in Redis must not hold secrets.
+    if current_user.is_authenticated:
+        return f"upload:user:{current_user.id}"
+    return f"upload:ip:{request.remote_addr}"
+
+
+def max_upload_bytes(task: Task) -> int:
+    mb = task.max_file_mb or runtime().settings.max_upload_mb
+    return int(mb * 1_000_000)
+
+
+@bp.post("/events/<event_slug>/tasks/<task_slug>/submissions")
+@limiter.limit(upload_limit, key_func=uploader_key)
+def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Response, int]:
+    """Upload a prediction file; answers 202 at once, scoring follows."""
+    user = user_or_401()
+    event = event_or_404(event_slug)
+    task = task_or_404(event, task_slug)
+    limit = max_upload_bytes(task)
+    # Enforced by Werkzeug while the body streams in, before anything is buffered.
+    request.max_content_length = limit + 64 * 1024
+    upload = request.files.get("file")
+    if upload is None:
+        return error(400, "no_file", "Send the file as multipart form field 'file'.")
+    team_id = request.form.get("team_id", type=int)
+    try:
+        sub = accept(
+            session(),
+            user=user,
+            event=event,
+            task=task,
+            stream=upload.stream,
+            filename=upload.filename or "submission.csv",
+            note=request.form.get("note", ""),
+            storage_dir=runtime().settings.storage_dir,
+            max_bytes=limit,
+            team_id=team_id,
+        )
+    except IntakeError as exc:
+        session().rollback()
+        return error(exc.status, exc.code, exc.message, exc.retry_after)
+    runtime().dispatcher.enqueue(sub.id)
+    team = session().get(Team, sub.team_id)
+    return jsonify(submission_json(sub, task, team, staff=False)), 202
+
+
+def _visible_submission(submission_id: int) -> tuple[Submission, Task, Team, bool]:
+    user = user_or_401()
+    sub = session().get(Submission, submission_id)
+    if sub is None:
+        abort(404, description=f"No submission {submission_id}.")
+    task = session().get(Task, sub.task_id)
+    team = session().get(Team, sub.team_id)
+    event = session().get(Event, task.event_id)
+    staff = user.is_staff
+    if not staff:
+        mine = team_of(session(), user, event)
+        if mine is None or mine.id != sub.team_id:
+            # 404, not 403: other teams' submission ids are not confirmed to exist.
+            abort(404, description=f"No submission {submission_id}.")
+    return sub, task, team, staff
+
+
+@bp.get("/submissions/<int:submission_id>")
+def get_submission(submission_id: int) -> Response:
+    """One submission, as its team or staff may see it."""
+    sub, task, team, staff = _visible_submission(submission_id)
+    return jsonify(submission_json(sub, task, team, staff=staff))
+
+
+@bp.route("/submissions/<int:submission_id>/final", methods=["POST", "DELETE"])
+def set_final(submission_id: int) -> Response | tuple[Response, int]:
+    """Pick or unpick a scored submission for the private board (rule 2)."""
+    sub, task, team, _staff = _visible_submission(submission_id)
+    user = user_or_401()
+    if user.role != Role.PARTICIPANT:
+        return error(403, "forbidden", "Only the team picks its final submissions.")
+    event = session().get(Event, task.event_id)
+    if utcnow() >= event.end_at:
+        return error(409, "closed", "Final picks are locked after the deadline.")
+    picking = request.method == "POST"
+    if picking and sub.status != Status.SCORED:
+        return error(409, "not_scored", "Only scored submissions can be picked.")
+    if picking and not sub.final:
+        picked = session().scalar(
+            select(func.count(Submission.id)).where(
+                Submission.team_id == sub.team_id,
+                Submission.task_id == sub.task_id,
+                Submission.final.is_(True),
+            )
+        )
+        if picked >= task.final_picks:
+            return error(
+                409, "too_many_picks", f"At most {task.final_picks} final picks; unpick one first."
+            )
+    sub.final = picking
+    session().commit()
+    return jsonify(submission_json(sub, task, team, staff=False))
+
+
+@bp.get("/events/<event_slug>/leaderboard")
+def leaderboard(event_slug: str) -> Response:
+    """A task's board: public for everyone, staff and private boards for staff only."""
+    event = event_or_404(event_slug)
+    if not event.tasks:
+        abort(404, description="This event has no tasks yet.")
+    task_slug = request.args.get("task") or event.tasks[0].slug
+    task = task_or_404(event, task_slug)
+    try:
+        board = Board(request.args.get("board", "public"))
+    except ValueError:
+        return error(400, "bad_board", "board must be public, staff or private.")
+    if board in STAFF_ONLY:
+        user = user_or_401()
+        if not user.is_staff:
+            abort(403, description="This board is for staff only.")
+    return jsonify(current_board(session(), event, task, board))
+
+
+@bp.get("/events/<event_slug>/tasks/<task_slug>/sample-submission")
+def sample(event_slug: str, task_slug: str) -> Response:
+    """A sample submission with every id and a placeholder prediction."""
+    event = event_or_404(event_slug)
+    task = task_or_404(event, task_slug)
+    solution = _samples.get(
+        Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
+    )
+    body = sample_submission(solution, task.metric)
+    filename = f"{event.slug}-{task.slug}-sample_submission.csv"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI document of this API."""
+    return jsonify(OPENAPI)

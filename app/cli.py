@@ -1,0 +1,123 @@
+"""The ``hackjudge`` command line (SPEC §8): servers, workers and the organizer's commands."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from config import Settings
+
+
+class CliError(click.ClickException):
+    """One clear line and a non-zero exit."""
+
+
+@click.group()
+def main() -> None:
+    """hackjudge — judging and live scoreboard for AI hackathons."""
+
+
+def configured_db(settings: Settings):  # noqa: ANN201
+    """The shared Database, configured for ``settings`` (no Flask app needed)."""
+    from app.extensions import db
+
+    if db.engine is None:
+        db.configure(settings.database_url)
+    return db
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations."""
+    from migrations import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    click.echo("database is at the latest schema")
+
+
+def run_server(settings: Settings, host: str, port: int, before_serving=None) -> None:  # noqa: ANN001
+    from app import create_app
+    from app.extensions import socketio
+    from migrations import upgrade
+
+    upgrade(settings.database_url)
+    app = create_app(settings)
+    if before_serving is not None:
+        before_serving(app)
+    mode = "production (RQ + Redis)" if settings.production else "embedded (SQLite, threads)"
+    click.echo(f"hackjudge serving on http://{host}:{port}/ — {mode}", err=True)
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web and Socket.IO server (applies migrations first)."""
+    run_server(Settings(), host, port)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ scoring worker (production mode)."""
+    from flask_socketio import SocketIO
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from judge.jobs import JudgeContext, set_context
+    from scoreboard.publish import Publisher
+
+    settings = Settings()
+    if not settings.redis_url:
+        raise CliError("hackjudge worker needs HACKJUDGE_REDIS_URL (production mode).")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    db = configured_db(settings)
+    # Emits go through the Redis message queue to whichever web node holds the client.
+    emitter = SocketIO(message_queue=settings.redis_url)
+    set_context(
+        JudgeContext(db=db, storage_dir=settings.storage_dir, publisher=Publisher(emitter, db))
+    )
+    redis = Redis.from_url(settings.redis_url)
+    # SimpleWorker scores in-process: no fork per job, the truth stays cached between jobs.
+    rq_worker = SimpleWorker([Queue(settings.queue_name, connection=redis)], connection=redis)
+    rq_worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-bots", is_flag=True, help="Seed the demo but let no bot teams submit.")
+def demo(host: str, port: int, no_bots: bool) -> None:
+    """Embedded demo: seeded event from scikit-learn data sets, bot teams submitting."""
+    from app.demo import prepare_demo, start_bots
+
+    settings = prepare_demo()
+    credentials = None
+
+    def seed(app) -> None:  # noqa: ANN001
+        nonlocal credentials
+        from app.demo import seed_demo
+
+        credentials = seed_demo(settings)
+        click.echo(credentials.describe(host, port))
+        if not no_bots:
+            start_bots(app, settings)
+
+    run_server(settings, host, port, before_serving=seed)
+
+
+from app import cli_admin  # noqa: E402,F401  (registers the organizer commands)
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Organizer commands of the CLI: users, tokens, events, tasks, teams, boards."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from app.cli import CliError, configured_db, main
+from app.models import Role, User
+from config import Settings
+
+
+def _db():  # noqa: ANN202
+    return configured_db(Settings())
+
+
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--password", help="Generated and printed when left out.")
+@click.option("--name", default="")
+@click.option("--affiliation", default="")
+def user_create(email: str, role: str, password: str | None, name: str, affiliation: str) -> None:
+    """Create a user."""
+    from app.security import create_user
+
+    try:
+        with _db().begin() as session:
+            account, chosen = create_user(
+                session, email, role, password, name=name, affiliation=affiliation
+            )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(f"created {role} {account.email}")
+    if not password:
+        click.echo(f"password: {chosen}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("email")
+def token_create(email: str) -> None:
+    """Print a new API token for EMAIL, alone on stdout (stored hashed)."""
+    from app.security import new_token
+
+    with _db().begin() as session:
+        account = session.scalars(select(User).where(User.email == email.lower())).first()
+        if account is None:
+            raise CliError(f"no user {email}")
+        value = new_token(session, account)
+    click.echo(value)
+
+
+@main.group()
+def event() -> None:
+    """Events."""
+
+
+@event.command("create")
+@click.argument("slug")
+@click.option("--title", required=True)
+@click.option("--start", required=True, help="ISO 8601; without an offset, in --timezone.")
+@click.option("--end", required=True)
+@click.option("--freeze")
+@click.option("--timezone", default="Asia/Seoul", show_default=True)
+def event_create(
+    slug: str, title: str, start: str, end: str, freeze: str | None, timezone: str
+) -> None:
+    """Create an event."""
+    from app.admin import create_event
+
+    try:
+        with _db().begin() as session:
+            created = create_event(session, slug, title, start, end, freeze, timezone)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(f"created event {created.slug}")
+
+
+@main.group()
+def task() -> None:
+    """Tasks."""
+
+
+@task.command("create")
+@click.argument("event_slug")
+@click.argument("slug")
+@click.option("--metric", required=True)
+@click.option(
+    "--truth", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--id-column", default="id", show_default=True)
+@click.option("--target", default="target", show_default=True)
+@click.option("--public-fraction", type=float, default=None)
+@click.option("--usage-column")
+@click.option("--daily-limit", type=int, default=5, show_default=True)
+@click.option("--total-limit", type=int)
+@click.option("--final-picks", type=int, default=2, show_default=True)
+@click.option("--title", default="")
+@click.option("--max-file-mb", type=float)
+@click.option("--decimals", type=int, default=5, show_default=True)
+def task_create(event_slug: str, slug: str, **options: object) -> None:
+    """Create a task from a hidden ground-truth CSV (the split is fixed now)."""
+    from app.admin import create_task, event_by_slug
+
+    if options["public_fraction"] is not None and options["usage_column"]:
+        raise CliError("give --public-fraction or --usage-column, not both")
+    if options["public_fraction"] is None:
+        options["public_fraction"] = 0.3
+    settings = Settings()
+    try:
+        with _db().begin() as session:
+            created = create_task(
+                session,
+                event_by_slug(session, event_slug),
+                slug,
+                storage_dir=settings.storage_dir,
+                **options,  # type: ignore[arg-type]
+            )
+            summary = (
+                f"created task {created.slug} ({created.metric}): {created.truth_rows} rows, "
+                f"{created.public_rows} public / {created.truth_rows - created.public_rows} private"
+            )
+    except (ValueError, KeyError) as exc:
+        raise CliError(str(exc).strip("'\"")) from None
+    click.echo(summary)
+
+
+@main.group()
+def team() -> None:
+    """Teams."""
+
+
+@team.command("import")
+@click.argument("event_slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Credentials CSV.")
+def team_import(event_slug: str, file: Path, out: Path | None) -> None:
+    """Import teams and members (CSV/XLSX: team, affiliation, name, email)."""
+    from app.admin import event_by_slug, import_teams, read_team_file
+
+    try:
+        roster = read_team_file(file)
+        with _db().begin() as session:
+            target = event_by_slug(session, event_slug)
+            with click.progressbar(
+                import_teams(session, target, roster),
+                length=len(roster),
+                label="importing",
+                file=sys.stderr,
+            ) as rows:
+                credentials = list(rows)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    header = ["team", "name", "email", "password", "invite_code"]
+    lines = [[c.team, c.name, c.email, c.password, c.invite_code] for c in credentials]
+    if out:
+        # UTF-8 with BOM: Korean Excel opens it with the names intact.
+        with out.open("w", newline="", encoding="utf-8-sig") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(lines)
+        out.chmod(0o600)
+        click.echo(f"imported {len(credentials)} members in {len(set(roster.team))} teams → {out}")
+    else:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(header)
+        writer.writerows(lines)
+
+
+@main.command()
+@click.argument("event_slug")
+@click.option("--task", "task_slug")
+@click.option("--board", type=click.Choice(["public", "staff", "private"]), default="public")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) -> None:
+    """Print a board from the database (organizer's view)."""
+    from app.admin import event_by_slug
+    from scoreboard.boards import Board, current_board
+
+    with _db().begin() as session:
+        try:
+            target = event_by_slug(session, event_slug)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        tasks = [t for t in target.tasks if task_slug in (None, t.slug)]
+        if not tasks:
+            raise CliError(f"no task {task_slug!r} in {event_slug!r}")
+        boards = [current_board(session, target, t, Board(board)) for t in tasks]
+    if fmt == "json":
+        click.echo(
+            json.dumps(boards if len(boards) > 1 else boards[0], ensure_ascii=False, indent=2)
+        )
+        return
+    for data in boards:
+        if fmt == "csv":
+            writer = csv.writer(sys.stdout)
+            writer.writerow(["task", "rank", "team", "score", "submissions", "last_submission_at"])
+            for r in data["rows"]:
+                writer.writerow(
+                    [
+                        data["task"],
+                        r["rank"],
+                        r["team"],
+                        r["score"],
+                        r["submissions"],
+                        r["last_submission_at"],
+                    ]
+                )
+            continue
+        click.echo(f"{data['task']} ({data['board']}, v{data['version']})")
+        for r in data["rows"]:
+            click.echo(
+                f"{r['rank']:>4}  {r['team'][:30]:<30}  {r['score']:.{data['decimals']}f}"
+                f"  {r['submissions']:>4}"
+            )

@@ -1,0 +1,262 @@
+"""``hackjudge demo``: an embedded event from scikit-learn's bundled data sets, with bot teams.
+
+The bots train real models on a growing share of the features, so their scores improve over
+time and the board moves; they submit through the same intake as everyone else.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import random
+import shutil
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from flask import Flask
+from sklearn import datasets
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from app.admin import create_event, create_task, import_teams
+from app.db import utcnow
+from app.extensions import db, socketio
+from app.models import Event, Role, Task, Team, TeamMember, User
+from app.security import create_user
+from config import DEFAULT_INSTANCE, Settings
+from submissions.intake import IntakeError, accept
+
+log = logging.getLogger(__name__)
+SLUG = "demo"
+BOT_TEAMS = [
+    ("알파코더즈", "서울캠퍼스"),
+    ("딥러닝 탐험대", "부산캠퍼스"),
+    ("그래디언트", "대전캠퍼스"),
+    ("오버피팅 방지단", "광주캠퍼스"),
+    ("랜덤포레스트", "서울캠퍼스"),
+    ("배치노멀", "대구캠퍼스"),
+    ("하이퍼파라미터", "부산캠퍼스"),
+    ("텐서플로우즈", "대전캠퍼스"),
+]
+
+
+@dataclass(frozen=True)
+class DemoTask:
+    slug: str
+    title: str
+    metric: str
+    loader: str
+    classifier: bool
+
+
+TASKS = [
+    DemoTask("cancer", "유방암 진단 (breast cancer)", "roc_auc", "load_breast_cancer", True),
+    DemoTask("diabetes", "당뇨 진행도 예측 (diabetes)", "rmse", "load_diabetes", False),
+    DemoTask("digits", "손글씨 숫자 분류 (digits)", "accuracy", "load_digits", True),
+]
+
+
+@dataclass
+class Split:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    ids: list[str]
+
+
+@dataclass
+class Credentials:
+    lines: list[tuple[str, str, str]] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    def describe(self, host: str, port: int) -> str:
+        url = f"http://{host}:{port}"
+        out = [
+            "",
+            "hackjudge demo — 끝장개발대회 데모",
+            f"  public board : {url}/events/{SLUG}",
+            f"  team page    : {url}/events/{SLUG}/team",
+            f"  API document : {url}/api/v1/openapi.json",
+            "  sign in with:",
+        ]
+        out += [f"    {role:<12} {email:<28} {password}" for role, email, password in self.lines]
+        out.append("  files to try on the team page:")
+        out += [f"    {path}" for path in self.files]
+        return "\n".join(out) + "\n"
+
+
+def prepare_demo() -> Settings:
+    """Fresh embedded settings under instance/demo (wiped each run, never Redis)."""
+    base = Path(DEFAULT_INSTANCE) / "demo"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    return Settings(
+        instance_dir=base,
+        database_url=f"sqlite:///{base / 'demo.sqlite'}",
+        redis_url=None,
+        storage_dir=base / "storage",
+    )
+
+
+def load_split(task: DemoTask) -> Split:
+    data = getattr(datasets, task.loader)()
+    x_train, x_test, y_train, _y_test, _i, idx_test = train_test_split(
+        data.data, data.target, np.arange(len(data.target)), test_size=0.4, random_state=7
+    )
+    ids = [f"{task.slug[:2].upper()}{i:04d}" for i in idx_test]
+    return Split(x_train, y_train, x_test, ids)
+
+
+def _truth_file(task: DemoTask, folder: Path) -> Path:
+    data = getattr(datasets, task.loader)()
+    split = load_split(task)
+    index = {f"{task.slug[:2].upper()}{i:04d}": i for i in range(len(data.target))}
+    target = [data.target[index[i]] for i in split.ids]
+    path = folder / f"{task.slug}_truth.csv"
+    pd.DataFrame({"id": split.ids, "target": target}).to_csv(path, index=False)
+    return path
+
+
+def seed_demo(settings: Settings) -> Credentials:
+    """Users, the event, three tasks, bot teams and one team for the person trying the demo."""
+    creds = Credentials()
+    work = settings.instance_dir / "seed"
+    work.mkdir(exist_ok=True)
+    with db.begin() as session:
+        for role, email in ((Role.ORGANIZER, "organizer@demo.kr"), (Role.JUDGE, "judge@demo.kr")):
+            _user, password = create_user(session, email, role, name=role.value)
+            creds.lines.append((role.value, email, password))
+        now = utcnow()
+        event = create_event(
+            session,
+            SLUG,
+            "끝장개발대회 데모",
+            (now - timedelta(hours=1)).isoformat(),
+            (now + timedelta(days=2)).isoformat(),
+        )
+        for t in TASKS:
+            create_task(
+                session,
+                event,
+                t.slug,
+                metric=t.metric,
+                truth=_truth_file(t, work),
+                storage_dir=settings.storage_dir,
+                title=t.title,
+                daily_limit=200,
+                decimals=4,
+            )
+        roster = pd.DataFrame(
+            [
+                (name, aff, f"{name} 팀원", f"bot{i}@demo.kr")
+                for i, (name, aff) in enumerate(BOT_TEAMS)
+            ]
+            + [("우리팀", "데모캠퍼스", "참가자", "team@demo.kr")],
+            columns=["team", "affiliation", "name", "email"],
+        )
+        for cred in import_teams(session, event, roster):
+            if cred.email == "team@demo.kr":
+                creds.lines.append(("participant", cred.email, cred.password))
+    creds.files = _files_to_try(settings.instance_dir)
+    return creds
+
+
+def _files_to_try(folder: Path) -> list[Path]:
+    target = folder / "try"
+    target.mkdir(exist_ok=True)
+    split = load_split(TASKS[0])
+    model = LogisticRegression(max_iter=5000).fit(split.x_train, split.y_train)
+    good = pd.DataFrame({"id": split.ids, "target": model.predict_proba(split.x_test)[:, 1]})
+    paths = [target / "cancer_good.csv", target / "cancer_missing_ids.csv"]
+    # CP949, as Korean Excel saves it: the reader copes.
+    good.to_csv(paths[0], index=False, encoding="cp949")
+    good.iloc[:-10].to_csv(paths[1], index=False)
+    return paths
+
+
+def _bot_prediction(task: DemoTask, split: Split, skill: float, rng: random.Random) -> bytes:
+    n_features = split.x_train.shape[1]
+    k = max(1, min(n_features, int(round(n_features * skill))))
+    cols = rng.sample(range(n_features), k)
+    x_train, x_test = split.x_train[:, cols], split.x_test[:, cols]
+    if task.classifier:
+        model = rng.choice(
+            [
+                LogisticRegression(max_iter=2000),
+                KNeighborsClassifier(),
+                DecisionTreeClassifier(max_depth=5),
+            ]
+        ).fit(x_train, split.y_train)
+        pred = (
+            model.predict_proba(x_test)[:, 1] if task.metric == "roc_auc" else model.predict(x_test)
+        )
+    else:
+        model = rng.choice([Ridge(), KNeighborsRegressor(), DecisionTreeRegressor(max_depth=4)])
+        pred = model.fit(x_train, split.y_train).predict(x_test)
+    return pd.DataFrame({"id": split.ids, "target": pred}).to_csv(index=False).encode()
+
+
+def start_bots(app: Flask, settings: Settings, interval: tuple[float, float] = (1.5, 4.0)) -> None:
+    """Bot teams submit in the background, getting better over time."""
+    splits = {t.slug: load_split(t) for t in TASKS}
+
+    def loop() -> None:
+        rng = random.Random(42)
+        skills = {name: rng.uniform(0.05, 0.25) for name, _aff in BOT_TEAMS}
+        while True:
+            socketio.sleep(rng.uniform(*interval))
+            name = rng.choice(list(skills))
+            skills[name] = min(1.0, skills[name] + rng.uniform(0.0, 0.08))
+            task_def = rng.choice(TASKS)
+            try:
+                _bot_submit(app, settings, name, task_def, splits[task_def.slug], skills[name], rng)
+            except Exception:
+                log.exception("demo bot %s failed", name)
+
+    socketio.start_background_task(loop)
+
+
+def _bot_submit(
+    app: Flask,
+    settings: Settings,
+    team_name: str,
+    task_def: DemoTask,
+    split: Split,
+    skill: float,
+    rng: random.Random,
+) -> None:
+    from sqlalchemy import select
+
+    body = _bot_prediction(task_def, split, skill, rng)
+    with app.app_context(), db.session_factory() as session:
+        event = session.scalars(select(Event).where(Event.slug == SLUG)).one()
+        task = session.scalars(
+            select(Task).where(Task.event_id == event.id, Task.slug == task_def.slug)
+        ).one()
+        user = session.scalars(
+            select(User)
+            .join(TeamMember, TeamMember.user_id == User.id)
+            .join(Team, Team.id == TeamMember.team_id)
+            .where(Team.name == team_name)
+        ).first()
+        try:
+            sub = accept(
+                session,
+                user=user,
+                event=event,
+                task=task,
+                stream=io.BytesIO(body),
+                filename=f"{task_def.slug}.csv",
+                note=f"bot skill {skill:.2f}",
+                storage_dir=settings.storage_dir,
+                max_bytes=50_000_000,
+            )
+        except IntakeError as exc:
+            log.info("demo bot %s: %s", team_name, exc)
+            return
+        app.extensions["hackjudge"].dispatcher.enqueue(sub.id)

@@ -1,0 +1,30 @@
+"""Fetching events, tasks and submissions by their public names, or 404."""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Event, Task
+
+
+def session():  # noqa: ANN201 - the request-scoped session
+    assert db.session is not None
+    return db.session
+
+
+def event_or_404(slug: str) -> Event:
+    event = session().scalars(select(Event).where(Event.slug == slug)).first()
+    if event is None:
+        abort(404, description=f"No event {slug!r}.")
+    return event
+
+
+def task_or_404(event: Event, slug: str) -> Task:
+    task = (
+        session().scalars(select(Task).where(Task.event_id == event.id, Task.slug == slug)).first()
+    )
+    if task is None:
+        abort(404, description=f"No task {slug!r} in event {event.slug!r}.")
+    return task

@@ -1,0 +1,192 @@
+"""The data model (SPEC §2). Every table is created by Alembic migrations."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    ORGANIZER = "organizer"
+    JUDGE = "judge"
+    PARTICIPANT = "participant"
+
+
+class Status(enum.StrEnum):
+    QUEUED = "queued"
+    SCORING = "scoring"
+    SCORED = "scored"
+    INVALID = "invalid"
+    FAILED = "failed"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default=Role.PARTICIPANT)
+    affiliation: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.ORGANIZER, Role.JUDGE)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    freeze_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tasks: Mapped[list[Task]] = relationship(back_populates="event", order_by="Task.id")
+
+    def is_frozen(self, now: datetime) -> bool:
+        return self.freeze_at is not None and now >= self.freeze_at
+
+    def state(self, now: datetime) -> str:
+        if now < self.start_at:
+            return "draft"
+        if now >= self.end_at:
+            return "ended"
+        return "frozen" if self.is_frozen(now) else "running"
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("event_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    affiliation: Mapped[str] = mapped_column(String(200), default="")
+    invite_code: Mapped[str] = mapped_column(String(32), unique=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    disqualified: Mapped[bool] = mapped_column(Boolean, default=False)
+    disqualified_reason: Mapped[str] = mapped_column(Text, default="")
+
+    members: Mapped[list[TeamMember]] = relationship(back_populates="team")
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+    # One team per participant per event (SPEC §1).
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    team: Mapped[Team] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("event_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    metric: Mapped[str] = mapped_column(String(64))
+    id_column: Mapped[str] = mapped_column(String(200), default="id")
+    target_column: Mapped[str] = mapped_column(String(200), default="target")
+    # The stored truth always carries a Usage column: the split is fixed at creation.
+    truth_path: Mapped[str] = mapped_column(String(500))
+    truth_sha256: Mapped[str] = mapped_column(String(64))
+    truth_rows: Mapped[int] = mapped_column(Integer, default=0)
+    public_rows: Mapped[int] = mapped_column(Integer, default=0)
+    daily_limit: Mapped[int | None] = mapped_column(Integer, nullable=True, default=5)
+    total_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_file_mb: Mapped[float | None] = mapped_column(Float, nullable=True)
+    final_picks: Mapped[int] = mapped_column(Integer, default=2)
+    decimals: Mapped[int] = mapped_column(Integer, default=5)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="tasks")
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index("ix_submissions_task_status", "task_id", "status"),
+        Index("ix_submissions_team_task_created", "team_id", "task_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(300))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED)
+    error: Mapped[str] = mapped_column(Text, default="")  # participant-visible
+    staff_error: Mapped[str] = mapped_column(Text, default="")  # platform faults, staff only
+    public_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    private_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    public_ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    public_ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    scoring_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    task: Mapped[Task] = relationship()
+    team: Mapped[Team] = relationship()
+
+
+class BoardState(Base):
+    """The last published version of each board, so ``version`` grows by one per change."""
+
+    __tablename__ = "board_states"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    board: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    rows_hash: Mapped[str] = mapped_column(String(64), default="")

@@ -1,0 +1,64 @@
+"""Server-rendered pages: events, the live public board, the team page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.lookup import event_or_404, session
+from app.models import Event, Role, Submission
+from app.serialize import submission_json
+from scoreboard.boards import Board, current_board
+from submissions.intake import team_of
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    """Every event, newest first."""
+    events = session().scalars(select(Event).order_by(Event.start_at.desc())).all()
+    return render_template("index.html", events=events)
+
+
+@bp.get("/events/<event_slug>")
+def board(event_slug: str) -> str:
+    """The live public board of every task in the event."""
+    event = event_or_404(event_slug)
+    boards = [current_board(session(), event, task, Board.PUBLIC) for task in event.tasks]
+    return render_template("board.html", event=event, boards=boards)
+
+
+@bp.get("/events/<event_slug>/team")
+@login_required
+def team(event_slug: str) -> str | Response:
+    """The team page: upload, and the submission history with live status."""
+    event = event_or_404(event_slug)
+    if current_user.role != Role.PARTICIPANT:
+        return redirect(url_for("pages.board", event_slug=event.slug))
+    my_team = team_of(session(), current_user, event)
+    if my_team is None:
+        abort(403, description="You are not in a team of this event.")
+    tasks = {t.id: t for t in event.tasks}
+    subs = (
+        session()
+        .scalars(
+            select(Submission)
+            .where(Submission.team_id == my_team.id)
+            .order_by(Submission.created_at.desc(), Submission.id.desc())
+        )
+        .all()
+    )
+    history = [submission_json(s, tasks[s.task_id], my_team, staff=False) for s in subs]
+    return render_template("team.html", event=event, team=my_team, history=history)
+
+
+@bp.get("/lang/<code>")
+def language(code: str) -> Response:
+    """Switch the interface language (ko or en)."""
+    target = request.referrer or url_for("pages.index")
+    response = redirect(target)
+    if code in ("ko", "en"):
+        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
+    return response

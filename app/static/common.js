@@ -1,0 +1,22 @@
+// Shared helpers of the board and team pages.
+"use strict";
+window.HJ = {
+  time(iso) {
+    if (!iso) return "";
+    return new Date(iso).toLocaleString(window.HJ_LOCALE === "en" ? "en-GB" : "ko-KR", {
+      timeZone: window.HJ_TZ || "Asia/Seoul", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit",
+    });
+  },
+  score(value, decimals) {
+    return value === null || value === undefined ? "" : Number(value).toFixed(decimals ?? 5);
+  },
+  cell(text) { const td = document.createElement("td"); td.textContent = text; return td; },
+  live(onConnect) {
+    const socket = io("/live", { transports: ["websocket", "polling"] });
+    const badge = document.getElementById("live-status");
+    socket.on("connect", () => { if (badge) { badge.textContent = "LIVE"; badge.className = "badge live"; } onConnect(socket); });
+    socket.on("disconnect", () => { if (badge) { badge.textContent = "…"; badge.className = "badge"; } });
+    return socket;
+  },
+};

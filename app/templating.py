@@ -1,0 +1,30 @@
+"""Template filters and error pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+
+def localtime(moment: datetime | None, timezone: str = "Asia/Seoul") -> str:
+    """A UTC moment shown in the event's timezone, e.g. ``2026-11-28 21:00 KST``."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(localtime, "localtime")
+
+    @app.errorhandler(HTTPException)
+    def _error(exc: HTTPException) -> Response | tuple[str, int]:
+        if request.path.startswith("/api/"):
+            from app.api import http_error_json
+
+            return http_error_json(exc)
+        if exc.code == 401:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return render_template("error.html", error=exc), exc.code or 500

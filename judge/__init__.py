@@ -1,0 +1,1 @@
+"""Scoring: reading, validation, metrics, the RQ job, the embedded runner and the reconciler."""

@@ -1,0 +1,127 @@
+"""The scoring job: one submission id in, the row updated and the boards pushed out.
+
+The same function runs in an RQ worker (production) and in the server's threads
+(embedded); both set up a :class:`JudgeContext` first. The database row mirrors the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.db import Database, utcnow
+from app.models import Status, Submission, Task
+from judge.errors import ParticipantVisibleError
+from judge.scoring import score
+from judge.truth import SolutionCache
+from scoreboard.publish import Publisher
+
+log = logging.getLogger(__name__)
+FINISHED = (Status.SCORED, Status.INVALID, Status.FAILED)
+
+
+@dataclass
+class JudgeContext:
+    db: Database
+    storage_dir: Path
+    publisher: Publisher
+    solutions: SolutionCache = field(default_factory=SolutionCache)
+    worker_name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+
+_context: JudgeContext | None = None
+
+
+def set_context(context: JudgeContext) -> None:
+    global _context
+    _context = context
+
+
+def get_context() -> JudgeContext:
+    if _context is None:
+        raise RuntimeError("judge context not configured (hackjudge worker sets it up)")
+    return _context
+
+
+def _start(ctx: JudgeContext, submission_id: int) -> tuple[Submission, Task] | None:
+    with ctx.db.begin() as session:
+        sub = session.get(Submission, submission_id, with_for_update=True)
+        if sub is None or sub.status in FINISHED:
+            return None  # a duplicate delivery of a job already done
+        sub.status = Status.SCORING
+        sub.attempts += 1
+        sub.worker = ctx.worker_name
+        sub.started_at = utcnow()
+        task = session.get(Task, sub.task_id)
+        assert task is not None
+        session.flush()
+        return sub, task
+
+
+def score_submission(submission_id: int) -> str:
+    """Score one submission and publish the result; returns the final status."""
+    ctx = get_context()
+    started = _start(ctx, submission_id)
+    if started is None:
+        return "skipped"
+    sub, task = started
+    ctx.publisher.submission(sub, task)
+    solution = ctx.solutions.get(
+        Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
+    )
+    data = (ctx.storage_dir / sub.stored_path).read_bytes()
+    updates: dict[str, Any]
+    try:
+        result = score(solution, data, sub.filename, task.metric)
+    except ParticipantVisibleError as exc:
+        updates = {"status": Status.INVALID, "error": str(exc)}
+    else:
+        updates = {
+            "status": Status.SCORED,
+            "public_score": result.public_score,
+            "private_score": result.private_score,
+            "scoring_ms": sum(result.timings_ms.values()),
+        }
+    with ctx.db.begin() as session:
+        row = session.get(Submission, submission_id, with_for_update=True)
+        assert row is not None
+        for key, value in updates.items():
+            setattr(row, key, value)
+        row.error = updates.get("error", "")
+        row.staff_error = ""
+        row.finished_at = utcnow()
+        session.flush()
+        sub = row
+    ctx.publisher.submission(sub, task)
+    if sub.status == Status.SCORED:
+        ctx.publisher.task_changed(task.id)
+    return str(sub.status)
+
+
+def record_fault(submission_id: int, error: str, *, final: bool) -> None:
+    """A platform fault: back to the queue for another try, or ``failed`` after the last."""
+    ctx = get_context()
+    with ctx.db.begin() as session:
+        sub = session.get(Submission, submission_id, with_for_update=True)
+        if sub is None or sub.status in (Status.SCORED, Status.INVALID):
+            return
+        sub.staff_error = error[-4000:]
+        sub.status = Status.FAILED if final else Status.QUEUED
+        if final:
+            sub.finished_at = utcnow()
+        task = session.get(Task, sub.task_id)
+        session.flush()
+    if task is not None:
+        ctx.publisher.submission(sub, task)
+
+
+def on_rq_failure(job: Any, connection: Any, exc_type: type, exc: BaseException, tb: Any) -> None:
+    """RQ failure callback: the database row mirrors the job's fate."""
+    error = "".join(traceback.format_exception(exc_type, exc, tb))
+    log.error("scoring job %s failed: %s", job.id, error)
+    record_fault(int(job.args[0]), error, final=not job.should_retry)

@@ -1,0 +1,66 @@
+"""Dispatching scoring jobs: RQ in production, a thread pool in embedded mode."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from redis import Redis
+from rq import Callback, Queue, Retry
+
+from judge.jobs import on_rq_failure, record_fault, score_submission
+
+log = logging.getLogger(__name__)
+JOB_PATH = "judge.jobs.score_submission"
+RETRY_INTERVALS = [2, 10]
+
+
+def job_id(submission_id: int) -> str:
+    return f"submission-{submission_id}"
+
+
+class Dispatcher(Protocol):
+    def enqueue(self, submission_id: int) -> None: ...
+
+
+class RQDispatcher:
+    """Enqueue by dotted path with a plain id, explicit timeout, retries and failure callback."""
+
+    def __init__(self, redis: Redis, queue_name: str, job_timeout: int) -> None:
+        self.queue = Queue(queue_name, connection=redis)
+        self.job_timeout = job_timeout
+
+    def enqueue(self, submission_id: int) -> None:
+        self.queue.enqueue(
+            JOB_PATH,
+            submission_id,
+            job_id=job_id(submission_id),
+            job_timeout=self.job_timeout,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            on_failure=Callback(on_rq_failure),
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+        )
+
+
+class ThreadDispatcher:
+    """Embedded mode: score in the server's own threads; one retry on a platform fault."""
+
+    def __init__(self, threads: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scoring")
+
+    def enqueue(self, submission_id: int) -> None:
+        self.pool.submit(self._run, submission_id)
+
+    @staticmethod
+    def _run(submission_id: int) -> None:
+        for attempt in (1, 2):
+            try:
+                score_submission(submission_id)
+                return
+            except Exception:
+                error = traceback.format_exc()
+                log.error("scoring submission %s failed: %s", submission_id, error)
+                record_fault(submission_id, error, final=attempt == 2)

@@ -1,0 +1,1 @@
+"""Ranking rules, boards and live publishing."""

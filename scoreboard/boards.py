@@ -1,0 +1,152 @@
+"""Boards from the database: which submissions each audience may see, versioned payloads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.models import BoardState, Event, Status, Submission, Task, Team
+from judge.metrics import get_metric
+from scoreboard.ranking import Entry, Row, private_board, public_board
+
+
+class Board(StrEnum):
+    PUBLIC = "public"
+    STAFF = "staff"
+    PRIVATE = "private"
+
+
+STAFF_ONLY = {Board.STAFF, Board.PRIVATE}
+# Statuses that count as an attempt on the board; platform faults never count (rule 3).
+COUNTED = (Status.QUEUED, Status.SCORING, Status.SCORED, Status.INVALID)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def load_entries(
+    session: Session, task: Task, *, before: datetime | None, staff: bool
+) -> tuple[list[Entry], dict[int, Team]]:
+    """Every counted submission of the task as ranking entries, filtered for the audience."""
+    query = (
+        select(Submission, Team)
+        .join(Team, Team.id == Submission.team_id)
+        .where(Submission.task_id == task.id, Submission.status.in_(COUNTED))
+    )
+    if not staff:
+        query = query.where(Team.hidden.is_(False), Team.disqualified.is_(False))
+    if before is not None:
+        query = query.where(Submission.created_at < before)
+    entries: list[Entry] = []
+    teams: dict[int, Team] = {}
+    for sub, team in session.execute(query):
+        teams[team.id] = team
+        entries.append(
+            Entry(
+                submission_id=sub.id,
+                team_id=team.id,
+                team=team.name,
+                created_at=sub.created_at,
+                public_score=sub.public_score,
+                private_score=sub.private_score,
+                final=sub.final,
+                scored=sub.status == Status.SCORED,
+            )
+        )
+    return entries, teams
+
+
+def compute_rows(
+    session: Session, event: Event, task: Task, board: Board, now: datetime
+) -> tuple[list[dict[str, Any]], bool]:
+    """The rows of one board and whether it is frozen, as its audience may see them."""
+    higher = get_metric(task.metric).higher_is_better
+    frozen = board is Board.PUBLIC and event.is_frozen(now)
+    entries, teams = load_entries(
+        session,
+        task,
+        before=event.freeze_at if frozen else None,
+        staff=board is Board.STAFF,
+    )
+    rows: list[Row]
+    if board is Board.PRIVATE:
+        rows = private_board(entries, task.final_picks, higher, ended=now >= event.end_at)
+    else:
+        rows = public_board(entries, higher)
+    out = []
+    for row in rows:
+        item: dict[str, Any] = {
+            "rank": row.rank,
+            "team": row.team,
+            "score": row.score,
+            "submissions": row.submissions,
+            "last_submission_at": iso(row.last_submission_at),
+        }
+        if board is Board.STAFF:
+            team = teams[row.team_id]
+            item.update(
+                team_id=row.team_id,
+                submission_id=row.submission_id,
+                hidden=team.hidden,
+                disqualified=team.disqualified,
+            )
+        out.append(item)
+    return out, frozen
+
+
+def _hash(rows: list[dict[str, Any]], frozen: bool) -> str:
+    body = json.dumps([rows, frozen], sort_keys=True, default=str).encode()
+    return hashlib.sha256(body).hexdigest()
+
+
+def payload(event: Event, task: Task, board: Board, version: int, rows: list, frozen: bool) -> dict:
+    return {
+        "event": event.slug,
+        "task": task.slug,
+        "board": str(board),
+        "version": version,
+        "frozen": frozen,
+        "decimals": task.decimals,
+        "higher_is_better": get_metric(task.metric).higher_is_better,
+        "rows": rows,
+    }
+
+
+def ensure_board_states(session: Session, task: Task) -> None:
+    """Create the version counters of a new task's boards."""
+    for board in Board:
+        session.add(BoardState(task_id=task.id, board=str(board), version=0, rows_hash=""))
+
+
+def current_board(session: Session, event: Event, task: Task, board: Board) -> dict[str, Any]:
+    """The board as its audience sees it now, with the last published version (read only)."""
+    rows, frozen = compute_rows(session, event, task, board, utcnow())
+    state = session.get(BoardState, (task.id, str(board)))
+    return payload(event, task, board, state.version if state else 0, rows, frozen)
+
+
+def refresh_board(
+    session: Session, event: Event, task: Task, board: Board
+) -> tuple[dict[str, Any], bool]:
+    """Recompute a board; bump its version if anything visible changed. Caller commits."""
+    # Lock the counter row first so concurrent workers serialise per board.
+    state = session.scalars(
+        select(BoardState)
+        .where(BoardState.task_id == task.id, BoardState.board == str(board))
+        .with_for_update()
+    ).one()
+    rows, frozen = compute_rows(session, event, task, board, utcnow())
+    digest = _hash(rows, frozen)
+    changed = digest != state.rows_hash
+    if changed:
+        state.version += 1
+        state.rows_hash = digest
+    return payload(event, task, board, state.version, rows, frozen), changed

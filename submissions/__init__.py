@@ -1,0 +1,1 @@
+"""Intake: upload checks, storage, quota and deadline, then the row and the job."""

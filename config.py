@@ -46,6 +46,10 @@ class Settings:
     default_timezone: str = field(
         default_factory=lambda: _env("TIMEZONE", "Asia/Seoul") or "Asia/Seoul"
     )
+    # Redis pub/sub is not scoped by database number: separate deployments need separate channels.
+    socketio_channel: str = field(
+        default_factory=lambda: _env("SOCKETIO_CHANNEL", "hackjudge") or "hackjudge"
+    )
     async_mode: str = field(default_factory=lambda: _env("ASYNC_MODE", "threading") or "threading")
 
     def __post_init__(self) -> None:

@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     socketio_options: dict[str, Any] = {"async_mode": settings.async_mode}
     if settings.redis_url:
         socketio_options["message_queue"] = settings.redis_url
+        socketio_options["channel"] = settings.socketio_channel
     socketio.init_app(app, **socketio_options)
 
     templating.init_app(app)

@@ -23,7 +23,7 @@ def configured_db(settings: Settings):  # noqa: ANN201
     """The shared Database, configured for ``settings`` (no Flask app needed)."""
     from app.extensions import db
 
-    if db.engine is None:
+    if db.url != settings.database_url:
         db.configure(settings.database_url)
     return db
 
@@ -84,7 +84,7 @@ def worker(burst: bool) -> None:
     )
     db = configured_db(settings)
     # Emits go through the Redis message queue to whichever web node holds the client.
-    emitter = SocketIO(message_queue=settings.redis_url)
+    emitter = SocketIO(message_queue=settings.redis_url, channel=settings.socketio_channel)
     set_context(
         JudgeContext(db=db, storage_dir=settings.storage_dir, publisher=Publisher(emitter, db))
     )

@@ -66,8 +66,12 @@ class Database:
         self.engine: Engine | None = None
         self.session_factory: sessionmaker[Session] | None = None
         self.session: scoped_session[Session] | None = None  # request-scoped, web only
+        self.url: str | None = None
 
     def configure(self, url: str) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+        self.url = url
         self.engine = make_engine(url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.session = scoped_session(self.session_factory)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
 from redis import Redis
@@ -50,9 +51,24 @@ class ThreadDispatcher:
 
     def __init__(self, threads: int) -> None:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scoring")
+        self._pending: set[Future[None]] = set()
+        self._lock = threading.Lock()
 
     def enqueue(self, submission_id: int) -> None:
-        self.pool.submit(self._run, submission_id)
+        future = self.pool.submit(self._run, submission_id)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every dispatched job has finished; False on timeout."""
+        with self._lock:
+            pending = set(self._pending)
+        return not wait(pending, timeout=timeout).not_done
 
     @staticmethod
     def _run(submission_id: int) -> None:

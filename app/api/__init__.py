@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -25,8 +25,11 @@ def error(status: int, code: str, message: str, retry_after: int | None = None) 
 
 @bp.before_request
 def _csrf_for_browser_sessions() -> None:
-    if request.method not in ("GET", "HEAD", "OPTIONS") and bearer_token(request) is None:
-        csrf.protect()
+    if request.method in ("GET", "HEAD", "OPTIONS") or bearer_token(request) is not None:
+        return
+    if not current_user.is_authenticated:
+        abort(401)  # nobody to protect: say "sign in" rather than "CSRF token missing"
+    csrf.protect()
 
 
 @bp.errorhandler(HTTPException)
@@ -63,8 +66,6 @@ def http_error_json(exc: HTTPException) -> Response:
 
 def user_or_401() -> Any:
     if not current_user.is_authenticated:
-        from flask import abort
-
         abort(401)
     return current_user._get_current_object()
 

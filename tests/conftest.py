@@ -1,0 +1,189 @@
+"""Fixtures by role: services, ``app``, ``client``, ``contest``, ``worker``, ``live_client``."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis as redis_lib
+import socketio
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.extensions import db
+from config import Settings
+from migrations import upgrade
+from tests.helpers import Contest, Proc, seed_contest, spawn, start_server
+from tests.services import PG_URL, REDIS_URL, Throwaway, free_port, pg_answers, redis_answers
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def throwaway() -> Iterator[Throwaway]:
+    servers = Throwaway()
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(throwaway: Throwaway) -> str:
+    return PG_URL if pg_answers(PG_URL) else throwaway.postgres()
+
+
+@pytest.fixture(scope="session")
+def redis_url(throwaway: Throwaway) -> Iterator[str]:
+    url = REDIS_URL if redis_answers(REDIS_URL) else throwaway.redis()
+    client = redis_lib.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+
+
+def _db_url(admin_url: str, name: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _admin(admin_url: str, *statements: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres_admin_url: str) -> Iterator[str]:
+    """A migrated database that each test copies (CREATE DATABASE … TEMPLATE)."""
+    name = f"hackjudge_tmpl_{os.getpid()}"
+    _admin(postgres_admin_url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+    upgrade(_db_url(postgres_admin_url, name))
+    yield name
+    _admin(postgres_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str, pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, as users write the URL."""
+    name = f"hackjudge_test_{os.getpid()}_{next(_counter)}"
+    _admin(postgres_admin_url, f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    yield _db_url(postgres_admin_url, name)
+    if db.engine is not None:
+        db.engine.dispose()
+    _admin(postgres_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'hackjudge.sqlite'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Both backends: SQLite (embedded default) and PostgreSQL (production)."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=database_url,
+        redis_url=None,
+        storage_dir=tmp_path / "storage",
+        secret_key="test",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    """The embedded app (threads score) on the parametrised database."""
+    application = create_app(settings, start_background=False)
+    application.config.update(TESTING=True)
+    yield application
+    application.extensions["hackjudge"].dispatcher.drain(30)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def contest(app: Flask, settings: Settings, tmp_path: Path) -> Contest:
+    return seed_contest(db, settings.storage_dir, tmp_path)
+
+
+# --- real processes -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def production_env(tmp_path: Path, postgres_url: str, redis_url: str) -> dict[str, str]:
+    """Environment of a production deployment: PostgreSQL, Redis, shared storage."""
+    tag = secrets.token_hex(4)
+    return {
+        "HACKJUDGE_DATABASE_URL": postgres_url,
+        "HACKJUDGE_REDIS_URL": redis_url,
+        "HACKJUDGE_INSTANCE_DIR": str(tmp_path / "instance"),
+        "HACKJUDGE_STORAGE_DIR": str(tmp_path / "storage"),
+        "HACKJUDGE_QUEUE": f"test-{tag}",
+        "HACKJUDGE_SOCKETIO_CHANNEL": f"test-{tag}",
+        "HACKJUDGE_SECRET_KEY": "test",
+    }
+
+
+@pytest.fixture
+def embedded_env(tmp_path: Path, sqlite_url: str) -> dict[str, str]:
+    return {
+        "HACKJUDGE_DATABASE_URL": sqlite_url,
+        "HACKJUDGE_INSTANCE_DIR": str(tmp_path / "instance"),
+        "HACKJUDGE_STORAGE_DIR": str(tmp_path / "storage"),
+        "HACKJUDGE_SECRET_KEY": "test",
+        "HACKJUDGE_REDIS_URL": "",
+    }
+
+
+def settings_from_env(env: dict[str, str]) -> Settings:
+    return Settings(
+        instance_dir=Path(env["HACKJUDGE_INSTANCE_DIR"]),
+        database_url=env["HACKJUDGE_DATABASE_URL"],
+        redis_url=env.get("HACKJUDGE_REDIS_URL") or None,
+        storage_dir=Path(env["HACKJUDGE_STORAGE_DIR"]),
+        secret_key="test",
+    )
+
+
+@pytest.fixture
+def spawned(tmp_path: Path) -> Iterator[list[Proc]]:
+    """Processes started by a test; all stopped afterwards, logs shown on failure."""
+    procs: list[Proc] = []
+    yield procs
+    for proc in procs:
+        proc.stop()
+
+
+def server_in(env: dict[str, str], spawned: list[Proc], tmp_path: Path, name: str) -> Proc:
+    proc = start_server(env, tmp_path / f"{name}.log", free_port())
+    spawned.append(proc)
+    return proc
+
+
+def worker_in(env: dict[str, str], spawned: list[Proc], tmp_path: Path, name: str) -> Proc:
+    proc = spawn(["worker"], env, tmp_path / f"{name}.log")
+    spawned.append(proc)
+    return proc
+
+
+@pytest.fixture
+def live_client() -> Iterator[socketio.Client]:
+    """A real python-socketio client; connect it to a server's ``/live`` namespace."""
+    client = socketio.Client(reconnection=False)
+    yield client
+    if client.connected:
+        client.disconnect()

@@ -1,0 +1,173 @@
+"""Test helpers: seeding a contest, waiting on conditions, running hackjudge processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import requests
+from sqlalchemy import select
+
+from app.admin import create_event, create_task, import_teams
+from app.db import Database, utcnow
+from app.models import Role, User
+from app.security import create_user, new_token
+
+T = TypeVar("T")
+HACKJUDGE = str(Path(sys.executable).with_name("hackjudge"))
+
+
+def wait_for(condition: Callable[[], T], timeout: float = 30.0, what: str = "condition") -> T:
+    """Poll ``condition`` until it returns something truthy; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def truth_frame(rows: int, seed: int = 0, kind: str = "binary") -> pd.DataFrame:
+    """A ground truth with text ids (leading zeros) and a binary or numeric target."""
+    rng = np.random.default_rng(seed)
+    ids = [f"{i:06d}" for i in range(rows)]
+    target = rng.integers(0, 2, rows) if kind == "binary" else rng.normal(50, 10, rows).round(3)
+    return pd.DataFrame({"id": ids, "target": target})
+
+
+def prediction_csv(truth: pd.DataFrame, noise: float, seed: int) -> bytes:
+    """A plausible submission: the truth blurred by ``noise``, rows shuffled."""
+    rng = np.random.default_rng(seed)
+    pred = truth["target"].to_numpy(dtype=float) + rng.normal(0, noise, len(truth))
+    frame = pd.DataFrame({"id": truth["id"], "target": pred}).sample(frac=1, random_state=seed)
+    return frame.to_csv(index=False).encode()
+
+
+@dataclass
+class Contest:
+    """One seeded event: a task, teams with a member and a token each, staff with tokens."""
+
+    event: str
+    task: str
+    metric: str
+    truth: pd.DataFrame
+    truth_path: Path
+    tokens: dict[str, str] = field(default_factory=dict)  # team name -> participant token
+    staff_tokens: dict[str, str] = field(default_factory=dict)  # role -> token
+    passwords: dict[str, str] = field(default_factory=dict)  # email -> password
+
+    def public_mask(self) -> np.ndarray:
+        stored = pd.read_csv(self.truth_path, dtype=str)
+        order = stored.set_index("id").loc[self.truth["id"], "Usage"]
+        return (order == "Public").to_numpy()
+
+
+def seed_contest(
+    db: Database,
+    storage_dir: Path,
+    tmp: Path,
+    *,
+    teams: int = 3,
+    rows: int = 200,
+    metric: str = "roc_auc",
+    start_offset: timedelta = timedelta(hours=-1),
+    end_offset: timedelta = timedelta(hours=2),
+    freeze_offset: timedelta | None = None,
+    daily_limit: int | None = 20,
+    max_file_mb: float | None = None,
+) -> Contest:
+    kind = "binary" if metric in ("roc_auc", "accuracy", "log_loss", "f1_macro") else "numeric"
+    truth = truth_frame(rows, seed=rows, kind=kind)
+    truth_file = tmp / "truth.csv"
+    truth.to_csv(truth_file, index=False)
+    now = utcnow()
+    with db.begin() as session:
+        event = create_event(
+            session, "test-event", "테스트 대회", (now + start_offset).isoformat(),
+            (now + end_offset).isoformat(),
+            (now + freeze_offset).isoformat() if freeze_offset is not None else None,
+        )
+        task = create_task(
+            session, event, "t1", metric=metric, truth=truth_file, storage_dir=storage_dir,
+            daily_limit=daily_limit, max_file_mb=max_file_mb,
+        )
+        roster = pd.DataFrame(
+            [(f"팀{i}", f"소속{i}", f"참가자{i}", f"p{i}@test.kr") for i in range(teams)],
+            columns=["team", "affiliation", "name", "email"],
+        )
+        contest = Contest(event.slug, task.slug, metric, truth, Path(task.truth_path))
+        for cred in import_teams(session, event, roster):
+            user = session.scalars(select(User).where(User.email == cred.email)).one()
+            contest.tokens[cred.team] = new_token(session, user)
+            contest.passwords[cred.email] = cred.password
+        for role in (Role.ORGANIZER, Role.JUDGE):
+            user, password = create_user(session, f"{role.value}@test.kr", role)
+            contest.staff_tokens[role.value] = new_token(session, user)
+            contest.passwords[user.email] = password
+    return contest
+
+
+@dataclass
+class Proc:
+    """A hackjudge subprocess with its log, stopped by the fixture that started it."""
+
+    popen: subprocess.Popen
+    log: Path
+    url: str = ""
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> Proc:
+    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    handle = log.open("wb")
+    popen = subprocess.Popen([HACKJUDGE, *args], env=full_env, stdout=handle, stderr=subprocess.STDOUT)
+    return Proc(popen, log)
+
+
+def start_server(env: dict[str, str], log: Path, port: int) -> Proc:
+    proc = spawn(["serve", "--port", str(port)], env, log)
+    proc.url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        if proc.popen.poll() is not None:
+            raise AssertionError(f"server exited:\n{proc.output()}")
+        try:
+            return requests.get(proc.url + "/api/v1/openapi.json", timeout=2).ok
+        except requests.ConnectionError:
+            return False
+
+    wait_for(up, 60, "the server to answer")
+    return proc
+
+
+def upload(base: str, contest: Contest, team: str, body: bytes, name: str = "pred.csv",
+           **extra: Any) -> requests.Response:
+    return requests.post(
+        f"{base}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
+        headers={"Authorization": f"Bearer {contest.tokens[team]}"},
+        files={"file": (name, body, "text/csv")},
+        data=extra,
+        timeout=30,
+    )

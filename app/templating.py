@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
 
@@ -18,6 +19,7 @@ def localtime(moment: datetime | None, timezone: str = "Asia/Seoul") -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
+    app.jinja_env.globals["get_locale"] = get_locale
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException) -> Response | tuple[str, int]:

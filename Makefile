@@ -1,0 +1,41 @@
+# Two commands from a fresh clone:  `make demo` runs the platform, `make test` runs the tests.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: setup demo test lint bench chromium
+
+$(BIN)/hackjudge: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# Front-end libraries from the npm registry, copied into app/static/vendor (git-ignored).
+app/static/vendor/socket.io.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# Catalogues are compiled at install; the .mo files are not committed.
+translations: $(BIN)/hackjudge $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+	$(BIN)/pybabel compile -q -f -d app/translations
+	touch translations
+
+setup: $(BIN)/hackjudge app/static/vendor/socket.io.min.js translations
+
+demo: setup
+	$(BIN)/hackjudge demo
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+chromium:
+	@command -v chromium >/dev/null && fc-list :lang=ko | grep -q . || \
+	  (apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk)
+
+test: setup chromium
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: setup
+	$(BIN)/python bench/latency.py

@@ -1,0 +1,49 @@
+"""A real Chromium watches the public board move without a reload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+
+from app.db import Database
+from tests.conftest import server_in
+from tests.helpers import Proc, prediction_csv, seed_contest
+
+
+def test_public_board_updates_live_in_the_browser(
+    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc], browser
+) -> None:
+    database = Database()
+    database.configure(embedded_env["HACKJUDGE_DATABASE_URL"])
+    contest = seed_contest(database, Path(embedded_env["HACKJUDGE_STORAGE_DIR"]), tmp_path)
+    database.engine.dispose()
+    server = server_in(embedded_env, spawned, tmp_path, "web")
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{server.url}/events/{contest.event}")
+    page.wait_for_selector("#live-status.live")
+    assert page.locator("section.board .empty").is_visible()
+    assert page.locator("section.board tbody tr").count() == 0
+    page.evaluate("window.__sameDocument = true")
+
+    for i, (team, noise) in enumerate((("팀0", 0.8), ("팀1", 0.2))):
+        reply = requests.post(
+            f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
+            headers={"Authorization": f"Bearer {contest.tokens[team]}"},
+            files={"file": ("p.csv", prediction_csv(contest.truth, noise, i))},
+            timeout=30,
+        )
+        assert reply.status_code == 202
+        page.wait_for_function(
+            "n => document.querySelectorAll('section.board tbody tr').length === n", arg=i + 1
+        )
+
+    teams = page.locator("section.board tbody tr td:nth-child(2)").all_inner_texts()
+    api = requests.get(f"{server.url}/api/v1/events/{contest.event}/leaderboard", timeout=10).json()
+    assert teams == [row["team"] for row in api["rows"]] == ["팀1", "팀0"]
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    assert not page.locator("section.board .empty").is_visible()
+    assert not page.locator("section.board .frozen").is_visible()
+    page.screenshot(path=str(tmp_path / "public-board.png"), full_page=True)
+    page.close()

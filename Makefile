@@ -17,7 +17,7 @@ app/static/vendor/socket.io.min.js: package.json package-lock.json
 
 # Catalogues are compiled at install; the .mo files are not committed.
 translations: $(BIN)/hackjudge $(wildcard app/translations/*/LC_MESSAGES/messages.po)
-	$(BIN)/pybabel compile -q -f -d app/translations
+	$(BIN)/pybabel -q compile -f -d app/translations
 	touch translations
 
 setup: $(BIN)/hackjudge app/static/vendor/socket.io.min.js translations

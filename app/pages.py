@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -39,7 +40,7 @@ def team(event_slug: str) -> str | Response:
         return redirect(url_for("pages.board", event_slug=event.slug))
     my_team = team_of(session(), current_user, event)
     if my_team is None:
-        abort(403, description="You are not in a team of this event.")
+        abort(403, description=_("You are not in a team of this event."))
     tasks = {t.id: t for t in event.tasks}
     subs = (
         session()

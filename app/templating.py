@@ -6,8 +6,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_gettext
 from werkzeug.exceptions import HTTPException
+
+
+# Listed here so that extraction finds the role names shown in the header.
+ROLE_LABELS = {
+    "organizer": lazy_gettext("organizer"),
+    "judge": lazy_gettext("judge"),
+    "participant": lazy_gettext("participant"),
+}
 
 
 def localtime(moment: datetime | None, timezone: str = "Asia/Seoul") -> str:
@@ -20,6 +28,7 @@ def localtime(moment: datetime | None, timezone: str = "Asia/Seoul") -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException) -> Response | tuple[str, int]:

@@ -41,7 +41,11 @@ from tests.services import PG_URL, REDIS_URL, free_port  # noqa: E402
 
 def percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
-    q = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
+    q = (
+        statistics.quantiles(ordered, n=100, method="inclusive")
+        if len(ordered) > 1
+        else ordered * 99
+    )
     return {"p50": statistics.median(ordered), "p90": q[89], "p99": q[98], "max": ordered[-1]}
 
 
@@ -50,7 +54,9 @@ def fmt(stats: dict[str, float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--uploads", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
@@ -79,15 +85,18 @@ def main() -> None:
         upgrade(db_url)
         database = Database()
         database.configure(db_url)
-        contest = seed_contest(database, tmp / "storage", tmp, teams=args.uploads, rows=args.rows,
-                               daily_limit=None)
+        contest = seed_contest(
+            database, tmp / "storage", tmp, teams=args.uploads, rows=args.rows, daily_limit=None
+        )
         database.engine.dispose()
         server = start_server(env, tmp / "web.log", free_port())
         procs.append(server)
         procs += [spawn(["worker"], env, tmp / f"worker{i}.log") for i in range(args.workers)]
 
-        files = {team: prediction_csv(contest.truth, 0.3 + 0.01 * i, i)
-                 for i, team in enumerate(contest.tokens)}
+        files = {
+            team: prediction_csv(contest.truth, 0.3 + 0.01 * i, i)
+            for i, team in enumerate(contest.tokens)
+        }
         solution = load_solution(contest.truth_path, "id", "target", contest.metric)
         floor = []
         for body in list(files.values())[:10]:
@@ -124,7 +133,8 @@ def main() -> None:
             reply = session.post(
                 f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
                 headers={"Authorization": f"Bearer {contest.tokens[team]}"},
-                files={"file": ("p.csv", files[team], "text/csv")}, timeout=60,
+                files={"file": ("p.csv", files[team], "text/csv")},
+                timeout=60,
             )
             accepted.append(time.perf_counter() - t0)
             if reply.status_code != 202:
@@ -145,20 +155,27 @@ def main() -> None:
         client.disconnect()
         e2e = [seen[t] - sent[t] for t in files]
         result = {
-            "rows": args.rows, "uploads": args.uploads, "workers": args.workers,
-            "concurrency": args.concurrency, "file_bytes": len(next(iter(files.values()))),
+            "rows": args.rows,
+            "uploads": args.uploads,
+            "workers": args.workers,
+            "concurrency": args.concurrency,
+            "file_bytes": len(next(iter(files.values()))),
             "upload_to_leaderboard_s": percentiles(e2e),
             "http_202_s": percentiles(accepted),
             "scoring_floor_in_process_s": percentiles(floor),
         }
-        print(f"{args.uploads} uploads of {args.rows:,} rows "
-              f"({result['file_bytes'] / 1e6:.2f} MB), {args.workers} workers, "
-              f"concurrency {args.concurrency}")
+        print(
+            f"{args.uploads} uploads of {args.rows:,} rows "
+            f"({result['file_bytes'] / 1e6:.2f} MB), {args.workers} workers, "
+            f"concurrency {args.concurrency}"
+        )
         print(f"  upload → leaderboard event : {fmt(result['upload_to_leaderboard_s'])}")
         print(f"  HTTP 202                   : {fmt(result['http_202_s'])}")
         print(f"  scoring floor (in-process) : {fmt(result['scoring_floor_in_process_s'])}")
-        print(f"  end-to-end p50 / scoring floor p50 = "
-              f"{result['upload_to_leaderboard_s']['p50'] / result['scoring_floor_in_process_s']['p50']:.2f}")
+        print(
+            f"  end-to-end p50 / scoring floor p50 = "
+            f"{result['upload_to_leaderboard_s']['p50'] / result['scoring_floor_in_process_s']['p50']:.2f}"
+        )
         if args.json:
             args.json.write_text(json.dumps(result, indent=2))
     finally:

@@ -94,13 +94,22 @@ def seed_contest(
     now = utcnow()
     with db.begin() as session:
         event = create_event(
-            session, "test-event", "테스트 대회", (now + start_offset).isoformat(),
+            session,
+            "test-event",
+            "테스트 대회",
+            (now + start_offset).isoformat(),
             (now + end_offset).isoformat(),
             (now + freeze_offset).isoformat() if freeze_offset is not None else None,
         )
         task = create_task(
-            session, event, "t1", metric=metric, truth=truth_file, storage_dir=storage_dir,
-            daily_limit=daily_limit, max_file_mb=max_file_mb,
+            session,
+            event,
+            "t1",
+            metric=metric,
+            truth=truth_file,
+            storage_dir=storage_dir,
+            daily_limit=daily_limit,
+            max_file_mb=max_file_mb,
         )
         roster = pd.DataFrame(
             [(f"팀{i}", f"소속{i}", f"참가자{i}", f"p{i}@test.kr") for i in range(teams)],
@@ -142,7 +151,9 @@ class Proc:
 def spawn(args: list[str], env: dict[str, str], log: Path) -> Proc:
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     handle = log.open("wb")
-    popen = subprocess.Popen([HACKJUDGE, *args], env=full_env, stdout=handle, stderr=subprocess.STDOUT)
+    popen = subprocess.Popen(
+        [HACKJUDGE, *args], env=full_env, stdout=handle, stderr=subprocess.STDOUT
+    )
     return Proc(popen, log)
 
 
@@ -162,8 +173,9 @@ def start_server(env: dict[str, str], log: Path, port: int) -> Proc:
     return proc
 
 
-def upload(base: str, contest: Contest, team: str, body: bytes, name: str = "pred.csv",
-           **extra: Any) -> requests.Response:
+def upload(
+    base: str, contest: Contest, team: str, body: bytes, name: str = "pred.csv", **extra: Any
+) -> requests.Response:
     return requests.post(
         f"{base}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
         headers={"Authorization": f"Bearer {contest.tokens[team]}"},

@@ -68,8 +68,17 @@ class Throwaway:
     def redis(self) -> str:
         port = free_port()
         proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder)],
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
             stdout=subprocess.DEVNULL,
         )
         self.procs.append(proc)
@@ -90,13 +99,32 @@ class Throwaway:
         if prefix:
             shutil.chown(self.folder, "postgres")
         subprocess.run(
-            [*prefix, str(bindir / "initdb"), "-D", str(self.pg_data), "-U", "postgres",
-             "--auth=trust"], check=True, stdout=subprocess.DEVNULL,
+            [
+                *prefix,
+                str(bindir / "initdb"),
+                "-D",
+                str(self.pg_data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         subprocess.run(
-            [*prefix, self.pg_ctl, "-D", str(self.pg_data), "-l", str(self.folder / "pg.log"),
-             "-o", f"-p {port} -k {self.folder} -c listen_addresses=127.0.0.1", "start"],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                *prefix,
+                self.pg_ctl,
+                "-D",
+                str(self.pg_data),
+                "-l",
+                str(self.folder / "pg.log"),
+                "-o",
+                f"-p {port} -k {self.folder} -c listen_addresses=127.0.0.1",
+                "start",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         self._pg_prefix = prefix
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
@@ -108,6 +136,9 @@ class Throwaway:
             proc.terminate()
             proc.wait(10)
         if self.pg_data is not None:
-            subprocess.run([*self._pg_prefix, self.pg_ctl, "-D", str(self.pg_data), "stop",
-                            "-m", "fast"], check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [*self._pg_prefix, self.pg_ctl, "-D", str(self.pg_data), "stop", "-m", "fast"],
+                check=False,
+                stdout=subprocess.DEVNULL,
+            )
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -28,8 +28,9 @@ NOISES = {"알파": 0.9, "베타": 0.15, "감마": 0.45}
 
 
 def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([HACKJUDGE, *args], env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [HACKJUDGE, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -44,11 +45,42 @@ def seed_with_cli(env: dict[str, str], tmp_path: Path, rows: int) -> dict:
     )
     roster.to_csv(tmp_path / "teams.csv", index=False, encoding="cp949")  # as Korean Excel saves
     cli(env, "db", "upgrade")
-    cli(env, "event", "create", "live", "--title", "라이브", "--start", "2020-01-01T00:00",
-        "--end", "2099-01-01T00:00")
-    cli(env, "task", "create", "live", "auc", "--metric", "roc_auc", "--truth",
-        str(tmp_path / "truth.csv"), "--public-fraction", "0.5", "--daily-limit", "10")
-    cli(env, "team", "import", "live", str(tmp_path / "teams.csv"), "--out", str(tmp_path / "cred.csv"))
+    cli(
+        env,
+        "event",
+        "create",
+        "live",
+        "--title",
+        "라이브",
+        "--start",
+        "2020-01-01T00:00",
+        "--end",
+        "2099-01-01T00:00",
+    )
+    cli(
+        env,
+        "task",
+        "create",
+        "live",
+        "auc",
+        "--metric",
+        "roc_auc",
+        "--truth",
+        str(tmp_path / "truth.csv"),
+        "--public-fraction",
+        "0.5",
+        "--daily-limit",
+        "10",
+    )
+    cli(
+        env,
+        "team",
+        "import",
+        "live",
+        str(tmp_path / "teams.csv"),
+        "--out",
+        str(tmp_path / "cred.csv"),
+    )
     tokens = {t: cli(env, "token", "create", f"{i}@t.kr").strip() for i, t in enumerate(TEAMS)}
     return {"truth": truth, "tokens": tokens}
 
@@ -114,7 +146,9 @@ def truth_file(env: dict[str, str]) -> Path:
 
 
 def test_production_flow_with_workers(
-    production_env: dict[str, str], tmp_path: Path, spawned: list[Proc],
+    production_env: dict[str, str],
+    tmp_path: Path,
+    spawned: list[Proc],
     live_client: socketio.Client,
 ) -> None:
     seeded = seed_with_cli(production_env, tmp_path, rows=2000)
@@ -127,7 +161,9 @@ def test_production_flow_with_workers(
 
 
 def test_embedded_flow_on_sqlite(
-    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc],
+    embedded_env: dict[str, str],
+    tmp_path: Path,
+    spawned: list[Proc],
     live_client: socketio.Client,
 ) -> None:
     seeded = seed_with_cli(embedded_env, tmp_path, rows=500)
@@ -136,7 +172,9 @@ def test_embedded_flow_on_sqlite(
 
 
 def test_submission_events_reach_only_the_team(
-    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc],
+    embedded_env: dict[str, str],
+    tmp_path: Path,
+    spawned: list[Proc],
 ) -> None:
     seeded = seed_with_cli(embedded_env, tmp_path, rows=300)
     server = server_in(embedded_env, spawned, tmp_path, "web")
@@ -146,8 +184,13 @@ def test_submission_events_reach_only_the_team(
         client = socketio.Client(reconnection=False)
         inbox: queue.Queue = queue.Queue()
         client.on("submission", inbox.put, namespace="/live")
-        client.connect(server.url, namespaces=["/live"], transports=["websocket"],
-                       auth={"token": seeded["tokens"][team]}, wait_timeout=10)
+        client.connect(
+            server.url,
+            namespaces=["/live"],
+            transports=["websocket"],
+            auth={"token": seeded["tokens"][team]},
+            wait_timeout=10,
+        )
         client.call("subscribe", {"event": "live"}, namespace="/live", timeout=10)
         inboxes[team] = inbox
         clients.append(client)
@@ -155,7 +198,8 @@ def test_submission_events_reach_only_the_team(
     reply = requests.post(
         f"{server.url}/api/v1/events/live/tasks/auc/submissions",
         headers={"Authorization": f"Bearer {seeded['tokens']['알파']}"},
-        files={"file": ("bad.csv", bad.encode())}, timeout=30,
+        files={"file": ("bad.csv", bad.encode())},
+        timeout=30,
     )
     assert reply.status_code == 202
     statuses = []
@@ -169,11 +213,17 @@ def test_submission_events_reach_only_the_team(
         client.disconnect()
 
 
-def test_wrong_socket_token_is_refused(embedded_env: dict[str, str], tmp_path: Path,
-                                        spawned: list[Proc]) -> None:
+def test_wrong_socket_token_is_refused(
+    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
+) -> None:
     cli(embedded_env, "db", "upgrade")
     server = server_in(embedded_env, spawned, tmp_path, "web")
     client = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        client.connect(server.url, namespaces=["/live"], transports=["websocket"],
-                       auth={"token": "hj_wrong"}, wait_timeout=5)
+        client.connect(
+            server.url,
+            namespaces=["/live"],
+            transports=["websocket"],
+            auth={"token": "hj_wrong"},
+            wait_timeout=5,
+        )

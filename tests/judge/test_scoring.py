@@ -23,8 +23,14 @@ N = 400
 def make_solution(tmp_path: Path, metric: str, truth: pd.DataFrame):  # noqa: ANN201
     source = tmp_path / "truth.csv"
     truth.to_csv(source, index=False)
-    prepared = prepare_truth(source, tmp_path / "store", id_column="id", target_column="target",
-                             metric=metric, public_fraction=0.3)
+    prepared = prepare_truth(
+        source,
+        tmp_path / "store",
+        id_column="id",
+        target_column="target",
+        metric=metric,
+        public_fraction=0.3,
+    )
     return load_solution(prepared.path, "id", "target", metric)
 
 
@@ -53,8 +59,14 @@ def reference(metric: str, y: np.ndarray, p: np.ndarray) -> float:
 
 @pytest.mark.parametrize(
     ("metric", "kind"),
-    [("accuracy", "label"), ("f1_macro", "label"), ("roc_auc", "prob"), ("log_loss", "prob"),
-     ("rmse", "value"), ("mae", "value")],
+    [
+        ("accuracy", "label"),
+        ("f1_macro", "label"),
+        ("roc_auc", "prob"),
+        ("log_loss", "prob"),
+        ("rmse", "value"),
+        ("mae", "value"),
+    ],
 )
 def test_public_and_private_scores_match_scikit_learn(
     tmp_path: Path, binary_truth: pd.DataFrame, numeric_truth: pd.DataFrame, metric: str, kind: str
@@ -73,8 +85,12 @@ def test_public_and_private_scores_match_scikit_learn(
     result = score(solution, body.to_csv(index=False).encode(), "p.csv", metric)
     public = solution.public
     assert public.sum() == round(N * 0.3)
-    assert result.public_score == pytest.approx(reference(metric, y[public], pred[public]), rel=1e-12)
-    assert result.private_score == pytest.approx(reference(metric, y[~public], pred[~public]), rel=1e-12)
+    assert result.public_score == pytest.approx(
+        reference(metric, y[public], pred[public]), rel=1e-12
+    )
+    assert result.private_score == pytest.approx(
+        reference(metric, y[~public], pred[~public]), rel=1e-12
+    )
 
 
 def csv_bytes(frame: pd.DataFrame, **kw: object) -> bytes:
@@ -82,7 +98,9 @@ def csv_bytes(frame: pd.DataFrame, **kw: object) -> bytes:
 
 
 def test_korean_ids_in_cp949_with_bom_crlf_and_blank_lines(tmp_path: Path) -> None:
-    truth = pd.DataFrame({"id": ["가001", "나002", "다003", "라004"], "target": [1.0, 2.0, 3.0, 4.0]})
+    truth = pd.DataFrame(
+        {"id": ["가001", "나002", "다003", "라004"], "target": [1.0, 2.0, 3.0, 4.0]}
+    )
     solution = make_solution(tmp_path, "mae", truth)
     pred = pd.DataFrame({"id": ["라004", "가001", "나002", "다003"], "target": [4, 1, 2, 3]})
     text = pred.to_csv(index=False, lineterminator="\r\n") + "\r\n\r\n"
@@ -127,7 +145,9 @@ def test_duplicate_and_unknown_ids(tmp_path: Path, numeric_truth: pd.DataFrame) 
     assert "'99999'" in error_for(tmp_path, numeric_truth, csv_bytes(unknown))
 
 
-def test_misnamed_column_suggests_the_expected_name(tmp_path: Path, numeric_truth: pd.DataFrame) -> None:
+def test_misnamed_column_suggests_the_expected_name(
+    tmp_path: Path, numeric_truth: pd.DataFrame
+) -> None:
     body = csv_bytes(numeric_truth.rename(columns={"target": "Target "}))
     assert error_for(tmp_path, numeric_truth, body).startswith("Missing column 'target'")
     assert "did you mean 'target'" in error_for(
@@ -135,7 +155,9 @@ def test_misnamed_column_suggests_the_expected_name(tmp_path: Path, numeric_trut
     )
 
 
-def test_non_numeric_and_nan_values_name_the_line(tmp_path: Path, numeric_truth: pd.DataFrame) -> None:
+def test_non_numeric_and_nan_values_name_the_line(
+    tmp_path: Path, numeric_truth: pd.DataFrame
+) -> None:
     bad = numeric_truth.astype({"target": object})
     bad.loc[5, "target"] = "abc"
     assert error_for(tmp_path, numeric_truth, csv_bytes(bad)).startswith("Line 7: ")
@@ -154,7 +176,9 @@ def test_probability_outside_unit_interval(tmp_path: Path, binary_truth: pd.Data
 def test_label_outside_known_classes(tmp_path: Path, binary_truth: pd.DataFrame) -> None:
     bad = binary_truth.copy()
     bad.loc[3, "target"] = 7
-    assert "'7' is not a known class" in error_for(tmp_path, binary_truth, csv_bytes(bad), "accuracy")
+    assert "'7' is not a known class" in error_for(
+        tmp_path, binary_truth, csv_bytes(bad), "accuracy"
+    )
 
 
 @pytest.mark.parametrize(
@@ -167,7 +191,9 @@ def test_label_outside_known_classes(tmp_path: Path, binary_truth: pd.DataFrame)
         (b"id,target\n", "header but no rows"),
     ],
 )
-def test_empty_and_binary_files(tmp_path: Path, numeric_truth: pd.DataFrame, body: bytes, expected: str) -> None:
+def test_empty_and_binary_files(
+    tmp_path: Path, numeric_truth: pd.DataFrame, body: bytes, expected: str
+) -> None:
     assert expected in error_for(tmp_path, numeric_truth, body)
 
 
@@ -179,7 +205,9 @@ def test_errors_never_show_ground_truth_values(tmp_path: Path, numeric_truth: pd
         assert not any(value in message for value in secret_values)
 
 
-def test_sample_submission_is_valid_and_holds_no_truth(tmp_path: Path, binary_truth: pd.DataFrame) -> None:
+def test_sample_submission_is_valid_and_holds_no_truth(
+    tmp_path: Path, binary_truth: pd.DataFrame
+) -> None:
     solution = make_solution(tmp_path, "roc_auc", binary_truth)
     sample = sample_submission(solution, "roc_auc")
     frame = pd.read_csv(io.StringIO(sample), dtype=str)
@@ -192,8 +220,14 @@ def test_usage_column_fixes_the_split(tmp_path: Path, numeric_truth: pd.DataFram
     usage = np.where(np.arange(N) % 4 == 0, "Public", "Private")
     source = tmp_path / "t.csv"
     numeric_truth.assign(Usage=usage).to_csv(source, index=False)
-    prepared = prepare_truth(source, tmp_path / "s", id_column="id", target_column="target",
-                             metric="rmse", usage_column="Usage")
+    prepared = prepare_truth(
+        source,
+        tmp_path / "s",
+        id_column="id",
+        target_column="target",
+        metric="rmse",
+        usage_column="Usage",
+    )
     solution = load_solution(prepared.path, "id", "target", "rmse")
     assert prepared.public_rows == N // 4
     assert (solution.public == (usage == "Public")).all()

@@ -12,8 +12,12 @@ T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 def entry(sid: int, team: int, score: float | None, minutes: int = 0, **kw: object) -> Entry:
     return Entry(
-        submission_id=sid, team_id=team, team=f"team{team}", created_at=T0 + timedelta(minutes=minutes),
-        public_score=score, **kw,  # type: ignore[arg-type]
+        submission_id=sid,
+        team_id=team,
+        team=f"team{team}",
+        created_at=T0 + timedelta(minutes=minutes),
+        public_score=score,
+        **kw,  # type: ignore[arg-type]
     )
 
 

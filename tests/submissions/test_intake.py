@@ -16,13 +16,22 @@ from config import Settings
 from tests.helpers import Contest, prediction_csv, seed_contest
 
 
-def post(client: FlaskClient, contest: Contest, body: bytes, *, token: str | None,
-         name: str = "pred.csv", **form: object):  # noqa: ANN201
+def post(
+    client: FlaskClient,
+    contest: Contest,
+    body: bytes,
+    *,
+    token: str | None,
+    name: str = "pred.csv",
+    **form: object,
+):  # noqa: ANN201
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     data = {"file": (__import__("io").BytesIO(body), name), **form}
     return client.post(
         f"/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers=headers, data=data, content_type="multipart/form-data",
+        headers=headers,
+        data=data,
+        content_type="multipart/form-data",
     )
 
 
@@ -52,13 +61,17 @@ def test_upload_is_accepted_then_scored(app: Flask, client: FlaskClient, contest
     assert reply.status_code == 202
     assert reply.json["status"] == "queued" and reply.json["note"] == "first try"
     drain(app)
-    seen = client.get(f"/api/v1/submissions/{reply.json['id']}",
-                      headers={"Authorization": f"Bearer {team0(contest)}"}).json
+    seen = client.get(
+        f"/api/v1/submissions/{reply.json['id']}",
+        headers={"Authorization": f"Bearer {team0(contest)}"},
+    ).json
     assert seen["status"] == "scored"
     assert 0.5 < seen["public_score"] <= 1.0
     assert "private_score" not in seen  # rule 6: never to a participant before the reveal
-    staff = client.get(f"/api/v1/submissions/{reply.json['id']}",
-                       headers={"Authorization": f"Bearer {contest.staff_tokens['judge']}"}).json
+    staff = client.get(
+        f"/api/v1/submissions/{reply.json['id']}",
+        headers={"Authorization": f"Bearer {contest.staff_tokens['judge']}"},
+    ).json
     assert staff["private_score"] is not None
 
 
@@ -71,8 +84,13 @@ def test_upload_is_accepted_then_scored(app: Flask, client: FlaskClient, contest
     ],
 )
 def test_bad_files_are_refused_at_once(
-    client: FlaskClient, settings: Settings, contest: Contest, body: bytes, status: int,
-    code: str, text: str,
+    client: FlaskClient,
+    settings: Settings,
+    contest: Contest,
+    body: bytes,
+    status: int,
+    code: str,
+    text: str,
 ) -> None:
     before = snapshot(settings)
     reply = post(client, contest, body, token=team0(contest))
@@ -100,43 +118,72 @@ def test_participant_cannot_submit_for_another_team(
     with db.begin() as session:
         other = session.scalars(select(Team).where(Team.name == "팀1")).one().id
     before = snapshot(settings)
-    reply = post(client, contest, prediction_csv(contest.truth, 0.3, 1), token=team0(contest),
-                 team_id=str(other))
+    reply = post(
+        client,
+        contest,
+        prediction_csv(contest.truth, 0.3, 1),
+        token=team0(contest),
+        team_id=str(other),
+    )
     assert reply.status_code == 403
-    assert reply.json["error"] == {"code": "other_team",
-                                   "message": "You can only submit for your own team."}
+    assert reply.json["error"] == {
+        "code": "other_team",
+        "message": "You can only submit for your own team.",
+    }
     assert snapshot(settings) == before
 
 
 def test_staff_cannot_submit(client: FlaskClient, settings: Settings, contest: Contest) -> None:
     before = snapshot(settings)
-    reply = post(client, contest, prediction_csv(contest.truth, 0.3, 1),
-                 token=contest.staff_tokens["organizer"])
+    reply = post(
+        client,
+        contest,
+        prediction_csv(contest.truth, 0.3, 1),
+        token=contest.staff_tokens["organizer"],
+    )
     assert reply.status_code == 403 and reply.json["error"]["code"] == "not_participant"
     assert snapshot(settings) == before
 
 
 @pytest.fixture
 def closed_contest(app: Flask, settings: Settings, tmp_path: Path) -> Contest:
-    return seed_contest(db, settings.storage_dir, tmp_path, start_offset=timedelta(hours=-3),
-                        end_offset=timedelta(seconds=-1))
+    return seed_contest(
+        db,
+        settings.storage_dir,
+        tmp_path,
+        start_offset=timedelta(hours=-3),
+        end_offset=timedelta(seconds=-1),
+    )
 
 
-def test_upload_after_the_deadline(client: FlaskClient, settings: Settings, closed_contest: Contest) -> None:
+def test_upload_after_the_deadline(
+    client: FlaskClient, settings: Settings, closed_contest: Contest
+) -> None:
     before = snapshot(settings)
-    reply = post(client, closed_contest, prediction_csv(closed_contest.truth, 0.3, 1),
-                 token=team0(closed_contest))
+    reply = post(
+        client,
+        closed_contest,
+        prediction_csv(closed_contest.truth, 0.3, 1),
+        token=team0(closed_contest),
+    )
     assert reply.status_code == 409
-    assert reply.json["error"] == {"code": "closed", "message": "The submission deadline has passed."}
+    assert reply.json["error"] == {
+        "code": "closed",
+        "message": "The submission deadline has passed.",
+    }
     assert snapshot(settings) == before
 
 
 @pytest.fixture
 def small_contest(app: Flask, settings: Settings, tmp_path: Path) -> Contest:
-    return seed_contest(db, settings.storage_dir, tmp_path, max_file_mb=0.002, daily_limit=2, rows=50)
+    return seed_contest(
+        db, settings.storage_dir, tmp_path, max_file_mb=0.002, daily_limit=2, rows=50
+    )
 
 
-def test_file_over_the_size_limit(client: FlaskClient, settings: Settings, small_contest: Contest) -> None:
+def test_file_over_the_size_limit(
+    client: FlaskClient, settings: Settings, small_contest: Contest
+) -> None:
     before = snapshot(settings)
     body = b"id,target\n" + b"000001,0.5\n" * 400  # 4.4 kB > 2 kB
     reply = post(client, small_contest, body, token=team0(small_contest))
@@ -156,14 +203,18 @@ def test_missing_ids_become_an_invalid_submission_that_uses_no_quota(
     reply = post(client, small_contest, partial, token=token)
     assert reply.status_code == 202
     drain(app)
-    seen = client.get(f"/api/v1/submissions/{reply.json['id']}",
-                      headers={"Authorization": f"Bearer {token}"}).json
+    seen = client.get(
+        f"/api/v1/submissions/{reply.json['id']}", headers={"Authorization": f"Bearer {token}"}
+    ).json
     assert seen["status"] == "invalid"
     assert seen["error"].startswith("5 ids are missing, e.g. '000000'")
     assert client.get(f"/api/v1/events/{small_contest.event}/leaderboard").json == board_before
     # Invalid uploads do not count: the daily limit of 2 still allows two good ones.
     for seed in (1, 2):
-        assert post(client, small_contest, prediction_csv(truth, 0.3, seed), token=token).status_code == 202
+        assert (
+            post(client, small_contest, prediction_csv(truth, 0.3, seed), token=token).status_code
+            == 202
+        )
     drain(app)
     before = snapshot(settings)
     refused = post(client, small_contest, prediction_csv(truth, 0.3, 3), token=token)
@@ -173,11 +224,15 @@ def test_missing_ids_become_an_invalid_submission_that_uses_no_quota(
     assert snapshot(settings) == before
 
 
-def test_other_teams_submissions_are_invisible(app: Flask, client: FlaskClient, contest: Contest) -> None:
+def test_other_teams_submissions_are_invisible(
+    app: Flask, client: FlaskClient, contest: Contest
+) -> None:
     reply = post(client, contest, prediction_csv(contest.truth, 0.3, 1), token=team0(contest))
     drain(app)
-    other = client.get(f"/api/v1/submissions/{reply.json['id']}",
-                       headers={"Authorization": f"Bearer {contest.tokens['팀1']}"})
+    other = client.get(
+        f"/api/v1/submissions/{reply.json['id']}",
+        headers={"Authorization": f"Bearer {contest.tokens['팀1']}"},
+    )
     assert other.status_code == 404
 
 
@@ -192,8 +247,12 @@ def test_staff_boards_need_staff(client: FlaskClient, contest: Contest) -> None:
 def test_public_board_ranks_best_scores(app: Flask, client: FlaskClient, contest: Contest) -> None:
     noises = {"팀0": 0.9, "팀1": 0.2, "팀2": 0.5}
     for i, (team, noise) in enumerate(noises.items()):
-        assert post(client, contest, prediction_csv(contest.truth, noise, i),
-                    token=contest.tokens[team]).status_code == 202
+        assert (
+            post(
+                client, contest, prediction_csv(contest.truth, noise, i), token=contest.tokens[team]
+            ).status_code
+            == 202
+        )
     drain(app)
     board = client.get(f"/api/v1/events/{contest.event}/leaderboard?task={contest.task}").json
     assert [row["team"] for row in board["rows"]] == ["팀1", "팀2", "팀0"]

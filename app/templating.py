@@ -9,7 +9,6 @@ from flask import Flask, Response, redirect, render_template, request, url_for
 from flask_babel import get_locale, lazy_gettext
 from werkzeug.exceptions import HTTPException
 
-
 # Listed here so that extraction finds the role names shown in the header.
 ROLE_LABELS = {
     "organizer": lazy_gettext("organizer"),

@@ -172,10 +172,10 @@ def main() -> None:
         print(f"  upload → leaderboard event : {fmt(result['upload_to_leaderboard_s'])}")
         print(f"  HTTP 202                   : {fmt(result['http_202_s'])}")
         print(f"  scoring floor (in-process) : {fmt(result['scoring_floor_in_process_s'])}")
-        print(
-            f"  end-to-end p50 / scoring floor p50 = "
-            f"{result['upload_to_leaderboard_s']['p50'] / result['scoring_floor_in_process_s']['p50']:.2f}"
+        ratio = (
+            result["upload_to_leaderboard_s"]["p50"] / result["scoring_floor_in_process_s"]["p50"]
         )
+        print(f"  end-to-end p50 / scoring floor p50 = {ratio:.2f}")
         if args.json:
             args.json.write_text(json.dumps(result, indent=2))
     finally:

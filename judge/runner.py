@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import traceback
 import threading
+import traceback
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Protocol
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import io
 import math
 import os
-import time
 import queue
 import subprocess
+import time
 from pathlib import Path
 
 import pandas as pd

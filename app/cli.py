@@ -73,6 +73,7 @@ def worker(burst: bool) -> None:
     from redis import Redis
     from rq import Queue, SimpleWorker
 
+    from judge import heartbeat
     from judge.jobs import JudgeContext, set_context
     from scoreboard.publish import Publisher
 
@@ -85,13 +86,18 @@ def worker(burst: bool) -> None:
     db = configured_db(settings)
     # Emits go through the Redis message queue to whichever web node holds the client.
     emitter = SocketIO(message_queue=settings.redis_url, channel=settings.socketio_channel)
-    set_context(
-        JudgeContext(db=db, storage_dir=settings.storage_dir, publisher=Publisher(emitter, db))
+    context = JudgeContext(
+        db=db, storage_dir=settings.storage_dir, publisher=Publisher(emitter, db)
     )
+    set_context(context)
     redis = Redis.from_url(settings.redis_url)
+    beating = heartbeat.start(redis, context.worker_name)
     # SimpleWorker scores in-process: no fork per job, the truth stays cached between jobs.
     rq_worker = SimpleWorker([Queue(settings.queue_name, connection=redis)], connection=redis)
-    rq_worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+    try:
+        rq_worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+    finally:
+        beating.set()
 
 
 @main.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Flask, current_app
 from redis import Redis
@@ -16,7 +17,6 @@ from judge.runner import Dispatcher, RQDispatcher, ThreadDispatcher
 from scoreboard.publish import Publisher
 
 log = logging.getLogger(__name__)
-RECONCILE_EVERY_S = 30
 
 
 @dataclass
@@ -58,10 +58,10 @@ def _reconcile_forever(rt: Runtime) -> None:
                 db,
                 rt.dispatcher,
                 redis=rt.redis,
-                job_timeout=rt.settings.job_timeout,
+                grace=timedelta(seconds=rt.settings.reconcile_seconds),
                 everything=first and rt.redis is None,
             )
         except Exception:
             log.exception("reconciler pass failed")
         first = False
-        socketio.sleep(RECONCILE_EVERY_S)
+        socketio.sleep(rt.settings.reconcile_seconds)

@@ -1,7 +1,7 @@
 """The database is the source of truth: re-dispatch submissions whose job was lost.
 
-A Redis restart forgets queued jobs; a SIGKILLed worker leaves a row in ``scoring``.
-Both are found here and dispatched again (the job skips rows already finished).
+A Redis restart forgets queued jobs; a SIGKILLed worker leaves a row in ``scoring`` and its
+heartbeat lapses. Both are found here and dispatched again (the job skips finished rows).
 """
 
 from __future__ import annotations
@@ -16,29 +16,29 @@ from sqlalchemy import select
 
 from app.db import Database, utcnow
 from app.models import Status, Submission
+from judge import heartbeat
 from judge.runner import Dispatcher, job_id
 
 log = logging.getLogger(__name__)
 ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
-def stale_ids(
-    db: Database, now: datetime, *, scoring_timeout: timedelta, grace: timedelta
-) -> tuple[list[int], list[int]]:
-    """Ids queued for longer than ``grace``, and ids in ``scoring`` past the job timeout."""
+def unfinished(
+    db: Database, now: datetime, grace: timedelta
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """Ids queued for longer than ``grace``; (id, worker) of rows scoring for longer."""
     with db.begin() as session:
         queued = session.scalars(
             select(Submission.id).where(
                 Submission.status == Status.QUEUED, Submission.created_at < now - grace
             )
         ).all()
-        stuck = session.scalars(
-            select(Submission.id).where(
-                Submission.status == Status.SCORING,
-                Submission.started_at < now - scoring_timeout,
+        scoring = session.execute(
+            select(Submission.id, Submission.worker).where(
+                Submission.status == Status.SCORING, Submission.started_at < now - grace
             )
         ).all()
-    return list(queued), list(stuck)
+    return list(queued), [(i, w) for i, w in scoring]
 
 
 def _job_alive(redis: Redis, submission_id: int) -> bool:
@@ -53,24 +53,21 @@ def reconcile(
     dispatcher: Dispatcher,
     *,
     redis: Redis | None,
-    job_timeout: int,
-    grace: timedelta = timedelta(seconds=30),
+    grace: timedelta = timedelta(seconds=15),
     everything: bool = False,
 ) -> list[int]:
     """Dispatch again every submission whose job is gone; returns their ids.
 
-    ``everything`` (embedded start-up) re-dispatches every unfinished row: the threads
-    that held them died with the previous process.
+    Production: a queued row whose RQ job is missing, a scoring row whose worker's heartbeat
+    lapsed. ``everything`` (embedded start-up) takes every unfinished row: the threads that
+    held them died with the previous process.
     """
-    now = utcnow()
-    if everything:
-        grace = timedelta(0)
-        scoring_timeout = timedelta(0)
+    queued, scoring = unfinished(db, utcnow(), timedelta(0) if everything else grace)
+    if redis is None:
+        lost = queued + [i for i, _w in scoring] if everything else []
     else:
-        scoring_timeout = timedelta(seconds=job_timeout + 60)
-    queued, stuck = stale_ids(db, now, scoring_timeout=scoring_timeout, grace=grace)
-    lost = [i for i in queued if redis is None or not _job_alive(redis, i)]
-    lost += [i for i in stuck if redis is None or not _job_alive(redis, i) or everything]
+        lost = [i for i in queued if not _job_alive(redis, i)]
+        lost += [i for i, worker in scoring if not heartbeat.alive(redis, worker)]
     if lost:
         with db.begin() as session:
             for sub in session.scalars(select(Submission).where(Submission.id.in_(lost))):

@@ -142,3 +142,38 @@ class Throwaway:
                 stdout=subprocess.DEVNULL,
             )
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class RedisServer:
+    """A private redis-server on its own port, which a test may stop and start again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> RedisServer:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        _wait(lambda: redis_answers(self.url), "private redis")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()  # as a crash would: nothing is saved
+            self.proc.wait(10)

@@ -270,3 +270,28 @@ def test_sample_submission_download(client: FlaskClient, contest: Contest) -> No
 def test_database_counts_unchanged_by_refusals(client: FlaskClient, contest: Contest) -> None:
     with db.begin() as session:
         assert session.scalar(select(func.count(Submission.id))) == 0
+
+
+@pytest.fixture
+def strict_app(settings: Settings) -> Flask:
+    from app import create_app
+
+    settings.hourly_upload_limit = 3
+    return create_app(settings, start_background=False)
+
+
+def test_hourly_rate_limit_counts_refused_uploads_too(strict_app: Flask, tmp_path: Path) -> None:
+    contest = seed_contest(db, strict_app.config["HACKJUDGE"].storage_dir, tmp_path)
+    client = strict_app.test_client()
+    codes = [post(client, contest, b"", token=team0(contest)).status_code for _ in range(3)]
+    assert codes == [422, 422, 422]
+    limited = post(client, contest, prediction_csv(contest.truth, 0.3, 1), token=team0(contest))
+    assert limited.status_code == 429
+    assert limited.json["error"]["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) > 0
+    # Another team has its own allowance.
+    other = post(
+        client, contest, prediction_csv(contest.truth, 0.3, 1), token=contest.tokens["팀1"]
+    )
+    assert other.status_code == 202
+    strict_app.extensions["hackjudge"].dispatcher.drain(30)

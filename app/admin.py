@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Event, Role, Task, Team, TeamMember, User
+from app.models import Event, RescoreRun, Role, Task, Team, TeamMember, User
 from app.security import create_user
 from judge.metrics import get_metric
 from judge.reader import read_table
@@ -128,6 +128,47 @@ def create_task(
     session.flush()
     ensure_board_states(session, task)
     return task
+
+
+def update_task(
+    session: Session,
+    task: Task,
+    *,
+    storage_dir: Path,
+    truth: Path | None = None,
+    metric: str | None = None,
+) -> Task:
+    """Replace a task's ground truth (same ids, same split) and/or metric; rescore after."""
+    metric = metric or task.metric
+    get_metric(metric)
+    source = truth or Path(task.truth_path)
+    prepared = prepare_truth(
+        source,
+        storage_dir / "truth",
+        id_column=task.id_column,
+        target_column=task.target_column,
+        metric=metric,
+        keep_split_of=Path(task.truth_path),
+    )
+    task.metric = metric
+    task.truth_path = str(prepared.path.resolve())
+    task.truth_sha256 = prepared.sha256
+    return task
+
+
+def start_rescore(session: Session, task: Task, user_id: int | None) -> RescoreRun:
+    """A new rescore run for ``task``; refused while another one is under way."""
+    busy = session.scalars(
+        select(RescoreRun).where(
+            RescoreRun.task_id == task.id, RescoreRun.status.in_(("queued", "running"))
+        )
+    ).first()
+    if busy is not None:
+        raise ValueError(f"rescore run {busy.id} of this task is still {busy.status}")
+    run = RescoreRun(task_id=task.id, requested_by=user_id, status="queued")
+    session.add(run)
+    session.flush()
+    return run
 
 
 @dataclass

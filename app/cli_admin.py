@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.cli import CliError, configured_db, main
 from app.models import Role, User
 from config import Settings
+from judge.metrics import available as available_metrics
 
 
 def _db():  # noqa: ANN202
@@ -99,7 +100,7 @@ def task() -> None:
 @task.command("create")
 @click.argument("event_slug")
 @click.argument("slug")
-@click.option("--metric", required=True)
+@click.option("--metric", required=True, type=click.Choice(available_metrics()))
 @click.option(
     "--truth", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -138,6 +139,116 @@ def task_create(event_slug: str, slug: str, **options: object) -> None:
     except (ValueError, KeyError) as exc:
         raise CliError(str(exc).strip("'\"")) from None
     click.echo(summary)
+
+
+def _task(session, event_slug: str, task_slug: str):  # noqa: ANN001, ANN202
+    from app.admin import event_by_slug
+    from app.models import Task
+
+    target = event_by_slug(session, event_slug)
+    found = session.scalars(
+        select(Task).where(Task.event_id == target.id, Task.slug == task_slug)
+    ).first()
+    if found is None:
+        raise ValueError(f"no task {task_slug!r} in {event_slug!r}")
+    return found
+
+
+@task.command("update")
+@click.argument("event_slug")
+@click.argument("slug")
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--metric", type=click.Choice(available_metrics()))
+def task_update(event_slug: str, slug: str, truth: Path | None, metric: str | None) -> None:
+    """Replace the ground truth (same ids; the split is kept) or the metric."""
+    from app.admin import update_task
+
+    if truth is None and metric is None:
+        raise CliError("give --truth and/or --metric")
+    try:
+        with _db().begin() as session:
+            updated = update_task(
+                session,
+                _task(session, event_slug, slug),
+                storage_dir=Settings().storage_dir,
+                truth=truth,
+                metric=metric,
+            )
+            summary = (
+                f"task {updated.slug} now scores {updated.metric} on {updated.truth_sha256[:12]}"
+            )
+    except (ValueError, KeyError) as exc:
+        raise CliError(str(exc).strip("'\"")) from None
+    click.echo(summary + "; run `hackjudge rescore` to rescore its submissions")
+
+
+@main.command()
+@click.argument("event_slug")
+@click.argument("task_slug")
+def rescore(event_slug: str, task_slug: str) -> None:
+    """Rescore every submission of a task (old scores kept in history), with progress."""
+    import time
+
+    from app.admin import start_rescore
+    from app.models import RescoreRun
+
+    settings = Settings()
+    db = _db()
+    try:
+        with db.begin() as session:
+            run = start_rescore(session, _task(session, event_slug, task_slug), None)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if settings.production:
+        from redis import Redis
+
+        from judge.runner import RQDispatcher
+
+        redis = Redis.from_url(settings.redis_url)
+        RQDispatcher(redis, settings.queue_name, settings.job_timeout).enqueue_rescore(run.id)
+        click.echo(f"rescore run {run.id} queued for the workers", err=True)
+        shown = 0
+        with click.progressbar(length=1, label="rescoring", file=sys.stderr) as bar:
+            while True:
+                with db.begin() as session:
+                    row = session.get(RescoreRun, run.id)
+                    status, done, total, changed, error = (
+                        row.status,
+                        row.done,
+                        row.total,
+                        row.changed,
+                        row.error,
+                    )
+                if total and bar.length != total:
+                    bar.length = total
+                bar.update(done - shown)
+                shown = done
+                if status in ("done", "failed"):
+                    break
+                time.sleep(0.5)
+    else:
+        from judge.jobs import JudgeContext, set_context
+        from judge.rescore import rescore_task
+        from scoreboard.publish import NoEmitter, Publisher
+
+        set_context(
+            JudgeContext(
+                db=db, storage_dir=settings.storage_dir, publisher=Publisher(NoEmitter(), db)
+            )
+        )
+        with click.progressbar(length=1, label="rescoring", file=sys.stderr) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.length = total
+                bar.update(1)
+
+            status = rescore_task(run.id, progress)
+        with db.begin() as session:
+            row = session.get(RescoreRun, run.id)
+            done, total, changed, error = row.done, row.total, row.changed, row.error
+    if status != "done":
+        raise CliError(f"rescore run {run.id} failed: {error.strip().splitlines()[-1:]}")
+    click.echo(f"rescored {done} of {total} submissions; {changed} changed score")
 
 
 @main.group()

@@ -173,6 +173,8 @@ class Submission(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     scoring_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    scored_metric: Mapped[str] = mapped_column(String(64), default="")
+    scored_truth_sha256: Mapped[str] = mapped_column(String(64), default="")
     final: Mapped[bool] = mapped_column(Boolean, default=False)
 
     task: Mapped[Task] = relationship()
@@ -190,3 +192,46 @@ class BoardState(Base):
     board: Mapped[str] = mapped_column(String(16), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     rows_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ScoreHistory(Base):
+    """A submission's scores before a rescore replaced them."""
+
+    __tablename__ = "score_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    rescore_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rescore_runs.id", ondelete="SET NULL"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str] = mapped_column(Text, default="")
+    public_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    private_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    public_ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    public_ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    metric: Mapped[str] = mapped_column(String(64))
+    truth_sha256: Mapped[str] = mapped_column(String(64))
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RescoreRun(Base):
+    """A background rescoring of every submission of a task; the row mirrors its progress."""
+
+    __tablename__ = "rescore_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    requested_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # running, done, failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

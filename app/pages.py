@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.lookup import event_or_404, session
-from app.models import Event, Role, Submission
+from app.models import Event, RescoreRun, Role, Submission
 from app.serialize import submission_json
 from scoreboard.boards import Board, current_board
 from submissions.intake import team_of
@@ -53,6 +53,33 @@ def team(event_slug: str) -> str | Response:
     )
     history = [submission_json(s, tasks[s.task_id], my_team, staff=False) for s in subs]
     return render_template("team.html", event=event, team=my_team, history=history)
+
+
+@bp.get("/events/<event_slug>/organize")
+@login_required
+def organize(event_slug: str) -> str:
+    """Organizers: the event's tasks, with rescoring and its live progress."""
+    if current_user.role != Role.ORGANIZER:
+        abort(403, description=_("Organizers only."))
+    event = event_or_404(event_slug)
+    counts = dict(
+        session()
+        .execute(
+            select(Submission.task_id, func.count(Submission.id))
+            .where(Submission.task_id.in_([t.id for t in event.tasks]))
+            .group_by(Submission.task_id)
+        )
+        .all()
+    )
+    runs = {
+        run.task_id: run
+        for run in session().scalars(
+            select(RescoreRun)
+            .where(RescoreRun.task_id.in_([t.id for t in event.tasks]))
+            .order_by(RescoreRun.id)
+        )
+    }
+    return render_template("organize.html", event=event, counts=counts, runs=runs)
 
 
 @bp.get("/lang/<code>")

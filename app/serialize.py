@@ -22,6 +22,9 @@ def submission_json(sub: Submission, task: Task, team: Team, *, staff: bool) -> 
         "status": sub.status,
         "error": sub.error,
         "public_score": sub.public_score,
+        "public_ci": [sub.public_ci_low, sub.public_ci_high]
+        if sub.public_ci_low is not None
+        else None,
         "final": sub.final,
         "finished_at": iso(sub.finished_at),
     }

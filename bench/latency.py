@@ -101,7 +101,7 @@ def main() -> None:
         floor = []
         for body in list(files.values())[:10]:
             t0 = time.perf_counter()
-            score(solution, body, "p.csv", contest.metric)
+            score(solution, body, "p.csv")
             floor.append(time.perf_counter() - t0)
 
         seen: dict[str, float] = {}

@@ -63,6 +63,41 @@ def _start(ctx: JudgeContext, submission_id: int) -> tuple[Submission, Task] | N
         return sub, task
 
 
+def evaluate(ctx: JudgeContext, task: Task, sub: Submission) -> dict[str, Any]:
+    """The column values scoring ``sub`` against the task's current truth and metric gives.
+
+    A participant-visible problem makes it ``invalid``; any other exception propagates as a
+    platform fault.
+    """
+    solution = ctx.solutions.get(
+        Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
+    )
+    data = (ctx.storage_dir / sub.stored_path).read_bytes()
+    provenance = {"scored_metric": task.metric, "scored_truth_sha256": task.truth_sha256}
+    try:
+        result = score(solution, data, sub.filename)
+    except ParticipantVisibleError as exc:
+        return {
+            "status": Status.INVALID,
+            "error": str(exc),
+            "public_score": None,
+            "private_score": None,
+            "public_ci_low": None,
+            "public_ci_high": None,
+            **provenance,
+        }
+    return {
+        "status": Status.SCORED,
+        "error": "",
+        "public_score": result.public_score,
+        "private_score": result.private_score,
+        "public_ci_low": result.public_ci[0] if result.public_ci else None,
+        "public_ci_high": result.public_ci[1] if result.public_ci else None,
+        "scoring_ms": sum(result.timings_ms.values()),
+        **provenance,
+    }
+
+
 def score_submission(submission_id: int) -> str:
     """Score one submission and publish the result; returns the final status."""
     ctx = get_context()
@@ -71,28 +106,12 @@ def score_submission(submission_id: int) -> str:
         return "skipped"
     sub, task = started
     ctx.publisher.submission(sub, task)
-    solution = ctx.solutions.get(
-        Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
-    )
-    data = (ctx.storage_dir / sub.stored_path).read_bytes()
-    updates: dict[str, Any]
-    try:
-        result = score(solution, data, sub.filename, task.metric)
-    except ParticipantVisibleError as exc:
-        updates = {"status": Status.INVALID, "error": str(exc)}
-    else:
-        updates = {
-            "status": Status.SCORED,
-            "public_score": result.public_score,
-            "private_score": result.private_score,
-            "scoring_ms": sum(result.timings_ms.values()),
-        }
+    updates = evaluate(ctx, task, sub)
     with ctx.db.begin() as session:
         row = session.get(Submission, submission_id, with_for_update=True)
         assert row is not None
         for key, value in updates.items():
             setattr(row, key, value)
-        row.error = updates.get("error", "")
         row.staff_error = ""
         row.finished_at = utcnow()
         session.flush()

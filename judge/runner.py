@@ -15,6 +15,8 @@ from judge.jobs import on_rq_failure, record_fault, score_submission
 
 log = logging.getLogger(__name__)
 JOB_PATH = "judge.jobs.score_submission"
+RESCORE_PATH = "judge.rescore.rescore_task"
+RESCORE_TIMEOUT = 6 * 3600
 RETRY_INTERVALS = [2, 10]
 
 
@@ -24,6 +26,8 @@ def job_id(submission_id: int) -> str:
 
 class Dispatcher(Protocol):
     def enqueue(self, submission_id: int) -> None: ...
+
+    def enqueue_rescore(self, run_id: int) -> None: ...
 
 
 class RQDispatcher:
@@ -43,6 +47,18 @@ class RQDispatcher:
             on_failure=Callback(on_rq_failure),
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
+        )
+
+    def enqueue_rescore(self, run_id: int) -> None:
+        from judge.rescore import on_rq_failure as rescore_failed
+
+        self.queue.enqueue(
+            RESCORE_PATH,
+            run_id,
+            job_id=f"rescore-{run_id}",
+            job_timeout=RESCORE_TIMEOUT,
+            on_failure=Callback(rescore_failed),
+            result_ttl=3600,
         )
 
 
@@ -69,6 +85,22 @@ class ThreadDispatcher:
         with self._lock:
             pending = set(self._pending)
         return not wait(pending, timeout=timeout).not_done
+
+    def enqueue_rescore(self, run_id: int) -> None:
+        future = self.pool.submit(self._rescore, run_id)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._done)
+
+    @staticmethod
+    def _rescore(run_id: int) -> None:
+        from judge.rescore import mark_failed, rescore_task
+
+        try:
+            rescore_task(run_id)
+        except Exception:
+            log.exception("rescore run %s failed", run_id)
+            mark_failed(run_id, traceback.format_exc())
 
     @staticmethod
     def _run(submission_id: int) -> None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from judge.errors import ParticipantVisibleError
-from judge.metrics import Input, Metric, get_metric
-from judge.reader import check_columns, read_table
-from judge.truth import Solution
+from judge.metrics import Shape
+from judge.reader import check_columns, physical_line, read_submission, read_table
+from judge.truth import Solution, ranked
 
 MAX_EXAMPLES = 5
 
@@ -20,122 +21,236 @@ MAX_EXAMPLES = 5
 class ScoreResult:
     public_score: float
     private_score: float | None
+    public_ci: tuple[float, float] | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def _examples(values: pd.Series | pd.Index) -> str:
-    shown = ", ".join(repr(str(v)) for v in list(values[:MAX_EXAMPLES]))
+def _examples(values: Any) -> str:
+    values = list(values)
+    shown = ", ".join(repr(str(v)) for v in values[:MAX_EXAMPLES])
     return shown + (", …" if len(values) > MAX_EXAMPLES else "")
 
 
-def _row(position: int) -> int:
-    """1-based line number in the file (the header is line 1)."""
-    return position + 2
+def _esc(text: str) -> str:
+    """Text made safe inside a ``str.format`` template."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
-def align(solution: Solution, frame: pd.DataFrame) -> pd.Series:
-    """Check ids and return the prediction column in the solution's row order."""
-    check_columns(list(frame.columns), [solution.id_column, solution.target_column])
-    if frame.empty:
+class RowError(ParticipantVisibleError):
+    """A problem on one data row; the message names its line once the file is at hand."""
+
+    def __init__(self, row: int, template: str) -> None:
+        super().__init__(template.format(line=int(row) + 2))
+        self.row = int(row)
+        self.template = template
+
+
+def align(solution: Solution, ids: pd.Series) -> np.ndarray:
+    """For each truth row, the file row holding its id; refuses missing/extra/duplicate ids."""
+    if len(ids) == 0:
         raise ParticipantVisibleError("The file has a header but no rows.")
-    ids = frame[solution.id_column].str.strip()
-    duplicated = ids[ids.duplicated()]
+    raw = ids.to_numpy(dtype=object)
+    n = len(solution.index)
+    if len(raw) == n and np.array_equal(raw, solution.index.to_numpy()):
+        return np.arange(n)  # the sample submission's order: no hashing needed
+    positions = solution.index.get_indexer(raw)
+    if len(raw) == n and (positions >= 0).all():
+        order = np.full(n, -1, dtype=np.intp)
+        order[positions] = np.arange(n)
+        if (order >= 0).all():  # n distinct hits among n rows: no duplicates (fast path)
+            return order
+    # Slow path, only for files with a problem: find it and say it precisely.
+    stripped = ids.str.strip()
+    duplicated = stripped[stripped.duplicated()]
     if len(duplicated):
         raise ParticipantVisibleError(
-            f"{len(duplicated)} duplicate ids, e.g. {_examples(duplicated.unique())}. "
+            f"{len(duplicated)} duplicate ids, e.g. {_examples(pd.unique(duplicated))}. "
             "Each id must appear exactly once."
         )
-    positions = solution.index.get_indexer(ids)
-    unknown = ids[positions < 0]
+    positions = solution.index.get_indexer(stripped.to_numpy(dtype=object))
+    unknown = stripped[positions < 0]
     if len(unknown):
         raise ParticipantVisibleError(
             f"{len(unknown)} ids are not in the test set, e.g. {_examples(unknown)}."
         )
-    if len(ids) < len(solution.index):
-        present = np.zeros(len(solution.index), dtype=bool)
-        present[positions] = True
+    present = np.zeros(n, dtype=bool)
+    present[positions] = True
+    if not present.all():
         missing = solution.index[~present]
         raise ParticipantVisibleError(
             f"{len(missing)} ids are missing, e.g. {_examples(missing)}. "
             "Download the sample submission for the full list."
         )
-    predictions = frame[solution.target_column].str.strip()
-    ordered = np.empty(len(solution.index), dtype=object)
-    ordered[positions] = predictions.to_numpy()
-    file_rows = np.empty(len(solution.index), dtype=np.int64)
-    file_rows[positions] = np.arange(len(ids))
-    return pd.Series(ordered, index=file_rows)
+    order = np.empty(n, dtype=np.intp)
+    order[positions] = np.arange(len(positions))
+    return order
 
 
-def _numeric(values: pd.Series, column: str) -> np.ndarray:
-    parsed = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(parsed)
-    if bad.any():
-        at = int(np.flatnonzero(bad)[np.argmin(values.index.to_numpy()[bad])])
-        raw = values.iloc[at]
-        why = "is empty" if raw == "" else f"{raw!r} is not a finite number"
-        raise ParticipantVisibleError(
-            f"Line {_row(int(values.index[at]))}: the value in column {column!r} {why} "
-            f"({int(bad.sum())} such values in all)."
-        )
-    return parsed
-
-
-def _labels(values: pd.Series, solution: Solution) -> np.ndarray:
-    if solution.numeric_labels:
-        parsed = _numeric(values, solution.target_column)
-        known = np.array([float(c) for c in solution.classes])
-        outside = ~np.isin(parsed, known)
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A numeric column as floats, or an error naming the first offending line."""
+    series = frame[column]
+    if series.dtype.kind in "fiu":
+        values = series.to_numpy(dtype=float)
     else:
-        parsed = values.to_numpy(dtype=object)
-        outside = ~np.isin(parsed, np.array(solution.classes, dtype=object))
-    if outside.any():
-        at = int(np.flatnonzero(outside)[np.argmin(values.index.to_numpy()[outside])])
-        shown = ", ".join(solution.classes) if len(solution.classes) <= 20 else "see the rules"
-        raise ParticipantVisibleError(
-            f"Line {_row(int(values.index[at]))}: {values.iloc[at]!r} is not a known class "
-            f"({shown}); {int(outside.sum())} such values in all."
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raw = series.iloc[first]
+        what = (
+            "is empty or not a number (NaN)"
+            if raw is None or (isinstance(raw, float) and np.isnan(raw))
+            else f"{str(raw)!r} is not a finite number"
         )
-    return parsed
+        raise RowError(
+            first,
+            f"Line {{line}}: the value in column {_esc(repr(column))} {_esc(what)} "
+            f"({int(bad.sum())} such values in all).",
+        )
+    return values
 
 
-def predictions_for(metric: Metric, values: pd.Series, solution: Solution) -> np.ndarray:
-    """Convert the aligned prediction text to what the metric takes, with row-level errors."""
-    if metric.input is Input.LABEL:
-        return _labels(values, solution)
-    parsed = _numeric(values, solution.target_column)
-    if metric.input is Input.PROBABILITY:
-        outside = (parsed < 0) | (parsed > 1)
-        if outside.any():
-            at = int(np.flatnonzero(outside)[np.argmin(values.index.to_numpy()[outside])])
-            raise ParticipantVisibleError(
-                f"Line {_row(int(values.index[at]))}: probability {values.iloc[at]!r} is "
-                f"outside [0, 1]; {int(outside.sum())} such values in all."
-            )
-    return parsed
+def _outside(mask: np.ndarray, values: np.ndarray, message: str) -> None:
+    if mask.any():
+        first = int(np.flatnonzero(mask)[0])
+        detail = _esc(message.format(value=values[first]))
+        raise RowError(first, f"Line {{line}}: {detail} ({int(mask.sum())} such values in all).")
 
 
-def score(solution: Solution, data: bytes, filename: str, metric_name: str) -> ScoreResult:
-    """Read, validate, align and score one submission file."""
-    metric = get_metric(metric_name)
+def _class_indices(text: pd.Series, solution: Solution) -> np.ndarray:
+    codes = pd.Index(solution.classes).get_indexer(text.to_numpy(dtype=object)).astype(np.intp)
+    unknown = codes < 0
+    if unknown.any() and solution.class_values is not None:
+        # "1.0" for the class "1": compare by value when every class is a number.
+        numbers = pd.to_numeric(text[unknown], errors="coerce").to_numpy(dtype=float)
+        lookup = {v: i for i, v in enumerate(solution.class_values)}
+        codes[unknown] = [lookup.get(v, -1) for v in numbers]
+        unknown = codes < 0
+    if unknown.any():
+        first = int(np.flatnonzero(unknown)[0])
+        known = ", ".join(solution.classes) if len(solution.classes) <= 20 else "see the rules"
+        shown = _esc(repr(str(text.iloc[first])))
+        raise RowError(
+            first,
+            f"Line {{line}}: {shown} is not a known class ({_esc(known)}); "
+            f"{int(unknown.sum())} such values in all.",
+        )
+    return codes
+
+
+def predictions(solution: Solution, frame: pd.DataFrame) -> Any:
+    """The prediction column(s) converted for the metric's shape, in file order."""
+    shape = solution.shape
+    column = solution.target_column
+    if shape is Shape.LABEL:
+        return _class_indices(frame[column].str.strip(), solution)
+    if shape is Shape.RANKED:
+        return ranked(frame[column].fillna(""))
+    if shape is Shape.CLASS_PROBABILITIES:
+        matrix = np.column_stack([_numbers(frame, c) for c in solution.classes])
+        row_bad = ((matrix < 0) | (matrix > 1)).any(axis=1)
+        _outside(row_bad, matrix.max(axis=1), "a probability is outside [0, 1]")
+        sums = matrix.sum(axis=1)
+        _outside(sums == 0, sums, "the class probabilities sum to {value:g}")
+        return matrix / sums[:, None]  # rows rescaled to sum to 1, as Kaggle does
+    values = _numbers(frame, column)
+    if shape is Shape.PROBABILITY:
+        _outside((values < 0) | (values > 1), values, "probability {value!r} is outside [0, 1]")
+    if solution.metric.needs_positive:
+        _outside(values < 0, values, f"{solution.metric.name} needs values ≥ 0, not {{value!r}}")
+    return values
+
+
+def _custom(solution: Solution, frame: pd.DataFrame, order: np.ndarray, mask: np.ndarray) -> float:
+    truth = solution.frame[mask].reset_index(drop=True)
+    submission = frame.iloc[order[mask]].reset_index(drop=True)
+    return float(solution.metric.fn(truth, submission, solution.id_column))
+
+
+def _finite(value: float) -> float:
+    """A score must be a number: an overflow or an undefined metric is the file's problem."""
+    if np.isnan(value):
+        raise ParticipantVisibleError(
+            "The metric is undefined for these predictions (for example, all identical)."
+        )
+    if np.isinf(value):
+        raise ParticipantVisibleError(
+            "The score overflows to infinity: some predictions are far too large."
+        )
+    return value
+
+
+def _read(solution: Solution, data: bytes, filename: str) -> pd.DataFrame:
+    if solution.shape is Shape.CUSTOM:
+        # A custom metric reads every column itself, as text.
+        frame = read_table(data, filename)
+        check_columns(list(frame.columns), [solution.id_column])
+        return frame
+    text = [solution.target_column] if solution.shape in (Shape.LABEL, Shape.RANKED) else []
+    numeric = [c for c in solution.prediction_columns() if c not in text]
+    return read_submission(
+        data, id_column=solution.id_column, text_columns=text, numeric_columns=numeric
+    )
+
+
+def _score_custom(solution: Solution, data: bytes, filename: str) -> ScoreResult:
     t0 = time.perf_counter()
-    frame = read_table(data, filename)
+    frame = _read(solution, data, filename)
     t1 = time.perf_counter()
-    values = align(solution, frame)
-    predictions = predictions_for(metric, values, solution)
+    order = align(solution, frame[solution.id_column])
     t2 = time.perf_counter()
-    public = solution.public
-    public_score = metric(solution.target[public], predictions[public])
-    private_score = (
-        metric(solution.target[~public], predictions[~public]) if (~public).any() else None
-    )
-    t3 = time.perf_counter()
-    return ScoreResult(
-        public_score=public_score,
-        private_score=private_score,
-        timings_ms={
-            "read": (t1 - t0) * 1000,
-            "validate": (t2 - t1) * 1000,
-            "metric": (t3 - t2) * 1000,
-        },
-    )
+    public_score = _custom(solution, frame, order, solution.public)
+    private = ~solution.public
+    private_score = _custom(solution, frame, order, private) if private.any() else None
+    return ScoreResult(public_score, private_score, None, _timings(t0, t1, t2))
+
+
+def read_predictions(solution: Solution, data: bytes, filename: str) -> Any:
+    """The file's predictions converted for the metric, in the truth's row order.
+
+    The parsed table (its id strings are the bulk of the memory) is dropped on return, before
+    any metric runs, which keeps the peak near the parser's own.
+    """
+    frame = _read(solution, data, filename)
+    order = align(solution, frame[solution.id_column])
+    try:
+        return predictions(solution, frame)[order]
+    except RowError as exc:
+        line = physical_line(data, exc.row)
+        raise ParticipantVisibleError(exc.template.format(line=line)) from None
+
+
+def score(
+    solution: Solution, data: bytes, filename: str = "", *, with_ci: bool = True
+) -> ScoreResult:
+    """Read, validate, align and score one submission file."""
+    if solution.shape is Shape.CUSTOM:
+        return _score_custom(solution, data, filename)
+    metric = solution.metric
+    t0 = time.perf_counter()
+    y_pred = read_predictions(solution, data, filename)
+    t1 = time.perf_counter()
+    k = len(solution.classes)
+    y_true = solution.y_true
+    public, private = solution.public, ~solution.public
+    public_score = _finite(metric(y_true[public], y_pred[public], k))
+    private_score = _finite(metric(y_true[private], y_pred[private], k)) if private.any() else None
+    t2 = time.perf_counter()
+    ci = None
+    if with_ci:
+        from judge.bootstrap import confidence_interval
+
+        ci = confidence_interval(
+            metric, y_true[public], y_pred[public], k, seed=solution.seed, estimate=public_score
+        )
+    return ScoreResult(public_score, private_score, ci, _timings(t0, t1, t2))
+
+
+def _timings(*marks: float) -> dict[str, float]:
+    """Milliseconds of read+validate, metric and CI (the phases present)."""
+    now = time.perf_counter()
+    ends = [*marks[1:], now]
+    names = ("read_validate", "metric", "ci")
+    return {
+        name: (end - start) * 1000 for name, start, end in zip(names, marks, ends, strict=False)
+    }

@@ -7,15 +7,17 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from judge.errors import ParticipantVisibleError
-from judge.metrics import Input, get_metric
+from judge.metrics import Metric, Shape, get_metric
 from judge.reader import read_table
 
 USAGE = "Usage"
+LABEL_SHAPES = (Shape.LABEL, Shape.PROBABILITY, Shape.SCORE, Shape.CLASS_PROBABILITIES)
 
 
 @dataclass(frozen=True)
@@ -24,24 +26,102 @@ class PreparedTruth:
     sha256: str
     rows: int
     public_rows: int
+    classes: tuple[str, ...]
+
+
+def ranked(text: pd.Series) -> np.ndarray:
+    """Space-separated labels → an object array of tuples (best first)."""
+    out = np.empty(len(text), dtype=object)
+    out[:] = [tuple(v.split()) for v in text.to_numpy(dtype=object)]
+    return out
+
+
+def sorted_classes(labels: pd.Series) -> tuple[tuple[str, ...], np.ndarray | None]:
+    """Distinct labels in scikit-learn's order: by value when all are numbers, else by text."""
+    distinct = pd.unique(labels.to_numpy(dtype=object))
+    numbers = pd.to_numeric(pd.Series(distinct), errors="coerce")
+    if not numbers.isna().any():
+        order = np.argsort(numbers.to_numpy(dtype=float), kind="stable")
+        return tuple(str(distinct[i]) for i in order), numbers.to_numpy(dtype=float)[order]
+    return tuple(sorted(str(v) for v in distinct)), None
 
 
 @dataclass(frozen=True)
 class Solution:
-    """The truth of one task, ready to score against: ids in file order, typed target, split."""
+    """The truth of one task, ready to score against."""
 
     id_column: str
     target_column: str
-    index: pd.Index  # truth ids as text
-    target: np.ndarray
+    metric: Metric
+    index: pd.Index  # truth ids as text, in file order
     public: np.ndarray  # bool mask
-    classes: tuple[str, ...]  # text of the known labels (label-type metrics)
-    numeric_labels: bool
+    classes: tuple[str, ...]  # label tasks: the known labels in metric order
+    class_values: np.ndarray | None  # their numeric values, when all labels are numbers
+    y_true: Any  # per shape: class indices, floats or tuples (see judge.metrics)
+    frame: pd.DataFrame  # id + target as text, for custom metrics
+    seed: int  # bootstrap seed, fixed by the truth file
+
+    @property
+    def shape(self) -> Shape:
+        return self.metric.shape_for(len(self.classes))
+
+    def prediction_columns(self) -> list[str]:
+        """The submission columns besides the id."""
+        if self.shape is Shape.CLASS_PROBABILITIES:
+            return list(self.classes)
+        if self.shape is Shape.CUSTOM:
+            return []
+        return [self.target_column]
 
 
-def _as_float_or_none(values: pd.Series) -> np.ndarray | None:
-    parsed = pd.to_numeric(values, errors="coerce")
-    return None if parsed.isna().any() else parsed.to_numpy(dtype=float)
+def _check_truth_for(metric: Metric, target: pd.Series) -> tuple[str, ...]:
+    shape = metric.shape
+    if shape in LABEL_SHAPES:
+        classes, _values = sorted_classes(target)
+        if len(classes) < metric.min_classes:
+            raise ValueError(f"{metric.name} needs at least {metric.min_classes} classes")
+        if metric.max_classes is not None and len(classes) > metric.max_classes:
+            raise ValueError(
+                f"{metric.name} takes {metric.max_classes} classes, found {len(classes)}"
+            )
+        return classes
+    if shape is Shape.VALUE:
+        values = pd.to_numeric(target, errors="coerce")
+        if values.isna().any() or not np.isfinite(values).all():
+            raise ValueError(f"the target must be numeric for {metric.name}")
+        if metric.needs_positive and (values < 0).any():
+            raise ValueError(f"{metric.name} needs non-negative targets")
+    if shape is Shape.RANKED and (target.str.strip() == "").any():
+        raise ValueError("every row needs at least one relevant label for map_at_k")
+    return ()
+
+
+def _check_splits(
+    metric: Metric, target: pd.Series, usage: np.ndarray, classes: tuple[str, ...]
+) -> None:
+    """Refuse now a split on which the metric would be undefined.
+
+    Probability and ranking metrics need every class in each split; label metrics need two
+    (kappa and MCC are undefined on a single class).
+    """
+    if metric.shape is Shape.LABEL and len(classes) >= 2:
+        for split in ("Public", "Private"):
+            part = set(target[usage == split])
+            if len(part) == 1:
+                raise ValueError(
+                    f"the {split.lower()} split holds only the class {part.pop()}; "
+                    "use a larger public fraction or a Usage column"
+                )
+    if metric.shape not in (Shape.PROBABILITY, Shape.SCORE, Shape.CLASS_PROBABILITIES):
+        return
+    for split in ("Public", "Private"):
+        part = set(target[usage == split])
+        if part and part != set(classes):
+            missing = ", ".join(sorted(set(classes) - part))
+            raise ValueError(
+                f"the {split.lower()} split has no row of class(es) {missing}; {metric.name} "
+                "needs every class in both splits (use a larger public fraction or a Usage column)"
+            )
 
 
 def prepare_truth(
@@ -53,8 +133,13 @@ def prepare_truth(
     metric: str,
     public_fraction: float = 0.3,
     usage_column: str | None = None,
+    keep_split_of: Path | None = None,
 ) -> PreparedTruth:
-    """Validate a ground-truth CSV and store it with a fixed ``Usage`` split (SPEC §4)."""
+    """Validate a ground-truth CSV and store it with a fixed ``Usage`` split (SPEC §4).
+
+    ``keep_split_of`` (a replaced truth of the same task) carries the old split over: the new
+    file must hold exactly the same ids.
+    """
     try:
         frame = read_table(source.read_bytes(), source.name)
     except ParticipantVisibleError as exc:
@@ -67,18 +152,22 @@ def prepare_truth(
     ids = frame[id_column].str.strip()
     if ids.duplicated().any():
         raise ValueError(f"ground truth has {int(ids.duplicated().sum())} duplicate ids")
-    kind = get_metric(metric).input
-    if kind is Input.VALUE and _as_float_or_none(frame[target_column]) is None:
-        raise ValueError(f"ground truth column {target_column!r} must be numeric for {metric}")
-    if kind in (Input.SCORE, Input.PROBABILITY) and frame[target_column].nunique() != 2:
-        raise ValueError(f"{metric} needs exactly two classes in {target_column!r}")
+    target = frame[target_column].str.strip()
+    classes = _check_truth_for(get_metric(metric), target)
 
-    if usage_column:
+    if keep_split_of is not None:
+        old = pd.read_csv(keep_split_of, dtype=str, keep_default_na=False).set_index(id_column)
+        if len(old) != len(ids) or not ids.isin(old.index).all():
+            raise ValueError("the new ground truth must hold exactly the ids of the old one")
+        usage = old.loc[ids.to_numpy(), USAGE].reset_index(drop=True)
+    elif usage_column:
         if usage_column not in frame.columns:
             raise ValueError(f"ground truth has no usage column {usage_column!r}")
         usage = frame[usage_column].str.strip().str.capitalize()
         if not usage.isin(["Public", "Private"]).all():
             raise ValueError(f"{usage_column!r} must hold only Public or Private")
+        if not (usage == "Public").any():
+            raise ValueError(f"{usage_column!r} marks no row Public")
     else:
         if not 0 < public_fraction <= 1:
             raise ValueError("public fraction must be in (0, 1]")
@@ -89,8 +178,8 @@ def prepare_truth(
         mask[rng.choice(len(frame), size=n_public, replace=False)] = True
         usage = pd.Series(np.where(mask, "Public", "Private"), index=frame.index)
 
-    stored = pd.DataFrame({id_column: ids, target_column: frame[target_column].str.strip()})
-    stored[USAGE] = usage.to_numpy()
+    _check_splits(get_metric(metric), target, usage.to_numpy(), classes)
+    stored = pd.DataFrame({id_column: ids, target_column: target, USAGE: usage.to_numpy()})
     dest_dir.mkdir(parents=True, exist_ok=True)
     body = stored.to_csv(index=False).encode("utf-8")
     path = dest_dir / f"{secrets.token_hex(16)}.csv"
@@ -100,28 +189,39 @@ def prepare_truth(
         sha256=hashlib.sha256(body).hexdigest(),
         rows=len(stored),
         public_rows=int((stored[USAGE] == "Public").sum()),
+        classes=classes,
     )
 
 
-def load_solution(path: Path, id_column: str, target_column: str, metric: str) -> Solution:
+def load_solution(path: Path, id_column: str, target_column: str, metric_name: str) -> Solution:
     """Read a prepared truth file into a :class:`Solution`."""
+    body = path.read_bytes()
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    labels = frame[target_column]
-    numeric = _as_float_or_none(labels)
-    kind = get_metric(metric).input
-    target = numeric if (numeric is not None and kind is not Input.LABEL) else None
-    if kind is Input.LABEL:
-        target = numeric if numeric is not None else labels.to_numpy(dtype=object)
-    elif target is None:
-        target = labels.to_numpy(dtype=object)
+    metric = get_metric(metric_name)
+    target = frame[target_column]
+    classes: tuple[str, ...] = ()
+    class_values = None
+    y_true: Any
+    if metric.shape in LABEL_SHAPES:
+        classes, class_values = sorted_classes(target)
+        y_true = pd.Index(classes).get_indexer(target.to_numpy(dtype=object)).astype(np.intp)
+    elif metric.shape is Shape.VALUE:
+        y_true = target.astype(float).to_numpy()
+    elif metric.shape is Shape.RANKED:
+        y_true = ranked(target)
+    else:
+        y_true = None
     return Solution(
         id_column=id_column,
         target_column=target_column,
-        index=pd.Index(frame[id_column]),
-        target=target,
+        metric=metric,
+        index=pd.Index(frame[id_column].to_numpy(dtype=object)),
         public=(frame[USAGE] == "Public").to_numpy(),
-        classes=tuple(sorted(labels.unique())),
-        numeric_labels=numeric is not None,
+        classes=classes,
+        class_values=class_values,
+        y_true=y_true,
+        frame=frame[[id_column, target_column]],
+        seed=int(hashlib.sha256(body).hexdigest()[:8], 16),
     )
 
 
@@ -146,9 +246,19 @@ class SolutionCache:
         return solution
 
 
-def sample_submission(solution: Solution, metric: str) -> str:
+def sample_submission(solution: Solution) -> str:
     """A valid-shaped submission: every id and a placeholder prediction, no truth values."""
-    kind = get_metric(metric).input
-    placeholder: object = {Input.LABEL: solution.classes[0], Input.VALUE: 0}.get(kind, 0.5)
-    frame = pd.DataFrame({solution.id_column: solution.index, solution.target_column: placeholder})
-    return frame.to_csv(index=False)
+    columns: dict[str, object] = {solution.id_column: solution.index}
+    shape = solution.shape
+    if shape is Shape.CLASS_PROBABILITIES:
+        for label in solution.classes:
+            columns[label] = 1 / len(solution.classes)
+    elif shape is Shape.LABEL:
+        columns[solution.target_column] = solution.classes[0]
+    elif shape in (Shape.PROBABILITY, Shape.SCORE):
+        columns[solution.target_column] = 0.5
+    elif shape is Shape.RANKED:
+        columns[solution.target_column] = ""
+    elif shape is Shape.VALUE:
+        columns[solution.target_column] = 0
+    return pd.DataFrame(columns).to_csv(index=False)

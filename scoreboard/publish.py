@@ -72,3 +72,10 @@ class Publisher:
         # Emit after commit, so a client that asks again sees at least this version.
         for data, room in pushes:
             self.emitter.emit("leaderboard", data, namespace=NAMESPACE, to=room)
+
+
+class NoEmitter:
+    """For processes with nobody to tell (an embedded-mode CLI): boards refresh on next view."""
+
+    def emit(self, event: str, data: Any, *, namespace: str, to: str) -> None:
+        return None

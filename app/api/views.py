@@ -8,11 +8,12 @@ from flask import Response, abort, jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app.admin import start_rescore
 from app.api import bp, error, user_or_401
 from app.db import utcnow
 from app.extensions import limiter
 from app.lookup import event_or_404, session, task_or_404
-from app.models import Event, Role, Status, Submission, Task, Team
+from app.models import Event, RescoreRun, Role, Status, Submission, Task, Team
 from app.openapi import OPENAPI
 from app.runtime import runtime
 from app.serialize import submission_json
@@ -155,7 +156,7 @@ def sample(event_slug: str, task_slug: str) -> Response:
     solution = _samples.get(
         Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
     )
-    body = sample_submission(solution, task.metric)
+    body = sample_submission(solution)
     filename = f"{event.slug}-{task.slug}-sample_submission.csv"
     return Response(
         body,
@@ -168,3 +169,43 @@ def sample(event_slug: str, task_slug: str) -> Response:
 def openapi() -> Response:
     """The OpenAPI document of this API."""
     return jsonify(OPENAPI)
+
+
+def _run_json(run: RescoreRun) -> dict:
+    return {
+        "id": run.id,
+        "task_id": run.task_id,
+        "status": run.status,
+        "done": run.done,
+        "total": run.total,
+        "changed": run.changed,
+        "error": run.error if run.error else "",
+    }
+
+
+@bp.post("/events/<event_slug>/tasks/<task_slug>/rescore")
+def start_rescore_run(event_slug: str, task_slug: str) -> Response | tuple[Response, int]:
+    """Organizers: rescore every submission of the task in the background."""
+    user = user_or_401()
+    if user.role != Role.ORGANIZER:
+        abort(403, description="Only organizers can rescore.")
+    task = task_or_404(event_or_404(event_slug), task_slug)
+    try:
+        run = start_rescore(session(), task, user.id)
+    except ValueError as exc:
+        return error(409, "busy", str(exc))
+    session().commit()
+    runtime().dispatcher.enqueue_rescore(run.id)
+    return jsonify(_run_json(run)), 202
+
+
+@bp.get("/rescore-runs/<int:run_id>")
+def rescore_run(run_id: int) -> Response:
+    """Staff: progress of a rescore run."""
+    user = user_or_401()
+    if not user.is_staff:
+        abort(403, description="Staff only.")
+    run = session().get(RescoreRun, run_id)
+    if run is None:
+        abort(404, description=f"No rescore run {run_id}.")
+    return jsonify(_run_json(run))

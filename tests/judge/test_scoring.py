@@ -82,7 +82,7 @@ def test_public_and_private_scores_match_scikit_learn(
         pred = y + rng.normal(0, 2, N)
     solution = make_solution(tmp_path, metric, truth)
     body = pd.DataFrame({"id": truth["id"], "target": pred}).sample(frac=1, random_state=4)
-    result = score(solution, body.to_csv(index=False).encode(), "p.csv", metric)
+    result = score(solution, body.to_csv(index=False).encode(), "p.csv", with_ci=False)
     public = solution.public
     assert public.sum() == round(N * 0.3)
     assert result.public_score == pytest.approx(
@@ -105,7 +105,7 @@ def test_korean_ids_in_cp949_with_bom_crlf_and_blank_lines(tmp_path: Path) -> No
     pred = pd.DataFrame({"id": ["라004", "가001", "나002", "다003"], "target": [4, 1, 2, 3]})
     text = pred.to_csv(index=False, lineterminator="\r\n") + "\r\n\r\n"
     for body in (text.encode("cp949"), b"\xef\xbb\xbf" + text.encode("utf-8")):
-        assert score(solution, body, "p.csv", "mae").public_score == 0.0
+        assert score(solution, body, "p.csv", with_ci=False).public_score == 0.0
 
 
 def test_gzip_and_single_file_zip_are_read(tmp_path: Path, numeric_truth: pd.DataFrame) -> None:
@@ -115,20 +115,20 @@ def test_gzip_and_single_file_zip_are_read(tmp_path: Path, numeric_truth: pd.Dat
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("pred.csv", raw)
     for body, name in ((gzip.compress(raw), "p.csv.gz"), (buffer.getvalue(), "p.zip")):
-        assert score(solution, body, name, "rmse").public_score == 0.0
+        assert score(solution, body, name, with_ci=False).public_score == 0.0
 
 
 def test_ids_keep_leading_zeros(tmp_path: Path, numeric_truth: pd.DataFrame) -> None:
     solution = make_solution(tmp_path, "rmse", numeric_truth)
     stripped = numeric_truth.assign(id=numeric_truth["id"].str.lstrip("0").replace("", "0"))
     with pytest.raises(ParticipantVisibleError, match="not in the test set"):
-        score(solution, csv_bytes(stripped), "p.csv", "rmse")
+        score(solution, csv_bytes(stripped), "p.csv", with_ci=False)
 
 
 def error_for(tmp_path: Path, truth: pd.DataFrame, body: bytes, metric: str = "rmse") -> str:
     solution = make_solution(tmp_path, metric, truth)
     with pytest.raises(ParticipantVisibleError) as info:
-        score(solution, body, "p.csv", metric)
+        score(solution, body, "p.csv", with_ci=False)
     return str(info.value)
 
 
@@ -161,10 +161,12 @@ def test_non_numeric_and_nan_values_name_the_line(
     bad = numeric_truth.astype({"target": object})
     bad.loc[5, "target"] = "abc"
     assert error_for(tmp_path, numeric_truth, csv_bytes(bad)).startswith("Line 7: ")
-    bad.loc[5, "target"] = "nan"
-    assert "'nan' is not a finite number" in error_for(tmp_path, numeric_truth, csv_bytes(bad))
-    bad.loc[5, "target"] = ""
-    assert "is empty" in error_for(tmp_path, numeric_truth, csv_bytes(bad))
+    for missing in ("nan", "", "NA"):
+        bad.loc[5, "target"] = missing
+        message = error_for(tmp_path, numeric_truth, csv_bytes(bad))
+        assert message.startswith("Line 7: the value in column 'target' is empty or not a number")
+    bad.loc[5, "target"] = "inf"
+    assert "'inf' is not a finite number" in error_for(tmp_path, numeric_truth, csv_bytes(bad))
 
 
 def test_probability_outside_unit_interval(tmp_path: Path, binary_truth: pd.DataFrame) -> None:
@@ -209,11 +211,11 @@ def test_sample_submission_is_valid_and_holds_no_truth(
     tmp_path: Path, binary_truth: pd.DataFrame
 ) -> None:
     solution = make_solution(tmp_path, "roc_auc", binary_truth)
-    sample = sample_submission(solution, "roc_auc")
+    sample = sample_submission(solution)
     frame = pd.read_csv(io.StringIO(sample), dtype=str)
     assert list(frame["id"]) == list(binary_truth["id"])
     assert set(frame["target"]) == {"0.5"}
-    assert score(solution, sample.encode(), "s.csv", "roc_auc").public_score == 0.5
+    assert score(solution, sample.encode(), "s.csv", with_ci=False).public_score == 0.5
 
 
 def test_usage_column_fixes_the_split(tmp_path: Path, numeric_truth: pd.DataFrame) -> None:

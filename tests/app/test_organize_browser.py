@@ -1,0 +1,65 @@
+"""An organizer presses Rescore and watches the progress reach the end, live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+
+from app.db import Database
+from tests.conftest import server_in
+from tests.helpers import Proc, prediction_csv, seed_contest, wait_for
+
+
+def test_rescore_button_shows_live_progress(
+    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc], browser
+) -> None:
+    database = Database()
+    database.configure(embedded_env["HACKJUDGE_DATABASE_URL"])
+    contest = seed_contest(database, Path(embedded_env["HACKJUDGE_STORAGE_DIR"]), tmp_path, teams=4)
+    database.engine.dispose()
+    server = server_in(embedded_env, spawned, tmp_path, "web")
+    ids = []
+    for i, team in enumerate(contest.tokens):
+        reply = requests.post(
+            f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
+            headers={"Authorization": f"Bearer {contest.tokens[team]}"},
+            files={"file": ("p.csv", prediction_csv(contest.truth, 0.3 + 0.1 * i, i))},
+            timeout=30,
+        )
+        ids.append(reply.json()["id"])
+
+    def all_scored() -> bool:
+        return all(
+            requests.get(
+                f"{server.url}/api/v1/submissions/{i}",
+                timeout=10,
+                headers={"Authorization": f"Bearer {contest.staff_tokens['organizer']}"},
+            ).json()["status"]
+            == "scored"
+            for i in ids
+        )
+
+    wait_for(all_scored, 60, "the uploads to be scored")
+
+    page = browser.new_page()
+    page.goto(f"{server.url}/login?next=/events/{contest.event}/organize")
+    page.fill('input[name="email"]', "organizer@test.kr")
+    page.fill('input[name="password"]', contest.passwords["organizer@test.kr"])
+    page.click('button[type="submit"]')
+    page.wait_for_url(f"{server.url}/events/{contest.event}/organize")
+    page.wait_for_selector("#live-status.live")
+    row = page.locator(f'#tasks tr[data-task="{contest.task}"]')
+    assert row.locator("td").nth(3).inner_text() == "4"
+    row.locator("button.rescore").click()
+    page.wait_for_function(
+        """task => {
+          const tr = document.querySelector(`#tasks tr[data-task="${task}"]`);
+          return tr.querySelector('.rescore-status').textContent.startsWith('done 4/4');
+        }""",
+        arg=contest.task,
+    )
+    assert row.locator("progress").evaluate("p => [p.value, p.max]") == [4, 4]
+    assert not row.locator("button.rescore").is_disabled()
+    page.screenshot(path=str(tmp_path / "organize.png"), full_page=True)
+    page.close()

@@ -89,6 +89,9 @@ def child(mode: str, metric: str, truth: Path, submission: Path) -> dict:
     from judge.truth import load_solution
 
     solution = load_solution(truth, "id", "target", metric)
+    # Steady state, as in a worker whose SolutionCache holds the task: the id index's hash
+    # table is built (both modes align against solution.index).
+    solution.index.get_indexer(solution.index[:1])
     data = submission.read_bytes()
     floor_metric = {
         "roc_auc": skm.roc_auc_score,

@@ -108,10 +108,10 @@ def smape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def average_precision_at_k(actual: Sequence[str], predicted: Sequence[str], k: int) -> float:
-    """AP@k as in Kaggle's ml_metrics (Ben Hamner, ``average_precision.apk``).
+    """AP@k exactly as Kaggle's ml_metrics (Ben Hamner, ``average_precision.apk``).
 
     Precision is counted at each rank that hits a relevant label not already predicted, and
-    the sum is divided by min(|actual|, k); an empty ``actual`` scores 0.
+    the sum is divided by min(len(actual), k); an empty ``actual`` scores 0.
     """
     if not actual:
         return 0.0
@@ -124,7 +124,7 @@ def average_precision_at_k(actual: Sequence[str], predicted: Sequence[str], k: i
             hits += 1
             total += hits / rank
         seen.add(label)
-    return total / min(len(relevant), k)
+    return total / min(len(actual), k)
 
 
 def map_at_k(k: int) -> Callable[[Sequence, Sequence, int], float]:

@@ -168,11 +168,13 @@ def _custom(solution: Solution, frame: pd.DataFrame, order: np.ndarray, mask: np
 
 
 def _finite(value: float) -> float:
-    """A score must be a number: an overflow or an undefined metric is the file's problem."""
+    """A score must be a number. An overflow comes from the file's values: the team is told.
+
+    NaN means the metric is undefined on the split (task creation refuses such splits), so it
+    is a platform fault for staff, never blamed on the team.
+    """
     if np.isnan(value):
-        raise ParticipantVisibleError(
-            "The metric is undefined for these predictions (for example, all identical)."
-        )
+        raise ValueError("the metric is undefined (NaN) on this split; check the task's truth")
     if np.isinf(value):
         raise ParticipantVisibleError(
             "The score overflows to infinity: some predictions are far too large."

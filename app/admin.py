@@ -69,6 +69,19 @@ def create_event(
     return event
 
 
+def freeze_event(event: Event, now: datetime) -> None:
+    """Freeze the public board now (or keep an earlier freeze); the clock pushes it."""
+    if now >= event.end_at:
+        raise ValueError("the event has ended; the board is final until the reveal")
+    if event.freeze_at is None or event.freeze_at > now:
+        event.freeze_at = now
+
+
+def unfreeze_event(event: Event) -> None:
+    """Lift the freeze: public views catch up with everything scored meanwhile."""
+    event.freeze_at = None
+
+
 def event_by_slug(session: Session, slug: str) -> Event:
     event = session.scalars(select(Event).where(Event.slug == slug)).first()
     if event is None:

@@ -14,9 +14,11 @@ from config import Settings
 from judge.jobs import JudgeContext, set_context
 from judge.reconciler import reconcile
 from judge.runner import Dispatcher, RQDispatcher, ThreadDispatcher
+from scoreboard.clock import BoardClock
 from scoreboard.publish import Publisher
 
 log = logging.getLogger(__name__)
+CLOCK_SECONDS = 1.0
 
 
 @dataclass
@@ -47,7 +49,17 @@ def init_runtime(app: Flask, settings: Settings, *, start_background: bool) -> R
     app.extensions["hackjudge"] = rt
     if start_background:
         socketio.start_background_task(_reconcile_forever, rt)
+        socketio.start_background_task(_tick_forever, BoardClock(db, publisher))
     return rt
+
+
+def _tick_forever(clock: BoardClock) -> None:
+    while True:
+        try:
+            clock.tick()
+        except Exception:
+            log.exception("board clock tick failed")
+        socketio.sleep(CLOCK_SECONDS)
 
 
 def _reconcile_forever(rt: Runtime) -> None:

@@ -1,0 +1,49 @@
+"""Boards whose visibility changes with the clock or an organizer's action.
+
+A freeze moment passing, ``hackjudge freeze``/``unfreeze`` (which edit ``freeze_at``), or the
+end of an event change what a board shows without any new score. Each web node ticks this
+about once a second; ``refresh_board`` pushes only when the visible board really changed, so
+several nodes ticking together push once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.db import Database, utcnow
+from app.models import Event, Task
+from scoreboard.publish import Publisher
+
+State = tuple[datetime | None, datetime, bool, bool]
+
+
+class BoardClock:
+    def __init__(self, db: Database, publisher: Publisher) -> None:
+        self.db = db
+        self.publisher = publisher
+        self.seen: dict[int, State] = {}
+
+    def tick(self, now: datetime | None = None) -> list[int]:
+        """Refresh the boards of events whose freeze/end state changed; their task ids."""
+        now = now or utcnow()
+        with self.db.begin() as session:
+            events = session.execute(select(Event.id, Event.freeze_at, Event.end_at)).all()
+            tasks = session.execute(select(Task.id, Task.event_id)).all()
+        changed_events = []
+        for event_id, freeze_at, end_at in events:
+            state: State = (
+                freeze_at,
+                end_at,
+                freeze_at is not None and now >= freeze_at,
+                now >= end_at,
+            )
+            if self.seen.get(event_id) != state:
+                if event_id in self.seen:
+                    changed_events.append(event_id)
+                self.seen[event_id] = state
+        refreshed = [task_id for task_id, event_id in tasks if event_id in changed_events]
+        for task_id in refreshed:
+            self.publisher.task_changed(task_id)
+        return refreshed

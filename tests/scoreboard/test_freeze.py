@@ -1,0 +1,116 @@
+"""Freeze (SPEC §3 rule 5): after ``hackjudge freeze`` nothing a participant or an anonymous
+viewer can see changes — API, pages, websocket — while staff boards stay live."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+from pathlib import Path
+
+import requests
+import socketio
+
+from app.db import Database
+from tests.conftest import server_in
+from tests.helpers import HACKJUDGE, Contest, Proc, prediction_csv, seed_contest, wait_for
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([HACKJUDGE, *args], env={**os.environ, **env}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def upload(server: Proc, contest: Contest, team: str, noise: float, seed: int) -> int:
+    reply = requests.post(
+        f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
+        headers={"Authorization": f"Bearer {contest.tokens[team]}"},
+        files={"file": ("p.csv", prediction_csv(contest.truth, noise, seed))}, timeout=30,
+    )
+    assert reply.status_code == 202, reply.text
+    return reply.json()["id"]
+
+
+def status_of(server: Proc, contest: Contest, sub_id: int) -> dict:
+    return requests.get(f"{server.url}/api/v1/submissions/{sub_id}", timeout=10, headers={
+        "Authorization": f"Bearer {contest.staff_tokens['organizer']}"}).json()
+
+
+def public_views(server: Proc, contest: Contest) -> dict:
+    """Everything a non-staff user can read about the board."""
+    url = f"{server.url}/api/v1/events/{contest.event}/leaderboard"
+    page = requests.get(f"{server.url}/events/{contest.event}", timeout=10).text
+    initial = re.search(r'<script type="application/json" class="initial">(.*?)</script>', page, re.S)
+    return {
+        "anonymous_api": requests.get(url, timeout=10).json(),
+        "participant_api": requests.get(url, timeout=10, headers={
+            "Authorization": f"Bearer {contest.tokens['팀1']}"}).json(),
+        "page": json.loads(initial.group(1)),
+    }
+
+
+def connect(server: Proc, event: str, token: str | None = None) -> tuple[socketio.Client, queue.Queue]:
+    client = socketio.Client(reconnection=False)
+    boards: queue.Queue = queue.Queue()
+    client.on("leaderboard", boards.put, namespace="/live")
+    client.connect(server.url, namespaces=["/live"], transports=["websocket"],
+                   auth={"token": token} if token else None, wait_timeout=10)
+    client.call("subscribe", {"event": event}, namespace="/live", timeout=10)
+    return client, boards
+
+
+def drain(boards: queue.Queue) -> list[dict]:
+    out = []
+    while not boards.empty():
+        out.append(boards.get_nowait())
+    return out
+
+
+def test_freeze_hides_everything_after_it_from_non_staff(
+    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
+) -> None:
+    database = Database()
+    database.configure(embedded_env["HACKJUDGE_DATABASE_URL"])
+    contest = seed_contest(database, Path(embedded_env["HACKJUDGE_STORAGE_DIR"]), tmp_path)
+    database.engine.dispose()
+    server = server_in(embedded_env, spawned, tmp_path, "web")
+    first = upload(server, contest, "팀0", 0.8, 1)
+    wait_for(lambda: status_of(server, contest, first)["status"] == "scored", 30, "first score")
+
+    viewer, public_boards = connect(server, contest.event)
+    judge, staff_boards = connect(server, contest.event, contest.staff_tokens["judge"])
+    cli(embedded_env, "freeze", contest.event)
+    frozen = wait_for(lambda: [b for b in drain(public_boards) if b["frozen"]], 15,
+                      "the frozen board to be pushed")[-1]
+    assert [r["team"] for r in frozen["rows"]] == ["팀0"]
+    before = public_views(server, contest)
+    assert before["anonymous_api"]["frozen"] is True
+    assert before["page"]["frozen"] is True
+
+    # After the freeze: a new team scores, the leader improves and submits again.
+    later = [upload(server, contest, "팀1", 0.1, 2), upload(server, contest, "팀0", 0.05, 3)]
+    for sub_id in later:
+        wait_for(lambda s=sub_id: status_of(server, contest, s)["status"] == "scored", 30, "score")
+    staff = wait_for(lambda: [b for b in drain(staff_boards) if b["board"] == "staff"
+                              and len(b["rows"]) == 2], 15, "the staff board to move")[-1]
+    assert {r["team"] for r in staff["rows"]} == {"팀0", "팀1"}
+
+    after = public_views(server, contest)
+    assert after == before  # scores, ranks, counts, last-submission times, version
+    assert drain(public_boards) == []  # no push reached the public room
+    # A team still sees its own new public score.
+    own = requests.get(f"{server.url}/api/v1/submissions/{later[0]}", timeout=10, headers={
+        "Authorization": f"Bearer {contest.tokens['팀1']}"}).json()
+    assert own["status"] == "scored" and own["public_score"] is not None
+
+    cli(embedded_env, "unfreeze", contest.event)
+    thawed = wait_for(lambda: [b for b in drain(public_boards) if not b["frozen"]], 15,
+                      "the unfrozen board")[-1]
+    assert {r["team"] for r in thawed["rows"]} == {"팀0", "팀1"}
+    assert thawed["rows"][0]["submissions"] + thawed["rows"][1]["submissions"] == 3
+    viewer.disconnect()
+    judge.disconnect()

@@ -57,7 +57,7 @@ def login() -> object:
             login_user(user, remember=True)
             target = request.args.get("next", "")
             # Only same-site relative redirects.
-            if not target.startswith("/") or target.startswith("//"):
+            if not target.startswith("/") or target.startswith("//") or "\\" in target:
                 target = url_for("pages.index")
             return redirect(target)
         flash(_("E-mail or password is wrong."), "error")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -273,12 +274,19 @@ def rescore(event_slug: str, task_slug: str) -> None:
                 bar.length = total
                 bar.update(1)
 
-            status = rescore_task(run.id, progress)
+            try:
+                status = rescore_task(run.id, progress)
+            except BaseException:  # Ctrl-C or a crash: the run must not stay "running"
+                from judge.rescore import mark_failed
+
+                mark_failed(run.id, traceback.format_exc())
+                raise
         with db.begin() as session:
             row = session.get(RescoreRun, run.id)
             done, total, changed, error = row.done, row.total, row.changed, row.error
     if status != "done":
-        raise CliError(f"rescore run {run.id} failed: {error.strip().splitlines()[-1:]}")
+        last = error.strip().splitlines()[-1] if error.strip() else "see the worker's log"
+        raise CliError(f"rescore run {run.id} failed: {last}")
     click.echo(f"rescored {done} of {total} submissions; {changed} changed score")
 
 

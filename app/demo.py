@@ -260,3 +260,4 @@ def _bot_submit(
             log.info("demo bot %s: %s", team_name, exc)
             return
         app.extensions["hackjudge"].dispatcher.enqueue(sub.id)
+        app.extensions["hackjudge"].publisher.task_changed(task.id)

@@ -64,13 +64,18 @@ def _subscribe(payload: Any) -> dict[str, Any]:
             team = team_of(session, user, event)
             if team is not None:
                 join_room(team_room(team.id))
+        sent = []
         for task in event.tasks:
             for board in boards:
                 data = current_board(session, event, task, board)
                 since = _since(payload, task.slug)
                 if since is None or since < data["version"]:
                     emit("leaderboard", data)
-    return {"ok": True, "boards": [str(b) for b in boards]}
+                    sent.append(
+                        {"task": task.slug, "board": str(board), "version": data["version"]}
+                    )
+    # The acknowledgement lists what was sent, so a client knows when it has caught up.
+    return {"ok": True, "boards": [str(b) for b in boards], "sent": sent}
 
 
 def register(socketio: SocketIO) -> None:

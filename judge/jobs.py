@@ -23,6 +23,8 @@ from scoreboard.publish import Publisher
 
 log = logging.getLogger(__name__)
 FINISHED = (Status.SCORED, Status.INVALID, Status.FAILED)
+# A file that kills its worker (out of memory, say) must not take every worker down in turn.
+MAX_ATTEMPTS = 3
 
 
 @dataclass
@@ -53,6 +55,14 @@ def _start(ctx: JudgeContext, submission_id: int) -> tuple[Submission, Task] | N
         sub = session.get(Submission, submission_id, with_for_update=True)
         if sub is None or sub.status in FINISHED:
             return None  # a duplicate delivery of a job already done
+        if sub.attempts >= MAX_ATTEMPTS:
+            sub.status = Status.FAILED
+            sub.staff_error = (
+                f"gave up after {sub.attempts} attempts: the scoring process died each time "
+                "(killed, out of memory?)"
+            )
+            sub.finished_at = utcnow()
+            return None
         sub.status = Status.SCORING
         sub.attempts += 1
         sub.worker = ctx.worker_name
@@ -117,8 +127,8 @@ def score_submission(submission_id: int) -> str:
         session.flush()
         sub = row
     ctx.publisher.submission(sub, task)
-    if sub.status == Status.SCORED:
-        ctx.publisher.task_changed(task.id)
+    # Invalid files change attempt counts too; the board pushes only if a visible row moved.
+    ctx.publisher.task_changed(task.id)
     return str(sub.status)
 
 
@@ -137,6 +147,7 @@ def record_fault(submission_id: int, error: str, *, final: bool) -> None:
         session.flush()
     if task is not None:
         ctx.publisher.submission(sub, task)
+        ctx.publisher.task_changed(task.id)
 
 
 def on_rq_failure(job: Any, connection: Any, exc_type: type, exc: BaseException, tb: Any) -> None:

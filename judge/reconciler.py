@@ -69,9 +69,16 @@ def reconcile(
         lost = [i for i in queued if not _job_alive(redis, i)]
         lost += [i for i, worker in scoring if not heartbeat.alive(redis, worker)]
     if lost:
+        seen = {i: Status.QUEUED for i in queued} | {i: Status.SCORING for i, _w in scoring}
         with db.begin() as session:
-            for sub in session.scalars(select(Submission).where(Submission.id.in_(lost))):
+            rows = session.scalars(
+                select(Submission).where(Submission.id.in_(lost)).with_for_update()
+            ).all()
+            # Only rows still as seen: one scored meanwhile must not go back to the queue.
+            still = [sub for sub in rows if sub.status == seen[sub.id]]
+            for sub in still:
                 sub.status = Status.QUEUED
+            lost = [sub.id for sub in still]
         for submission_id in lost:
             dispatcher.enqueue(submission_id)
         log.warning("re-dispatched %d submissions whose jobs were lost: %s", len(lost), lost)

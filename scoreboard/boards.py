@@ -123,7 +123,10 @@ def payload(event: Event, task: Task, board: Board, version: int, rows: list, fr
 def ensure_board_states(session: Session, task: Task) -> None:
     """Create the version counters of a new task's boards."""
     for board in Board:
-        session.add(BoardState(task_id=task.id, board=str(board), version=0, rows_hash=""))
+        # Version 0 is the empty, unfrozen board: the first refresh bumps only on a change.
+        session.add(
+            BoardState(task_id=task.id, board=str(board), version=0, rows_hash=_hash([], False))
+        )
 
 
 def current_board(session: Session, event: Event, task: Task, board: Board) -> dict[str, Any]:

@@ -40,8 +40,8 @@ class BoardClock:
                 now >= end_at,
             )
             if self.seen.get(event_id) != state:
-                if event_id in self.seen:
-                    changed_events.append(event_id)
+                # The first tick refreshes too: a freeze may have passed while no node ran.
+                changed_events.append(event_id)
                 self.seen[event_id] = state
         refreshed = [task_id for task_id, event_id in tasks if event_id in changed_events]
         for task_id in refreshed:

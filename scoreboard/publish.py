@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import math
+import threading
+import time
 from typing import Any, Protocol
 
 from app.db import Database
@@ -9,6 +13,8 @@ from app.models import Event, Submission, Task
 from scoreboard.boards import Board, refresh_board
 
 NAMESPACE = "/live"
+MIN_INTERVAL_S = 0.25  # at most four board pushes a second per task and process
+log = logging.getLogger(__name__)
 
 
 class Emitter(Protocol):
@@ -42,11 +48,28 @@ def submission_message(sub: Submission, task: Task) -> dict[str, Any]:
 
 
 class Publisher:
-    """Pushes board and submission changes through any Socket.IO emitter."""
+    """Pushes board and submission changes through any Socket.IO emitter.
 
-    def __init__(self, emitter: Emitter, db: Database) -> None:
+    Board pushes are coalesced per task: the first change after a quiet spell goes out at
+    once; changes within ``min_interval`` of a push wait for one trailing refresh, which reads
+    the latest state. A burst of hundreds of scores a minute thus makes at most a few pushes a
+    second per task and process, always ending on the latest board.
+    """
+
+    def __init__(
+        self, emitter: Emitter, db: Database, min_interval: float = MIN_INTERVAL_S
+    ) -> None:
         self.emitter = emitter
         self.db = db
+        self.min_interval = min_interval
+        self._lock = threading.Lock()
+        self._last: dict[int, float] = {}
+        self._trailing: set[int] = set()
+        # SQLite ignores FOR UPDATE: within a process, refreshes take turns (PostgreSQL's row
+        # lock in refresh_board orders those of different processes).
+        self._refreshing = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
 
     def submission(self, sub: Submission, task: Task) -> None:
         self.emitter.emit(
@@ -57,12 +80,64 @@ class Publisher:
         )
 
     def task_changed(self, task_id: int) -> None:
-        """Refresh the live boards of a task and push those whose content changed."""
+        """A task's boards may have changed: push now, or once at the end of the interval."""
+        with self._lock:
+            if task_id in self._trailing:
+                return  # the scheduled refresh will read this change too
+            wait = self._last.get(task_id, -math.inf) + self.min_interval - time.monotonic()
+            if wait > 0:
+                self._trailing.add(task_id)
+                self._idle.clear()
+                # Not a daemon: a burst worker exiting still sends the last state.
+                threading.Timer(wait, self._trailing_refresh, args=(task_id,)).start()
+                return
+            claim = self._claim(task_id)
+        self._refresh_claimed(task_id, claim)
+
+    def _claim(self, task_id: int) -> tuple[float, float | None]:
+        """Take the task's push slot now (under the lock): concurrent changes wait for it."""
+        now = time.monotonic()
+        previous = self._last.get(task_id)
+        self._last[task_id] = now
+        return now, previous
+
+    def _refresh_claimed(self, task_id: int, claim: tuple[float, float | None]) -> None:
+        pushed = False
+        try:
+            pushed = self.refresh(task_id)
+        finally:
+            if not pushed:  # nothing went out: the slot was not used
+                with self._lock:
+                    if self._last.get(task_id) == claim[0]:
+                        if claim[1] is None:
+                            self._last.pop(task_id, None)
+                        else:
+                            self._last[task_id] = claim[1]
+
+    def _trailing_refresh(self, task_id: int) -> None:
+        try:
+            with self._lock:
+                claim = self._claim(task_id)
+                self._trailing.discard(task_id)
+            self._refresh_claimed(task_id, claim)
+        except Exception:
+            log.exception("trailing board refresh of task %s failed", task_id)
+        finally:
+            with self._lock:
+                if not self._trailing:
+                    self._idle.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no trailing refresh is pending (tests, orderly shutdown)."""
+        return self._idle.wait(timeout)
+
+    def refresh(self, task_id: int) -> bool:
+        """Refresh the live boards of a task, push those whose content changed; any pushed?"""
         pushes = []
-        with self.db.begin() as session:
+        with self._refreshing, self.db.begin() as session:
             task = session.get(Task, task_id)
             if task is None:
-                return
+                return False
             event = session.get(Event, task.event_id)
             assert event is not None
             for board, room_of in ROOM_OF_BOARD.items():
@@ -72,6 +147,7 @@ class Publisher:
         # Emit after commit, so a client that asks again sees at least this version.
         for data, room in pushes:
             self.emitter.emit("leaderboard", data, namespace=NAMESPACE, to=room)
+        return bool(pushes)
 
 
 class NoEmitter:

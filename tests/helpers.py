@@ -183,3 +183,10 @@ def upload(
         data=extra,
         timeout=30,
     )
+
+
+def settle(app: Any) -> None:
+    """Wait for the embedded app's scoring jobs and trailing board pushes to finish."""
+    runtime = app.extensions["hackjudge"]
+    assert runtime.dispatcher.drain(60), "scoring jobs still running after 60 s"
+    assert runtime.publisher.wait_idle(10), "board pushes still pending after 10 s"

@@ -102,7 +102,8 @@ def subscribe(client: socketio.Client, url: str) -> queue.Queue:
     client.on("leaderboard", boards.put, namespace="/live")
     client.connect(url, namespaces=["/live"], transports=["websocket"], wait_timeout=10)
     ack = client.call("subscribe", {"event": "live"}, namespace="/live", timeout=10)
-    assert ack == {"ok": True, "boards": ["public"]}
+    assert ack["ok"] is True and ack["boards"] == ["public"]
+    assert ack["sent"] == [{"task": "auc", "board": "public", "version": ack["sent"][0]["version"]}]
     return boards
 
 

@@ -24,7 +24,13 @@ def error(status: int, code: str, message: str, retry_after: int | None = None) 
 
 
 @bp.before_request
-def _csrf_for_browser_sessions() -> None:
+def _limit_then_csrf() -> None:
+    # The size limit must be in force before anything reads the body: Flask-WTF's CSRF check
+    # parses the form of a browser upload.
+    if request.endpoint == "api.create_submission" and request.view_args:
+        from app.api.views import apply_upload_limit
+
+        apply_upload_limit(**request.view_args)
     if request.method in ("GET", "HEAD", "OPTIONS") or bearer_token(request) is not None:
         return
     if not current_user.is_authenticated:

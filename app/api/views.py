@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Response, abort, jsonify, request
@@ -22,6 +23,7 @@ from scoreboard.boards import STAFF_ONLY, Board, current_board
 from submissions.intake import IntakeError, accept, team_of
 
 _samples = SolutionCache(size=4)
+log = logging.getLogger(__name__)
 
 
 def upload_limit() -> str:
@@ -40,6 +42,13 @@ def max_upload_bytes(task: Task) -> int:
     return int(mb * 1_000_000)
 
 
+def apply_upload_limit(event_slug: str, task_slug: str) -> None:
+    """Cap the request body at the task's file limit (plus multipart overhead)."""
+    task = task_or_404(event_or_404(event_slug), task_slug)
+    # Enforced by Werkzeug while the body streams in, before anything is buffered.
+    request.max_content_length = max_upload_bytes(task) + 64 * 1024
+
+
 @bp.post("/events/<event_slug>/tasks/<task_slug>/submissions")
 @limiter.limit(upload_limit, key_func=uploader_key)
 def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Response, int]:
@@ -48,8 +57,8 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
     event = event_or_404(event_slug)
     task = task_or_404(event, task_slug)
     limit = max_upload_bytes(task)
-    # Enforced by Werkzeug while the body streams in, before anything is buffered.
-    request.max_content_length = limit + 64 * 1024
+    # No database connection held open while a slow upload streams in.
+    session().commit()
     upload = request.files.get("file")
     if upload is None:
         return error(400, "no_file", "Send the file as multipart form field 'file'.")
@@ -70,7 +79,12 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
     except IntakeError as exc:
         session().rollback()
         return error(exc.status, exc.code, exc.message, exc.retry_after)
-    runtime().dispatcher.enqueue(sub.id)
+    try:
+        runtime().dispatcher.enqueue(sub.id)
+    except Exception:
+        # The row is committed: the reconciler dispatches it once the queue is back.
+        log.exception("enqueue of submission %s failed; left to the reconciler", sub.id)
+    runtime().publisher.task_changed(task.id)  # a team's attempt count may show on the board
     team = session().get(Team, sub.team_id)
     return jsonify(submission_json(sub, task, team, staff=False)), 202
 
@@ -112,21 +126,27 @@ def set_final(submission_id: int) -> Response | tuple[Response, int]:
     picking = request.method == "POST"
     if picking and sub.status != Status.SCORED:
         return error(409, "not_scored", "Only scored submissions can be picked.")
-    if picking and not sub.final:
-        picked = session().scalar(
-            select(func.count(Submission.id)).where(
-                Submission.team_id == sub.team_id,
-                Submission.task_id == sub.task_id,
-                Submission.final.is_(True),
-            )
+    if picking and not sub.final and _picks(sub) >= task.final_picks:
+        return error(
+            409, "too_many_picks", f"At most {task.final_picks} final picks; unpick one first."
         )
-        if picked >= task.final_picks:
-            return error(
-                409, "too_many_picks", f"At most {task.final_picks} final picks; unpick one first."
-            )
     sub.final = picking
+    session().flush()
+    if picking and _picks(sub) > task.final_picks:  # a concurrent pick got in first
+        session().rollback()
+        return error(409, "too_many_picks", f"At most {task.final_picks} final picks.")
     session().commit()
     return jsonify(submission_json(sub, task, team, staff=False))
+
+
+def _picks(sub: Submission) -> int:
+    return session().scalar(
+        select(func.count(Submission.id)).where(
+            Submission.team_id == sub.team_id,
+            Submission.task_id == sub.task_id,
+            Submission.final.is_(True),
+        )
+    )
 
 
 @bp.get("/events/<event_slug>/leaderboard")

@@ -17,7 +17,7 @@ from app.admin import start_rescore, update_task
 from app.extensions import db
 from app.models import RescoreRun, ScoreHistory, Submission, Task
 from config import Settings
-from tests.helpers import Contest, prediction_csv
+from tests.helpers import Contest, prediction_csv, settle
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -35,7 +35,7 @@ def submit_all(app: Flask, client: FlaskClient, contest: Contest) -> list[int]:
         )
         assert reply.status_code == 202
         ids.append(reply.json["id"])
-    assert app.extensions["hackjudge"].dispatcher.drain(60)
+    settle(app)
     return ids
 
 
@@ -74,7 +74,7 @@ def test_new_truth_then_rescore_keeps_history_and_updates_boards(
         headers=bearer(contest.staff_tokens["organizer"]),
     )
     assert reply.status_code == 202 and reply.json["status"] == "queued"
-    assert app.extensions["hackjudge"].dispatcher.drain(60)
+    settle(app)
     run = client.get(
         f"/api/v1/rescore-runs/{reply.json['id']}", headers=bearer(contest.staff_tokens["judge"])
     ).json

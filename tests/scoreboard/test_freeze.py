@@ -19,8 +19,9 @@ from tests.helpers import HACKJUDGE, Contest, Proc, prediction_csv, seed_contest
 
 
 def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([HACKJUDGE, *args], env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [HACKJUDGE, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -29,36 +30,50 @@ def upload(server: Proc, contest: Contest, team: str, noise: float, seed: int) -
     reply = requests.post(
         f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
         headers={"Authorization": f"Bearer {contest.tokens[team]}"},
-        files={"file": ("p.csv", prediction_csv(contest.truth, noise, seed))}, timeout=30,
+        files={"file": ("p.csv", prediction_csv(contest.truth, noise, seed))},
+        timeout=30,
     )
     assert reply.status_code == 202, reply.text
     return reply.json()["id"]
 
 
 def status_of(server: Proc, contest: Contest, sub_id: int) -> dict:
-    return requests.get(f"{server.url}/api/v1/submissions/{sub_id}", timeout=10, headers={
-        "Authorization": f"Bearer {contest.staff_tokens['organizer']}"}).json()
+    return requests.get(
+        f"{server.url}/api/v1/submissions/{sub_id}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {contest.staff_tokens['organizer']}"},
+    ).json()
 
 
 def public_views(server: Proc, contest: Contest) -> dict:
     """Everything a non-staff user can read about the board."""
     url = f"{server.url}/api/v1/events/{contest.event}/leaderboard"
     page = requests.get(f"{server.url}/events/{contest.event}", timeout=10).text
-    initial = re.search(r'<script type="application/json" class="initial">(.*?)</script>', page, re.S)
+    initial = re.search(
+        r'<script type="application/json" class="initial">(.*?)</script>', page, re.S
+    )
     return {
         "anonymous_api": requests.get(url, timeout=10).json(),
-        "participant_api": requests.get(url, timeout=10, headers={
-            "Authorization": f"Bearer {contest.tokens['팀1']}"}).json(),
+        "participant_api": requests.get(
+            url, timeout=10, headers={"Authorization": f"Bearer {contest.tokens['팀1']}"}
+        ).json(),
         "page": json.loads(initial.group(1)),
     }
 
 
-def connect(server: Proc, event: str, token: str | None = None) -> tuple[socketio.Client, queue.Queue]:
+def connect(
+    server: Proc, event: str, token: str | None = None
+) -> tuple[socketio.Client, queue.Queue]:
     client = socketio.Client(reconnection=False)
     boards: queue.Queue = queue.Queue()
     client.on("leaderboard", boards.put, namespace="/live")
-    client.connect(server.url, namespaces=["/live"], transports=["websocket"],
-                   auth={"token": token} if token else None, wait_timeout=10)
+    client.connect(
+        server.url,
+        namespaces=["/live"],
+        transports=["websocket"],
+        auth={"token": token} if token else None,
+        wait_timeout=10,
+    )
     client.call("subscribe", {"event": event}, namespace="/live", timeout=10)
     return client, boards
 
@@ -84,8 +99,11 @@ def test_freeze_hides_everything_after_it_from_non_staff(
     viewer, public_boards = connect(server, contest.event)
     judge, staff_boards = connect(server, contest.event, contest.staff_tokens["judge"])
     cli(embedded_env, "freeze", contest.event)
-    frozen = wait_for(lambda: [b for b in drain(public_boards) if b["frozen"]], 15,
-                      "the frozen board to be pushed")[-1]
+    frozen = wait_for(
+        lambda: [b for b in drain(public_boards) if b["frozen"]],
+        15,
+        "the frozen board to be pushed",
+    )[-1]
     assert [r["team"] for r in frozen["rows"]] == ["팀0"]
     before = public_views(server, contest)
     assert before["anonymous_api"]["frozen"] is True
@@ -95,21 +113,28 @@ def test_freeze_hides_everything_after_it_from_non_staff(
     later = [upload(server, contest, "팀1", 0.1, 2), upload(server, contest, "팀0", 0.05, 3)]
     for sub_id in later:
         wait_for(lambda s=sub_id: status_of(server, contest, s)["status"] == "scored", 30, "score")
-    staff = wait_for(lambda: [b for b in drain(staff_boards) if b["board"] == "staff"
-                              and len(b["rows"]) == 2], 15, "the staff board to move")[-1]
+    staff = wait_for(
+        lambda: [b for b in drain(staff_boards) if b["board"] == "staff" and len(b["rows"]) == 2],
+        15,
+        "the staff board to move",
+    )[-1]
     assert {r["team"] for r in staff["rows"]} == {"팀0", "팀1"}
 
     after = public_views(server, contest)
     assert after == before  # scores, ranks, counts, last-submission times, version
     assert drain(public_boards) == []  # no push reached the public room
     # A team still sees its own new public score.
-    own = requests.get(f"{server.url}/api/v1/submissions/{later[0]}", timeout=10, headers={
-        "Authorization": f"Bearer {contest.tokens['팀1']}"}).json()
+    own = requests.get(
+        f"{server.url}/api/v1/submissions/{later[0]}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {contest.tokens['팀1']}"},
+    ).json()
     assert own["status"] == "scored" and own["public_score"] is not None
 
     cli(embedded_env, "unfreeze", contest.event)
-    thawed = wait_for(lambda: [b for b in drain(public_boards) if not b["frozen"]], 15,
-                      "the unfrozen board")[-1]
+    thawed = wait_for(
+        lambda: [b for b in drain(public_boards) if not b["frozen"]], 15, "the unfrozen board"
+    )[-1]
     assert {r["team"] for r in thawed["rows"]} == {"팀0", "팀1"}
     assert thawed["rows"][0]["submissions"] + thawed["rows"][1]["submissions"] == 3
     viewer.disconnect()

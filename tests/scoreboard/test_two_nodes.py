@@ -34,7 +34,8 @@ def test_viewer_on_node_b_sees_upload_to_node_a(
     reply = requests.post(
         f"{node_a.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
         headers={"Authorization": f"Bearer {contest.tokens['팀2']}"},
-        files={"file": ("p.csv", prediction_csv(contest.truth, 0.3, 1))}, timeout=30,
+        files={"file": ("p.csv", prediction_csv(contest.truth, 0.3, 1))},
+        timeout=30,
     )
     assert reply.status_code == 202
     pushed = boards.get(timeout=60)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Submission
 from config import Settings
-from tests.helpers import Contest, prediction_csv, seed_contest
+from tests.helpers import Contest, prediction_csv, seed_contest, settle
 
 
 def post(
@@ -48,7 +48,7 @@ def snapshot(settings: Settings) -> tuple[list[tuple], list[str]]:
 
 
 def drain(app: Flask) -> None:
-    assert app.extensions["hackjudge"].dispatcher.drain(30)
+    settle(app)
 
 
 def team0(contest: Contest) -> str:
@@ -294,4 +294,66 @@ def test_hourly_rate_limit_counts_refused_uploads_too(strict_app: Flask, tmp_pat
         client, contest, prediction_csv(contest.truth, 0.3, 1), token=contest.tokens["팀1"]
     )
     assert other.status_code == 202
-    strict_app.extensions["hackjudge"].dispatcher.drain(30)
+    settle(strict_app)
+
+
+def sign_in(client: FlaskClient, email: str, password: str, next_url: str = "") -> object:
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    return client.post(f"/login{next_url}", data={
+        "csrf_token": token, "email": email, "password": password})
+
+
+def test_browser_upload_is_capped_before_the_csrf_check_reads_it(
+    client: FlaskClient, settings: Settings, small_contest: Contest
+) -> None:
+    import re
+
+    sign_in(client, "p0@test.kr", small_contest.passwords["p0@test.kr"])
+    page = client.get(f"/events/{small_contest.event}/team").get_data(as_text=True)
+    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    before = snapshot(settings)
+    body = b"id,target\n" + b"000001,0.5\n" * 20_000  # 220 kB > the 2 kB task limit
+    reply = client.post(
+        f"/api/v1/events/{small_contest.event}/tasks/{small_contest.task}/submissions",
+        headers={"X-CSRFToken": csrf}, data={"file": (__import__("io").BytesIO(body), "p.csv")},
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 413 and reply.json["error"]["code"] == "too_large"
+    assert snapshot(settings) == before
+    # Without the CSRF token a signed-in browser may not upload at all.
+    refused = client.post(
+        f"/api/v1/events/{small_contest.event}/tasks/{small_contest.task}/submissions",
+        data={"file": (__import__("io").BytesIO(b"id,target\n000001,0.5\n"), "p.csv")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400
+    assert snapshot(settings) == before
+
+
+def test_login_never_redirects_off_site(client: FlaskClient, contest: Contest) -> None:
+    for target in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        reply = sign_in(client, "p0@test.kr", contest.passwords["p0@test.kr"],
+                        f"?next={target}")
+        assert reply.status_code == 302
+        assert reply.headers["Location"] == "/"
+
+
+def test_a_submission_that_keeps_killing_workers_is_given_up(
+    app: Flask, client: FlaskClient, contest: Contest
+) -> None:
+    reply = post(client, contest, prediction_csv(contest.truth, 0.3, 1), token=team0(contest))
+    drain(app)
+    with db.begin() as session:
+        sub = session.get(Submission, reply.json["id"])
+        sub.status, sub.attempts = "queued", 3  # three workers died on it already
+    app.extensions["hackjudge"].dispatcher.enqueue(reply.json["id"])
+    drain(app)
+    with db.begin() as session:
+        sub = session.get(Submission, reply.json["id"])
+        assert sub.status == "failed" and "gave up after 3 attempts" in sub.staff_error
+    seen = client.get(f"/api/v1/submissions/{reply.json['id']}",
+                      headers={"Authorization": f"Bearer {team0(contest)}"}).json
+    assert seen["status"] == "failed" and "staff_error" not in seen

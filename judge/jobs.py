@@ -17,7 +17,7 @@ from typing import Any
 from app.db import Database, utcnow
 from app.models import Status, Submission, Task
 from judge.errors import ParticipantVisibleError
-from judge.scoring import score
+from judge.scoring import ScoreResult, score
 from judge.truth import SolutionCache
 from scoreboard.publish import Publisher
 
@@ -73,11 +73,13 @@ def _start(ctx: JudgeContext, submission_id: int) -> tuple[Submission, Task] | N
         return sub, task
 
 
-def evaluate(ctx: JudgeContext, task: Task, sub: Submission) -> dict[str, Any]:
+def evaluate(
+    ctx: JudgeContext, task: Task, sub: Submission, *, with_ci: bool = True
+) -> tuple[dict[str, Any], ScoreResult | None]:
     """The column values scoring ``sub`` against the task's current truth and metric gives.
 
     A participant-visible problem makes it ``invalid``; any other exception propagates as a
-    platform fault.
+    platform fault. Without ``with_ci`` the result's ``compute_ci`` gives the CI afterwards.
     """
     solution = ctx.solutions.get(
         Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
@@ -85,7 +87,7 @@ def evaluate(ctx: JudgeContext, task: Task, sub: Submission) -> dict[str, Any]:
     data = (ctx.storage_dir / sub.stored_path).read_bytes()
     provenance = {"scored_metric": task.metric, "scored_truth_sha256": task.truth_sha256}
     try:
-        result = score(solution, data, sub.filename)
+        result = score(solution, data, sub.filename, with_ci=with_ci)
     except ParticipantVisibleError as exc:
         return {
             "status": Status.INVALID,
@@ -95,7 +97,7 @@ def evaluate(ctx: JudgeContext, task: Task, sub: Submission) -> dict[str, Any]:
             "public_ci_low": None,
             "public_ci_high": None,
             **provenance,
-        }
+        }, None
     return {
         "status": Status.SCORED,
         "error": "",
@@ -105,7 +107,7 @@ def evaluate(ctx: JudgeContext, task: Task, sub: Submission) -> dict[str, Any]:
         "public_ci_high": result.public_ci[1] if result.public_ci else None,
         "scoring_ms": sum(result.timings_ms.values()),
         **provenance,
-    }
+    }, result
 
 
 def score_submission(submission_id: int) -> str:
@@ -116,7 +118,8 @@ def score_submission(submission_id: int) -> str:
         return "skipped"
     sub, task = started
     ctx.publisher.submission(sub, task)
-    updates = evaluate(ctx, task, sub)
+    # The score goes out first; its bootstrap CI (tens of ms) follows in a second write.
+    updates, result = evaluate(ctx, task, sub, with_ci=False)
     with ctx.db.begin() as session:
         row = session.get(Submission, submission_id, with_for_update=True)
         assert row is not None
@@ -129,6 +132,12 @@ def score_submission(submission_id: int) -> str:
     ctx.publisher.submission(sub, task)
     # Invalid files change attempt counts too; the board pushes only if a visible row moved.
     ctx.publisher.task_changed(task.id)
+    if result is not None and (ci := result.compute_ci()) is not None:
+        with ctx.db.begin() as session:
+            row = session.get(Submission, submission_id)
+            if row is not None and row.public_score == result.public_score:
+                row.public_ci_low, row.public_ci_high = ci
+                row.scoring_ms = (row.scoring_ms or 0) + result.timings_ms.get("ci", 0)
     return str(sub.status)
 
 

@@ -52,7 +52,7 @@ def _rescore_one(ctx: JudgeContext, task: Task, submission_id: int, run_id: int)
             return False
         before = (sub.status, sub.public_score, sub.private_score)
         try:
-            updates = evaluate(ctx, task, sub)
+            updates, _result = evaluate(ctx, task, sub)
         except Exception:
             sub.staff_error = "rescore: " + traceback.format_exc()[-3000:]
             return False

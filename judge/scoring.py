@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,17 @@ class ScoreResult:
     private_score: float | None
     public_ci: tuple[float, float] | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # Computes the public score's bootstrap CI on demand (None for custom metrics).
+    ci_later: Callable[[], tuple[float, float] | None] | None = field(default=None, repr=False)
+
+    def compute_ci(self) -> tuple[float, float] | None:
+        """Fill ``public_ci`` (once) and return it."""
+        if self.public_ci is None and self.ci_later is not None:
+            start = time.perf_counter()
+            self.public_ci = self.ci_later()
+            self.timings_ms["ci"] = (time.perf_counter() - start) * 1000
+            self.ci_later = None
+        return self.public_ci
 
 
 def _examples(values: Any) -> str:
@@ -198,13 +210,12 @@ def _read(solution: Solution, data: bytes, filename: str) -> pd.DataFrame:
 def _score_custom(solution: Solution, data: bytes, filename: str) -> ScoreResult:
     t0 = time.perf_counter()
     frame = _read(solution, data, filename)
-    t1 = time.perf_counter()
     order = align(solution, frame[solution.id_column])
-    t2 = time.perf_counter()
+    t1 = time.perf_counter()
     public_score = _custom(solution, frame, order, solution.public)
     private = ~solution.public
     private_score = _custom(solution, frame, order, private) if private.any() else None
-    return ScoreResult(public_score, private_score, None, _timings(t0, t1, t2))
+    return ScoreResult(public_score, private_score, None, _timings(t0, t1, time.perf_counter()))
 
 
 def read_predictions(solution: Solution, data: bytes, filename: str) -> Any:
@@ -238,14 +249,18 @@ def score(
     public_score = _finite(metric(y_true[public], y_pred[public], k))
     private_score = _finite(metric(y_true[private], y_pred[private], k)) if private.any() else None
     t2 = time.perf_counter()
-    ci = None
-    if with_ci:
+
+    def ci_later() -> tuple[float, float] | None:
         from judge.bootstrap import confidence_interval
 
-        ci = confidence_interval(
+        return confidence_interval(
             metric, y_true[public], y_pred[public], k, seed=solution.seed, estimate=public_score
         )
-    return ScoreResult(public_score, private_score, ci, _timings(t0, t1, t2))
+
+    result = ScoreResult(public_score, private_score, None, _timings(t0, t1, t2), ci_later)
+    if with_ci:
+        result.compute_ci()
+    return result
 
 
 def _timings(*marks: float) -> dict[str, float]:

@@ -67,6 +67,8 @@ def test_upload_is_accepted_then_scored(app: Flask, client: FlaskClient, contest
     ).json
     assert seen["status"] == "scored"
     assert 0.5 < seen["public_score"] <= 1.0
+    low, high = seen["public_ci"]  # the bootstrap CI follows the score into the row
+    assert low <= seen["public_score"] <= high and low < high
     assert "private_score" not in seen  # rule 6: never to a participant before the reveal
     staff = client.get(
         f"/api/v1/submissions/{reply.json['id']}",
@@ -302,8 +304,9 @@ def sign_in(client: FlaskClient, email: str, password: str, next_url: str = "") 
 
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    return client.post(f"/login{next_url}", data={
-        "csrf_token": token, "email": email, "password": password})
+    return client.post(
+        f"/login{next_url}", data={"csrf_token": token, "email": email, "password": password}
+    )
 
 
 def test_browser_upload_is_capped_before_the_csrf_check_reads_it(
@@ -318,7 +321,8 @@ def test_browser_upload_is_capped_before_the_csrf_check_reads_it(
     body = b"id,target\n" + b"000001,0.5\n" * 20_000  # 220 kB > the 2 kB task limit
     reply = client.post(
         f"/api/v1/events/{small_contest.event}/tasks/{small_contest.task}/submissions",
-        headers={"X-CSRFToken": csrf}, data={"file": (__import__("io").BytesIO(body), "p.csv")},
+        headers={"X-CSRFToken": csrf},
+        data={"file": (__import__("io").BytesIO(body), "p.csv")},
         content_type="multipart/form-data",
     )
     assert reply.status_code == 413 and reply.json["error"]["code"] == "too_large"
@@ -335,8 +339,7 @@ def test_browser_upload_is_capped_before_the_csrf_check_reads_it(
 
 def test_login_never_redirects_off_site(client: FlaskClient, contest: Contest) -> None:
     for target in ("//evil.example", "/\\evil.example", "https://evil.example"):
-        reply = sign_in(client, "p0@test.kr", contest.passwords["p0@test.kr"],
-                        f"?next={target}")
+        reply = sign_in(client, "p0@test.kr", contest.passwords["p0@test.kr"], f"?next={target}")
         assert reply.status_code == 302
         assert reply.headers["Location"] == "/"
 
@@ -354,6 +357,8 @@ def test_a_submission_that_keeps_killing_workers_is_given_up(
     with db.begin() as session:
         sub = session.get(Submission, reply.json["id"])
         assert sub.status == "failed" and "gave up after 3 attempts" in sub.staff_error
-    seen = client.get(f"/api/v1/submissions/{reply.json['id']}",
-                      headers={"Authorization": f"Bearer {team0(contest)}"}).json
+    seen = client.get(
+        f"/api/v1/submissions/{reply.json['id']}",
+        headers={"Authorization": f"Bearer {team0(contest)}"},
+    ).json
     assert seen["status"] == "failed" and "staff_error" not in seen

@@ -43,6 +43,7 @@ class Settings:
     embedded_threads: int = field(default_factory=lambda: int(_env("SCORING_THREADS", "2")))
     job_timeout: int = field(default_factory=lambda: int(_env("JOB_TIMEOUT", "600")))
     reconcile_seconds: float = field(default_factory=lambda: float(_env("RECONCILE_SECONDS", "30")))
+    push_interval_ms: float = field(default_factory=lambda: float(_env("PUSH_INTERVAL_MS", "250")))
     queue_name: str = field(default_factory=lambda: _env("QUEUE", "hackjudge") or "hackjudge")
     default_timezone: str = field(
         default_factory=lambda: _env("TIMEZONE", "Asia/Seoul") or "Asia/Seoul"

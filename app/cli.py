@@ -87,7 +87,9 @@ def worker(burst: bool) -> None:
     # Emits go through the Redis message queue to whichever web node holds the client.
     emitter = SocketIO(message_queue=settings.redis_url, channel=settings.socketio_channel)
     context = JudgeContext(
-        db=db, storage_dir=settings.storage_dir, publisher=Publisher(emitter, db)
+        db=db,
+        storage_dir=settings.storage_dir,
+        publisher=Publisher(emitter, db, min_interval=settings.push_interval_ms / 1000),
     )
     set_context(context)
     redis = Redis.from_url(settings.redis_url)

@@ -35,7 +35,7 @@ def runtime() -> Runtime:
 
 
 def init_runtime(app: Flask, settings: Settings, *, start_background: bool) -> Runtime:
-    publisher = Publisher(socketio, db)
+    publisher = Publisher(socketio, db, min_interval=settings.push_interval_ms / 1000)
     redis: Redis | None = None
     dispatcher: Dispatcher
     if settings.redis_url:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -136,13 +138,20 @@ class Proc:
     url: str = ""
 
     def stop(self) -> None:
+        """Stop the process and its children (an RQ worker forks a scheduler)."""
         if self.popen.poll() is None:
-            self.popen.terminate()
+            self._signal_group(signal.SIGTERM)
             try:
                 self.popen.wait(10)
             except subprocess.TimeoutExpired:
-                self.popen.kill()
+                self._signal_group(signal.SIGKILL)
                 self.popen.wait(5)
+        # Children outlive a parent killed by a test (SIGKILL mid-job): end them too.
+        self._signal_group(signal.SIGKILL)
+
+    def _signal_group(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, sig)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -152,7 +161,11 @@ def spawn(args: list[str], env: dict[str, str], log: Path) -> Proc:
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     handle = log.open("wb")
     popen = subprocess.Popen(
-        [HACKJUDGE, *args], env=full_env, stdout=handle, stderr=subprocess.STDOUT
+        [HACKJUDGE, *args],
+        env=full_env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so stop() reaches its children
     )
     return Proc(popen, log)
 

@@ -10,7 +10,7 @@ from flask_socketio import SocketIO, emit, join_room
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Event, Role, User
+from app.models import Event, User
 from app.security import user_for_token
 from scoreboard.boards import Board, current_board
 from scoreboard.publish import NAMESPACE, public_room, staff_room, team_room
@@ -57,7 +57,7 @@ def _subscribe(payload: Any) -> dict[str, Any]:
         user = session.get(User, user_id) if user_id else None
         boards = [Board.PUBLIC]
         join_room(public_room(event.slug))
-        if user is not None and user.role in (Role.ORGANIZER, Role.JUDGE):
+        if user is not None and user.is_staff:
             join_room(staff_room(event.slug))
             boards.append(Board.STAFF)
         elif user is not None:

@@ -203,3 +203,23 @@ def settle(app: Any) -> None:
     runtime = app.extensions["hackjudge"]
     assert runtime.dispatcher.drain(60), "scoring jobs still running after 60 s"
     assert runtime.publisher.wait_idle(10), "board pushes still pending after 10 s"
+
+
+def seed_env(env: dict[str, str], tmp: Path, **options: Any) -> Contest:
+    """Seed a contest into the database and storage a spawned server will use."""
+    database = Database()
+    database.configure(env["HACKJUDGE_DATABASE_URL"])
+    try:
+        return seed_contest(database, Path(env["HACKJUDGE_STORAGE_DIR"]), tmp, **options)
+    finally:
+        assert database.engine is not None
+        database.engine.dispose()
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    """Run a ``hackjudge`` command as an organizer would; its stdout, or fail with stderr."""
+    done = subprocess.run(
+        [HACKJUDGE, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

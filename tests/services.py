@@ -66,25 +66,10 @@ class Throwaway:
         self.pg_ctl: str | None = None
 
     def redis(self) -> str:
-        port = free_port()
-        proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.folder),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        self.procs.append(proc)
-        url = f"redis://127.0.0.1:{port}/13"
-        _wait(lambda: redis_answers(url), "throwaway redis")
-        return url
+        server = RedisServer(self.folder, db=13).start()
+        assert server.proc is not None
+        self.procs.append(server.proc)
+        return server.url
 
     def postgres(self) -> str:
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
@@ -147,10 +132,10 @@ class Throwaway:
 class RedisServer:
     """A private redis-server on its own port, which a test may stop and start again."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, db: int = 0) -> None:
         self.folder = folder
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.url = f"redis://127.0.0.1:{self.port}/{db}"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> RedisServer:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import queue
-import subprocess
 import time
 from pathlib import Path
 
@@ -21,18 +19,10 @@ import socketio
 from sklearn.metrics import roc_auc_score
 
 from tests.conftest import server_in, worker_in
-from tests.helpers import HACKJUDGE, Proc, prediction_csv, truth_frame
+from tests.helpers import Proc, cli, prediction_csv, truth_frame
 
 TEAMS = ["알파", "베타", "감마"]
 NOISES = {"알파": 0.9, "베타": 0.15, "감마": 0.45}
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [HACKJUDGE, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def seed_with_cli(env: dict[str, str], tmp_path: Path, rows: int) -> dict:

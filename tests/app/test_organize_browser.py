@@ -6,18 +6,14 @@ from pathlib import Path
 
 import requests
 
-from app.db import Database
 from tests.conftest import server_in
-from tests.helpers import Proc, prediction_csv, seed_contest, wait_for
+from tests.helpers import Proc, prediction_csv, seed_env, wait_for
 
 
 def test_rescore_button_shows_live_progress(
     embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc], browser
 ) -> None:
-    database = Database()
-    database.configure(embedded_env["HACKJUDGE_DATABASE_URL"])
-    contest = seed_contest(database, Path(embedded_env["HACKJUDGE_STORAGE_DIR"]), tmp_path, teams=4)
-    database.engine.dispose()
+    contest = seed_env(embedded_env, tmp_path, teams=4)
     server = server_in(embedded_env, spawned, tmp_path, "web")
     ids = []
     for i, team in enumerate(contest.tokens):

@@ -6,18 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.db import Database
 from tests.conftest import server_in
-from tests.helpers import Proc, prediction_csv, seed_contest
+from tests.helpers import Proc, prediction_csv, seed_env
 
 
 def test_upload_on_the_team_page_shows_live_status(
     embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc], browser
 ) -> None:
-    database = Database()
-    database.configure(embedded_env["HACKJUDGE_DATABASE_URL"])
-    contest = seed_contest(database, Path(embedded_env["HACKJUDGE_STORAGE_DIR"]), tmp_path)
-    database.engine.dispose()
+    contest = seed_env(embedded_env, tmp_path)
     server = server_in(embedded_env, spawned, tmp_path, "web")
     good = tmp_path / "좋은제출.csv"
     good.write_bytes(prediction_csv(contest.truth, 0.3, 1))

@@ -4,26 +4,15 @@ viewer can see changes — API, pages, websocket — while staff boards stay liv
 from __future__ import annotations
 
 import json
-import os
 import queue
 import re
-import subprocess
 from pathlib import Path
 
 import requests
 import socketio
 
-from app.db import Database
 from tests.conftest import server_in
-from tests.helpers import HACKJUDGE, Contest, Proc, prediction_csv, seed_contest, wait_for
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [HACKJUDGE, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+from tests.helpers import Contest, Proc, cli, prediction_csv, seed_env, wait_for
 
 
 def upload(server: Proc, contest: Contest, team: str, noise: float, seed: int) -> int:
@@ -88,10 +77,7 @@ def drain(boards: queue.Queue) -> list[dict]:
 def test_freeze_hides_everything_after_it_from_non_staff(
     embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
 ) -> None:
-    database = Database()
-    database.configure(embedded_env["HACKJUDGE_DATABASE_URL"])
-    contest = seed_contest(database, Path(embedded_env["HACKJUDGE_STORAGE_DIR"]), tmp_path)
-    database.engine.dispose()
+    contest = seed_env(embedded_env, tmp_path)
     server = server_in(embedded_env, spawned, tmp_path, "web")
     first = upload(server, contest, "팀0", 0.8, 1)
     wait_for(lambda: status_of(server, contest, first)["status"] == "scored", 30, "first score")

@@ -10,20 +10,14 @@ from pathlib import Path
 import requests
 import socketio
 
-from app.db import Database
 from tests.conftest import server_in
-from tests.helpers import Contest, Proc, prediction_csv, seed_contest, wait_for
+from tests.helpers import Contest, Proc, prediction_csv, seed_env, wait_for
 
 
 def start(
     embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc], teams: int
 ) -> tuple[Proc, Contest]:
-    database = Database()
-    database.configure(embedded_env["HACKJUDGE_DATABASE_URL"])
-    contest = seed_contest(
-        database, Path(embedded_env["HACKJUDGE_STORAGE_DIR"]), tmp_path, teams=teams, rows=100
-    )
-    database.engine.dispose()
+    contest = seed_env(embedded_env, tmp_path, teams=teams, rows=100)
     return server_in(embedded_env, spawned, tmp_path, "web"), contest
 
 

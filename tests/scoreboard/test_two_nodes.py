@@ -8,18 +8,14 @@ from pathlib import Path
 import requests
 import socketio
 
-from app.db import Database
 from tests.conftest import server_in, worker_in
-from tests.helpers import Proc, prediction_csv, seed_contest
+from tests.helpers import Proc, prediction_csv, seed_env
 
 
 def test_viewer_on_node_b_sees_upload_to_node_a(
     production_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
 ) -> None:
-    database = Database()
-    database.configure(production_env["HACKJUDGE_DATABASE_URL"])
-    contest = seed_contest(database, Path(production_env["HACKJUDGE_STORAGE_DIR"]), tmp_path)
-    database.engine.dispose()
+    contest = seed_env(production_env, tmp_path)
     node_a = server_in(production_env, spawned, tmp_path, "node-a")
     node_b = server_in(production_env, spawned, tmp_path, "node-b")
     worker_in(production_env, spawned, tmp_path, "worker")

@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import resource
 import sys
+from typing import Any
 
 import click
 
-from config import Settings
+from config import Settings, gevent_patched
 
 
 class CliError(click.ClickException):
     """One clear line and a non-zero exit."""
+
+
+def cli_publisher(settings: Settings, db):  # noqa: ANN001,ANN201
+    """A publisher for CLI commands: through Redis to every web node, or nowhere (embedded)."""
+    from scoreboard.publish import NoEmitter, Publisher
+
+    if settings.redis_url:
+        from flask_socketio import SocketIO
+
+        # Write-only, so threading: left unset, Flask-SocketIO would pick gevent once installed.
+        emitter = SocketIO(
+            message_queue=settings.redis_url,
+            channel=settings.socketio_channel,
+            async_mode="threading",
+        )
+        return Publisher(emitter, db, min_interval=0)
+    return Publisher(NoEmitter(), db)
 
 
 @click.group()
@@ -43,18 +63,40 @@ def db_upgrade() -> None:
     click.echo("database is at the latest schema")
 
 
+def raise_open_files_limit() -> int:
+    """Lift the soft limit on open files to the hard one: each viewer holds a socket."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return soft
+
+
 def run_server(settings: Settings, host: str, port: int, before_serving=None) -> None:  # noqa: ANN001
     from app import create_app
     from app.extensions import socketio
     from migrations import upgrade
 
+    options: dict[str, Any] = {"allow_unsafe_werkzeug": True, "log_output": False}
+    if settings.async_mode == "gevent":
+        if not gevent_patched():
+            # Only the hackjudge launcher (hackjudge_launch) patches, before any import.
+            raise CliError("HACKJUDGE_ASYNC_MODE=gevent needs the `hackjudge` console script.")
+        # gevent's pywsgi; a deep accept queue absorbs every viewer reconnecting at once.
+        options["backlog"] = 2048
     upgrade(settings.database_url)
     app = create_app(settings)
     if before_serving is not None:
         before_serving(app)
     mode = "production (RQ + Redis)" if settings.production else "embedded (SQLite, threads)"
-    click.echo(f"hackjudge serving on http://{host}:{port}/ — {mode}", err=True)
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+    files = raise_open_files_limit()
+    click.echo(
+        f"hackjudge serving on http://{host}:{port}/ — {mode}, "
+        f"async mode {socketio.server.eio.async_mode}, open files {files}",
+        err=True,
+    )
+    socketio.run(app, host=host, port=port, **options)
 
 
 @main.command()
@@ -85,7 +127,12 @@ def worker(burst: bool) -> None:
     )
     db = configured_db(settings)
     # Emits go through the Redis message queue to whichever web node holds the client.
-    emitter = SocketIO(message_queue=settings.redis_url, channel=settings.socketio_channel)
+    # Write-only, so threading: left unset, Flask-SocketIO would pick gevent once installed.
+    emitter = SocketIO(
+        message_queue=settings.redis_url,
+        channel=settings.socketio_channel,
+        async_mode="threading",
+    )
     context = JudgeContext(
         db=db,
         storage_dir=settings.storage_dir,
@@ -125,7 +172,7 @@ def demo(host: str, port: int, no_bots: bool) -> None:
     run_server(settings, host, port, before_serving=seed)
 
 
-from app import cli_admin  # noqa: E402,F401  (registers the organizer commands)
+from app import cli_admin, cli_live  # noqa: E402,F401  (registers the organizer commands)
 
 if __name__ == "__main__":
     sys.exit(main())

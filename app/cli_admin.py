@@ -93,37 +93,6 @@ def event_create(
     click.echo(f"created event {created.slug}")
 
 
-@main.command()
-@click.argument("event_slug")
-def freeze(event_slug: str) -> None:
-    """Freeze the public board now: non-staff views stop at submissions made before."""
-    from app.admin import event_by_slug, freeze_event
-    from app.db import utcnow
-
-    try:
-        with _db().begin() as session:
-            target = event_by_slug(session, event_slug)
-            freeze_event(target, utcnow())
-            moment = target.freeze_at
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    click.echo(f"{event_slug} frozen since {moment.isoformat()}")
-
-
-@main.command()
-@click.argument("event_slug")
-def unfreeze(event_slug: str) -> None:
-    """Lift the freeze: the public board catches up at once."""
-    from app.admin import event_by_slug, unfreeze_event
-
-    try:
-        with _db().begin() as session:
-            unfreeze_event(event_by_slug(session, event_slug))
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    click.echo(f"{event_slug} unfrozen")
-
-
 @main.group()
 def task() -> None:
     """Tasks."""

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Event, User
 from app.security import user_for_token
-from scoreboard.boards import Board, current_board
+from scoreboard.boards import Board, current_board, staff_only
 from scoreboard.publish import NAMESPACE, public_room, staff_room, team_room
 from submissions.intake import team_of
 
@@ -55,18 +55,19 @@ def _subscribe(payload: Any) -> dict[str, Any]:
             return {"ok": False, "error": "no such event"}
         user_id = _viewers.get(request.sid)
         user = session.get(User, user_id) if user_id else None
-        boards = [Board.PUBLIC]
+        staff = user is not None and user.is_staff
         join_room(public_room(event.slug))
-        if user is not None and user.is_staff:
+        if staff:
             join_room(staff_room(event.slug))
-            boards.append(Board.STAFF)
         elif user is not None:
             team = team_of(session, user, event)
             if team is not None:
                 join_room(team_room(team.id))
         sent = []
         for task in event.tasks:
-            for board in boards:
+            for board in Board:
+                if not staff and staff_only(task, board):
+                    continue
                 data = current_board(session, event, task, board)
                 since = _since(payload, task.slug)
                 if since is None or since < data["version"]:
@@ -75,7 +76,8 @@ def _subscribe(payload: Any) -> dict[str, Any]:
                         {"task": task.slug, "board": str(board), "version": data["version"]}
                     )
     # The acknowledgement lists what was sent, so a client knows when it has caught up.
-    return {"ok": True, "boards": [str(b) for b in boards], "sent": sent}
+    boards = [str(b) for b in Board if staff or b is Board.PUBLIC]
+    return {"ok": True, "boards": boards, "sent": sent}
 
 
 def register(socketio: SocketIO) -> None:

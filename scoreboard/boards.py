@@ -69,7 +69,8 @@ def compute_rows(
 ) -> tuple[list[dict[str, Any]], bool]:
     """The rows of one board and whether it is frozen, as its audience may see them."""
     higher = get_metric(task.metric).higher_is_better
-    frozen = board is Board.PUBLIC and event.is_frozen(now)
+    # The freeze lasts until the task's reveal ends (rule 5).
+    frozen = board is Board.PUBLIC and event.is_frozen(now) and task.revealed_at is None
     entries, teams = load_entries(
         session,
         task,
@@ -100,6 +101,13 @@ def compute_rows(
             )
         out.append(item)
     return out, frozen
+
+
+def staff_only(task: Task, board: Board) -> bool:
+    """Whether only staff may see this board now: the private board opens at its reveal."""
+    if board is Board.PRIVATE:
+        return task.revealed_at is None
+    return board in STAFF_ONLY
 
 
 def _hash(rows: list[dict[str, Any]], frozen: bool) -> str:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from app.db import Database
 from app.models import Event, Submission, Task
-from scoreboard.boards import Board, refresh_board
+from scoreboard.boards import Board, refresh_board, staff_only
 
 NAMESPACE = "/live"
 MIN_INTERVAL_S = 0.25  # at most four board pushes a second per task and process
@@ -33,7 +33,11 @@ def team_room(team_id: int) -> str:
     return f"team:{team_id}"
 
 
-ROOM_OF_BOARD = {Board.PUBLIC: public_room, Board.STAFF: staff_room}
+def room_of(board: Board, event: Event, task: Task) -> str:
+    """Where a board's pushes go: the private board reaches everyone once revealed."""
+    if staff_only(task, board):
+        return staff_room(event.slug)
+    return public_room(event.slug)
 
 
 def submission_message(sub: Submission, task: Task) -> dict[str, Any]:
@@ -140,14 +144,21 @@ class Publisher:
                 return False
             event = session.get(Event, task.event_id)
             assert event is not None
-            for board, room_of in ROOM_OF_BOARD.items():
+            for board in Board:
                 data, changed = refresh_board(session, event, task, board)
                 if changed:
-                    pushes.append((data, room_of(event.slug)))
+                    pushes.append((data, room_of(board, event, task)))
         # Emit after commit, so a client that asks again sees at least this version.
         for data, room in pushes:
             self.emitter.emit("leaderboard", data, namespace=NAMESPACE, to=room)
         return bool(pushes)
+
+    def reveal(self, event_slug: str, data: dict[str, Any]) -> None:
+        """A step of the reveal, to every viewer of the event (projectors animate it)."""
+        self.emitter.emit("reveal", data, namespace=NAMESPACE, to=public_room(event_slug))
+
+    def announcement(self, event_slug: str, data: dict[str, Any]) -> None:
+        self.emitter.emit("announcement", data, namespace=NAMESPACE, to=public_room(event_slug))
 
 
 class NoEmitter:

@@ -31,9 +31,10 @@ class Row:
     submission_id: int
     submissions: int
     last_submission_at: datetime
+    best_at: datetime | None = None  # created_at of the submission that reached ``score``
 
 
-def _ranks(value: float | None) -> bool:
+def rankable(value: float | None) -> bool:
     return value is not None and not math.isnan(value)
 
 
@@ -63,6 +64,7 @@ def _rank(
             submission_id=entry.submission_id,
             submissions=counts[entry.team_id],
             last_submission_at=last[entry.team_id],
+            best_at=entry.created_at,
         )
         for i, (score, entry) in enumerate(ordered, start=1)
     ]
@@ -74,7 +76,7 @@ def _best(
     best: dict[int, tuple[float, Entry]] = {}
     for e in entries:
         value = getattr(e, value_of)
-        if not e.scored or not _ranks(value):
+        if not e.scored or not rankable(value):
             continue
         current = best.get(e.team_id)
         if current is None or _order_key(value, e, higher_is_better) < _order_key(
@@ -92,7 +94,7 @@ def public_board(entries: Iterable[Entry], higher_is_better: bool) -> list[Row]:
 
 def auto_picks(entries: Iterable[Entry], k: int, higher_is_better: bool) -> list[Entry]:
     """A team's best ``k`` public submissions, for teams that picked none (rule 2)."""
-    usable = [e for e in entries if e.scored and _ranks(e.public_score)]
+    usable = [e for e in entries if e.scored and rankable(e.public_score)]
     usable.sort(key=lambda e: _order_key(e.public_score, e, higher_is_better))  # type: ignore[arg-type]
     return usable[:k]
 

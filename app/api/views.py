@@ -19,7 +19,7 @@ from app.openapi import OPENAPI
 from app.runtime import runtime
 from app.serialize import submission_json
 from judge.truth import SolutionCache, sample_submission
-from scoreboard.boards import STAFF_ONLY, Board, current_board
+from scoreboard.boards import Board, current_board, staff_only
 from submissions.intake import IntakeError, accept, team_of
 
 _samples = SolutionCache(size=4)
@@ -151,7 +151,7 @@ def _picks(sub: Submission) -> int:
 
 @bp.get("/events/<event_slug>/leaderboard")
 def leaderboard(event_slug: str) -> Response:
-    """A task's board: public for everyone, staff and private boards for staff only."""
+    """A task's board: public for all; staff, and private until its reveal, for staff."""
     event = event_or_404(event_slug)
     if not event.tasks:
         abort(404, description="This event has no tasks yet.")
@@ -161,10 +161,10 @@ def leaderboard(event_slug: str) -> Response:
         board = Board(request.args.get("board", "public"))
     except ValueError:
         return error(400, "bad_board", "board must be public, staff or private.")
-    if board in STAFF_ONLY:
+    if staff_only(task, board):
         user = user_or_401()
         if not user.is_staff:
-            abort(403, description="This board is for staff only.")
+            abort(403, description="This board is for staff only until the reveal.")
     return jsonify(current_board(session(), event, task, board))
 
 

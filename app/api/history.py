@@ -1,0 +1,49 @@
+"""Score-over-time series of the leading teams, for the projector's chart."""
+
+from __future__ import annotations
+
+from flask import Response, abort, jsonify, request
+
+from app.api import bp
+from app.db import utcnow
+from app.lookup import event_or_404, session, task_or_404
+from judge.metrics import get_metric
+from scoreboard.boards import iso, load_entries
+from scoreboard.progress import best_over_time
+from scoreboard.ranking import public_board
+
+MAX_TEAMS = 10
+
+
+@bp.get("/events/<event_slug>/history")
+def history(event_slug: str) -> Response:
+    """Best public score over time of the top teams, as the public board shows them."""
+    event = event_or_404(event_slug)
+    if not event.tasks:
+        abort(404, description="This event has no tasks yet.")
+    task = task_or_404(event, request.args.get("task") or event.tasks[0].slug)
+    top = max(1, min(request.args.get("top", 5, type=int) or 5, MAX_TEAMS))
+    higher = get_metric(task.metric).higher_is_better
+    # Everyone gets the public view here, frozen like the public board (rule 5).
+    frozen = event.is_frozen(utcnow()) and task.revealed_at is None
+    entries, _ = load_entries(
+        session(), task, before=event.freeze_at if frozen else None, staff=False
+    )
+    leaders = public_board(entries, higher)[:top]
+    series = best_over_time(entries, [r.team_id for r in leaders], higher)
+    return jsonify(
+        {
+            "event": event.slug,
+            "task": task.slug,
+            "frozen": frozen,
+            "decimals": task.decimals,
+            "series": [
+                {
+                    "team": row.team,
+                    "rank": row.rank,
+                    "points": [[iso(at), score] for at, score in series[row.team_id]],
+                }
+                for row in leaders
+            ],
+        }
+    )

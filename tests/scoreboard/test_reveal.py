@@ -1,0 +1,155 @@
+"""The reveal through the REST API, on SQLite and PostgreSQL: who may drive it, what each
+step shows, and the private board opening to everyone at the end."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.extensions import db
+from app.models import Event
+from tests.helpers import Contest, prediction_csv, settle
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def submit(app: Flask, client: FlaskClient, contest: Contest, team: str, noise: float) -> None:
+    reply = client.post(
+        f"/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
+        headers=bearer(contest.tokens[team]),
+        data={"file": (io.BytesIO(prediction_csv(contest.truth, noise, hash(team) % 97)), "p.csv")},
+    )
+    assert reply.status_code == 202, reply.json
+    settle(app)
+
+
+def move_event(**changes: object) -> None:
+    with db.begin() as session:
+        event = session.scalars(select(Event)).one()
+        for name, value in changes.items():
+            setattr(event, name, value)
+
+
+def test_reveal_round(app: Flask, client: FlaskClient, contest: Contest) -> None:
+    organizer = bearer(contest.staff_tokens["organizer"])
+    participant = bearer(contest.tokens["팀0"])
+    url = f"/api/v1/events/{contest.event}/reveal"
+    board_url = f"/api/v1/events/{contest.event}/leaderboard?board=private"
+    submit(app, client, contest, "팀0", 0.9)
+    submit(app, client, contest, "팀1", 0.5)
+    move_event(freeze_at=utcnow())
+    submit(app, client, contest, "팀2", 0.2)  # after the freeze: unranked until revealed
+
+    refused = client.post(url, headers=organizer, json={})
+    assert (
+        refused.status_code == 409 and "after the event's end" in refused.json["error"]["message"]
+    )
+    move_event(end_at=utcnow() - timedelta(seconds=1))
+    private_before = client.get(board_url, headers=organizer).json
+    frozen = client.get(f"/api/v1/events/{contest.event}/leaderboard").json
+    assert frozen["frozen"] is True and [r["team"] for r in frozen["rows"]] == ["팀1", "팀0"]
+
+    # Nobody but organizers drives it; nobody but staff sees the private board before.
+    assert client.post(url, headers=participant, json={}).status_code == 403
+    assert (
+        client.post(url, headers=bearer(contest.staff_tokens["judge"]), json={}).status_code == 403
+    )
+    assert client.post(url, json={}).status_code == 401
+    assert client.get(board_url).status_code == 401
+    assert client.get(board_url, headers=participant).status_code == 403
+    assert client.get(url).json == {
+        "event": contest.event,
+        "task": contest.task,
+        "started": False,
+        "finished": False,
+    }
+
+    start = client.post(url, headers=organizer, json={}).json
+    assert (start["step"], start["team"], start["total"]) == (0, None, 3)
+    frozen_scores = {r["team"]: r["score"] for r in frozen["rows"]}
+    assert [(r["team"], r["score"]) for r in start["standings"]] == [
+        ("팀1", frozen_scores["팀1"]),
+        ("팀0", frozen_scores["팀0"]),
+        ("팀2", None),  # no private score anywhere before its turn
+    ]
+    assert client.get(url).json == start  # a projector joining late sees the same
+
+    previous = start
+    for step in range(1, 4):
+        message = client.post(url, headers=organizer, json={}).json
+        lowest_hidden = [r["team"] for r in previous["standings"] if not r["revealed"]][-1]
+        assert (message["step"], message["team"]) == (step, lowest_hidden)
+        private_row = next(r for r in private_before["rows"] if r["team"] == message["team"])
+        assert message["private_score"] == private_row["score"]
+        assert message["finished"] is (step == 3)
+        if step < 3:  # still frozen and private until the last team
+            assert client.get(board_url, headers=participant).status_code == 403
+        previous = message
+
+    final = [(r["rank"], r["team"], r["score"]) for r in previous["standings"]]
+    assert final == [(r["rank"], r["team"], r["score"]) for r in private_before["rows"]]
+    opened = client.get(board_url).json  # anonymous, after the reveal
+    assert [(r["rank"], r["team"], r["score"]) for r in opened["rows"]] == final
+    public = client.get(f"/api/v1/events/{contest.event}/leaderboard").json
+    assert public["frozen"] is False and {r["team"] for r in public["rows"]} == {
+        "팀0",
+        "팀1",
+        "팀2",
+    }
+    again = client.post(url, headers=organizer, json={})
+    assert again.status_code == 409 and "Every task" in again.json["error"]["message"]
+    again = client.post(url, headers=organizer, json={"task": contest.task})
+    assert again.status_code == 409 and "is over" in again.json["error"]["message"]
+
+
+def test_reveal_all_at_once_and_unknown_task(
+    app: Flask, client: FlaskClient, contest: Contest
+) -> None:
+    organizer = bearer(contest.staff_tokens["organizer"])
+    url = f"/api/v1/events/{contest.event}/reveal"
+    submit(app, client, contest, "팀0", 0.4)
+    move_event(end_at=utcnow() - timedelta(seconds=1))
+    assert client.post(url, headers=organizer, json={"task": "nope"}).status_code == 404
+    done = client.post(url, headers=organizer, json={"task": contest.task, "all": True}).json
+    assert done["finished"] is True and done["step"] == done["total"] == 1
+    assert (
+        client.get(f"/api/v1/events/{contest.event}/leaderboard?board=private").status_code == 200
+    )
+
+
+def test_announcements(app: Flask, client: FlaskClient, contest: Contest) -> None:
+    url = f"/api/v1/events/{contest.event}/announcements"
+    organizer = bearer(contest.staff_tokens["organizer"])
+    assert (
+        client.post(url, headers=bearer(contest.tokens["팀0"]), json={"message": "x"}).status_code
+        == 403
+    )
+    empty = client.post(url, headers=organizer, json={"message": "   "})
+    assert empty.status_code == 400 and empty.json["error"]["code"] == "bad_announcement"
+    first = client.post(url, headers=organizer, json={"message": "점심  식사는\n12시입니다"})
+    assert first.status_code == 201 and first.json["message"] == "점심 식사는 12시입니다"
+    client.post(url, headers=organizer, json={"message": "마감 1시간 전"})
+    listed = client.get(url).json["announcements"]
+    assert [a["message"] for a in listed] == ["마감 1시간 전", "점심 식사는 12시입니다"]
+
+
+def test_history_follows_the_freeze(app: Flask, client: FlaskClient, contest: Contest) -> None:
+    submit(app, client, contest, "팀0", 0.9)
+    submit(app, client, contest, "팀0", 0.3)
+    submit(app, client, contest, "팀0", 0.95)  # worse: no new point
+    move_event(freeze_at=utcnow())
+    submit(app, client, contest, "팀1", 0.1)
+    history = client.get(f"/api/v1/events/{contest.event}/history").json
+    assert history["frozen"] is True
+    assert [s["team"] for s in history["series"]] == ["팀0"]
+    points = history["series"][0]["points"]
+    assert len(points) == 2 and points[1][1] > points[0][1]  # roc_auc improved once
+    board = client.get(f"/api/v1/events/{contest.event}/leaderboard").json
+    assert points[-1][1] == board["rows"][0]["score"]

@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup demo test lint bench chromium
+.PHONY: setup demo test lint bench chromium messages
 
 $(BIN)/hackjudge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,8 @@ $(BIN)/hackjudge: pyproject.toml
 	touch $@
 
 # Front-end libraries from the npm registry, copied into app/static/vendor (git-ignored).
-app/static/vendor/socket.io.min.js: package.json package-lock.json
+# (npm ci writes node_modules/.package-lock.json: the stamp that it ran for this lock file.)
+node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
 # Catalogues are compiled at install; the .mo files are not committed.
@@ -20,7 +21,7 @@ translations: $(BIN)/hackjudge $(wildcard app/translations/*/LC_MESSAGES/message
 	$(BIN)/pybabel -q compile -f -d app/translations
 	touch translations
 
-setup: $(BIN)/hackjudge app/static/vendor/socket.io.min.js translations
+setup: $(BIN)/hackjudge node_modules/.package-lock.json translations
 
 demo: setup
 	$(BIN)/hackjudge demo
@@ -39,3 +40,8 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/latency.py
+
+# Re-extract the strings after changing templates or code, then fill in the new Korean msgstr.
+messages: $(BIN)/hackjudge
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching

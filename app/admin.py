@@ -139,7 +139,7 @@ def create_task(
     )
     session.add(task)
     session.flush()
-    ensure_board_states(session, task)
+    ensure_board_states(session, event, task)
     return task
 
 

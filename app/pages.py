@@ -7,10 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from app.ceremony import recent_announcements
 from app.lookup import event_or_404, session
 from app.models import Event, RescoreRun, Role, Submission
 from app.serialize import submission_json
-from scoreboard.boards import Board, current_board
+from scoreboard import reveal
+from scoreboard.boards import Board, current_board, iso
 from submissions.intake import team_of
 
 bp = Blueprint("pages", __name__)
@@ -29,6 +31,37 @@ def board(event_slug: str) -> str:
     event = event_or_404(event_slug)
     boards = [current_board(session(), event, task, Board.PUBLIC) for task in event.tasks]
     return render_template("board.html", event=event, boards=boards)
+
+
+@bp.get("/events/<event_slug>/projector")
+def projector(event_slug: str) -> str:
+    """The hall's screen: top teams, countdowns, chart, ticker; the reveal for organizers."""
+    event = event_or_404(event_slug)
+    tasks = []
+    for task in event.tasks:
+        board = Board.PUBLIC if task.revealed_at is None else Board.PRIVATE
+        tasks.append(
+            {
+                "slug": task.slug,
+                "title": task.title or task.slug,
+                "metric": task.metric,
+                "board": current_board(session(), event, task, board),
+                "reveal": reveal.state(session(), event, task),
+            }
+        )
+    setup = {
+        "event": event.slug,
+        "title": event.title,
+        "timezone": event.timezone,
+        "freeze_at": iso(event.freeze_at),
+        "end_at": iso(event.end_at),
+        "tasks": tasks,
+        "announcements": recent_announcements(session(), event, limit=5),
+        "can_reveal": current_user.is_authenticated and current_user.role == Role.ORGANIZER,
+        "top": max(3, min(request.args.get("top", 10, type=int) or 10, 30)),
+        "rotate_seconds": max(0, request.args.get("rotate", 20, type=int) or 0),
+    }
+    return render_template("projector.html", event=event, setup=setup)
 
 
 @bp.get("/events/<event_slug>/team")

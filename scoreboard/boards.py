@@ -110,9 +110,14 @@ def staff_only(task: Task, board: Board) -> bool:
     return board in STAFF_ONLY
 
 
-def _hash(rows: list[dict[str, Any]], frozen: bool) -> str:
-    body = json.dumps([rows, frozen], sort_keys=True, default=str).encode()
-    return hashlib.sha256(body).hexdigest()
+def _hash(event: Event, task: Task, board: Board, rows: list[dict[str, Any]], frozen: bool) -> str:
+    """What a board's audience sees: a change of any of it is a new version to push."""
+    # The deadlines count (projectors count down to them); so does a private board opening
+    # to everyone at its reveal, though its rows stay the same.
+    seen: list[Any] = [rows, frozen, iso(event.freeze_at), iso(event.end_at)]
+    if board is Board.PRIVATE and not staff_only(task, board):
+        seen.append("opened")
+    return hashlib.sha256(json.dumps(seen, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def payload(event: Event, task: Task, board: Board, version: int, rows: list, frozen: bool) -> dict:
@@ -122,18 +127,25 @@ def payload(event: Event, task: Task, board: Board, version: int, rows: list, fr
         "board": str(board),
         "version": version,
         "frozen": frozen,
+        "freeze_at": iso(event.freeze_at),
+        "end_at": iso(event.end_at),
         "decimals": task.decimals,
         "higher_is_better": get_metric(task.metric).higher_is_better,
         "rows": rows,
     }
 
 
-def ensure_board_states(session: Session, task: Task) -> None:
+def ensure_board_states(session: Session, event: Event, task: Task) -> None:
     """Create the version counters of a new task's boards."""
     for board in Board:
         # Version 0 is the empty, unfrozen board: the first refresh bumps only on a change.
         session.add(
-            BoardState(task_id=task.id, board=str(board), version=0, rows_hash=_hash([], False))
+            BoardState(
+                task_id=task.id,
+                board=str(board),
+                version=0,
+                rows_hash=_hash(event, task, board, [], False),
+            )
         )
 
 
@@ -155,7 +167,7 @@ def refresh_board(
         .with_for_update()
     ).one()
     rows, frozen = compute_rows(session, event, task, board, utcnow())
-    digest = _hash(rows, frozen)
+    digest = _hash(event, task, board, rows, frozen)
     changed = digest != state.rows_hash
     if changed:
         state.version += 1

@@ -25,7 +25,8 @@ def history(event_slug: str) -> Response:
     top = max(1, min(request.args.get("top", 5, type=int) or 5, MAX_TEAMS))
     higher = get_metric(task.metric).higher_is_better
     # Everyone gets the public view here, frozen like the public board (rule 5).
-    frozen = event.is_frozen(utcnow()) and task.revealed_at is None
+    now = utcnow()
+    frozen = event.is_frozen(now) and task.revealed_at is None
     entries, _ = load_entries(
         session(), task, before=event.freeze_at if frozen else None, staff=False
     )
@@ -36,6 +37,8 @@ def history(event_slug: str) -> Response:
             "event": event.slug,
             "task": task.slug,
             "frozen": frozen,
+            # The moment the series run to: the freeze, the end, or now.
+            "until": iso(min(event.freeze_at if frozen else now, event.end_at)),
             "decimals": task.decimals,
             "series": [
                 {

@@ -8,6 +8,12 @@ window.HJ = {
       hour: "2-digit", minute: "2-digit", second: "2-digit",
     });
   },
+  clock(ms, seconds = false) {
+    return new Date(ms).toLocaleTimeString(window.HJ_LOCALE === "en" ? "en-GB" : "ko-KR", {
+      timeZone: window.HJ_TZ || "Asia/Seoul", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+      ...(seconds ? { second: "2-digit" } : {}),
+    });
+  },
   score(value, decimals) {
     return value === null || value === undefined ? "" : Number(value).toFixed(decimals ?? 5);
   },

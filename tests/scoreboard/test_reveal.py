@@ -153,3 +153,42 @@ def test_history_follows_the_freeze(app: Flask, client: FlaskClient, contest: Co
     assert len(points) == 2 and points[1][1] > points[0][1]  # roc_auc improved once
     board = client.get(f"/api/v1/events/{contest.event}/leaderboard").json
     assert points[-1][1] == board["rows"][0]["score"]
+
+
+def test_reveal_and_announce_from_the_cli(
+    app: Flask,
+    client: FlaskClient,
+    settings,
+    contest: Contest,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    submit(app, client, contest, "팀0", 0.9)
+    submit(app, client, contest, "팀1", 0.3)
+    monkeypatch.setenv("HACKJUDGE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HACKJUDGE_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.delenv("HACKJUDGE_REDIS_URL", raising=False)
+    runner = CliRunner()
+    early = runner.invoke(main, ["reveal", contest.event])
+    assert early.exit_code == 1 and "after the event's end" in early.output
+    move_event(end_at=utcnow() - timedelta(seconds=1))
+    public = client.get(f"/api/v1/events/{contest.event}/leaderboard").json["rows"]
+
+    started = runner.invoke(main, ["reveal", contest.event])
+    assert started.exit_code == 0 and "step 0/2" in started.output
+    first = runner.invoke(main, ["reveal", contest.event])
+    assert first.exit_code == 0, first.output
+    assert f"step 1/2: {public[-1]['team']} 2 → " in first.output  # bottom-up
+    rest = runner.invoke(main, ["reveal", contest.event, "--all"])
+    assert rest.exit_code == 0 and "the private board is public" in rest.output
+    assert (
+        client.get(f"/api/v1/events/{contest.event}/leaderboard?board=private").status_code == 200
+    )
+
+    said = runner.invoke(main, ["announce", contest.event, "수고하셨습니다"])
+    assert said.exit_code == 0, said.output
+    listed = client.get(f"/api/v1/events/{contest.event}/announcements").json["announcements"]
+    assert listed[0]["message"] == "수고하셨습니다"

@@ -24,6 +24,7 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from app.admin import create_event, create_task, import_teams
+from app.ceremony import announce
 from app.db import utcnow
 from app.extensions import db, socketio
 from app.models import Event, Role, Task, Team, TeamMember, User
@@ -81,6 +82,7 @@ class Credentials:
             "hackjudge demo — 끝장개발대회 데모",
             f"  public board : {url}/events/{SLUG}",
             f"  team page    : {url}/events/{SLUG}/team",
+            f"  projector    : {url}/events/{SLUG}/projector",
             f"  API document : {url}/api/v1/openapi.json",
             "  sign in with:",
         ]
@@ -162,6 +164,8 @@ def seed_demo(settings: Settings) -> Credentials:
         for cred in import_teams(session, event, roster):
             if cred.email == "team@demo.kr":
                 creds.lines.append(("participant", cred.email, cred.password))
+        welcome = "끝장개발대회 데모에 오신 것을 환영합니다! 봇 팀들이 제출 중입니다."
+        announce(session, event, welcome, None, now)
     creds.files = _files_to_try(settings.instance_dir)
     return creds
 

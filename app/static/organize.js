@@ -26,6 +26,25 @@
     });
   });
 
+  const form = document.getElementById("announce");
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const input = document.getElementById("announce-text");
+    const button = form.querySelector("button");
+    button.disabled = true; // a double click announces once
+    try {
+      const reply = await fetch(`/api/v1/events/${encodeURIComponent(window.HJ_EVENT)}/announcements`, {
+        method: "POST", headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
+        body: JSON.stringify({ message: input.value }),
+      });
+      const body = await reply.json();
+      document.getElementById("announce-status").textContent = reply.ok ? window.HJ_TEXT.announced : body.error.message;
+      if (reply.ok) input.value = "";
+    } finally {
+      button.disabled = false;
+    }
+  });
+
   const socket = HJ.live((sock) => sock.emit("subscribe", { event: window.HJ_EVENT }));
   socket.on("rescore", (run) => show(run.task, run));
 })();

@@ -1,4 +1,5 @@
-"""An organizer presses Rescore and watches the progress reach the end, live."""
+"""An organizer presses Rescore and watches the progress reach the end, live; then makes an
+announcement that an open projector shows at once."""
 
 from __future__ import annotations
 
@@ -57,5 +58,20 @@ def test_rescore_button_shows_live_progress(
     )
     assert row.locator("progress").evaluate("p => [p.value, p.max]") == [4, 4]
     assert not row.locator("button.rescore").is_disabled()
+
+    # An announcement typed once reaches an open projector without a reload.
+    hall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    hall.goto(f"{server.url}/events/{contest.event}/projector")
+    hall.wait_for_selector("#live-status.live")
+    page.fill("#announce-text", "  결과 발표는 17시에  ")
+    page.click("#announce button")
+    page.wait_for_function(
+        "document.getElementById('announce-status').textContent === '공지했습니다.'"
+    )
+    assert page.input_value("#announce-text") == ""
+    hall.wait_for_function(
+        "document.getElementById('ticker-text').textContent === '결과 발표는 17시에'"
+    )
     page.screenshot(path=str(tmp_path / "organize.png"), full_page=True)
+    hall.close()
     page.close()

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.models import BoardState, Event, Status, Submission, Task, Team
 from judge.metrics import get_metric
-from scoreboard.ranking import Entry, Row, private_board, public_board
+from scoreboard.queries import board_rows
+from scoreboard.ranking import Entry
 
 
 class Board(StrEnum):
@@ -33,9 +34,14 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def load_entries(
-    session: Session, task: Task, *, before: datetime | None, staff: bool
+    session: Session,
+    task: Task,
+    *,
+    before: datetime | None,
+    staff: bool,
+    team_ids: list[int] | None = None,
 ) -> tuple[list[Entry], dict[int, Team]]:
-    """Every counted submission of the task as ranking entries, filtered for the audience."""
+    """Counted submissions of the task (of ``team_ids`` if given) as ranking entries."""
     query = (
         select(Submission, Team)
         .join(Team, Team.id == Submission.team_id)
@@ -45,6 +51,8 @@ def load_entries(
         query = query.where(Team.hidden.is_(False), Team.disqualified.is_(False))
     if before is not None:
         query = query.where(Submission.created_at < before)
+    if team_ids is not None:
+        query = query.where(Submission.team_id.in_(team_ids))
     entries: list[Entry] = []
     teams: dict[int, Team] = {}
     for sub, team in session.execute(query):
@@ -71,17 +79,15 @@ def compute_rows(
     higher = get_metric(task.metric).higher_is_better
     # The freeze lasts until the task's reveal ends (rule 5).
     frozen = board is Board.PUBLIC and event.is_frozen(now) and task.revealed_at is None
-    entries, teams = load_entries(
+    rows, teams = board_rows(
         session,
         task,
+        private=board is Board.PRIVATE,
         before=event.freeze_at if frozen else None,
         staff=board is Board.STAFF,
+        higher_is_better=higher,
+        ended=now >= event.end_at,
     )
-    rows: list[Row]
-    if board is Board.PRIVATE:
-        rows = private_board(entries, task.final_picks, higher, ended=now >= event.end_at)
-    else:
-        rows = public_board(entries, higher)
     out = []
     for row in rows:
         item: dict[str, Any] = {

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from app.models import Event, Reveal, Task
 from judge.metrics import get_metric
 from scoreboard import resolver
-from scoreboard.boards import iso, load_entries
-from scoreboard.ranking import private_board, public_board
+from scoreboard.boards import iso
+from scoreboard.queries import board_rows
 
 
 class RevealRefused(ValueError):
@@ -29,12 +29,10 @@ class RevealRefused(ValueError):
 def build_plan(session: Session, event: Event, task: Task) -> dict[str, Any]:
     """Contenders and steps from the frozen public board and the private board."""
     higher = get_metric(task.metric).higher_is_better
-    frozen_entries, _ = load_entries(session, task, before=event.freeze_at, staff=False)
-    all_entries, _ = load_entries(session, task, before=None, staff=False)
-    teams = resolver.contenders(
-        public_board(frozen_entries, higher),
-        private_board(all_entries, task.final_picks, higher, ended=True),
-    )
+    common = {"staff": False, "higher_is_better": higher, "ended": True}
+    frozen, _ = board_rows(session, task, private=False, before=event.freeze_at, **common)
+    private, _ = board_rows(session, task, private=True, before=None, **common)
+    teams = resolver.contenders(frozen, private)
     return resolver.dump(teams, resolver.plan(teams, higher))
 
 

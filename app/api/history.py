@@ -10,7 +10,7 @@ from app.lookup import event_or_404, session, task_or_404
 from judge.metrics import get_metric
 from scoreboard.boards import iso, load_entries
 from scoreboard.progress import best_over_time
-from scoreboard.ranking import public_board
+from scoreboard.queries import board_rows
 
 MAX_TEAMS = 10
 
@@ -27,11 +27,20 @@ def history(event_slug: str) -> Response:
     # Everyone gets the public view here, frozen like the public board (rule 5).
     now = utcnow()
     frozen = event.is_frozen(now) and task.revealed_at is None
-    entries, _ = load_entries(
-        session(), task, before=event.freeze_at if frozen else None, staff=False
+    before = event.freeze_at if frozen else None
+    board, _ = board_rows(
+        session(),
+        task,
+        private=False,
+        before=before,
+        staff=False,
+        higher_is_better=higher,
+        ended=False,
     )
-    leaders = public_board(entries, higher)[:top]
-    series = best_over_time(entries, [r.team_id for r in leaders], higher)
+    leaders = board[:top]
+    team_ids = [r.team_id for r in leaders]
+    entries, _ = load_entries(session(), task, before=before, staff=False, team_ids=team_ids)
+    series = best_over_time(entries, team_ids, higher)
     return jsonify(
         {
             "event": event.slug,

@@ -1,0 +1,161 @@
+"""The ranking rules evaluated in the database: per-team aggregates, not every submission.
+
+``scoreboard.ranking`` states the rules as pure functions over all of a task's submissions;
+loading 100,000 of them as objects takes seconds. Here the database reduces them to one row
+per team (attempt count, last time, best submission) with window functions that SQLite and
+PostgreSQL share, and Python only orders those rows. ``tests/scoreboard/test_queries.py``
+checks that both give the same boards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, select
+from sqlalchemy.orm import Session
+
+from app.models import Status, Submission, Task, Team
+from scoreboard.ranking import Row
+
+COUNTED = (Status.QUEUED, Status.SCORING, Status.SCORED, Status.INVALID)
+
+
+def _attempts(task: Task, before: datetime | None, staff: bool) -> list[ColumnElement[bool]]:
+    """The submissions a board counts: its task, its audience's teams, before its cut-off."""
+    where: list[ColumnElement[bool]] = [
+        Submission.task_id == task.id,
+        Submission.status.in_(COUNTED),
+    ]
+    if not staff:
+        where += [Team.hidden.is_(False), Team.disqualified.is_(False)]
+    if before is not None:
+        where.append(Submission.created_at < before)
+    return where
+
+
+def _rankable(session: Session, column: Any) -> ColumnElement[bool]:
+    # NaN never ranks. SQLite stores NaN as NULL; PostgreSQL keeps it (and NaN = NaN there).
+    condition = and_(Submission.status == Status.SCORED, column.is_not(None))
+    if session.get_bind().dialect.name == "postgresql":
+        condition = and_(condition, column != literal(float("nan")))
+    return condition
+
+
+def _order(column: Any, higher_is_better: bool) -> list[Any]:
+    # Rule 1: better score first, then the earlier submission, then the lower id.
+    score = column.desc() if higher_is_better else column.asc()
+    return [score, Submission.created_at.asc(), Submission.id.asc()]
+
+
+def _best(
+    session: Session, column: Any, where: list[ColumnElement[bool]], higher_is_better: bool
+) -> Select[Any]:
+    """Each team's best submission by ``column`` among those matching ``where``."""
+    position = func.row_number().over(
+        partition_by=Submission.team_id, order_by=_order(column, higher_is_better)
+    )
+    ranked = (
+        select(
+            Submission.team_id,
+            Submission.id,
+            column.label("score"),
+            Submission.created_at,
+            position.label("position"),
+        )
+        .join(Team, Team.id == Submission.team_id)
+        .where(*where, _rankable(session, column))
+        .subquery()
+    )
+    return select(ranked.c.team_id, ranked.c.id, ranked.c.score, ranked.c.created_at).where(
+        ranked.c.position == 1
+    )
+
+
+def _private_picks(
+    session: Session, task: Task, where: list[ColumnElement[bool]], higher: bool, ended: bool
+) -> list[int]:
+    """Ids of each team's picks (rule 2): its final picks, else its best-K public at the end.
+
+    Separate small queries on purpose: one nested statement let PostgreSQL, misled by stale
+    statistics after a bulk load, re-run the picks per submission (minutes, not milliseconds).
+    """
+    # At most K finals count, the earliest picked first (the API never lets a team exceed K).
+    nth_final = func.row_number().over(
+        partition_by=Submission.team_id, order_by=Submission.id.asc()
+    )
+    numbered = (
+        select(Submission.id, Submission.team_id, nth_final.label("nth"))
+        .join(Team, Team.id == Submission.team_id)
+        .where(*where, Submission.status == Status.SCORED, Submission.final.is_(True))
+        .subquery()
+    )
+    finals = session.execute(
+        select(numbered.c.id, numbered.c.team_id).where(numbered.c.nth <= task.final_picks)
+    ).all()
+    picks = [row.id for row in finals]
+    if ended:
+        with_finals = {row.team_id for row in finals}
+        position = func.row_number().over(
+            partition_by=Submission.team_id, order_by=_order(Submission.public_score, higher)
+        )
+        ranked = (
+            select(Submission.id, Submission.team_id, position.label("position"))
+            .join(Team, Team.id == Submission.team_id)
+            .where(*where, _rankable(session, Submission.public_score))
+            .subquery()
+        )
+        best_k = select(ranked.c.id, ranked.c.team_id).where(ranked.c.position <= task.final_picks)
+        picks += [row.id for row in session.execute(best_k) if row.team_id not in with_finals]
+    return picks
+
+
+def board_rows(
+    session: Session,
+    task: Task,
+    *,
+    private: bool,
+    before: datetime | None,
+    staff: bool,
+    higher_is_better: bool,
+    ended: bool,
+) -> tuple[list[Row], dict[int, Team]]:
+    """A board's ranked rows and the teams on it, computed by the database."""
+    where = _attempts(task, before, staff)
+    counts = {
+        team_id: (n, last)
+        for team_id, n, last in session.execute(
+            select(Submission.team_id, func.count(Submission.id), func.max(Submission.created_at))
+            .join(Team, Team.id == Submission.team_id)
+            .where(*where)
+            .group_by(Submission.team_id)
+        )
+    }
+    if private:
+        picks = _private_picks(session, task, where, higher_is_better, ended)
+        best = _best(
+            session, Submission.private_score, [*where, Submission.id.in_(picks)], higher_is_better
+        )
+    else:
+        best = _best(session, Submission.public_score, where, higher_is_better)
+    found = session.execute(best).all()
+    teams = {
+        t.id: t
+        for t in session.scalars(select(Team).where(Team.id.in_([r.team_id for r in found])))
+    }
+    sign = -1.0 if higher_is_better else 1.0
+    found.sort(key=lambda r: (sign * r.score, r.created_at, r.id))
+    rows = [
+        Row(
+            rank=rank,
+            team_id=r.team_id,
+            team=teams[r.team_id].name,
+            score=r.score,
+            submission_id=r.id,
+            submissions=counts[r.team_id][0],
+            last_submission_at=counts[r.team_id][1],
+            best_at=r.created_at,
+        )
+        for rank, r in enumerate(found, start=1)
+    ]
+    return rows, teams

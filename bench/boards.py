@@ -11,6 +11,7 @@ submission and applying the pure rules of ``scoreboard.ranking``. Median and p90
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -31,7 +32,7 @@ from scoreboard.boards import Board, compute_rows, load_entries
 from scoreboard.ranking import public_board
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-NAME = "hackjudge_bench_boards"
+NAME = os.environ.get("BENCH_DB", "hackjudge_bench_boards")
 RUNS = 9
 
 

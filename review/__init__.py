@@ -1,0 +1,1 @@
+"""Human review and the final ranking (SPEC §5): pure functions, no database, no Flask."""

@@ -74,6 +74,12 @@ class Event(Base):
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     freeze_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Human review (SPEC §5), set by organizers.
+    judges_per_team: Mapped[int] = mapped_column(Integer, default=3)
+    review_top_n: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: all teams
+    w_auto: Mapped[float] = mapped_column(Float, default=0.7)
+    w_review: Mapped[float] = mapped_column(Float, default=0.3)
+    review_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     tasks: Mapped[list[Task]] = relationship(back_populates="event", order_by="Task.id")
 
@@ -268,4 +274,76 @@ class Announcement(Base):
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Criterion(Base):
+    """A rubric criterion of an event, e.g. 기술성 (weight 40, scored 0–10)."""
+
+    __tablename__ = "criteria"
+    __table_args__ = (UniqueConstraint("event_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    weight: Mapped[float] = mapped_column(Float)
+    scale: Mapped[float] = mapped_column(Float, default=10)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Assignment(Base):
+    """A judge assigned to review a team."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("team_id", "judge_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    judge_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Conflict(Base):
+    """A conflict of interest a judge declared with a team."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (UniqueConstraint("team_id", "judge_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    judge_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class RubricScore(Base):
+    """One judge's score of one team on one criterion."""
+
+    __tablename__ = "rubric_scores"
+    __table_args__ = (UniqueConstraint("judge_id", "team_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """What an organizer (or judge) changed, with before → after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    before: Mapped[str] = mapped_column(Text, default="")  # JSON
+    after: Mapped[str] = mapped_column(Text, default="")  # JSON
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

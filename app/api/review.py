@@ -1,0 +1,177 @@
+"""Review endpoints (SPEC §5): criteria, assignment, rubric scores, the lock, the final ranking.
+
+Organizers run the review; judges score only the teams assigned to them and see no other
+judge's scores before the lock; participants reach none of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, jsonify, request
+from sqlalchemy import select
+
+from app import reviews
+from app.api import bp, error, user_or_401
+from app.db import utcnow
+from app.lookup import event_or_404, session
+from app.models import Assignment, Event, Role, Team, User
+
+
+def _role(*roles: Role) -> User:
+    user = user_or_401()
+    if user.role not in roles:
+        abort(403, description="Not for your role.")
+    return user
+
+
+def _team(event: Event, team_id: int) -> Team:
+    team = session().get(Team, team_id)
+    if team is None or team.event_id != event.id:
+        abort(404, description=f"No team {team_id} in this event.")
+    return team
+
+
+def _refused(exc: reviews.ReviewError) -> tuple[Response, int] | Response:
+    session().rollback()
+    return error(exc.status, "review_refused", str(exc))
+
+
+def _criterion_json(c: Any) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "weight": c.weight,
+        "scale": c.scale,
+        "description": c.description,
+    }
+
+
+@bp.get("/events/<event_slug>/criteria")
+def criteria(event_slug: str) -> Response:
+    """Staff: the rubric."""
+    _role(Role.ORGANIZER, Role.JUDGE)
+    event = event_or_404(event_slug)
+    return jsonify(
+        {"criteria": [_criterion_json(c) for c in reviews.criteria_of(session(), event)]}
+    )
+
+
+@bp.post("/events/<event_slug>/criteria")
+def add_criterion(event_slug: str) -> Response | tuple[Response, int]:
+    """Organizers: add a criterion (name, weight, scale, description)."""
+    user = _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    body = request.get_json(silent=True) or {}
+    try:
+        item = reviews.add_criterion(
+            session(),
+            event,
+            user,
+            str(body.get("name", "")),
+            float(body.get("weight", 0)),
+            float(body.get("scale", 10)),
+            str(body.get("description", "")),
+        )
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, reviews.ReviewError):
+            return _refused(exc)
+        return error(400, "bad_request", "weight and scale must be numbers")
+    session().commit()
+    return jsonify(_criterion_json(item)), 201
+
+
+@bp.post("/events/<event_slug>/assignments")
+def assign(event_slug: str) -> Response | tuple[Response, int]:
+    """Organizers: assign judges to every team in review (or the top N), balanced, no COI."""
+    user = _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    body = request.get_json(silent=True) or {}
+    per_team = body.get("per_team", event.judges_per_team)
+    top = body.get("top")
+    if not isinstance(per_team, int) or (top is not None and not isinstance(top, int)):
+        return error(400, "bad_request", "per_team and top must be whole numbers")
+    try:
+        result = reviews.assign_judges(session(), event, user, per_team, top)
+    except reviews.ReviewError as exc:
+        return _refused(exc)
+    session().commit()
+    return jsonify({"assignments": {str(k): v for k, v in result.items()}})
+
+
+@bp.get("/events/<event_slug>/assignments")
+def assignments(event_slug: str) -> Response:
+    """Judges: their teams and progress; organizers: everyone's."""
+    user = _role(Role.ORGANIZER, Role.JUDGE)
+    event = event_or_404(event_slug)
+    query = (
+        select(Assignment, Team)
+        .join(Team, Team.id == Assignment.team_id)
+        .where(Assignment.event_id == event.id)
+    )
+    if user.role == Role.JUDGE:
+        query = query.where(Assignment.judge_id == user.id)
+    needed = len(reviews.criteria_of(session(), event))
+    rows = []
+    for a, team in session().execute(query.order_by(Team.id, Assignment.judge_id)):
+        judge = session().get(User, a.judge_id)
+        scored = len(reviews.my_scores(session(), judge, team))
+        rows.append(
+            {
+                "team_id": team.id,
+                "team": team.name,
+                "judge_id": a.judge_id,
+                "judge": judge.name or judge.email,
+                "scored": scored,
+                "criteria": needed,
+                "done": needed > 0 and scored == needed,
+            }
+        )
+    return jsonify({"locked": event.review_locked_at is not None, "assignments": rows})
+
+
+@bp.route("/events/<event_slug>/teams/<int:team_id>/scores", methods=["GET", "PUT"])
+def scores(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
+    """Judges: read or set their own rubric scores of an assigned team."""
+    user = _role(Role.JUDGE)
+    event = event_or_404(event_slug)
+    team = _team(event, team_id)
+    if request.method == "GET":
+        if not reviews.assigned(session(), user, team):
+            abort(403, description="You are not assigned to this team.")
+        mine = reviews.my_scores(session(), user, team)
+        return jsonify({"scores": {str(k): v for k, v in mine.items()}})
+    body = request.get_json(silent=True) or {}
+    try:
+        values = {int(k): float(v) for k, v in dict(body.get("scores", {})).items()}
+    except (TypeError, ValueError):
+        return error(400, "bad_request", "scores must map criterion ids to numbers")
+    try:
+        mine = reviews.set_scores(session(), event, user, team, values, utcnow())
+    except reviews.ReviewError as exc:
+        return _refused(exc)
+    session().commit()
+    return jsonify({"scores": {str(k): v for k, v in mine.items()}})
+
+
+@bp.post("/events/<event_slug>/review/lock")
+def lock(event_slug: str) -> Response | tuple[Response, int]:
+    """Organizers: lock review; scores stop changing and the final ranking can be published."""
+    user = _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    try:
+        reviews.lock(session(), event, user, utcnow())
+    except reviews.ReviewError as exc:
+        return _refused(exc)
+    session().commit()
+    return jsonify({"locked": True})
+
+
+@bp.get("/events/<event_slug>/final")
+def final(event_slug: str) -> Response:
+    """Organizers (and judges once review is locked): the final ranking and why."""
+    user = _role(Role.ORGANIZER, Role.JUDGE)
+    event = event_or_404(event_slug)
+    if user.role == Role.JUDGE and event.review_locked_at is None:
+        abort(403, description="Judges see the other judges' scores after the lock.")
+    return jsonify(reviews.final_standing(session(), event))

@@ -1,0 +1,320 @@
+"""Human review in the database: criteria, assignment, rubric scores, lock, the final ranking.
+
+The arithmetic lives in ``review`` (pure functions); this module reads and writes rows, checks
+who may do what, and writes organizers' changes to the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Assignment,
+    AuditEntry,
+    Conflict,
+    Criterion,
+    Event,
+    RubricScore,
+    Team,
+    User,
+)
+from judge.metrics import get_metric
+from review import assignment as assigning
+from review import scoring
+from scoreboard.boards import iso
+from scoreboard.queries import board_rows
+from scoreboard.ranking import Row
+
+
+class ReviewError(ValueError):
+    """A review action refused; ``status`` is the HTTP code the API answers with."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def audit(
+    session: Session,
+    event: Event | None,
+    actor: User | None,
+    action: str,
+    target: str,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            event_id=event.id if event else None,
+            actor_id=actor.id if actor else None,
+            action=action,
+            target=target,
+            before=json.dumps(before, ensure_ascii=False, default=str)
+            if before is not None
+            else "",
+            after=json.dumps(after, ensure_ascii=False, default=str) if after is not None else "",
+        )
+    )
+
+
+def criteria_of(session: Session, event: Event) -> list[Criterion]:
+    return list(
+        session.scalars(
+            select(Criterion).where(Criterion.event_id == event.id).order_by(Criterion.id)
+        )
+    )
+
+
+def add_criterion(
+    session: Session,
+    event: Event,
+    actor: User,
+    name: str,
+    weight: float,
+    scale: float,
+    description: str = "",
+) -> Criterion:
+    name = name.strip()
+    if not name or weight <= 0 or scale <= 0:
+        raise ReviewError("A criterion needs a name, a positive weight and a positive scale.", 400)
+    if event.review_locked_at is not None:
+        raise ReviewError("Review is locked.")
+    if any(c.name == name for c in criteria_of(session, event)):
+        raise ReviewError(f"There is already a criterion {name!r}.")
+    item = Criterion(
+        event_id=event.id, name=name, weight=weight, scale=scale, description=description
+    )
+    session.add(item)
+    session.flush()
+    audit(session, event, actor, "criterion.add", name, None, {"weight": weight, "scale": scale})
+    return item
+
+
+def _private_rows(session: Session, event: Event) -> dict[str, list[Row]]:
+    """Each task's private board, best first (as the public sees it once revealed)."""
+    return {
+        task.slug: board_rows(
+            session,
+            task,
+            private=True,
+            before=None,
+            staff=False,
+            higher_is_better=get_metric(task.metric).higher_is_better,
+            ended=True,
+        )[0]
+        for task in event.tasks
+    }
+
+
+def teams_in_review(session: Session, event: Event) -> list[Team]:
+    """Every visible team, or the top N by the automatic part (mean private percentile)."""
+    teams = list(
+        session.scalars(
+            select(Team)
+            .where(Team.event_id == event.id, Team.hidden.is_(False))
+            .where(Team.disqualified.is_(False))
+            .order_by(Team.id)
+        )
+    )
+    if event.review_top_n is None or event.review_top_n >= len(teams):
+        return teams
+    ids = [t.id for t in teams]
+    boards = _private_rows(session, event)
+    auto = {t: 0.0 for t in ids}
+    for rows in boards.values():
+        ranked = [r.team_id for r in rows]
+        for team_id, pct in scoring.board_percentiles(ranked, ids).items():
+            auto[team_id] += pct / max(len(boards), 1)
+    keep = set(sorted(ids, key=lambda t: (-auto[t], t))[: event.review_top_n])
+    return [t for t in teams if t.id in keep]
+
+
+def judges_of(session: Session) -> list[User]:
+    return list(session.scalars(select(User).where(User.role == "judge").order_by(User.id)))
+
+
+def assign_judges(
+    session: Session, event: Event, actor: User, per_team: int, top_n: int | None
+) -> dict[int, list[int]]:
+    """Replace the event's assignments with a fresh balanced, conflict-free one."""
+    if event.review_locked_at is not None:
+        raise ReviewError("Review is locked.")
+    before = {"per_team": event.judges_per_team, "top_n": event.review_top_n}
+    event.judges_per_team, event.review_top_n = per_team, top_n
+    teams = teams_in_review(session, event)
+    conflicts: dict[int, set[int]] = {}
+    for c in session.scalars(select(Conflict).where(Conflict.team_id.in_([t.id for t in teams]))):
+        conflicts.setdefault(c.judge_id, set()).add(c.team_id)
+    try:
+        result = assigning.assign(
+            [assigning.Candidate(t.id, t.name, t.affiliation) for t in teams],
+            [
+                assigning.Judge(
+                    j.id, j.name or j.email, j.affiliation, frozenset(conflicts.get(j.id, ()))
+                )
+                for j in judges_of(session)
+            ],
+            per_team,
+        )
+    except assigning.AssignmentRefused as exc:
+        raise ReviewError(str(exc), 422) from None
+    session.execute(delete(Assignment).where(Assignment.event_id == event.id))
+    for team_id, judge_ids in result.items():
+        for judge_id in judge_ids:
+            session.add(Assignment(event_id=event.id, team_id=team_id, judge_id=judge_id))
+    audit(
+        session,
+        event,
+        actor,
+        "assignments.replace",
+        event.slug,
+        before,
+        {"per_team": per_team, "top_n": top_n, "assignments": result},
+    )
+    session.flush()
+    return result
+
+
+def assigned(session: Session, judge: User, team: Team) -> bool:
+    return (
+        session.scalars(
+            select(Assignment).where(Assignment.team_id == team.id, Assignment.judge_id == judge.id)
+        ).first()
+        is not None
+    )
+
+
+def set_scores(
+    session: Session, event: Event, judge: User, team: Team, scores: dict[int, float], now: datetime
+) -> dict[int, float]:
+    """A judge's rubric scores for an assigned team (editable until the lock)."""
+    if event.review_locked_at is not None:
+        raise ReviewError("Review is locked: scores can no longer change.")
+    if not assigned(session, judge, team):
+        raise ReviewError("You are not assigned to this team.", 403)
+    criteria = {c.id: c for c in criteria_of(session, event)}
+    for criterion_id, value in scores.items():
+        criterion = criteria.get(criterion_id)
+        if criterion is None:
+            raise ReviewError(f"No criterion {criterion_id} in this event.", 400)
+        if not 0 <= value <= criterion.scale:
+            raise ReviewError(f"{criterion.name}: {value:g} is outside 0–{criterion.scale:g}.", 400)
+    existing = {
+        s.criterion_id: s
+        for s in session.scalars(
+            select(RubricScore).where(
+                RubricScore.judge_id == judge.id, RubricScore.team_id == team.id
+            )
+        )
+    }
+    for criterion_id, value in scores.items():
+        row = existing.get(criterion_id)
+        if row is None:
+            session.add(
+                RubricScore(
+                    judge_id=judge.id,
+                    team_id=team.id,
+                    criterion_id=criterion_id,
+                    score=value,
+                    updated_at=now,
+                )
+            )
+        else:
+            row.score, row.updated_at = value, now
+    session.flush()
+    return my_scores(session, judge, team)
+
+
+def my_scores(session: Session, judge: User, team: Team) -> dict[int, float]:
+    return {
+        s.criterion_id: s.score
+        for s in session.scalars(
+            select(RubricScore).where(
+                RubricScore.judge_id == judge.id, RubricScore.team_id == team.id
+            )
+        )
+    }
+
+
+def lock(session: Session, event: Event, actor: User, now: datetime) -> None:
+    if event.review_locked_at is not None:
+        raise ReviewError("Review is already locked.")
+    event.review_locked_at = now
+    audit(session, event, actor, "review.lock", event.slug, None, iso(now))
+
+
+def final_standing(session: Session, event: Event) -> dict[str, Any]:
+    """The final ranking as it would be published, with the numbers behind every row."""
+    teams = teams_in_review(session, event)
+    ids = [t.id for t in teams]
+    names = {t.id: t.name for t in teams}
+    criteria = criteria_of(session, event)
+    pure = [scoring.Criterion(c.id, c.name, c.weight, c.scale) for c in criteria]
+    raw: dict[tuple[int, int], dict[int, float]] = {}
+    for s in session.scalars(select(RubricScore).where(RubricScore.team_id.in_(ids))):
+        raw.setdefault((s.judge_id, s.team_id), {})[s.criterion_id] = s.score
+    pairs = {
+        (a.judge_id, a.team_id)
+        for a in session.scalars(select(Assignment).where(Assignment.event_id == event.id))
+    }
+    totals = {
+        pair: scoring.weighted_total(values, pure)
+        for pair, values in raw.items()
+        if pair in pairs and pure and all(c.id in values for c in pure)
+    }
+    z, judges = scoring.normalise(totals)
+    review = scoring.review_scores(z)
+    complete: dict[int, int] = {}
+    for _judge, team_id in totals:
+        complete[team_id] = complete.get(team_id, 0) + 1
+    short = [names[t] for t in ids if complete.get(t, 0) < event.judges_per_team]
+    boards = _private_rows(session, event)
+    task_pct: dict[int, dict[str, float]] = {t: {} for t in ids}
+    best_at: dict[int, datetime | None] = {}
+    for slug, board in boards.items():
+        for team_id, pct in scoring.board_percentiles([r.team_id for r in board], ids).items():
+            task_pct[team_id][slug] = pct
+        for r in board:  # ties: the earlier best submission, over the event's tasks
+            if r.team_id in task_pct and r.best_at is not None:
+                seen = best_at.get(r.team_id)
+                best_at[r.team_id] = r.best_at if seen is None else min(seen, r.best_at)
+    rows = scoring.final_ranking(ids, task_pct, review, best_at, event.w_auto, event.w_review)
+    return {
+        "event": event.slug,
+        "weights": {"auto": event.w_auto, "review": event.w_review},
+        "locked": event.review_locked_at is not None,
+        "short_of_judges": short,
+        "judges": [
+            {
+                "judge_id": j.judge_id,
+                "count": j.count,
+                "mean": j.mean,
+                "std": j.std,
+                "flags": list(j.flags),
+            }
+            for j in judges.values()
+        ],
+        "rows": [
+            {
+                "rank": r.rank,
+                "team": names[r.team_id],
+                "final": r.final,
+                "auto": r.auto,
+                "review": r.review,
+                "auto_rank": r.auto_rank,
+                "review_score": r.review_score,
+                "tasks": r.task_percentiles,
+                "judges": {
+                    str(j): {"total": totals[(j, r.team_id)], "z": z[(j, r.team_id)]}
+                    for j, t in totals
+                    if t == r.team_id
+                },
+            }
+            for r in rows
+        ],
+    }

@@ -1,0 +1,128 @@
+"""A review round through the REST API on SQLite and PostgreSQL: criteria → assign → three
+judges score → lock → final ranking; and who may do what."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.extensions import db
+from app.models import Event, Role
+from app.security import create_user, new_token
+from tests.helpers import Contest
+from tests.scoreboard.test_reveal import bearer, move_event, submit
+
+
+def add_judges(contest: Contest) -> dict[str, str]:
+    """Judges with affiliations: 김 shares 팀0's (소속0), so never reviews 팀0."""
+    tokens = {"judge": contest.staff_tokens["judge"]}
+    with db.begin() as session:
+        for name, affiliation in (("김", "소속0"), ("이", "다른곳"), ("박", "")):
+            user, _ = create_user(
+                session, f"{name}@judge.kr", Role.JUDGE, name=name, affiliation=affiliation
+            )
+            tokens[name] = new_token(session, user)
+    return tokens
+
+
+def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None:
+    organizer = bearer(contest.staff_tokens["organizer"])
+    participant = bearer(contest.tokens["팀0"])
+    judges = add_judges(contest)
+    base = f"/api/v1/events/{contest.event}"
+    for i, team in enumerate(("팀0", "팀1", "팀2")):
+        submit(app, client, contest, team, 0.2 + 0.3 * i)  # 팀0 best, 팀2 worst
+    move_event(end_at=utcnow() - timedelta(seconds=1))
+
+    for name, weight, scale in (("기술성", 40, 10), ("창의성", 30, 10), ("완성도", 30, 5)):
+        made = client.post(
+            f"{base}/criteria",
+            headers=organizer,
+            json={"name": name, "weight": weight, "scale": scale},
+        )
+        assert made.status_code == 201, made.json
+    assert (
+        client.post(f"{base}/criteria", headers=participant, json={"name": "x"}).status_code == 403
+    )
+    criteria = {
+        c["name"]: c["id"]
+        for c in client.get(f"{base}/criteria", headers=organizer).json["criteria"]
+    }
+
+    # Four judges, three per team; 김 is never on 팀0.
+    refused = client.post(f"{base}/assignments", headers=organizer, json={"per_team": 5})
+    assert refused.status_code == 422 and "cannot get 5 judges" in refused.json["error"]["message"]
+    done = client.post(f"{base}/assignments", headers=organizer, json={"per_team": 3})
+    assert done.status_code == 200, done.json
+    rows = client.get(f"{base}/assignments", headers=organizer).json["assignments"]
+    per_team: dict[str, set[str]] = {}
+    for r in rows:
+        per_team.setdefault(r["team"], set()).add(r["judge"])
+    assert all(len(js) == 3 for js in per_team.values()) and "김" not in per_team["팀0"]
+    assert client.get(f"{base}/assignments", headers=participant).status_code == 403
+
+    # Each judge scores what is assigned to them; anything else is refused.
+    team_ids = {r["team"]: r["team_id"] for r in rows}
+    for token in judges.values():
+        mine = client.get(f"{base}/assignments", headers=bearer(token)).json["assignments"]
+        assert len({r["judge_id"] for r in mine}) <= 1  # a judge sees only their own
+        for r in mine:
+            points = {"팀0": 9, "팀1": 6, "팀2": 3}[r["team"]]
+            reply = client.put(
+                f"{base}/teams/{r['team_id']}/scores",
+                headers=bearer(token),
+                json={
+                    "scores": {
+                        criteria["기술성"]: points,
+                        criteria["창의성"]: points,
+                        criteria["완성도"]: points / 2,
+                    }
+                },
+            )
+            assert reply.status_code == 200, reply.json
+        others = set(team_ids) - {r["team"] for r in mine}
+        for team in others:
+            assert (
+                client.put(
+                    f"{base}/teams/{team_ids[team]}/scores",
+                    headers=bearer(token),
+                    json={"scores": {criteria["기술성"]: 1}},
+                ).status_code
+                == 403
+            )
+    too_high = client.put(
+        f"{base}/teams/{team_ids['팀1']}/scores",
+        headers=bearer(judges["이"]),
+        json={"scores": {criteria["완성도"]: 6}},
+    )
+    assert too_high.status_code in (400, 403)
+
+    # Before the lock a judge sees no other judge's scores; participants never.
+    assert client.get(f"{base}/final", headers=bearer(judges["이"])).status_code == 403
+    assert client.get(f"{base}/final", headers=participant).status_code == 403
+    assert client.post(f"{base}/review/lock", headers=bearer(judges["이"])).status_code == 403
+    # Judges cannot touch automatic scores.
+    rescore = client.post(f"{base}/tasks/{contest.task}/rescore", headers=bearer(judges["이"]))
+    assert rescore.status_code == 403
+
+    assert client.post(f"{base}/review/lock", headers=organizer).json == {"locked": True}
+    late = client.put(
+        f"{base}/teams/{team_ids['팀1']}/scores",
+        headers=bearer(judges["이"]),
+        json={"scores": {criteria["기술성"]: 1}},
+    )
+    assert late.status_code == 409 and "locked" in late.json["error"]["message"]
+
+    result = client.get(f"{base}/final", headers=bearer(judges["이"])).json
+    assert result["short_of_judges"] == [] and result["locked"] is True
+    # Every judge scored 팀0 > 팀1 > 팀2 and the private board agrees: the order is clear.
+    assert [r["team"] for r in result["rows"]] == ["팀0", "팀1", "팀2"]
+    top = result["rows"][0]
+    assert top["review"] == 1.0 and top["auto"] == 1.0 and top["final"] == 1.0
+    assert len(top["judges"]) == 3  # the numbers behind the row
+    with db.begin() as session:
+        assert session.scalars(select(Event)).one().review_locked_at is not None

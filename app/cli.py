@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import resource
 import sys
-from typing import Any
 
 import click
 
-from config import Settings, gevent_patched
+from config import Settings
 
 
 class CliError(click.ClickException):
@@ -63,34 +60,22 @@ def db_upgrade() -> None:
     click.echo("database is at the latest schema")
 
 
-def raise_open_files_limit() -> int:
-    """Lift the soft limit on open files to the hard one: each viewer holds a socket."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-            soft = hard
-    return soft
-
-
 def run_server(settings: Settings, host: str, port: int, before_serving=None) -> None:  # noqa: ANN001
-    from app import create_app
+    from app import create_app, serving
     from app.extensions import socketio
     from migrations import upgrade
 
-    options: dict[str, Any] = {"allow_unsafe_werkzeug": True, "log_output": False}
-    if settings.async_mode == "gevent":
-        if not gevent_patched():
-            # Only the hackjudge launcher (hackjudge_launch) patches, before any import.
-            raise CliError("HACKJUDGE_ASYNC_MODE=gevent needs the `hackjudge` console script.")
-        # gevent's pywsgi; a deep accept queue absorbs every viewer reconnecting at once.
-        options["backlog"] = 2048
+    try:
+        options = serving.server_options(settings.async_mode)
+    except serving.ServingError as error:
+        raise CliError(str(error)) from error
     upgrade(settings.database_url)
     app = create_app(settings)
     if before_serving is not None:
         before_serving(app)
     mode = "production (RQ + Redis)" if settings.production else "embedded (SQLite, threads)"
-    files = raise_open_files_limit()
+    files = serving.raise_open_files_limit()
+    serving.tune_garbage_collector()
     click.echo(
         f"hackjudge serving on http://{host}:{port}/ — {mode}, "
         f"async mode {socketio.server.eio.async_mode}, open files {files}",
@@ -172,7 +157,7 @@ def demo(host: str, port: int, no_bots: bool) -> None:
     run_server(settings, host, port, before_serving=seed)
 
 
-from app import cli_admin, cli_live  # noqa: E402,F401  (registers the organizer commands)
+from app import cli_admin, cli_live, cli_submit  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -80,6 +80,7 @@ class Event(Base):
     w_auto: Mapped[float] = mapped_column(Float, default=0.7)
     w_review: Mapped[float] = mapped_column(Float, default=0.3)
     review_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    final_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     tasks: Mapped[list[Task]] = relationship(back_populates="event", order_by="Task.id")
 

@@ -318,3 +318,44 @@ def final_standing(session: Session, event: Event) -> dict[str, Any]:
             for r in rows
         ],
     }
+
+
+def final_board(event: Event, standing: dict[str, Any]) -> dict[str, Any]:
+    """The published final ranking as a ``leaderboard`` payload: no per-judge numbers."""
+    return {
+        "event": event.slug,
+        "task": None,
+        "board": "final",
+        "version": 1,
+        "frozen": False,
+        "decimals": 4,
+        "higher_is_better": True,
+        "published_at": iso(event.final_published_at),
+        "rows": [
+            {
+                "rank": r["rank"],
+                "team": r["team"],
+                "score": r["final"],
+                "auto": r["auto"],
+                "review": r["review"],
+            }
+            for r in standing["rows"]
+        ],
+    }
+
+
+def publish(session: Session, event: Event, actor: User, now: datetime) -> dict[str, Any]:
+    """Publish the final ranking; refused before the lock or while a team lacks judges."""
+    if event.review_locked_at is None:
+        raise ReviewError("Lock review before publishing the final ranking.")
+    standing = final_standing(session, event)
+    if standing["short_of_judges"]:
+        names = ", ".join(standing["short_of_judges"][:5])
+        raise ReviewError(
+            f"{len(standing['short_of_judges'])} team(s) have fewer than "
+            f"{event.judges_per_team} complete reviews: {names}."
+        )
+    event.final_published_at = now
+    board = final_board(event, standing)
+    audit(session, event, actor, "final.publish", event.slug, None, board["rows"])
+    return board

@@ -16,6 +16,8 @@ from app.api import bp, error, user_or_401
 from app.db import utcnow
 from app.lookup import event_or_404, session
 from app.models import Assignment, Event, Role, Team, User
+from app.runtime import runtime
+from scoreboard.publish import NAMESPACE, public_room
 
 
 def _role(*roles: Role) -> User:
@@ -175,3 +177,28 @@ def final(event_slug: str) -> Response:
     if user.role == Role.JUDGE and event.review_locked_at is None:
         abort(403, description="Judges see the other judges' scores after the lock.")
     return jsonify(reviews.final_standing(session(), event))
+
+
+@bp.post("/events/<event_slug>/final/publish")
+def publish(event_slug: str) -> Response | tuple[Response, int]:
+    """Organizers: publish the final ranking; pushed live as the ``final`` board."""
+    user = _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    try:
+        board = reviews.publish(session(), event, user, utcnow())
+    except reviews.ReviewError as exc:
+        return _refused(exc)
+    session().commit()
+    runtime().publisher.emitter.emit(
+        "leaderboard", board, namespace=NAMESPACE, to=public_room(event.slug)
+    )
+    return jsonify(board)
+
+
+def published_final(event: Event) -> Response:
+    """``GET …/leaderboard?board=final``: everyone once published, organizers before."""
+    if event.final_published_at is None:
+        user = user_or_401()
+        if user.role != Role.ORGANIZER:
+            abort(403, description="The final ranking is not published yet.")
+    return jsonify(reviews.final_board(event, reviews.final_standing(session(), event)))

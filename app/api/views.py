@@ -155,12 +155,16 @@ def leaderboard(event_slug: str) -> Response:
     event = event_or_404(event_slug)
     if not event.tasks:
         abort(404, description="This event has no tasks yet.")
+    if request.args.get("board") == "final":
+        from app.api.review import published_final
+
+        return published_final(event)
     task_slug = request.args.get("task") or event.tasks[0].slug
     task = task_or_404(event, task_slug)
     try:
         board = Board(request.args.get("board", "public"))
     except ValueError:
-        return error(400, "bad_board", "board must be public, staff or private.")
+        return error(400, "bad_board", "board must be public, staff, private or final.")
     if staff_only(task, board):
         user = user_or_401()
         if not user.is_staff:

@@ -35,7 +35,7 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     judges = add_judges(contest)
     base = f"/api/v1/events/{contest.event}"
     for i, team in enumerate(("팀0", "팀1", "팀2")):
-        submit(app, client, contest, team, 0.2 + 0.3 * i)  # 팀0 best, 팀2 worst
+        submit(app, client, contest, team, [0.1, 1.0, 3.0][i])  # 팀0 best, 팀2 worst
     move_event(end_at=utcnow() - timedelta(seconds=1))
 
     for name, weight, scale in (("기술성", 40, 10), ("창의성", 30, 10), ("완성도", 30, 5)):
@@ -109,6 +109,9 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     rescore = client.post(f"{base}/tasks/{contest.task}/rescore", headers=bearer(judges["이"]))
     assert rescore.status_code == 403
 
+    early = client.post(f"{base}/final/publish", headers=organizer)
+    assert early.status_code == 409 and "Lock review" in early.json["error"]["message"]
+    assert client.get(f"{base}/leaderboard?board=final").status_code == 401
     assert client.post(f"{base}/review/lock", headers=organizer).json == {"locked": True}
     late = client.put(
         f"{base}/teams/{team_ids['팀1']}/scores",
@@ -124,5 +127,13 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     top = result["rows"][0]
     assert top["review"] == 1.0 and top["auto"] == 1.0 and top["final"] == 1.0
     assert len(top["judges"]) == 3  # the numbers behind the row
+    assert client.post(f"{base}/final/publish", headers=participant).status_code == 403
+    published = client.post(f"{base}/final/publish", headers=organizer)
+    assert published.status_code == 200, published.json
+    board = client.get(f"{base}/leaderboard?board=final").json  # anyone, once published
+    assert board == published.json and board["board"] == "final"
+    assert [(r["rank"], r["team"]) for r in board["rows"]] == [(1, "팀0"), (2, "팀1"), (3, "팀2")]
+    assert "judges" not in board["rows"][0]  # no per-judge numbers in public
     with db.begin() as session:
-        assert session.scalars(select(Event)).one().review_locked_at is not None
+        event = session.scalars(select(Event)).one()
+        assert event.review_locked_at is not None and event.final_published_at is not None

@@ -359,3 +359,48 @@ def publish(session: Session, event: Event, actor: User, now: datetime) -> dict[
     board = final_board(event, standing)
     audit(session, event, actor, "final.publish", event.slug, None, board["rows"])
     return board
+
+
+def disqualify(session: Session, event: Event, actor: User, team: Team, reason: str) -> None:
+    """Rule 7: the team leaves the public and private boards (staff still see it, marked)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ReviewError("Give the reason for the disqualification.", 400)
+    before = {"disqualified": team.disqualified, "reason": team.disqualified_reason}
+    team.disqualified, team.disqualified_reason = True, reason
+    audit(
+        session,
+        event,
+        actor,
+        "team.disqualify",
+        team.name,
+        before,
+        {"disqualified": True, "reason": reason},
+    )
+
+
+def reinstate(session: Session, event: Event, actor: User, team: Team) -> None:
+    before = {"disqualified": team.disqualified, "reason": team.disqualified_reason}
+    team.disqualified, team.disqualified_reason = False, ""
+    audit(session, event, actor, "team.reinstate", team.name, before, {"disqualified": False})
+
+
+def audit_log(session: Session, event: Event) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(AuditEntry, User.email)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(AuditEntry.event_id == event.id)
+        .order_by(AuditEntry.id.desc())
+    )
+    return [
+        {
+            "id": a.id,
+            "at": iso(a.created_at),
+            "actor": email,
+            "action": a.action,
+            "target": a.target,
+            "before": json.loads(a.before) if a.before else None,
+            "after": json.loads(a.after) if a.after else None,
+        }
+        for a, email in rows
+    ]

@@ -202,3 +202,32 @@ def published_final(event: Event) -> Response:
         if user.role != Role.ORGANIZER:
             abort(403, description="The final ranking is not published yet.")
     return jsonify(reviews.final_board(event, reviews.final_standing(session(), event)))
+
+
+@bp.route("/events/<event_slug>/teams/<int:team_id>/disqualify", methods=["POST", "DELETE"])
+def disqualify(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
+    """Organizers: disqualify a team with a reason (DELETE reinstates); boards recompute."""
+    user = _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    team = _team(event, team_id)
+    try:
+        if request.method == "POST":
+            body = request.get_json(silent=True) or {}
+            reviews.disqualify(session(), event, user, team, str(body.get("reason", "")))
+        else:
+            reviews.reinstate(session(), event, user, team)
+    except reviews.ReviewError as exc:
+        return _refused(exc)
+    session().commit()
+    for task in event.tasks:  # pushed at once to every board of the event
+        runtime().publisher.task_changed(task.id)
+    return jsonify(
+        {"team": team.name, "disqualified": team.disqualified, "reason": team.disqualified_reason}
+    )
+
+
+@bp.get("/events/<event_slug>/audit")
+def audit_log(event_slug: str) -> Response:
+    """Organizers: everything organizers changed, newest first, with before → after."""
+    _role(Role.ORGANIZER)
+    return jsonify({"entries": reviews.audit_log(session(), event_or_404(event_slug))})

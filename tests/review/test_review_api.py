@@ -137,3 +137,41 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     with db.begin() as session:
         event = session.scalars(select(Event)).one()
         assert event.review_locked_at is not None and event.final_published_at is not None
+
+
+def test_disqualification_is_audited_and_boards_recompute(
+    app: Flask, client: FlaskClient, contest: Contest
+) -> None:
+    organizer = bearer(contest.staff_tokens["organizer"])
+    base = f"/api/v1/events/{contest.event}"
+    for i, team in enumerate(("팀0", "팀1")):
+        submit(app, client, contest, team, [0.1, 1.0][i])
+    staff = client.get(f"{base}/leaderboard?board=staff", headers=organizer).json["rows"]
+    team_id = next(r["team_id"] for r in staff if r["team"] == "팀0")
+    url = f"{base}/teams/{team_id}/disqualify"
+
+    assert (
+        client.post(
+            url, headers=bearer(contest.staff_tokens["judge"]), json={"reason": "x"}
+        ).status_code
+        == 403
+    )
+    empty = client.post(url, headers=organizer, json={"reason": "  "})
+    assert empty.status_code == 400 and "reason" in empty.json["error"]["message"]
+    done = client.post(url, headers=organizer, json={"reason": "정답 데이터 유출"})
+    assert done.json == {"team": "팀0", "disqualified": True, "reason": "정답 데이터 유출"}
+
+    public = client.get(f"{base}/leaderboard").json["rows"]
+    assert [r["team"] for r in public] == ["팀1"] and public[0]["rank"] == 1
+    staff = client.get(f"{base}/leaderboard?board=staff", headers=organizer).json["rows"]
+    marked = next(r for r in staff if r["team"] == "팀0")
+    assert marked["disqualified"] is True
+
+    client.delete(url, headers=organizer)
+    assert [r["team"] for r in client.get(f"{base}/leaderboard").json["rows"]] == ["팀0", "팀1"]
+    entries = client.get(f"{base}/audit", headers=organizer).json["entries"]
+    assert [e["action"] for e in entries[:2]] == ["team.reinstate", "team.disqualify"]
+    assert entries[1]["after"]["reason"] == "정답 데이터 유출"
+    assert entries[1]["before"] == {"disqualified": False, "reason": ""}
+    assert entries[1]["actor"] == "organizer@test.kr"
+    assert client.get(f"{base}/audit", headers=bearer(contest.tokens["팀0"])).status_code == 403

@@ -1,6 +1,9 @@
-"""CLI commands that change what the hall sees: freeze, unfreeze, reveal, announce."""
+"""CLI commands for the hall and the results: freeze, unfreeze, reveal, announce, export."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import click
 
@@ -108,3 +111,34 @@ def announce(event_slug: str, message: str) -> None:
         raise CliError(str(exc)) from None
     cli_publisher(settings, db).announcement(event_slug, item)
     click.echo(f"announced to {event_slug}: {item['message']}")
+
+
+@main.command()
+@click.argument("event_slug")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="results.xlsx (every sheet) or results.csv (the final ranking)",
+)
+def export(event_slug: str, out: Path) -> None:
+    """Export the final ranking, judges' scores, private boards and the audit log."""
+    from app import exports
+    from app.admin import event_by_slug
+
+    if out.suffix.lower() not in (".xlsx", ".csv"):
+        raise CliError("--out must end in .xlsx or .csv")
+    try:
+        with (
+            configured_db(Settings()).begin() as session,
+            click.progressbar(length=2, label="exporting", file=sys.stderr) as bar,
+        ):
+            tables = exports.sheets(session, event_by_slug(session, event_slug))
+            bar.update(1)
+            xlsx = out.suffix.lower() == ".xlsx"
+            body = exports.to_xlsx(tables) if xlsx else exports.to_csv(tables["final"])
+            bar.update(1)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    out.write_bytes(body)
+    click.echo(f"exported {', '.join(tables)} → {out}" if out.suffix == ".xlsx" else f"→ {out}")

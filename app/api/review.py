@@ -231,3 +231,25 @@ def audit_log(event_slug: str) -> Response:
     """Organizers: everything organizers changed, newest first, with before → after."""
     _role(Role.ORGANIZER)
     return jsonify({"entries": reviews.audit_log(session(), event_or_404(event_slug))})
+
+
+@bp.get("/events/<event_slug>/export.<fmt>")
+def export(event_slug: str, fmt: str) -> Response:
+    """Organizers: XLSX with every sheet, or CSV of the final ranking."""
+    from app import exports
+
+    _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    tables = exports.sheets(session(), event)
+    if fmt == "xlsx":
+        body = exports.to_xlsx(tables)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "csv":
+        body, mimetype = exports.to_csv(tables["final"]), "text/csv"
+    else:
+        abort(404, description="Export as .xlsx or .csv.")
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{event.slug}-results.{fmt}"'},
+    )

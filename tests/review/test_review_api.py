@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -175,3 +176,47 @@ def test_disqualification_is_audited_and_boards_recompute(
     assert entries[1]["before"] == {"disqualified": False, "reason": ""}
     assert entries[1]["actor"] == "organizer@test.kr"
     assert client.get(f"{base}/audit", headers=bearer(contest.tokens["팀0"])).status_code == 403
+
+
+def test_exports_from_the_api_and_the_cli(
+    app: Flask,
+    client: FlaskClient,
+    contest: Contest,
+    settings,
+    monkeypatch,
+    tmp_path,  # noqa: ANN001
+) -> None:
+    import io
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    test_review_round(app, client, contest)  # a full round, published
+    organizer = bearer(contest.staff_tokens["organizer"])
+    base = f"/api/v1/events/{contest.event}"
+    assert (
+        client.get(f"{base}/export.xlsx", headers=bearer(contest.staff_tokens["judge"])).status_code
+        == 403
+    )
+    xlsx = client.get(f"{base}/export.xlsx", headers=organizer)
+    assert xlsx.status_code == 200
+    book = pd.read_excel(io.BytesIO(xlsx.data), sheet_name=None)
+    assert set(book) == {"final", "judge_scores", "judges", f"private_{contest.task}", "audit_log"}
+    final = client.get(f"{base}/final", headers=organizer).json["rows"]
+    assert list(book["final"]["team"]) == [r["team"] for r in final]
+    assert list(book["final"]["final"]) == pytest.approx([r["final"] for r in final])
+    assert len(book["judge_scores"]) == 9 and {"기술성", "total", "z"} <= set(book["judge_scores"])
+    assert "final.publish" in set(book["audit_log"]["action"])
+    csv = client.get(f"{base}/export.csv", headers=organizer)
+    assert csv.data.startswith("\ufeff".encode()) and "팀0" in csv.data.decode("utf-8-sig")
+
+    monkeypatch.setenv("HACKJUDGE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HACKJUDGE_INSTANCE_DIR", str(settings.instance_dir))
+    out = tmp_path / "results.xlsx"
+    done = CliRunner().invoke(main, ["export", contest.event, "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert list(pd.read_excel(out, sheet_name="final")["team"]) == [r["team"] for r in final]
+    wrong = CliRunner().invoke(main, ["export", contest.event, "--out", str(tmp_path / "x.pdf")])
+    assert wrong.exit_code == 1 and ".xlsx or .csv" in wrong.output

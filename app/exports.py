@@ -1,0 +1,107 @@
+"""Exports for organizers (SPEC §5): the final ranking, every judge's raw and normalised
+scores, judges' summaries, the private boards and the audit log, as XLSX sheets or CSV."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import reviews
+from app.models import Event, RubricScore, Team, User
+from scoreboard.boards import Board, current_board
+
+
+def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
+    """Every table of the export, by sheet name."""
+    standing = reviews.final_standing(session, event)
+    users = {u.id: u.name or u.email for u in session.scalars(select(User))}
+    final_columns = ["rank", "team", "final", "auto", "review", "auto_rank", "review_z"]
+    final = pd.DataFrame(
+        [
+            dict(
+                zip(
+                    final_columns,
+                    (
+                        r["rank"],
+                        r["team"],
+                        r["final"],
+                        r["auto"],
+                        r["review"],
+                        r["auto_rank"],
+                        r["review_score"],
+                    ),
+                    strict=True,
+                ),
+                **{f"task:{slug}": pct for slug, pct in r["tasks"].items()},
+            )
+            for r in standing["rows"]
+        ]
+    )
+    if final.empty:
+        final = pd.DataFrame(columns=final_columns)
+    criteria = {c.id: c.name for c in reviews.criteria_of(session, event)}
+    normalised = {
+        (int(judge), row["team"]): numbers
+        for row in standing["rows"]
+        for judge, numbers in row["judges"].items()
+    }
+    raw: dict[tuple[int, str], dict[str, float]] = {}
+    for score, team in session.execute(
+        select(RubricScore, Team)
+        .join(Team, Team.id == RubricScore.team_id)
+        .where(Team.event_id == event.id)
+    ):
+        raw.setdefault((score.judge_id, team.name), {})[criteria.get(score.criterion_id, "?")] = (
+            score.score
+        )
+    scores = pd.DataFrame(
+        [
+            {
+                "judge": users.get(judge, judge),
+                "team": team,
+                **values,
+                "total": normalised.get((judge, team), {}).get("total"),
+                "z": normalised.get((judge, team), {}).get("z"),
+            }
+            for (judge, team), values in sorted(raw.items())
+        ]
+    )
+    judges = pd.DataFrame(
+        [
+            {
+                "judge": users.get(j["judge_id"], j["judge_id"]),
+                "scores": j["count"],
+                "mean": j["mean"],
+                "std": j["std"],
+                "flags": ", ".join(j["flags"]),
+            }
+            for j in standing["judges"]
+        ]
+    )
+    out = {"final": final, "judge_scores": scores, "judges": judges}
+    for task in event.tasks:
+        board = current_board(session, event, task, Board.PRIVATE)
+        out[f"private_{task.slug}"[:31]] = pd.DataFrame(board["rows"])
+    out["audit_log"] = pd.DataFrame(
+        [
+            {**e, "before": str(e["before"] or ""), "after": str(e["after"] or "")}
+            for e in reviews.audit_log(session, event)
+        ]
+    )
+    return out
+
+
+def to_xlsx(tables: dict[str, pd.DataFrame]) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return buffer.getvalue()
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    # UTF-8 with BOM: Korean Excel opens it with the names intact.
+    return frame.to_csv(index=False).encode("utf-8-sig")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -20,6 +21,7 @@ from app.models import (
     Criterion,
     Event,
     RubricScore,
+    Submission,
     Team,
     User,
 )
@@ -404,3 +406,50 @@ def audit_log(session: Session, event: Event) -> list[dict[str, Any]]:
         }
         for a, email in rows
     ]
+
+
+def task_statistics(
+    session: Session, event: Event, task: Any, storage_dir: Any, solutions: Any
+) -> dict[str, Any]:
+    """Shake-up and bootstrap rank intervals of one task's private board, for staff."""
+    from judge.scoring import read_predictions
+    from review.statistics import rank_intervals, shake_up
+
+    higher = get_metric(task.metric).higher_is_better
+    common = {"before": None, "staff": False, "higher_is_better": higher, "ended": True}
+    public, _ = board_rows(session, task, private=False, **common)
+    private, _ = board_rows(session, task, private=True, **common)
+    solution = solutions.get(
+        Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
+    )
+    rows = ~solution.public  # the private part: what the final ranking stands on
+    predictions = {}
+    for row in private:
+        sub = session.get(Submission, row.submission_id)
+        data = (Path(storage_dir) / sub.stored_path).read_bytes()
+        predictions[row.team_id] = read_predictions(solution, data, sub.filename)[rows]
+    intervals = (
+        rank_intervals(
+            solution.metric,
+            solution.y_true[rows],
+            predictions,
+            len(solution.classes),
+            seed=solution.seed,
+        )
+        if rows.any()
+        else {}
+    )
+    return {
+        "task": task.slug,
+        "metric": task.metric,
+        "shake_up": shake_up([r.team for r in public], [r.team for r in private]),
+        "rank_intervals": [
+            {
+                "rank": r.rank,
+                "team": r.team,
+                "score": r.score,
+                "interval": list(intervals.get(r.team_id, (r.rank, r.rank))),
+            }
+            for r in private
+        ],
+    }

@@ -17,6 +17,7 @@ from app.db import utcnow
 from app.lookup import event_or_404, session
 from app.models import Assignment, Event, Role, Team, User
 from app.runtime import runtime
+from judge.truth import SolutionCache
 from scoreboard.publish import NAMESPACE, public_room
 
 
@@ -252,4 +253,24 @@ def export(event_slug: str, fmt: str) -> Response:
         body,
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{event.slug}-results.{fmt}"'},
+    )
+
+
+_solutions = SolutionCache(size=4)
+
+
+@bp.get("/events/<event_slug>/statistics")
+def statistics(event_slug: str) -> Response:
+    """Judges and organizers: per task, the public→private shake-up and rank intervals."""
+    _role(Role.ORGANIZER, Role.JUDGE)
+    event = event_or_404(event_slug)
+    storage = runtime().settings.storage_dir
+    return jsonify(
+        {
+            "event": event.slug,
+            "tasks": [
+                reviews.task_statistics(session(), event, task, storage, _solutions)
+                for task in event.tasks
+            ],
+        }
     )

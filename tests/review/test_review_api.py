@@ -220,3 +220,20 @@ def test_exports_from_the_api_and_the_cli(
     assert list(pd.read_excel(out, sheet_name="final")["team"]) == [r["team"] for r in final]
     wrong = CliRunner().invoke(main, ["export", contest.event, "--out", str(tmp_path / "x.pdf")])
     assert wrong.exit_code == 1 and ".xlsx or .csv" in wrong.output
+
+
+def test_statistics(app: Flask, client: FlaskClient, contest: Contest) -> None:
+    base = f"/api/v1/events/{contest.event}"
+    for i, team in enumerate(("팀0", "팀1", "팀2")):
+        submit(app, client, contest, team, [0.05, 2.0, 2.1][i])
+    move_event(end_at=utcnow() - timedelta(seconds=1))
+    assert (
+        client.get(f"{base}/statistics", headers=bearer(contest.tokens["팀0"])).status_code == 403
+    )
+    stats = client.get(f"{base}/statistics", headers=bearer(contest.staff_tokens["judge"])).json
+    task = stats["tasks"][0]
+    assert task["shake_up"]["teams"] == 3 and -1 <= task["shake_up"]["kendall_tau"] <= 1
+    intervals = {r["team"]: r["interval"] for r in task["rank_intervals"]}
+    assert intervals["팀0"] == [1, 1]  # a real lead: first on every resample
+    assert intervals["팀1"][0] >= 2 and intervals["팀2"][0] >= 2
+    assert intervals["팀1"][1] == intervals["팀2"][1] == 3  # noise: either may be last

@@ -9,14 +9,14 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import reviews
+from app import results, reviews
 from app.models import Event, RubricScore, Team, User
 from scoreboard.boards import Board, current_board
 
 
 def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
     """Every table of the export, by sheet name."""
-    standing = reviews.final_standing(session, event)
+    standing = results.final_standing(session, event)
     users = {u.id: u.name or u.email for u in session.scalars(select(User))}
     final_columns = ["rank", "team", "final", "auto", "review", "auto_rank", "review_z"]
     final = pd.DataFrame(

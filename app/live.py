@@ -75,9 +75,9 @@ def _subscribe(payload: Any) -> dict[str, Any]:
                     sent.append(
                         {"task": task.slug, "board": str(board), "version": data["version"]}
                     )
-    # The acknowledgement lists what was sent, so a client knows when it has caught up.
+        # The acknowledgement lists what was sent, so a client knows when it has caught up.
         if event.final_published_at is not None and _since(payload, "final") is None:
-            from app.reviews import final_board, final_standing
+            from app.results import final_board, final_standing
 
             emit("leaderboard", final_board(event, final_standing(session, event)))
             sent.append({"task": None, "board": "final", "version": 1})

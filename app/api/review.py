@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, abort, jsonify, request
 from sqlalchemy import select
 
-from app import reviews
+from app import results, reviews
 from app.api import bp, error, user_or_401
 from app.db import utcnow
 from app.lookup import event_or_404, session
@@ -177,7 +177,7 @@ def final(event_slug: str) -> Response:
     event = event_or_404(event_slug)
     if user.role == Role.JUDGE and event.review_locked_at is None:
         abort(403, description="Judges see the other judges' scores after the lock.")
-    return jsonify(reviews.final_standing(session(), event))
+    return jsonify(results.final_standing(session(), event))
 
 
 @bp.post("/events/<event_slug>/final/publish")
@@ -186,7 +186,7 @@ def publish(event_slug: str) -> Response | tuple[Response, int]:
     user = _role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     try:
-        board = reviews.publish(session(), event, user, utcnow())
+        board = results.publish(session(), event, user, utcnow())
     except reviews.ReviewError as exc:
         return _refused(exc)
     session().commit()
@@ -202,7 +202,7 @@ def published_final(event: Event) -> Response:
         user = user_or_401()
         if user.role != Role.ORGANIZER:
             abort(403, description="The final ranking is not published yet.")
-    return jsonify(reviews.final_board(event, reviews.final_standing(session(), event)))
+    return jsonify(results.final_board(event, results.final_standing(session(), event)))
 
 
 @bp.route("/events/<event_slug>/teams/<int:team_id>/disqualify", methods=["POST", "DELETE"])
@@ -269,7 +269,7 @@ def statistics(event_slug: str) -> Response:
         {
             "event": event.slug,
             "tasks": [
-                reviews.task_statistics(session(), event, task, storage, _solutions)
+                results.task_statistics(session(), event, task, storage, _solutions)
                 for task in event.tasks
             ],
         }

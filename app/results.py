@@ -1,0 +1,178 @@
+"""The results of review: the final ranking (with the numbers behind it), its publication,
+and the statistics judges read (SPEC §5). Reads rows; the arithmetic is in ``review``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Assignment, Event, RubricScore, Submission, User
+from app.reviews import ReviewError, audit, criteria_of, private_rows, teams_in_review
+from judge.metrics import get_metric
+from review import scoring
+from scoreboard.boards import iso
+from scoreboard.queries import board_rows
+
+
+def final_standing(session: Session, event: Event) -> dict[str, Any]:
+    """The final ranking as it would be published, with the numbers behind every row."""
+    teams = teams_in_review(session, event)
+    ids = [t.id for t in teams]
+    names = {t.id: t.name for t in teams}
+    criteria = criteria_of(session, event)
+    pure = [scoring.Criterion(c.id, c.name, c.weight, c.scale) for c in criteria]
+    raw: dict[tuple[int, int], dict[int, float]] = {}
+    for s in session.scalars(select(RubricScore).where(RubricScore.team_id.in_(ids))):
+        raw.setdefault((s.judge_id, s.team_id), {})[s.criterion_id] = s.score
+    pairs = {
+        (a.judge_id, a.team_id)
+        for a in session.scalars(select(Assignment).where(Assignment.event_id == event.id))
+    }
+    totals = {
+        pair: scoring.weighted_total(values, pure)
+        for pair, values in raw.items()
+        if pair in pairs and pure and all(c.id in values for c in pure)
+    }
+    z, judges = scoring.normalise(totals)
+    review = scoring.review_scores(z)
+    complete: dict[int, int] = {}
+    for _judge, team_id in totals:
+        complete[team_id] = complete.get(team_id, 0) + 1
+    short = [names[t] for t in ids if complete.get(t, 0) < event.judges_per_team]
+    boards = private_rows(session, event)
+    task_pct: dict[int, dict[str, float]] = {t: {} for t in ids}
+    best_at: dict[int, datetime | None] = {}
+    for slug, board in boards.items():
+        for team_id, pct in scoring.board_percentiles([r.team_id for r in board], ids).items():
+            task_pct[team_id][slug] = pct
+        for r in board:  # ties: the earlier best submission, over the event's tasks
+            if r.team_id in task_pct and r.best_at is not None:
+                seen = best_at.get(r.team_id)
+                best_at[r.team_id] = r.best_at if seen is None else min(seen, r.best_at)
+    rows = scoring.final_ranking(ids, task_pct, review, best_at, event.w_auto, event.w_review)
+    return {
+        "event": event.slug,
+        "weights": {"auto": event.w_auto, "review": event.w_review},
+        "locked": event.review_locked_at is not None,
+        "short_of_judges": short,
+        "judges": [
+            {
+                "judge_id": j.judge_id,
+                "count": j.count,
+                "mean": j.mean,
+                "std": j.std,
+                "flags": list(j.flags),
+            }
+            for j in judges.values()
+        ],
+        "rows": [
+            {
+                "rank": r.rank,
+                "team": names[r.team_id],
+                "final": r.final,
+                "auto": r.auto,
+                "review": r.review,
+                "auto_rank": r.auto_rank,
+                "review_score": r.review_score,
+                "tasks": r.task_percentiles,
+                "judges": {
+                    str(j): {"total": totals[(j, r.team_id)], "z": z[(j, r.team_id)]}
+                    for j, t in totals
+                    if t == r.team_id
+                },
+            }
+            for r in rows
+        ],
+    }
+
+
+def final_board(event: Event, standing: dict[str, Any]) -> dict[str, Any]:
+    """The published final ranking as a ``leaderboard`` payload: no per-judge numbers."""
+    return {
+        "event": event.slug,
+        "task": None,
+        "board": "final",
+        "version": 1,
+        "frozen": False,
+        "decimals": 4,
+        "higher_is_better": True,
+        "published_at": iso(event.final_published_at),
+        "rows": [
+            {
+                "rank": r["rank"],
+                "team": r["team"],
+                "score": r["final"],
+                "auto": r["auto"],
+                "review": r["review"],
+            }
+            for r in standing["rows"]
+        ],
+    }
+
+
+def publish(session: Session, event: Event, actor: User, now: datetime) -> dict[str, Any]:
+    """Publish the final ranking; refused before the lock or while a team lacks judges."""
+    if event.review_locked_at is None:
+        raise ReviewError("Lock review before publishing the final ranking.")
+    standing = final_standing(session, event)
+    if standing["short_of_judges"]:
+        names = ", ".join(standing["short_of_judges"][:5])
+        raise ReviewError(
+            f"{len(standing['short_of_judges'])} team(s) have fewer than "
+            f"{event.judges_per_team} complete reviews: {names}."
+        )
+    event.final_published_at = now
+    board = final_board(event, standing)
+    audit(session, event, actor, "final.publish", event.slug, None, board["rows"])
+    return board
+
+
+def task_statistics(
+    session: Session, event: Event, task: Any, storage_dir: Any, solutions: Any
+) -> dict[str, Any]:
+    """Shake-up and bootstrap rank intervals of one task's private board, for staff."""
+    from judge.scoring import read_predictions
+    from review.statistics import rank_intervals, shake_up
+
+    higher = get_metric(task.metric).higher_is_better
+    common = {"before": None, "staff": False, "higher_is_better": higher, "ended": True}
+    public, _ = board_rows(session, task, private=False, **common)
+    private, _ = board_rows(session, task, private=True, **common)
+    solution = solutions.get(
+        Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
+    )
+    rows = ~solution.public  # the private part: what the final ranking stands on
+    predictions = {}
+    for row in private:
+        sub = session.get(Submission, row.submission_id)
+        data = (Path(storage_dir) / sub.stored_path).read_bytes()
+        predictions[row.team_id] = read_predictions(solution, data, sub.filename)[rows]
+    intervals = (
+        rank_intervals(
+            solution.metric,
+            solution.y_true[rows],
+            predictions,
+            len(solution.classes),
+            seed=solution.seed,
+        )
+        if rows.any()
+        else {}
+    )
+    return {
+        "task": task.slug,
+        "metric": task.metric,
+        "shake_up": shake_up([r.team for r in public], [r.team for r in private]),
+        "rank_intervals": [
+            {
+                "rank": r.rank,
+                "team": r.team,
+                "score": r.score,
+                "interval": list(intervals.get(r.team_id, (r.rank, r.rank))),
+            }
+            for r in private
+        ],
+    }

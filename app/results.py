@@ -13,9 +13,13 @@ from sqlalchemy.orm import Session
 from app.models import Assignment, Event, RubricScore, Submission, User
 from app.reviews import ReviewError, audit, criteria_of, private_rows, teams_in_review
 from judge.metrics import get_metric
+from judge.truth import SolutionCache
 from review import scoring
 from scoreboard.boards import iso
 from scoreboard.queries import board_rows
+
+# Truths read for the statistics, kept between requests (keyed by file hash).
+solutions = SolutionCache(size=4)
 
 
 def final_standing(session: Session, event: Event) -> dict[str, Any]:
@@ -131,9 +135,7 @@ def publish(session: Session, event: Event, actor: User, now: datetime) -> dict[
     return board
 
 
-def task_statistics(
-    session: Session, event: Event, task: Any, storage_dir: Any, solutions: Any
-) -> dict[str, Any]:
+def task_statistics(session: Session, event: Event, task: Any, storage_dir: Any) -> dict[str, Any]:
     """Shake-up and bootstrap rank intervals of one task's private board, for staff."""
     from judge.scoring import read_predictions
     from review.statistics import rank_intervals, shake_up

@@ -17,7 +17,6 @@ from app.db import utcnow
 from app.lookup import event_or_404, session
 from app.models import Assignment, Event, Role, Team, User
 from app.runtime import runtime
-from judge.truth import SolutionCache
 from scoreboard.publish import NAMESPACE, public_room
 
 
@@ -256,9 +255,6 @@ def export(event_slug: str, fmt: str) -> Response:
     )
 
 
-_solutions = SolutionCache(size=4)
-
-
 @bp.get("/events/<event_slug>/statistics")
 def statistics(event_slug: str) -> Response:
     """Judges and organizers: per task, the public→private shake-up and rank intervals."""
@@ -269,8 +265,7 @@ def statistics(event_slug: str) -> Response:
         {
             "event": event.slug,
             "tasks": [
-                results.task_statistics(session(), event, task, storage, _solutions)
-                for task in event.tasks
+                results.task_statistics(session(), event, task, storage) for task in event.tasks
             ],
         }
     )

@@ -1,0 +1,105 @@
+"""Pages of the review: the judge's workspace, a team's file for judges, the organizer's
+review console and the statistics page (SPEC §5, §7)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, render_template
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app import results, reviews
+from app.lookup import event_or_404, session
+from app.models import Assignment, Event, Role, Submission, Team, User
+from app.runtime import runtime
+from submissions.preview import first_lines
+
+bp = Blueprint("review_pages", __name__)
+
+
+def _staff() -> None:
+    if current_user.role not in (Role.ORGANIZER, Role.JUDGE):
+        abort(403, description=_("Judges and organizers only."))
+
+
+def _progress(event: Event, judge_id: int | None) -> list[dict]:
+    needed = len(reviews.criteria_of(session(), event))
+    query = (
+        select(Assignment, Team, User)
+        .join(Team, Team.id == Assignment.team_id)
+        .join(User, User.id == Assignment.judge_id)
+        .where(Assignment.event_id == event.id)
+        .order_by(Team.name, User.id)
+    )
+    if judge_id is not None:
+        query = query.where(Assignment.judge_id == judge_id)
+    rows = []
+    for _a, team, judge in session().execute(query):
+        scored = len(reviews.my_scores(session(), judge, team))
+        rows.append({"team": team, "judge": judge, "scored": scored, "needed": needed})
+    return rows
+
+
+@bp.get("/events/<event_slug>/review")
+@login_required
+def workspace(event_slug: str) -> str:
+    """Judges: assigned teams and progress. Organizers: the review console."""
+    _staff()
+    event = event_or_404(event_slug)
+    organizer = current_user.role == Role.ORGANIZER
+    context = {
+        "event": event,
+        "criteria": reviews.criteria_of(session(), event),
+        "progress": _progress(event, None if organizer else current_user.id),
+        "organizer": organizer,
+    }
+    if organizer:
+        context["standing"] = results.final_standing(session(), event)
+        context["judges"] = {u.id: u for u in reviews.judges_of(session())}
+    return render_template("review.html", **context)
+
+
+@bp.get("/events/<event_slug>/review/teams/<int:team_id>")
+@login_required
+def team_file(event_slug: str, team_id: int) -> str:
+    """A team as its judges see it: files, logs, scores, and the rubric form."""
+    _staff()
+    event = event_or_404(event_slug)
+    team = session().get(Team, team_id)
+    if team is None or team.event_id != event.id:
+        abort(404)
+    judging = current_user.role == Role.JUDGE
+    if judging and not reviews.assigned(session(), current_user, team):
+        abort(403, description=_("You are not assigned to this team."))
+    storage = Path(runtime().settings.storage_dir)
+    tasks = {t.id: t for t in event.tasks}
+    subs = session().scalars(
+        select(Submission).where(Submission.team_id == team.id).order_by(Submission.id.desc())
+    )
+    files = [
+        {"sub": s, "task": tasks[s.task_id], "head": first_lines(storage / s.stored_path)}
+        for s in subs
+    ]
+    mine = reviews.my_scores(session(), current_user, team) if judging else {}
+    return render_template(
+        "review_team.html",
+        event=event,
+        team=team,
+        files=files,
+        judging=judging,
+        criteria=reviews.criteria_of(session(), event),
+        mine=mine,
+    )
+
+
+@bp.get("/events/<event_slug>/statistics")
+@login_required
+def statistics(event_slug: str) -> str:
+    """Shake-up and rank intervals per task: which leads are real."""
+    _staff()
+    event = event_or_404(event_slug)
+    storage = runtime().settings.storage_dir
+    stats = [results.task_statistics(session(), event, task, storage) for task in event.tasks]
+    return render_template("statistics.html", event=event, stats=stats)

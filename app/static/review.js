@@ -1,0 +1,57 @@
+// Review pages: the judge's rubric form and the organizer's console, through the REST API.
+"use strict";
+(() => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const status = document.getElementById("review-status");
+  const base = `/api/v1/events/${encodeURIComponent(window.HJ_EVENT)}`;
+
+  async function call(method, path, body) {
+    const reply = await fetch(base + path, {
+      method, headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await reply.json();
+    status.hidden = false;
+    status.className = reply.ok ? "flash" : "flash error";
+    status.textContent = reply.ok ? (window.HJ_SAVED || "✓") : data.error.message;
+    return reply.ok ? data : null;
+  }
+
+  function guard(form, action) {
+    // A double click sends once: the button stays disabled until the answer.
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const button = form.querySelector("button");
+      button.disabled = true;
+      try { await action(new FormData(form)); } finally { button.disabled = false; }
+    });
+  }
+
+  const rubric = document.getElementById("rubric");
+  if (rubric) guard(rubric, async (data) => {
+    const scores = {};
+    for (const [id, value] of data) scores[id] = Number(value);
+    await call("PUT", `/teams/${rubric.dataset.team}/scores`, { scores });
+  });
+  const criterion = document.getElementById("criterion-form");
+  if (criterion) guard(criterion, async (data) => {
+    const made = await call("POST", "/criteria", {
+      name: data.get("name"), weight: Number(data.get("weight")), scale: Number(data.get("scale")),
+      description: data.get("description"),
+    });
+    if (made) location.reload();
+  });
+  const assign = document.getElementById("assign-form");
+  if (assign) guard(assign, async (data) => {
+    const top = data.get("top");
+    const done = await call("POST", "/assignments", { per_team: Number(data.get("per_team")), top: top ? Number(top) : null });
+    if (done) location.reload();
+  });
+  document.getElementById("lock")?.addEventListener("click", async () => {
+    if (await call("POST", "/review/lock")) location.reload();
+  });
+  document.getElementById("publish")?.addEventListener("click", async (e) => {
+    e.target.disabled = true;
+    if (await call("POST", "/final/publish")) location.reload(); else e.target.disabled = false;
+  });
+})();

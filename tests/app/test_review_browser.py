@@ -1,0 +1,134 @@
+"""A review round through the pages and the API against a real server: a judge fills the
+rubric in Chromium, the organizer locks and publishes in the console, and the final board
+reaches a Socket.IO client."""
+
+from __future__ import annotations
+
+import queue
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+import socketio
+from sqlalchemy import select
+
+from app.db import Database, utcnow
+from app.models import Event, Role
+from app.security import create_user, new_token
+from tests.conftest import server_in
+from tests.helpers import Proc, prediction_csv, seed_env, wait_for
+
+
+def sign_in(browser, server: Proc, email: str, password: str):  # noqa: ANN001,ANN201
+    page = browser.new_page()
+    page.goto(f"{server.url}/login")
+    page.fill('input[name="email"]', email)
+    page.fill('input[name="password"]', password)
+    page.click('button[type="submit"]')
+    page.wait_for_load_state()
+    return page
+
+
+def test_review_round_in_the_browser(
+    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc], browser
+) -> None:
+    contest = seed_env(embedded_env, tmp_path)
+    database = Database()
+    database.configure(embedded_env["HACKJUDGE_DATABASE_URL"])
+    judges: dict[str, tuple[str, str]] = {}  # email → (token, password)
+    with database.begin() as session:
+        for name in ("김", "이"):
+            user, password = create_user(session, f"{name}@judge.kr", Role.JUDGE, name=name)
+            judges[user.email] = (new_token(session, user), password)
+    judges["judge@test.kr"] = (contest.staff_tokens["judge"], contest.passwords["judge@test.kr"])
+    server = server_in(embedded_env, spawned, tmp_path, "web")
+    api = f"{server.url}/api/v1/events/{contest.event}"
+    organizer = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
+    ids = []
+    for i, team in enumerate(contest.tokens):
+        reply = requests.post(
+            f"{api}/tasks/{contest.task}/submissions",
+            headers={"Authorization": f"Bearer {contest.tokens[team]}"},
+            files={"file": ("p.csv", prediction_csv(contest.truth, [0.1, 1.0, 3.0][i], i))},
+            timeout=30,
+        )
+        ids.append(reply.json()["id"])
+    wait_for(
+        lambda: all(
+            requests.get(
+                f"{server.url}/api/v1/submissions/{i}", headers=organizer, timeout=10
+            ).json()["status"]
+            == "scored"
+            for i in ids
+        ),
+        60,
+        "the uploads to be scored",
+    )
+    with database.begin() as session:
+        session.scalars(select(Event)).one().end_at = utcnow() - timedelta(seconds=1)
+    database.engine.dispose()
+
+    # The organizer sets up the rubric and assigns, in the console.
+    console = sign_in(browser, server, "organizer@test.kr", contest.passwords["organizer@test.kr"])
+    console.goto(f"{server.url}/events/{contest.event}/review")
+    for name, weight in (("기술성", "60"), ("완성도", "40")):
+        console.fill('#criterion-form input[name="name"]', name)
+        console.fill('#criterion-form input[name="weight"]', weight)
+        console.click("#criterion-form button")
+        console.wait_for_selector(f"#criteria td:text-is('{name}')")
+    console.fill('#assign-form input[name="per_team"]', "3")
+    console.click("#assign-form button")
+    console.wait_for_selector("#progress tbody tr >> nth=8")  # 3 teams × 3 judges
+
+    # Two judges score through the API, the third in the browser.
+    criteria = requests.get(f"{api}/criteria", headers=organizer, timeout=10).json()["criteria"]
+    points = {"팀0": 9, "팀1": 6, "팀2": 3}
+    for email, (token, _password) in judges.items():
+        if email == "judge@test.kr":
+            continue
+        mine = requests.get(
+            f"{api}/assignments", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).json()["assignments"]
+        for row in mine:
+            requests.put(
+                f"{api}/teams/{row['team_id']}/scores",
+                timeout=10,
+                headers={"Authorization": f"Bearer {token}"},
+                json={"scores": {c["id"]: points[row["team"]] for c in criteria}},
+            ).raise_for_status()
+    judge = sign_in(browser, server, "judge@test.kr", contest.passwords["judge@test.kr"])
+    judge.goto(f"{server.url}/events/{contest.event}/review")
+    assert judge.locator("#progress tbody tr").count() == 3  # only their own teams
+    for team in ("팀0", "팀1", "팀2"):
+        judge.goto(f"{server.url}/events/{contest.event}/review")
+        judge.click(f"#progress a:text-is('{team}')")
+        judge.wait_for_selector("#rubric")
+        assert "id,target" in judge.locator("pre.head").first.inner_text()  # the file's first rows
+        for c in criteria:
+            judge.fill(f'#rubric input[name="{c["id"]}"]', str(points[team]))
+        judge.click("#rubric button")
+        judge.wait_for_function(
+            "document.getElementById('review-status').textContent === '저장했습니다.'"
+        )
+    judge.screenshot(path=str(tmp_path / "judge-team.png"), full_page=True)
+
+    # Lock, then publish: the final board reaches a live viewer.
+    viewer = socketio.Client(reconnection=False)
+    finals: queue.Queue = queue.Queue()
+    viewer.on(
+        "leaderboard", lambda data: data["board"] == "final" and finals.put(data), namespace="/live"
+    )
+    viewer.connect(server.url, namespaces=["/live"], transports=["websocket"], wait_timeout=10)
+    viewer.call("subscribe", {"event": contest.event}, namespace="/live", timeout=10)
+    console.reload()
+    assert console.locator("#publish").is_disabled()
+    console.click("#lock")
+    console.wait_for_selector("#publish:not([disabled])")
+    console.click("#publish")
+    final = finals.get(timeout=15)
+    assert [(r["rank"], r["team"]) for r in final["rows"]] == [(1, "팀0"), (2, "팀1"), (3, "팀2")]
+    console.wait_for_selector(".badge.live:text-is('공개됨')")
+    console.locator("#final details summary").first.click()
+    assert "z" in console.locator("#final .why").first.inner_text()
+    console.screenshot(path=str(tmp_path / "review-console.png"), full_page=True)
+    viewer.disconnect()

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app import results, reviews
+from app import results, review_notes, reviews
 from app.lookup import event_or_404, session
 from app.models import Assignment, Event, Role, Submission, Team, User
 from app.runtime import runtime
@@ -58,6 +58,7 @@ def workspace(event_slug: str) -> str:
     if organizer:
         context["standing"] = results.final_standing(session(), event)
         context["judges"] = {u.id: u for u in reviews.judges_of(session())}
+        context["flags"] = review_notes.flags(session(), event)
     return render_template("review.html", **context)
 
 

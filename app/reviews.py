@@ -291,3 +291,38 @@ def audit_log(session: Session, event: Event) -> list[dict[str, Any]]:
         }
         for a, email in rows
     ]
+
+
+def move_assignment(
+    session: Session, event: Event, actor: User, team: Team, remove: int | None, add: int | None
+) -> list[int]:
+    """Organizers adjust by hand: take a judge off a team and/or put one on (never a COI)."""
+    if event.review_locked_at is not None:
+        raise ReviewError("Review is locked.")
+    current = [
+        a.judge_id for a in session.scalars(select(Assignment).where(Assignment.team_id == team.id))
+    ]
+    if add is not None:
+        judge = session.get(User, add)
+        if judge is None or judge.role != "judge":
+            raise ReviewError(f"No judge {add}.", 404)
+        declared = {
+            c.team_id for c in session.scalars(select(Conflict).where(Conflict.judge_id == add))
+        }
+        candidate = assigning.Candidate(team.id, team.name, team.affiliation)
+        if not assigning.eligible(
+            assigning.Judge(judge.id, judge.name, judge.affiliation, frozenset(declared)), candidate
+        ):
+            raise ReviewError(
+                f"{judge.name or judge.email} has a conflict of interest with {team.name}."
+            )
+        if add not in current:
+            session.add(Assignment(event_id=event.id, team_id=team.id, judge_id=add))
+    if remove is not None:
+        session.execute(
+            delete(Assignment).where(Assignment.team_id == team.id, Assignment.judge_id == remove)
+        )
+    after = sorted({*current, *([add] if add else [])} - ({remove} if remove else set()))
+    audit(session, event, actor, "assignments.move", team.name, sorted(current), after)
+    session.flush()
+    return after

@@ -33,6 +33,32 @@
     for (const [id, value] of data) scores[id] = Number(value);
     await call("PUT", `/teams/${rubric.dataset.team}/scores`, { scores });
   });
+  const comment = document.getElementById("comment-form");
+  if (comment) guard(comment, async (data) => {
+    if (await call("POST", `/teams/${comment.dataset.team}/comments`, { text: data.get("text") })) location.reload();
+  });
+  const conflict = document.getElementById("conflict-form");
+  if (conflict) guard(conflict, async (data) => {
+    if (await call("POST", `/teams/${conflict.dataset.team}/conflict`, { reason: data.get("reason") })) {
+      location.href = `/events/${encodeURIComponent(window.HJ_EVENT)}/review`;
+    }
+  });
+  document.querySelectorAll(".flag-form").forEach((form) => guard(form, async (data) => {
+    const reply = await fetch(`/api/v1/submissions/${form.dataset.submission}/flags`, {
+      method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ kind: data.get("kind"), note: data.get("note") }),
+    });
+    status.hidden = false;
+    status.className = reply.ok ? "flash" : "flash error";
+    status.textContent = reply.ok ? window.HJ_SAVED : (await reply.json()).error.message;
+  }));
+  document.querySelectorAll("button.disqualify").forEach((button) => button.addEventListener("click", async () => {
+    const reason = prompt(window.HJ_REASON);
+    if (!reason) return;
+    button.disabled = true;
+    if (await call("POST", `/teams/${button.dataset.team}/disqualify`, { reason })) location.reload();
+    else button.disabled = false;
+  }));
   const criterion = document.getElementById("criterion-form");
   if (criterion) guard(criterion, async (data) => {
     const made = await call("POST", "/criteria", {

@@ -110,6 +110,14 @@ def test_review_round_in_the_browser(
         judge.wait_for_function(
             "document.getElementById('review-status').textContent === '저장했습니다.'"
         )
+    # On the last team's page: a comment and a flag, which the organizer sees.
+    judge.fill("#comment-form textarea", "재현 스크립트가 없습니다")
+    judge.click("#comment-form button")
+    judge.wait_for_selector("#comments li:has-text('재현 스크립트가 없습니다')")
+    judge.select_option(".flag-form select", "leakage")
+    judge.fill(".flag-form input[name='note']", "id 순서 의존")
+    judge.click(".flag-form button")
+    judge.wait_for_function("document.getElementById('review-status').textContent === '저장했습니다.'")
     judge.screenshot(path=str(tmp_path / "judge-team.png"), full_page=True)
 
     # Lock, then publish: the final board reaches a live viewer.
@@ -121,6 +129,7 @@ def test_review_round_in_the_browser(
     viewer.connect(server.url, namespaces=["/live"], transports=["websocket"], wait_timeout=10)
     viewer.call("subscribe", {"event": contest.event}, namespace="/live", timeout=10)
     console.reload()
+    assert "id 순서 의존" in console.locator("#flags").inner_text()
     assert console.locator("#publish").is_disabled()
     console.click("#lock")
     console.wait_for_selector("#publish:not([disabled])")

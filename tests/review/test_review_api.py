@@ -237,3 +237,84 @@ def test_statistics(app: Flask, client: FlaskClient, contest: Contest) -> None:
     assert intervals["팀0"] == [1, 1]  # a real lead: first on every resample
     assert intervals["팀1"][0] >= 2 and intervals["팀2"][0] >= 2
     assert intervals["팀1"][1] == intervals["팀2"][1] == 3  # noise: either may be last
+
+
+def test_comments_flags_conflicts_and_moves(
+    app: Flask, client: FlaskClient, contest: Contest
+) -> None:
+    organizer = bearer(contest.staff_tokens["organizer"])
+    judges = add_judges(contest)
+    base = f"/api/v1/events/{contest.event}"
+    submit(app, client, contest, "팀1", 0.5)
+    client.post(f"{base}/criteria", headers=organizer, json={"name": "기술성", "weight": 1})
+    client.post(f"{base}/assignments", headers=organizer, json={"per_team": 2})
+    rows = client.get(f"{base}/assignments", headers=organizer).json["assignments"]
+    team1 = next(r["team_id"] for r in rows if r["team"] == "팀1")
+    on_team1 = [r["judge_id"] for r in rows if r["team"] == "팀1"]
+    tokens = {
+        client.get(f"{base}/assignments", headers=bearer(t)).json["assignments"][0]["judge_id"]: t
+        for t in judges.values()
+        if client.get(f"{base}/assignments", headers=bearer(t)).json["assignments"]
+    }
+    first, second = (bearer(tokens[j]) for j in on_team1)
+
+    # Comments: each judge sees only their own until the lock; organizers see all.
+    assert (
+        client.post(
+            f"{base}/teams/{team1}/comments", headers=first, json={"text": "모델 설명이 훌륭함"}
+        ).status_code
+        == 201
+    )
+    client.post(f"{base}/teams/{team1}/comments", headers=second, json={"text": "재현 불가"})
+    assert [
+        c["text"]
+        for c in client.get(f"{base}/teams/{team1}/comments", headers=first).json["comments"]
+    ] == ["모델 설명이 훌륭함"]
+    assert (
+        len(client.get(f"{base}/teams/{team1}/comments", headers=organizer).json["comments"]) == 2
+    )
+    assert (
+        client.get(
+            f"{base}/teams/{team1}/comments", headers=bearer(contest.tokens["팀1"])
+        ).status_code
+        == 403
+    )
+
+    # Flags reach the organizers.
+    sub_id = client.get(f"{base}/leaderboard?board=staff", headers=organizer).json["rows"][0][
+        "submission_id"
+    ]
+    bad = client.post(f"/api/v1/submissions/{sub_id}/flags", headers=first, json={"kind": "x"})
+    assert bad.status_code == 400
+    made = client.post(
+        f"/api/v1/submissions/{sub_id}/flags",
+        headers=first,
+        json={"kind": "leakage", "note": "id 순서로 정답 추정"},
+    )
+    assert made.status_code == 201
+    listed = client.get(f"{base}/flags", headers=organizer).json["flags"]
+    assert [(f["team"], f["kind"], f["note"]) for f in listed] == [
+        ("팀1", "leakage", "id 순서로 정답 추정")
+    ]
+    assert client.get(f"{base}/flags", headers=first).status_code == 403
+
+    # A declared conflict withdraws the assignment; the organizer moves another judge in.
+    assert (
+        client.post(
+            f"{base}/teams/{team1}/conflict", headers=first, json={"reason": "지도교수"}
+        ).status_code
+        == 200
+    )
+    left = [
+        r["judge_id"]
+        for r in client.get(f"{base}/assignments", headers=organizer).json["assignments"]
+        if r["team"] == "팀1"
+    ]
+    assert left == [on_team1[1]]
+    back = client.put(f"{base}/assignments/{team1}", headers=organizer, json={"add": on_team1[0]})
+    assert back.status_code == 409 and "conflict of interest" in back.json["error"]["message"]
+    spare = next(j for j in tokens if j not in on_team1)
+    moved = client.put(f"{base}/assignments/{team1}", headers=organizer, json={"add": spare})
+    assert moved.status_code == 200 and sorted(moved.json["judges"]) == sorted([on_team1[1], spare])
+    actions = [e["action"] for e in client.get(f"{base}/audit", headers=organizer).json["entries"]]
+    assert actions[:2] == ["assignments.move", "conflict.declare"]

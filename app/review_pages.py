@@ -92,6 +92,7 @@ def team_file(event_slug: str, team_id: int) -> str:
         judging=judging,
         criteria=reviews.criteria_of(session(), event),
         mine=mine,
+        notes=review_notes.comments(session(), event, current_user, team),
     )
 
 

@@ -304,7 +304,9 @@ def team_import(event_slug: str, file: Path, out: Path | None) -> None:
 @main.command()
 @click.argument("event_slug")
 @click.option("--task", "task_slug")
-@click.option("--board", type=click.Choice(["public", "staff", "private"]), default="public")
+@click.option(
+    "--board", type=click.Choice(["public", "staff", "private", "final"]), default="public"
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) -> None:
     """Print a board from the database (organizer's view)."""
@@ -316,10 +318,16 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
             target = event_by_slug(session, event_slug)
         except ValueError as exc:
             raise CliError(str(exc)) from None
-        tasks = [t for t in target.tasks if task_slug in (None, t.slug)]
-        if not tasks:
-            raise CliError(f"no task {task_slug!r} in {event_slug!r}")
-        boards = [current_board(session, target, t, Board(board)) for t in tasks]
+        if board == "final":
+            from app.results import final_board, final_standing
+
+            boards = [final_board(target, final_standing(session, target))]
+            boards[0]["task"] = "final"
+        else:
+            tasks = [t for t in target.tasks if task_slug in (None, t.slug)]
+            if not tasks:
+                raise CliError(f"no task {task_slug!r} in {event_slug!r}")
+            boards = [current_board(session, target, t, Board(board)) for t in tasks]
     if fmt == "json":
         click.echo(
             json.dumps(boards if len(boards) > 1 else boards[0], ensure_ascii=False, indent=2)
@@ -336,8 +344,8 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
                         r["rank"],
                         r["team"],
                         r["score"],
-                        r["submissions"],
-                        r["last_submission_at"],
+                        r.get("submissions", ""),
+                        r.get("last_submission_at", ""),
                     ]
                 )
             continue
@@ -345,5 +353,5 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
         for r in data["rows"]:
             click.echo(
                 f"{r['rank']:>4}  {r['team'][:30]:<30}  {r['score']:.{data['decimals']}f}"
-                f"  {r['submissions']:>4}"
+                f"  {r.get('submissions', ''):>4}"
             )

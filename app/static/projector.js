@@ -11,6 +11,7 @@
   let pending = false; // a reveal request in flight: key repeats and double presses wait
   let chart = null;
   let chartTimer = null;
+  const FINAL = "__final";
 
   const revealing = (t) => t.reveal && t.reveal.started && !t.reveal.finished;
 
@@ -78,15 +79,16 @@
         : L.reveal_ready;
     } else {
       const board = t.board;
-      document.body.dataset.mode = board.board === "private" ? "final" : "live";
-      $("col-extra").textContent = board.board === "private" ? "" : $("col-extra").dataset.label;
+      const closed = board.board === "private" || board.board === "final";
+      document.body.dataset.mode = closed ? "final" : "live";
+      $("col-extra").textContent = closed ? "" : $("col-extra").dataset.label;
       renderRows(board.rows.slice(0, S.top), board.decimals, {
-        extra: board.board === "private" ? null : (row) => row.submissions,
+        extra: closed ? null : (row) => row.submissions,
       });
       banner.hidden = true;
     }
     $("frozen-badge").hidden = !(t.board.frozen && !revealing(t));
-    $("final-badge").hidden = !(t.board.board === "private" || (t.reveal && t.reveal.finished));
+    $("final-badge").hidden = !(["private", "final"].includes(t.board.board) || (t.reveal && t.reveal.finished));
     scheduleChart(0);
   }
 
@@ -100,6 +102,7 @@
 
   async function loadChart() {
     const t = tasks[current];
+    if (t.slug === FINAL) return;
     const reply = await fetch(`/api/v1/events/${S.event}/history?task=${encodeURIComponent(t.slug)}&top=5`);
     if (!reply.ok) return;
     const data = await reply.json();
@@ -151,6 +154,7 @@
 
   // --- live updates -------------------------------------------------------------------------
   function onBoard(data) {
+    if (data.board === "final") return showFinal(data);
     const t = tasks.find((x) => x.slug === data.task);
     if (!t || data.board === "staff") return;
     // Once a task's private board is public, it is the one to show.
@@ -162,6 +166,21 @@
     S.end_at = data.end_at;
     tick();
     if (t === tasks[current]) render();
+  }
+
+  // The published final ranking (review + automatic) joins the rotation, shown at once.
+  function showFinal(data) {
+    let t = tasks.find((x) => x.slug === FINAL);
+    if (!t) {
+      t = { slug: FINAL, title: L.reveal_done, metric: "", reveal: null };
+      tasks.push(t);
+      const li = document.createElement("li");
+      li.textContent = t.title;
+      $("task-dots").append(li);
+    }
+    t.board = data;
+    current = tasks.indexOf(t);
+    render();
   }
 
   function onReveal(message) {
@@ -228,6 +247,7 @@
   if (started >= 0) current = started;
   if (S.announcements.length) onAnnouncement(S.announcements[0]); else $("ticker-text").textContent = L.no_notice;
   render();
+  if (S.final) showFinal(S.final);
   tick();
   setInterval(tick, 1000);
   if (S.rotate_seconds > 0 && tasks.length > 1) {

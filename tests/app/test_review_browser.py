@@ -117,7 +117,9 @@ def test_review_round_in_the_browser(
     judge.select_option(".flag-form select", "leakage")
     judge.fill(".flag-form input[name='note']", "id 순서 의존")
     judge.click(".flag-form button")
-    judge.wait_for_function("document.getElementById('review-status').textContent === '저장했습니다.'")
+    judge.wait_for_function(
+        "document.getElementById('review-status').textContent === '저장했습니다.'"
+    )
     judge.screenshot(path=str(tmp_path / "judge-team.png"), full_page=True)
 
     # Lock, then publish: the final board reaches a live viewer.
@@ -128,6 +130,9 @@ def test_review_round_in_the_browser(
     )
     viewer.connect(server.url, namespaces=["/live"], transports=["websocket"], wait_timeout=10)
     viewer.call("subscribe", {"event": contest.event}, namespace="/live", timeout=10)
+    hall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    hall.goto(f"{server.url}/events/{contest.event}/projector")
+    hall.wait_for_selector("#live-status.live")
     console.reload()
     assert "id 순서 의존" in console.locator("#flags").inner_text()
     assert console.locator("#publish").is_disabled()
@@ -137,6 +142,14 @@ def test_review_round_in_the_browser(
     final = finals.get(timeout=15)
     assert [(r["rank"], r["team"]) for r in final["rows"]] == [(1, "팀0"), (2, "팀1"), (3, "팀2")]
     console.wait_for_selector(".badge.live:text-is('공개됨')")
+    # The projector switches to the final ranking at once.
+    hall.wait_for_function("document.getElementById('task-title').textContent === '최종 순위'")
+    assert hall.eval_on_selector_all("#rows li", "els => els.map(e => e.dataset.team)") == [
+        "팀0",
+        "팀1",
+        "팀2",
+    ]
+    hall.screenshot(path=str(tmp_path / "projector-final-ranking.png"))
     console.locator("#final details summary").first.click()
     assert "z" in console.locator("#final .why").first.inner_text()
     console.screenshot(path=str(tmp_path / "review-console.png"), full_page=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import random
 import shutil
 from dataclasses import dataclass, field
@@ -22,12 +23,14 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sqlalchemy import select
 
 from app.admin import create_event, create_task, import_teams
 from app.ceremony import announce
 from app.db import utcnow
 from app.extensions import db, socketio
 from app.models import Event, Role, Task, Team, TeamMember, User
+from app.reviews import add_criterion, assign_judges
 from app.security import create_user
 from config import DEFAULT_INSTANCE, Settings
 from submissions.intake import IntakeError, accept
@@ -93,8 +96,8 @@ class Credentials:
 
 
 def prepare_demo() -> Settings:
-    """Fresh embedded settings under instance/demo (wiped each run, never Redis)."""
-    base = Path(DEFAULT_INSTANCE) / "demo"
+    """Fresh embedded settings under <instance>/demo (wiped each run, never Redis)."""
+    base = Path(os.environ.get("HACKJUDGE_INSTANCE_DIR") or DEFAULT_INSTANCE) / "demo"
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
     return Settings(
@@ -166,6 +169,11 @@ def seed_demo(settings: Settings) -> Credentials:
                 creds.lines.append(("participant", cred.email, cred.password))
         welcome = "끝장개발대회 데모에 오신 것을 환영합니다! 봇 팀들이 제출 중입니다."
         announce(session, event, welcome, None, now)
+        # A rubric and an assignment, so the judge account has teams to review at once.
+        organizer = session.scalars(select(User).where(User.email == "organizer@demo.kr")).one()
+        for name, weight in (("기술성", 40), ("창의성", 30), ("완성도", 30)):
+            add_criterion(session, event, organizer, name, weight, 10)
+        assign_judges(session, event, organizer, per_team=1, top_n=None)
     creds.files = _files_to_try(settings.instance_dir)
     return creds
 
@@ -234,8 +242,6 @@ def _bot_submit(
     skill: float,
     rng: random.Random,
 ) -> None:
-    from sqlalchemy import select
-
     body = _bot_prediction(task_def, split, skill, rng)
     with app.app_context(), db.session_factory() as session:
         event = session.scalars(select(Event).where(Event.slug == SLUG)).one()

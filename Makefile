@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup demo test lint bench chromium messages
+.PHONY: setup demo test lint bench bench-fanout chromium messages
 
 $(BIN)/hackjudge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,8 @@ bench: setup
 messages: $(BIN)/hackjudge
 	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
+# Fan-out to 100 / 1,000 / 4,000 websocket viewers against a bare Flask-SocketIO floor, both
+# async modes (~5 minutes; FANOUT_ARGS=--quick for 100 and 1,000). Writes bench/results/.
+bench-fanout: setup
+	$(BIN)/python bench/fanout.py $(FANOUT_ARGS)

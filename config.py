@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,36 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def gevent_patched() -> bool:
+    """Has gevent monkey-patched this process (``hackjudge serve``, ``gunicorn -k gevent``)?"""
+    monkey = sys.modules.get("gevent.monkey")  # never import gevent just to ask
+    return bool(monkey and monkey.is_module_patched("socket"))
+
+
+def default_async_mode(production: bool) -> str:
+    """gevent for a production web node running under gevent, else threading.
+
+    gevent holds thousands of websocket viewers where threads collapse (README, "Measured"),
+    but only works in a patched process, so an unpatched one (``gunicorn --threads``, tests
+    building the app in-process) stays on threads. Embedded mode scores in the server's own
+    threads: CPU-bound work in greenlets would freeze every connection, so it never uses gevent.
+    """
+    return "gevent" if production and gevent_patched() else "threading"
+
+
+def launch_with_gevent(command: str, environ: Mapping[str, str]) -> bool:
+    """Should the ``hackjudge`` launcher patch for gevent before running ``command``?
+
+    ``HACKJUDGE_ASYNC_MODE`` decides when set; otherwise only ``serve`` in production mode.
+    """
+    if command not in ("serve", "demo"):
+        return False  # workers and organizer commands score or block on purpose: no loop
+    explicit = environ.get("HACKJUDGE_ASYNC_MODE")
+    if explicit:
+        return explicit == "gevent"
+    return command == "serve" and bool(environ.get("HACKJUDGE_REDIS_URL"))
 
 
 @dataclass
@@ -52,7 +84,8 @@ class Settings:
     socketio_channel: str = field(
         default_factory=lambda: _env("SOCKETIO_CHANNEL", "hackjudge") or "hackjudge"
     )
-    async_mode: str = field(default_factory=lambda: _env("ASYNC_MODE", "threading") or "threading")
+    # Flask-SocketIO async mode; empty means chosen in __post_init__ (see default_async_mode).
+    async_mode: str = field(default_factory=lambda: _env("ASYNC_MODE") or "")
 
     def __post_init__(self) -> None:
         self.instance_dir = Path(self.instance_dir)
@@ -64,6 +97,8 @@ class Settings:
             self.storage_dir = Path(_env("STORAGE_DIR") or self.instance_dir / "storage")
         if not self.secret_key:
             self.secret_key = self._persistent_secret()
+        if not self.async_mode:
+            self.async_mode = default_async_mode(self.production)
 
     @property
     def production(self) -> bool:

@@ -31,14 +31,15 @@ def raise_open_files_limit() -> int:
 def tune_garbage_collector() -> int:
     """Keep full collections out of a serving process's way; how many objects were frozen.
 
-    A full collection holds the interpreter for ~90 µs per open websocket (engine.io and
-    simple-websocket objects) plus ~100 ms for what start-up imported (pandas, scikit-learn,
-    SQLAlchemy), during which no viewer gets anything: measured by bench/fanout.py as nearly
-    all of gevent's p99 (1,000 viewers ~120 ms instead of ~45, 4,000 ~600 ms instead of
-    ~120), and by bench/latency.py as the HTTP 202 tail. So the start-up objects, which live
-    as long as the process, are frozen out of every collection, and the first generation is
-    collected every 50,000 allocations instead of 700: full collections become rare, while
-    short-lived cycles are still freed within a few seconds of traffic.
+    A full collection holds the interpreter while it scans every tracked object: ~100 ms for
+    what start-up imported (pandas, scikit-learn, SQLAlchemy) plus ~90 µs per open websocket
+    (engine.io and simple-websocket objects), so ~400 ms at 4,000 viewers, during which no
+    viewer gets anything. bench/fanout.py saw it as nearly all of gevent's p99 at 4,000
+    viewers (560-750 ms, 110-150 ms with this tuning), bench/latency.py as the HTTP 202 tail
+    (p99 90-160 ms, ~45 ms with it). So the start-up objects, which live as long as the
+    process, are frozen out of every scan, and the youngest generation is collected every
+    50,000 allocations instead of 700: full collections become rare, while short-lived
+    cycles are still freed within seconds of traffic.
     """
     gc.collect()
     gc.freeze()

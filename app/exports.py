@@ -1,5 +1,6 @@
 """Exports for organizers (SPEC §5): the final ranking, every judge's raw and normalised
-scores, judges' summaries, the private boards and the audit log, as XLSX sheets or CSV."""
+scores, judges' summaries, comments, flags, the private boards and the audit log, as XLSX
+sheets or CSV."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import results, reviews
-from app.models import Event, RubricScore, Team, User
-from scoreboard.boards import Board, current_board
+from app import results, review_notes, reviews
+from app.models import Comment, Event, RubricScore, Team, User
+from scoreboard.boards import Board, current_board, iso
 
 
 def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
@@ -81,7 +82,35 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
             for j in standing["judges"]
         ]
     )
-    out = {"final": final, "judge_scores": scores, "judges": judges}
+    notes = session.execute(
+        select(Comment, Team)
+        .join(Team, Team.id == Comment.team_id)
+        .where(Team.event_id == event.id)
+        .order_by(Comment.id)
+    )
+    comments = pd.DataFrame(
+        [
+            {
+                "team": t.name,
+                "judge": users.get(c.judge_id, c.judge_id),
+                "text": c.text,
+                "at": iso(c.created_at),
+            }
+            for c, t in notes
+        ],
+        columns=["team", "judge", "text", "at"],
+    )
+    flags = pd.DataFrame(
+        review_notes.flags(session, event),
+        columns=["at", "team", "submission_id", "kind", "note", "judge", "disqualified"],
+    )
+    out = {
+        "final": final,
+        "judge_scores": scores,
+        "judges": judges,
+        "comments": comments,
+        "flags": flags,
+    }
     for task in event.tasks:
         board = current_board(session, event, task, Board.PRIVATE)
         out[f"private_{task.slug}"[:31]] = pd.DataFrame(board["rows"])

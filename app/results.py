@@ -18,8 +18,10 @@ from review import scoring
 from scoreboard.boards import iso
 from scoreboard.queries import board_rows
 
-# Truths read for the statistics, kept between requests (keyed by file hash).
+# Truths read for the statistics, kept between requests (keyed by file hash), and the rank
+# intervals of the boards last asked for.
 solutions = SolutionCache(size=4)
+_intervals: dict[tuple, dict[int, tuple[int, int]]] = {}
 
 
 def final_standing(session: Session, event: Event) -> dict[str, Any]:
@@ -148,22 +150,30 @@ def task_statistics(session: Session, event: Event, task: Any, storage_dir: Any)
         Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
     )
     rows = ~solution.public  # the private part: what the final ranking stands on
-    predictions = {}
-    for row in private:
-        sub = session.get(Submission, row.submission_id)
-        data = (Path(storage_dir) / sub.stored_path).read_bytes()
-        predictions[row.team_id] = read_predictions(solution, data, sub.filename)[rows]
-    intervals = (
-        rank_intervals(
-            solution.metric,
-            solution.y_true[rows],
-            predictions,
-            len(solution.classes),
-            seed=solution.seed,
+    # Reading every team's file is the cost: recomputed only when the board's picks change.
+    key = (task.id, task.truth_sha256, tuple((r.team_id, r.submission_id) for r in private))
+    intervals = _intervals.get(key)
+    if intervals is None:
+        predictions = {}
+        for row in private:
+            sub = session.get(Submission, row.submission_id)
+            data = (Path(storage_dir) / sub.stored_path).read_bytes()
+            predictions[row.team_id] = read_predictions(solution, data, sub.filename)[rows]
+        intervals = (
+            rank_intervals(
+                solution.metric,
+                solution.y_true[rows],
+                predictions,
+                len(solution.classes),
+                seed=solution.seed,
+            )
+            if rows.any()
+            else {}
         )
-        if rows.any()
-        else {}
-    )
+        if len(_intervals) > 32:
+            _intervals.clear()
+        _intervals[key] = intervals
+    public_rank = {r.team_id: r.rank for r in public}
     return {
         "task": task.slug,
         "metric": task.metric,
@@ -172,6 +182,8 @@ def task_statistics(session: Session, event: Event, task: Any, storage_dir: Any)
             {
                 "rank": r.rank,
                 "team": r.team,
+                "team_id": r.team_id,
+                "public_rank": public_rank.get(r.team_id),
                 "score": r.score,
                 "interval": list(intervals.get(r.team_id, (r.rank, r.rank))),
             }

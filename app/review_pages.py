@@ -84,6 +84,12 @@ def team_file(event_slug: str, team_id: int) -> str:
         for s in subs
     ]
     mine = reviews.my_scores(session(), current_user, team) if judging else {}
+    # The team's standing on each task: private rank, public → private move, rank interval.
+    standing = []
+    for task in event.tasks:
+        stats = results.task_statistics(session(), event, task, storage)
+        row = next((r for r in stats["rank_intervals"] if r["team_id"] == team.id), None)
+        standing.append({"task": task, "row": row, "teams": len(stats["rank_intervals"])})
     return render_template(
         "review_team.html",
         event=event,
@@ -92,6 +98,7 @@ def team_file(event_slug: str, team_id: int) -> str:
         judging=judging,
         criteria=reviews.criteria_of(session(), event),
         mine=mine,
+        standing=standing,
         notes=review_notes.comments(session(), event, current_user, team),
     )
 

@@ -203,7 +203,15 @@ def test_exports_from_the_api_and_the_cli(
     xlsx = client.get(f"{base}/export.xlsx", headers=organizer)
     assert xlsx.status_code == 200
     book = pd.read_excel(io.BytesIO(xlsx.data), sheet_name=None)
-    assert set(book) == {"final", "judge_scores", "judges", f"private_{contest.task}", "audit_log"}
+    assert set(book) == {
+        "final",
+        "judge_scores",
+        "judges",
+        "comments",
+        "flags",
+        f"private_{contest.task}",
+        "audit_log",
+    }
     final = client.get(f"{base}/final", headers=organizer).json["rows"]
     assert list(book["final"]["team"]) == [r["team"] for r in final]
     assert list(book["final"]["final"]) == pytest.approx([r["final"] for r in final])

@@ -1,0 +1,50 @@
+"""Who reaches the review pages: judges (their teams only) and organizers; never
+participants; anonymous visitors are sent to sign in."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.app.test_i18n import csrf_token
+from tests.helpers import Contest
+from tests.scoreboard.test_reveal import bearer, submit
+
+
+def sign_in(client: FlaskClient, contest: Contest, email: str) -> None:
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    reply = client.post(
+        "/login",
+        data={"csrf_token": token, "email": email, "password": contest.passwords[email]},
+    )
+    assert reply.status_code == 302
+
+
+def test_review_pages_by_role(app: Flask, client: FlaskClient, contest: Contest) -> None:
+    organizer = bearer(contest.staff_tokens["organizer"])
+    submit(app, client, contest, "팀0", 0.3)
+    client.post(
+        f"/api/v1/events/{contest.event}/criteria",
+        headers=organizer,
+        json={"name": "기술성", "weight": 1},
+    )
+    client.post(
+        f"/api/v1/events/{contest.event}/assignments", headers=organizer, json={"per_team": 1}
+    )
+    base = f"/events/{contest.event}"
+    pages = [f"{base}/review", f"{base}/review/teams/1", f"{base}/statistics"]
+    for url in pages:
+        assert client.get(url).status_code == 302  # anonymous: sign in first
+
+    sign_in(client, contest, "p0@test.kr")
+    for url in pages:
+        assert client.get(url).status_code == 403, url
+
+    client = app.test_client()  # a fresh browser
+    sign_in(client, contest, "judge@test.kr")  # the only judge: assigned to every team
+    assert client.get(f"{base}/review").status_code == 200
+    team_page = client.get(f"{base}/review/teams/1")
+    assert team_page.status_code == 200 and 'id="rubric"' in team_page.get_data(as_text=True)
+    assert 'id="standing"' in team_page.get_data(as_text=True)
+    assert client.get(f"{base}/statistics").status_code == 200
+    assert client.get(f"{base}/review/teams/999").status_code == 404

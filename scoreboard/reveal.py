@@ -2,8 +2,8 @@
 
 The plan (who is revealed in which order, and each team's marks) is computed once, when the
 reveal starts, and stored: a late rescore or a disqualification cannot reshuffle a ceremony
-half-way through. Steps are counted in one row locked per advance, so two organizers pressing
-a key at once reveal two teams, never the same one twice.
+half-way through. Steps move by a guarded atomic UPDATE, so two organizers pressing a key at
+once reveal two teams, never the same one twice.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import Event, Reveal, Task
+from app.models import Event, Reveal, Status, Submission, Task
 from judge.metrics import get_metric
 from scoreboard import resolver
 from scoreboard.boards import iso
@@ -36,10 +37,44 @@ def build_plan(session: Session, event: Event, task: Task) -> dict[str, Any]:
     return resolver.dump(teams, resolver.plan(teams, higher))
 
 
-def _locked(session: Session, task: Task) -> Reveal | None:
-    return session.scalars(
-        select(Reveal).where(Reveal.task_id == task.id).with_for_update()
-    ).first()
+def _pending(session: Session, event: Event, task: Task) -> int:
+    """Submissions made before the end that are not scored yet (the plan would miss them)."""
+    return session.scalar(
+        select(func.count(Submission.id)).where(
+            Submission.task_id == task.id,
+            Submission.status.in_((Status.QUEUED, Status.SCORING)),
+            Submission.created_at < event.end_at,
+        )
+    )
+
+
+def _start(
+    session: Session, event: Event, task: Task, now: datetime, user_id: int | None, to_end: bool
+) -> Reveal | None:
+    """Store the plan; None if another press stored one first (then advance that one)."""
+    waiting = _pending(session, event, task)
+    if waiting:
+        raise RevealRefused(
+            f"{waiting} submission(s) made before the end are still being scored; "
+            "start the reveal once they are done."
+        )
+    plan = build_plan(session, event, task)
+    total = len(plan["steps"])
+    reveal = Reveal(
+        task_id=task.id,
+        plan=json.dumps(plan, ensure_ascii=False),
+        step=total if to_end else 0,
+        total=total,
+        started_by=user_id,
+        started_at=now,
+    )
+    try:
+        with session.begin_nested():  # a savepoint: a concurrent first press wins cleanly
+            session.add(reveal)
+            session.flush()
+    except IntegrityError:
+        return None
+    return reveal
 
 
 def advance(
@@ -51,28 +86,38 @@ def advance(
     *,
     to_end: bool = False,
 ) -> Reveal:
-    """Start the task's reveal, or reveal the next team (``to_end``: every team left)."""
+    """Start the task's reveal, or reveal the next team (``to_end``: every team left).
+
+    The step moves by one atomic UPDATE guarded by the step it read, so two presses at once
+    reveal two teams and never the same one twice, on SQLite (which ignores FOR UPDATE) too.
+    """
     if now < event.end_at:
         raise RevealRefused("The reveal starts after the event's end.")
-    reveal = _locked(session, task)
+    reveal = session.get(Reveal, task.id)
     if reveal is None:
-        plan = build_plan(session, event, task)
-        reveal = Reveal(
-            task_id=task.id,
-            plan=json.dumps(plan, ensure_ascii=False),
-            step=0,
-            total=len(plan["steps"]),
-            started_by=user_id,
-            started_at=now,
-        )
-        session.add(reveal)
-        if to_end:
-            reveal.step = reveal.total
-    elif reveal.finished_at is not None:
-        raise RevealRefused(f"The reveal of {task.slug!r} is over.")
-    else:
-        reveal.step = reveal.total if to_end else reveal.step + 1
-    if reveal.step >= reveal.total:
+        reveal = _start(session, event, task, now, user_id, to_end)
+        if reveal is not None:
+            return _finish_if_done(session, task, reveal, now)
+        reveal = session.get(Reveal, task.id, populate_existing=True)
+        assert reveal is not None
+    for _attempt in range(20):
+        if reveal.finished_at is not None:
+            raise RevealRefused(f"The reveal of {task.slug!r} is over.")
+        seen = reveal.step
+        moved = session.execute(
+            update(Reveal)
+            .where(Reveal.task_id == task.id, Reveal.step == seen, Reveal.finished_at.is_(None))
+            .values(step=reveal.total if to_end else seen + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.refresh(reveal)
+        if moved:
+            return _finish_if_done(session, task, reveal, now)
+    raise RevealRefused("Too many presses at once; press again.")
+
+
+def _finish_if_done(session: Session, task: Task, reveal: Reveal, now: datetime) -> Reveal:
+    if reveal.step >= reveal.total and reveal.finished_at is None:
         reveal.finished_at = now
         task.revealed_at = now
     session.flush()

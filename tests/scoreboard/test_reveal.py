@@ -198,3 +198,44 @@ def test_reveal_and_announce_from_the_cli(
     assert said.exit_code == 0, said.output
     listed = client.get(f"/api/v1/events/{contest.event}/announcements").json["announcements"]
     assert listed[0]["message"] == "수고하셨습니다"
+
+
+def test_presses_at_once_reveal_distinct_teams(
+    app: Flask, client: FlaskClient, contest: Contest
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    organizer = bearer(contest.staff_tokens["organizer"])
+    url = f"/api/v1/events/{contest.event}/reveal"
+    for team, noise in (("팀0", 0.9), ("팀1", 0.5), ("팀2", 0.2)):
+        submit(app, client, contest, team, noise)
+    move_event(end_at=utcnow() - timedelta(seconds=1))
+    assert client.post(url, headers=organizer, json={}).json["step"] == 0
+
+    def press(_: int) -> dict:
+        reply = app.test_client().post(url, headers=organizer, json={})
+        return {"status": reply.status_code, **(reply.json or {})}
+
+    with ThreadPoolExecutor(3) as pool:
+        replies = list(pool.map(press, range(3)))
+    assert [r["status"] for r in replies] == [200, 200, 200], replies
+    state = client.get(url).json
+    assert state["step"] == 3 and state["finished"] is True
+    # Every team revealed exactly once, whatever order the presses landed in.
+    assert all(r["revealed"] for r in state["standings"])
+    assert sorted(r["step"] for r in replies) == [1, 2, 3]
+
+
+def test_reveal_waits_for_pending_scores(app: Flask, client: FlaskClient, contest: Contest) -> None:
+    from app.models import Status, Submission
+
+    submit(app, client, contest, "팀0", 0.5)
+    with db.begin() as session:  # a submission from just before the end, still in the queue
+        session.scalars(select(Submission)).one().status = Status.QUEUED
+    move_event(end_at=utcnow())
+    refused = client.post(
+        f"/api/v1/events/{contest.event}/reveal",
+        headers=bearer(contest.staff_tokens["organizer"]),
+        json={},
+    )
+    assert refused.status_code == 409 and "still being scored" in refused.json["error"]["message"]

@@ -319,9 +319,9 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
         except ValueError as exc:
             raise CliError(str(exc)) from None
         if board == "final":
-            from app.results import final_board, final_standing
+            from app.results import final_board, final_standing, published
 
-            boards = [final_board(target, final_standing(session, target))]
+            boards = [published(target) or final_board(target, final_standing(session, target))]
             boards[0]["task"] = "final"
         else:
             tasks = [t for t in target.tasks if task_slug in (None, t.slug)]

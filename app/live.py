@@ -76,11 +76,12 @@ def _subscribe(payload: Any) -> dict[str, Any]:
                         {"task": task.slug, "board": str(board), "version": data["version"]}
                     )
         # The acknowledgement lists what was sent, so a client knows when it has caught up.
-        if event.final_published_at is not None and _since(payload, "final") is None:
-            from app.results import final_board, final_standing
+        if event.final_board and _since(payload, "final") is None:
+            from app.results import published
 
-            emit("leaderboard", final_board(event, final_standing(session, event)))
-            sent.append({"task": None, "board": "final", "version": 1})
+            final = published(event)
+            emit("leaderboard", final)
+            sent.append({"task": None, "board": "final", "version": final["version"]})
     boards = [str(b) for b in Board if staff or b is Board.PUBLIC]
     return {"ok": True, "boards": boards, "sent": sent}
 

@@ -81,6 +81,8 @@ class Event(Base):
     w_review: Mapped[float] = mapped_column(Float, default=0.3)
     review_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     final_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The published final ranking as served (JSON): a snapshot, not recomputed on each read.
+    final_board: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     tasks: Mapped[list[Task]] = relationship(back_populates="event", order_by="Task.id")
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.ceremony import recent_announcements
 from app.lookup import event_or_404, session
 from app.models import Event, RescoreRun, Role, Submission
-from app.results import final_board, final_standing
+from app.results import published
 from app.serialize import submission_json
 from scoreboard import reveal
 from scoreboard.boards import Board, current_board, iso
@@ -59,9 +59,7 @@ def projector(event_slug: str) -> str:
         "tasks": tasks,
         "announcements": recent_announcements(session(), event, limit=5),
         "can_reveal": current_user.is_authenticated and current_user.role == Role.ORGANIZER,
-        "final": final_board(event, final_standing(session(), event))
-        if event.final_published_at
-        else None,
+        "final": published(event),
         "top": max(3, min(request.args.get("top", 10, type=int) or 10, 30)),
         "rotate_seconds": max(0, request.args.get("rotate", 20, type=int) or 0),
     }

@@ -3,6 +3,7 @@ and the statistics judges read (SPEC §5). Reads rows; the arithmetic is in ``re
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,15 @@ def final_board(event: Event, standing: dict[str, Any]) -> dict[str, Any]:
 
 
 def publish(session: Session, event: Event, actor: User, now: datetime) -> dict[str, Any]:
-    """Publish the final ranking; refused before the lock or while a team lacks judges."""
+    """Publish the final ranking; refused before the end and every task's reveal (it would
+    give the private order away), before the lock, or while a team lacks judges."""
+    if now < event.end_at:
+        raise ReviewError("The final ranking is published after the event's end.")
+    hidden = [t.slug for t in event.tasks if t.revealed_at is None]
+    if hidden:
+        raise ReviewError(
+            f"Reveal the private board first (not yet revealed: {', '.join(hidden)})."
+        )
     if event.review_locked_at is None:
         raise ReviewError("Lock review before publishing the final ranking.")
     standing = final_standing(session, event)
@@ -131,10 +140,26 @@ def publish(session: Session, event: Event, actor: User, now: datetime) -> dict[
             f"{len(standing['short_of_judges'])} team(s) have fewer than "
             f"{event.judges_per_team} complete reviews: {names}."
         )
+    previous = json.loads(event.final_board) if event.final_board else None
     event.final_published_at = now
     board = final_board(event, standing)
-    audit(session, event, actor, "final.publish", event.slug, None, board["rows"])
+    board["version"] = (previous or {}).get("version", 0) + 1
+    event.final_board = json.dumps(board, ensure_ascii=False)
+    audit(
+        session,
+        event,
+        actor,
+        "final.publish",
+        event.slug,
+        previous["rows"] if previous else None,
+        board["rows"],
+    )
     return board
+
+
+def published(event: Event) -> dict[str, Any] | None:
+    """The final ranking as last published, or None."""
+    return json.loads(event.final_board) if event.final_board else None
 
 
 def task_statistics(session: Session, event: Event, task: Any, storage_dir: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -144,6 +144,16 @@ def assign_judges(
     """Replace the event's assignments with a fresh balanced, conflict-free one."""
     if event.review_locked_at is not None:
         raise ReviewError("Review is locked.")
+    scored = session.scalar(
+        select(func.count(RubricScore.id))
+        .join(Team, Team.id == RubricScore.team_id)
+        .where(Team.event_id == event.id)
+    )
+    if scored:
+        raise ReviewError(
+            f"Judges have entered {scored} score(s): a new assignment would drop them. "
+            "Move single assignments by hand instead."
+        )
     before = {"per_team": event.judges_per_team, "top_n": event.review_top_n}
     event.judges_per_team, event.review_top_n = per_team, top_n
     teams = teams_in_review(session, event)

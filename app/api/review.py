@@ -197,11 +197,14 @@ def publish(event_slug: str) -> Response | tuple[Response, int]:
 
 def published_final(event: Event) -> Response:
     """``GET …/leaderboard?board=final``: everyone once published, organizers before."""
-    if event.final_published_at is None:
+    board = results.published(event)
+    if board is None:
         user = user_or_401()
         if user.role != Role.ORGANIZER:
             abort(403, description="The final ranking is not published yet.")
-    return jsonify(results.final_board(event, results.final_standing(session(), event)))
+        board = results.final_board(event, results.final_standing(session(), event))
+        board["version"] = 0  # a preview, not published
+    return jsonify(board)
 
 
 @bp.route("/events/<event_slug>/teams/<int:team_id>/disqualify", methods=["POST", "DELETE"])

@@ -102,6 +102,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('w_review', sa.Float(), nullable=False, server_default='0.3'))
         batch_op.add_column(sa.Column('review_locked_at', app.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('final_published_at', app.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('final_board', sa.Text(), nullable=False, server_default=''))
 
     op.create_table('comments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -136,6 +137,7 @@ def downgrade() -> None:
     op.drop_table('flags')
     op.drop_table('comments')
     with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_column('final_board')
         batch_op.drop_column('final_published_at')
         batch_op.drop_column('review_locked_at')
         batch_op.drop_column('w_review')

@@ -133,6 +133,7 @@ def test_review_round_in_the_browser(
     hall = browser.new_page(viewport={"width": 1920, "height": 1080})
     hall.goto(f"{server.url}/events/{contest.event}/projector")
     hall.wait_for_selector("#live-status.live")
+    requests.post(f"{api}/reveal", headers=organizer, json={"all": True}, timeout=10)
     console.reload()
     assert "id 순서 의존" in console.locator("#flags").inner_text()
     assert console.locator("#publish").is_disabled()

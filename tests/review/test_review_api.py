@@ -110,6 +110,14 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     rescore = client.post(f"{base}/tasks/{contest.task}/rescore", headers=bearer(judges["이"]))
     assert rescore.status_code == 403
 
+    again = client.post(f"{base}/assignments", headers=organizer, json={"per_team": 3})
+    assert again.status_code == 409 and "would drop them" in again.json["error"]["message"]
+    early = client.post(f"{base}/final/publish", headers=organizer)
+    assert (
+        early.status_code == 409
+        and "Reveal the private board first" in early.json["error"]["message"]
+    )
+    client.post(f"{base}/reveal", headers=organizer, json={"all": True})  # the ceremony
     early = client.post(f"{base}/final/publish", headers=organizer)
     assert early.status_code == 409 and "Lock review" in early.json["error"]["message"]
     assert client.get(f"{base}/leaderboard?board=final").status_code == 401
@@ -132,7 +140,7 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     published = client.post(f"{base}/final/publish", headers=organizer)
     assert published.status_code == 200, published.json
     board = client.get(f"{base}/leaderboard?board=final").json  # anyone, once published
-    assert board == published.json and board["board"] == "final"
+    assert board == published.json and board["board"] == "final" and board["version"] == 1
     assert [(r["rank"], r["team"]) for r in board["rows"]] == [(1, "팀0"), (2, "팀1"), (3, "팀2")]
     assert "judges" not in board["rows"][0]  # no per-judge numbers in public
     with db.begin() as session:

@@ -1,9 +1,9 @@
 """Boards whose visibility changes with the clock or an organizer's action.
 
-A freeze moment passing, ``hackjudge freeze``/``unfreeze`` (which edit ``freeze_at``), or the
-end of an event change what a board shows without any new score. Each web node ticks this
-about once a second; ``refresh_board`` pushes only when the visible board really changed, so
-several nodes ticking together push once.
+A freeze moment passing, ``hackjudge freeze``/``unfreeze`` (which edit ``freeze_at``), the
+end of an event, or a reveal ending change what a board shows without any new score. Each web
+node ticks this about once a second; ``refresh_board`` pushes only when the visible board
+really changed, so several nodes ticking together push once.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from app.db import Database, utcnow
 from app.models import Event, Task
 from scoreboard.publish import Publisher
 
-State = tuple[datetime | None, datetime, bool, bool]
+State = tuple[datetime | None, datetime, bool, bool, tuple[datetime | None, ...]]
 
 
 class BoardClock:
@@ -30,7 +30,10 @@ class BoardClock:
         now = now or utcnow()
         with self.db.begin() as session:
             events = session.execute(select(Event.id, Event.freeze_at, Event.end_at)).all()
-            tasks = session.execute(select(Task.id, Task.event_id)).all()
+            tasks = session.execute(select(Task.id, Task.event_id, Task.revealed_at)).all()
+        revealed: dict[int, list[datetime | None]] = {}
+        for _task_id, event_id, revealed_at in tasks:
+            revealed.setdefault(event_id, []).append(revealed_at)
         changed_events = []
         for event_id, freeze_at, end_at in events:
             state: State = (
@@ -38,12 +41,14 @@ class BoardClock:
                 end_at,
                 freeze_at is not None and now >= freeze_at,
                 now >= end_at,
+                # A reveal ended elsewhere (the CLI): the freeze is over, the private board public.
+                tuple(revealed.get(event_id, ())),
             )
             if self.seen.get(event_id) != state:
                 # The first tick refreshes too: a freeze may have passed while no node ran.
                 changed_events.append(event_id)
                 self.seen[event_id] = state
-        refreshed = [task_id for task_id, event_id in tasks if event_id in changed_events]
+        refreshed = [task_id for task_id, event_id, _ in tasks if event_id in changed_events]
         for task_id in refreshed:
             self.publisher.task_changed(task_id)
         return refreshed

@@ -137,6 +137,10 @@ class Publisher:
 
     def refresh(self, task_id: int) -> bool:
         """Refresh the live boards of a task, push those whose content changed; any pushed?"""
+        if isinstance(self.emitter, NoEmitter):
+            # Nobody to tell here: leave the versions for the web server, which pushes the
+            # change when its clock or its next refresh sees it.
+            return False
         pushes = []
         with self._refreshing, self.db.begin() as session:
             task = session.get(Task, task_id)

@@ -1,0 +1,41 @@
+"""A reveal ended from the CLI of an embedded deployment reaches the running server's viewers:
+its clock notices, the freeze ends and the private board is pushed to everyone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.db import Database, utcnow
+from app.models import Event
+from tests.conftest import server_in
+from tests.helpers import Proc, cli, seed_env, wait_for
+from tests.scoreboard.test_freeze import connect, drain, status_of, upload
+
+
+def test_cli_reveal_reaches_viewers(
+    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
+) -> None:
+    contest = seed_env(embedded_env, tmp_path)
+    server = server_in(embedded_env, spawned, tmp_path, "web")
+    ids = [upload(server, contest, "팀0", 0.8, 1), upload(server, contest, "팀1", 0.2, 2)]
+    for sub_id in ids:
+        wait_for(lambda s=sub_id: status_of(server, contest, s)["status"] == "scored", 30, "score")
+    database = Database()
+    database.configure(embedded_env["HACKJUDGE_DATABASE_URL"])
+    with database.begin() as session:
+        session.scalars(select(Event)).one().end_at = utcnow() - timedelta(seconds=1)
+    assert database.engine is not None
+    database.engine.dispose()
+
+    viewer, boards = connect(server, contest.event)
+    assert all(b["board"] == "public" for b in drain(boards))  # nothing private yet
+    out = cli(embedded_env, "reveal", contest.event, "--all")
+    assert "the private board is public" in out
+    private = wait_for(
+        lambda: [b for b in drain(boards) if b["board"] == "private"], 15, "the private board"
+    )[-1]
+    assert {r["team"] for r in private["rows"]} == {"팀0", "팀1"}
+    viewer.disconnect()

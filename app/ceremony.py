@@ -6,6 +6,7 @@ caller commits first and pushes after, so a client that asks again sees at least
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Announcement, Event, Reveal, Task
+from app.models import Announcement, AuditEntry, Event, Reveal, Task
 from scoreboard import reveal
 from scoreboard.boards import iso
 from scoreboard.publish import Publisher
@@ -66,7 +67,30 @@ def reveal_next(
     """Start the reveal of a task or reveal its next team (``to_end``: all that remain)."""
     task = reveal_task(event, task_slug, session)
     row = reveal.advance(session, event, task, now, user_id, to_end=to_end)
-    return RevealStep(event, task, reveal.message(event, task, row))
+    step = RevealStep(event, task, reveal.message(event, task, row))
+    _audit(
+        session,
+        event,
+        user_id,
+        "reveal.step",
+        task.slug,
+        {"step": row.step, "team": step.message["team"], "finished": step.message["finished"]},
+    )
+    return step
+
+
+def _audit(
+    session: Session, event: Event, user_id: int | None, action: str, target: str, after: Any
+) -> None:
+    session.add(
+        AuditEntry(
+            event_id=event.id,
+            actor_id=user_id,
+            action=action,
+            target=target,
+            after=json.dumps(after, ensure_ascii=False),
+        )
+    )
 
 
 def announcement_json(event: Event, item: Announcement) -> dict[str, Any]:
@@ -85,6 +109,7 @@ def announce(
     item = Announcement(event_id=event.id, message=text, created_by=user_id, created_at=now)
     session.add(item)
     session.flush()
+    _audit(session, event, user_id, "announce", event.slug, {"message": text})
     return announcement_json(event, item)
 
 

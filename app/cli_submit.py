@@ -11,6 +11,7 @@ import json
 import os
 import queue
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,12 @@ class Listener:
 
     def __init__(self, server: str, token: str, event: str) -> None:
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.event = event
         self.client = socketio.Client(reconnection=True)
         self.client.on("submission", self.events.put, namespace="/live")
+        # After a reconnection (a web node restarted) the rooms must be joined again.
+        self.client.on("connect", self._resubscribe, namespace="/live")
+        self.connected_once = False
         self.client.connect(
             server,
             namespaces=["/live"],
@@ -67,15 +72,29 @@ class Listener:
         ack = self.client.call("subscribe", {"event": event}, namespace="/live", timeout=15)
         if not ack or not ack.get("ok"):
             raise CliError(f"cannot follow {event!r}: {(ack or {}).get('error', 'no answer')}")
+        self.connected_once = True
 
-    def wait(self, submission_id: int, timeout: float) -> dict[str, Any] | None:
-        try:
-            while True:
-                message = self.events.get(timeout=timeout)
-                if message["id"] == submission_id and message["status"] in DONE:
-                    return message
-        except queue.Empty:
-            return None
+    def _resubscribe(self) -> None:
+        if self.connected_once:
+            self.client.emit("subscribe", {"event": self.event}, namespace="/live")
+            self.events.put({"id": None, "status": "reconnected"})  # wakes wait() to re-check
+
+    def wait(self, submission_id: int, timeout: float, check=None) -> dict[str, Any] | None:  # noqa: ANN001
+        """The final message about ``submission_id``; ``check`` asks the API after a gap."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                message = self.events.get(timeout=left)
+            except queue.Empty:
+                return None
+            if message["status"] == "reconnected" and check is not None:
+                # Messages may have been lost while disconnected: ask once.
+                current = check()
+                if current.get("status") in DONE:
+                    return current
+            elif message["id"] == submission_id and message["status"] in DONE:
+                return message
+        return None
 
     def close(self) -> None:
         self.client.disconnect()
@@ -140,13 +159,17 @@ def submit(
         if listener is None:
             click.echo(json.dumps(body, ensure_ascii=False))
             return
-        result = listener.wait(body["id"], timeout)
-        if result is None:  # the live channel said nothing in time: ask once
-            result = requests.get(
+
+        def check() -> dict[str, Any]:
+            return requests.get(
                 f"{base}/api/v1/submissions/{body['id']}",
                 headers={"Authorization": f"Bearer {secret}"},
                 timeout=30,
             ).json()
+
+        result = listener.wait(body["id"], timeout, check)
+        if result is None:  # the live channel said nothing in time: ask once
+            result = check()
     finally:
         if listener is not None:
             listener.close()

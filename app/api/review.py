@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Response, abort, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app import results, reviews
 from app.api import bp, error, user_or_401
@@ -150,9 +151,11 @@ def scores(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
         return error(400, "bad_request", "scores must map criterion ids to numbers")
     try:
         mine = reviews.set_scores(session(), event, user, team, values, utcnow())
+        session().commit()
     except reviews.ReviewError as exc:
         return _refused(exc)
-    session().commit()
+    except IntegrityError:  # the same score saved twice at once (a double click)
+        return _refused(reviews.ReviewError("Saved twice at once; save again.", 409))
     return jsonify({"scores": {str(k): v for k, v in mine.items()}})
 
 

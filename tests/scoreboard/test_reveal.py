@@ -113,6 +113,9 @@ def test_reveal_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     assert again.status_code == 409 and "Every task" in again.json["error"]["message"]
     again = client.post(url, headers=organizer, json={"task": contest.task})
     assert again.status_code == 409 and "is over" in again.json["error"]["message"]
+    audit = client.get(f"/api/v1/events/{contest.event}/audit", headers=organizer).json
+    steps = [e["after"]["step"] for e in audit["entries"] if e["action"] == "reveal.step"]
+    assert sorted(steps) == [0, 1, 2, 3]
 
 
 def test_reveal_all_at_once_and_unknown_task(

@@ -8,13 +8,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.ceremony import recent_announcements
+from app.db import utcnow
 from app.lookup import event_or_404, session
-from app.models import Event, RescoreRun, Role, Submission
+from app.models import Event, RescoreRun, Role, Submission, Team, TeamMember
 from app.results import published
 from app.serialize import submission_json
 from scoreboard import reveal
 from scoreboard.boards import Board, current_board, iso
-from submissions.intake import team_of
+from submissions.intake import team_of, used_today
 
 bp = Blueprint("pages", __name__)
 
@@ -75,7 +76,7 @@ def team(event_slug: str) -> str | Response:
         return redirect(url_for("pages.board", event_slug=event.slug))
     my_team = team_of(session(), current_user, event)
     if my_team is None:
-        abort(403, description=_("You are not in a team of this event."))
+        return redirect(url_for("pages.join", event_slug=event.slug))
     tasks = {t.id: t for t in event.tasks}
     subs = (
         session()
@@ -87,7 +88,56 @@ def team(event_slug: str) -> str | Response:
         .all()
     )
     history = [submission_json(s, tasks[s.task_id], my_team, staff=False) for s in subs]
-    return render_template("team.html", event=event, team=my_team, history=history)
+    now = utcnow()
+    quotas = {
+        t.slug: {
+            "daily_limit": t.daily_limit,
+            "left": None
+            if t.daily_limit is None
+            else max(0, t.daily_limit - used_today(session(), event, t, my_team, now)),
+            "final_picks": t.final_picks,
+            "decimals": t.decimals,
+            "title": t.title or t.slug,
+        }
+        for t in event.tasks
+    }
+    members = [m.user.name or m.user.email for m in my_team.members]
+    return render_template(
+        "team.html",
+        event=event,
+        team=my_team,
+        history=history,
+        quotas=quotas,
+        members=members,
+        end_at=iso(event.end_at),
+        closed=now >= event.end_at,
+    )
+
+
+@bp.route("/events/<event_slug>/join", methods=["GET", "POST"])
+@login_required
+def join(event_slug: str) -> str | Response:
+    """A participant joins a team of the event with the team's invite code."""
+    event = event_or_404(event_slug)
+    if current_user.role != Role.PARTICIPANT:
+        abort(403, description=_("Only participants join teams."))
+    if team_of(session(), current_user, event) is not None:
+        return redirect(url_for("pages.team", event_slug=event.slug))
+    error = ""
+    if request.method == "POST":
+        code = request.form.get("code", "").strip()
+        found = (
+            session()
+            .scalars(select(Team).where(Team.event_id == event.id, Team.invite_code == code))
+            .first()
+        )
+        if found is None or not code:
+            error = _("No team of this event has that invite code.")
+        else:
+            session().add(TeamMember(event_id=event.id, team_id=found.id, user_id=current_user.id))
+            session().commit()
+            return redirect(url_for("pages.team", event_slug=event.slug))
+    return render_template("join.html", event=event, error=error), 400 if error else 200
 
 
 @bp.get("/events/<event_slug>/organize")

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -67,21 +67,30 @@ def check_open(event: Event, now: datetime) -> None:
         raise IntakeError(409, "closed", "The submission deadline has passed.")
 
 
-def check_quota(session: Session, event: Event, task: Task, team: Team, now: datetime) -> None:
-    counted = select(func.count(Submission.id)).where(
+def _counted(team: Team, task: Task) -> Select[tuple[int]]:
+    return select(func.count(Submission.id)).where(
         Submission.team_id == team.id,
         Submission.task_id == task.id,
         Submission.status.in_(USES_QUOTA),
     )
-    if task.total_limit is not None and session.scalar(counted) >= task.total_limit:
+
+
+def used_today(session: Session, event: Event, task: Task, team: Team, now: datetime) -> int:
+    """Submissions counted against today's quota (midnight to midnight, event time)."""
+    start, end = day_window(now, event.timezone)
+    return session.scalar(
+        _counted(team, task).where(Submission.created_at >= start, Submission.created_at < end)
+    )
+
+
+def check_quota(session: Session, event: Event, task: Task, team: Team, now: datetime) -> None:
+    if task.total_limit is not None and session.scalar(_counted(team, task)) >= task.total_limit:
         raise IntakeError(
             429, "total_quota", f"Your team has used all {task.total_limit} submissions."
         )
     if task.daily_limit is not None:
-        start, end = day_window(now, event.timezone)
-        today = session.scalar(
-            counted.where(Submission.created_at >= start, Submission.created_at < end)
-        )
+        _start, end = day_window(now, event.timezone)
+        today = used_today(session, event, task, team, now)
         if today >= task.daily_limit:
             raise IntakeError(
                 429,

@@ -6,6 +6,77 @@
   const body = document.querySelector("#history tbody");
   const rows = new Map();
 
+  const quotas = JSON.parse(document.getElementById("quota-data").textContent);
+
+  // Final picks (SPEC §3 rule 2): a toggle per scored row, the count per task beside its quota.
+  function pickButton(sub) {
+    const td = document.createElement("td");
+    if (sub.status !== "scored" || text.closed) { td.textContent = sub.final ? text.picked : ""; return td; }
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = sub.final ? "pick on" : "pick";
+    button.setAttribute("aria-pressed", sub.final ? "true" : "false");
+    button.textContent = sub.final ? text.picked : text.pick;
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const reply = await fetch(`/api/v1/submissions/${sub.id}/final`, {
+        method: sub.final ? "DELETE" : "POST", headers: { "X-CSRFToken": csrf },
+      });
+      const data = await reply.json();
+      button.disabled = false;
+      const message = document.getElementById("upload-message");
+      if (reply.ok) { upsert(data); message.textContent = ""; }
+      else { message.textContent = data.error.message; message.className = "error"; }
+    });
+    td.append(button);
+    return td;
+  }
+
+  // Quota left today, kept live: an accepted upload takes one, an invalid or failed one gives
+  // it back (SPEC §3 rule 3).
+  const counted = new Set();
+  function showQuota(task) {
+    const q = quotas[task];
+    const li = document.querySelector(`#quotas li[data-task="${CSS.escape(task)}"] .left`);
+    if (q && li && q.left !== null) li.textContent = q.left;
+  }
+  function trackQuota(sub, fresh) {
+    const q = quotas[sub.task];
+    if (!q || q.left === null) return;
+    if (fresh && !counted.has(sub.id)) { counted.add(sub.id); q.left = Math.max(0, q.left - 1); }
+    if ((sub.status === "invalid" || sub.status === "failed") && counted.has(sub.id)) { counted.delete(sub.id); q.left += 1; }
+    showQuota(sub.task);
+  }
+
+  function countPicks() {
+    const picks = {};
+    rows.forEach((tr) => { const s = JSON.parse(tr.dataset.sub); if (s.final) picks[s.task] = (picks[s.task] || 0) + 1; });
+    document.querySelectorAll("#quotas li").forEach((li) => { li.querySelector(".picks").textContent = picks[li.dataset.task] || 0; });
+  }
+
+  // The team's public scores over time, one line per task.
+  let chart = null;
+  function drawChart() {
+    const byTask = {};
+    rows.forEach((tr) => {
+      const s = JSON.parse(tr.dataset.sub);
+      if (s.status === "scored" && s.public_score !== null) (byTask[s.task] ||= []).push({ x: Date.parse(s.created_at), y: s.public_score });
+    });
+    const palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c"];
+    const datasets = Object.entries(byTask).map(([task, points], i) => ({
+      label: (quotas[task] || {}).title || task, data: points.sort((a, b) => a.x - b.x),
+      borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length], pointRadius: 4,
+    }));
+    if (!window.Chart) return;
+    if (!chart) {
+      chart = new Chart(document.getElementById("team-chart"), {
+        type: "line", data: { datasets },
+        options: { parsing: false, maintainAspectRatio: false, animation: { duration: 300 },
+          scales: { x: { type: "linear", ticks: { callback: (v) => HJ.clock(v) } } } },
+      });
+    } else { chart.data.datasets = datasets; chart.update(); }
+  }
+
   function upsert(sub) {
     let tr = rows.get(sub.id);
     if (!tr) {
@@ -19,8 +90,11 @@
     tr.className = "status-" + merged.status;
     tr.replaceChildren(HJ.cell(merged.id), HJ.cell(merged.task), HJ.cell(merged.filename || ""),
       HJ.cell(HJ.time(merged.created_at)), HJ.cell(text[merged.status] || merged.status),
-      HJ.cell(HJ.score(merged.public_score)), HJ.cell(merged.error || ""));
+      HJ.cell(HJ.score(merged.public_score, (quotas[merged.task] || {}).decimals)), HJ.cell(merged.error || ""),
+      pickButton(merged));
     document.getElementById("history-empty").hidden = rows.size > 0;
+    countPicks();
+    drawChart();
   }
 
   JSON.parse(document.getElementById("history-data").textContent).reverse().forEach(upsert);
@@ -52,7 +126,7 @@
       button.disabled = false; progress.hidden = true;
       let reply = {};
       try { reply = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
-      if (xhr.status === 202) { message.textContent = text.accepted; message.className = "ok"; upsert(reply); form.reset(); }
+      if (xhr.status === 202) { message.textContent = text.accepted; message.className = "ok"; trackQuota(reply, true); upsert(reply); form.reset(); }
       else { message.textContent = (reply.error && reply.error.message) || xhr.statusText; message.className = "error"; }
     };
     xhr.onerror = () => { button.disabled = false; progress.hidden = true; message.textContent = text.network; message.className = "error"; };
@@ -60,6 +134,18 @@
     xhr.send(data);
   });
 
+  // Countdown to the deadline.
+  const countdown = document.getElementById("countdown");
+  const end = Date.parse(countdown.dataset.end);
+  function tick() {
+    const left = Math.max(0, Math.floor((end - Date.now()) / 1000));
+    const pad = (n) => String(n).padStart(2, "0");
+    const days = Math.floor(left / 86400);
+    countdown.textContent = left ? `${text.ends_in} ${days ? days + "d " : ""}${pad(Math.floor(left / 3600) % 24)}:${pad(Math.floor(left / 60) % 60)}:${pad(left % 60)}` : text.ended;
+  }
+  tick();
+  setInterval(tick, 1000);
+
   const socket = HJ.live((sock) => sock.emit("subscribe", { event: window.HJ_EVENT }));
-  socket.on("submission", upsert);
+  socket.on("submission", (sub) => { trackQuota(sub, false); upsert(sub); });
 })();

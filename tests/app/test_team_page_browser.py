@@ -31,7 +31,22 @@ def test_upload_on_the_team_page_shows_live_status(
     page.wait_for_selector("#live-status.live")
     page.evaluate("window.__sameDocument = true")
 
-    page.set_input_files('input[type="file"]', str(good))
+    assert page.locator("#countdown").inner_text().startswith("종료까지")
+    assert page.locator(f'#quotas li[data-task="{contest.task}"] .left').inner_text() == "20"
+    # Drag and drop, as a user would from the file manager.
+    page.evaluate(
+        """([name, text]) => {
+          const data = new DataTransfer();
+          data.items.add(new File([text], name, { type: "text/csv" }));
+          const drop = document.getElementById("drop");
+          drop.dispatchEvent(new DragEvent("dragover", { dataTransfer: data, bubbles: true }));
+          drop.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true }));
+        }""",
+        [good.name, good.read_text(encoding="utf-8")],
+    )
+    assert page.evaluate("document.querySelector('#upload input[type=file]').files[0].name") == (
+        good.name
+    )
     page.click('#upload button[type="submit"]')
     scored = page.locator("#history tbody tr.status-scored")
     scored.wait_for()
@@ -45,6 +60,14 @@ def test_upload_on_the_team_page_shows_live_status(
     invalid.wait_for()
     assert invalid.first.locator("td").nth(6).inner_text().startswith("2 ids are missing")
 
+    # The invalid file gave its quota back; one scored submission used one.
+    left = f'#quotas li[data-task="{contest.task}"] .left'
+    page.wait_for_function("s => document.querySelector(s).textContent === '19'", arg=left)
+    # Pick the scored submission as final: the toggle and the count show it.
+    scored.first.locator("button.pick").click()
+    page.wait_for_selector("#history tbody tr.status-scored button.pick.on")
+    assert page.locator(f'#quotas li[data-task="{contest.task}"] .picks').inner_text() == "1"
+    assert page.evaluate("Chart.getChart('team-chart').data.datasets[0].data.length") == 1
     assert page.evaluate("window.__sameDocument") is True
     assert page.locator("#history tbody tr").count() == 2
     page.screenshot(path=str(tmp_path / "team-page.png"), full_page=True)

@@ -336,3 +336,24 @@ def move_assignment(
     audit(session, event, actor, "assignments.move", team.name, sorted(current), after)
     session.flush()
     return after
+
+
+def set_weights(
+    session: Session, event: Event, actor: User, w_auto: float, w_review: float
+) -> None:
+    """Organizers set the blend (default 0.7 / 0.3) until the ranking is published."""
+    if event.final_board:
+        raise ReviewError("The final ranking is published; its weights no longer change.")
+    if w_auto < 0 or w_review < 0 or w_auto + w_review <= 0:
+        raise ReviewError("Weights must be non-negative and not both zero.", 400)
+    before = {"w_auto": event.w_auto, "w_review": event.w_review}
+    event.w_auto, event.w_review = w_auto, w_review
+    audit(
+        session,
+        event,
+        actor,
+        "weights.set",
+        event.slug,
+        before,
+        {"w_auto": w_auto, "w_review": w_review},
+    )

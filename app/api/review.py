@@ -275,3 +275,21 @@ def statistics(event_slug: str) -> Response:
             ],
         }
     )
+
+
+@bp.put("/events/<event_slug>/review/weights")
+def weights(event_slug: str) -> Response | tuple[Response, int]:
+    """Organizers: ``{"w_auto", "w_review"}`` of the final blend."""
+    user = _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    body = request.get_json(silent=True) or {}
+    try:
+        reviews.set_weights(
+            session(), event, user, float(body.get("w_auto")), float(body.get("w_review"))
+        )
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, reviews.ReviewError):
+            return _refused(exc)
+        return error(400, "bad_request", "w_auto and w_review must be numbers")
+    session().commit()
+    return jsonify({"w_auto": event.w_auto, "w_review": event.w_review})

@@ -59,6 +59,11 @@
     if (await call("POST", `/teams/${button.dataset.team}/disqualify`, { reason })) location.reload();
     else button.disabled = false;
   }));
+  const weightsForm = document.getElementById("weights-form");
+  if (weightsForm) guard(weightsForm, async (data) => {
+    const done = await call("PUT", "/review/weights", { w_auto: Number(data.get("w_auto")), w_review: Number(data.get("w_review")) });
+    if (done) location.reload();
+  });
   const criterion = document.getElementById("criterion-form");
   if (criterion) guard(criterion, async (data) => {
     const made = await call("POST", "/criteria", {

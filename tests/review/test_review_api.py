@@ -143,6 +143,14 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     assert board == published.json and board["board"] == "final" and board["version"] == 1
     assert [(r["rank"], r["team"]) for r in board["rows"]] == [(1, "팀0"), (2, "팀1"), (3, "팀2")]
     assert "judges" not in board["rows"][0]  # no per-judge numbers in public
+    final = client.get(f"{base}/final", headers=organizer).json
+    assert final["weights"] == {"auto": 0.6, "review": 0.4}
+    for row in final["rows"]:  # the blend uses the organizer's weights
+        assert row["final"] == pytest.approx(0.6 * row["auto"] + 0.4 * row["review"])
+    late = client.put(
+        f"{base}/review/weights", headers=organizer, json={"w_auto": 1, "w_review": 0}
+    )
+    assert late.status_code == 409
     with db.begin() as session:
         event = session.scalars(select(Event)).one()
         assert event.review_locked_at is not None and event.final_published_at is not None

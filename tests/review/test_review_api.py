@@ -112,6 +112,18 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
 
     again = client.post(f"{base}/assignments", headers=organizer, json={"per_team": 3})
     assert again.status_code == 409 and "would drop them" in again.json["error"]["message"]
+    zero = client.put(
+        f"{base}/review/weights", headers=organizer, json={"w_auto": 0, "w_review": 0}
+    )
+    assert zero.status_code == 400
+    judge_try = client.put(
+        f"{base}/review/weights", headers=bearer(judges["이"]), json={"w_auto": 1, "w_review": 0}
+    )
+    assert judge_try.status_code == 403
+    chosen = client.put(
+        f"{base}/review/weights", headers=organizer, json={"w_auto": 0.6, "w_review": 0.4}
+    )
+    assert chosen.json == {"w_auto": 0.6, "w_review": 0.4}
     early = client.post(f"{base}/final/publish", headers=organizer)
     assert (
         early.status_code == 409

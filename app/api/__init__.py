@@ -76,4 +76,4 @@ def user_or_401() -> Any:
     return current_user._get_current_object()
 
 
-from app.api import ceremony, history, review, review_notes, views  # noqa: E402,F401
+from app.api import ceremony, dashboard, history, review, review_notes, views  # noqa: E402,F401

@@ -45,6 +45,46 @@
     }
   });
 
+  // The dashboard: refreshed every few seconds while the page is open.
+  let chart = null;
+  async function refresh() {
+    const reply = await fetch(`/api/v1/events/${encodeURIComponent(window.HJ_EVENT)}/dashboard`);
+    if (!reply.ok) return;
+    const d = await reply.json();
+    document.getElementById("workers").textContent = d.workers_alive;
+    document.getElementById("queue").textContent = d.queue_depth;
+    document.getElementById("by-status").textContent = Object.entries(d.by_status).map(([k, v]) => `${k} ${v}`).join(" · ");
+    const datasets = d.per_minute.map((t, i) => ({ label: t.task, data: t.counts, backgroundColor: ["#2563eb", "#dc2626", "#16a34a", "#9333ea"][i % 4] }));
+    const labels = (d.per_minute[0] || { minutes: [] }).minutes.map((m) => HJ.clock(Date.parse(m)));
+    if (!chart) {
+      chart = new Chart(document.getElementById("per-minute"), {
+        type: "bar", data: { labels, datasets },
+        options: { maintainAspectRatio: false, animation: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
+      });
+    } else { chart.data.labels = labels; chart.data.datasets = datasets; chart.update(); }
+    const trouble = [...d.stuck, ...d.failed];
+    document.getElementById("trouble-empty").hidden = trouble.length > 0;
+    document.querySelector("#trouble tbody").replaceChildren(...trouble.map((s) => {
+      const tr = document.createElement("tr");
+      tr.dataset.id = s.id;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = window.HJ_TEXT.rejudge;
+      button.addEventListener("click", async () => {
+        button.disabled = true;
+        await fetch(`/api/v1/submissions/${s.id}/rejudge`, { method: "POST", headers: { "X-CSRFToken": csrf } });
+        refresh();
+      });
+      const action = document.createElement("td");
+      action.append(button);
+      tr.append(HJ.cell(`#${s.id}`), HJ.cell(s.task), HJ.cell(s.team), HJ.cell(s.status),
+        HJ.cell(s.staff_error || s.error || ""), action);
+      return tr;
+    }));
+  }
+  refresh();
+  setInterval(refresh, 5000);
+
   const socket = HJ.live((sock) => sock.emit("subscribe", { event: window.HJ_EVENT }));
   socket.on("rescore", (run) => show(run.task, run));
 })();

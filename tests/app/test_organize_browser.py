@@ -46,6 +46,14 @@ def test_rescore_button_shows_live_progress(
     page.click('button[type="submit"]')
     page.wait_for_url(f"{server.url}/events/{contest.event}/organize")
     page.wait_for_selector("#live-status.live")
+    # The dashboard: workers (embedded: the scoring threads), the queue, the per-minute chart.
+    page.wait_for_function("document.getElementById('workers').textContent !== '–'")
+    assert page.locator("#queue").inner_text() == "0"
+    assert (
+        page.evaluate("Chart.getChart('per-minute').data.datasets[0].data.reduce((a, b) => a + b)")
+        == 4
+    )
+    assert page.locator("#trouble-empty").is_visible()
     row = page.locator(f'#tasks tr[data-task="{contest.task}"]')
     assert row.locator("td").nth(3).inner_text() == "4"
     row.locator("button.rescore").click()

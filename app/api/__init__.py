@@ -76,4 +76,12 @@ def user_or_401() -> Any:
     return current_user._get_current_object()
 
 
-from app.api import ceremony, dashboard, history, review, review_notes, views  # noqa: E402,F401
+from app.api import (  # noqa: E402,F401  (routes register on bp)
+    ceremony,
+    dashboard,
+    history,
+    review,
+    review_notes,
+    setup,
+    views,
+)

@@ -1,0 +1,286 @@
+"""Organizer endpoints for setting an event up without a shell (issue 6, SPEC §7-§9):
+events, tasks with a ground-truth preview, freeze/unfreeze, team import, hide and ban."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Response, abort, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from app import admin
+from app.api import bp, error
+from app.api.review import _role, _team
+from app.db import utcnow
+from app.lookup import event_or_404, session
+from app.models import Event, Role
+from app.reviews import audit
+from app.runtime import runtime
+from judge.errors import ParticipantVisibleError
+from judge.metrics import available, get_metric
+from judge.reader import read_table
+from judge.truth import load_solution, sample_submission
+from scoreboard.boards import iso
+
+PREVIEW_ROWS = 5
+
+
+def _utc(moment: datetime | None) -> str | None:
+    return iso(moment.astimezone(UTC)) if moment else None
+
+
+def _event_json(event: Event) -> dict[str, Any]:
+    return {
+        "slug": event.slug,
+        "title": event.title,
+        "timezone": event.timezone,
+        "start_at": _utc(event.start_at),
+        "end_at": _utc(event.end_at),
+        "freeze_at": _utc(event.freeze_at),
+    }
+
+
+@bp.post("/events")
+def create_event() -> Response | tuple[Response, int]:
+    """Organizers: a new event (times without an offset are in its timezone)."""
+    user = _role(Role.ORGANIZER)
+    body = request.get_json(silent=True) or {}
+    try:
+        event = admin.create_event(
+            session(),
+            str(body.get("slug", "")).strip(),
+            str(body.get("title", "")).strip(),
+            str(body.get("start", "")),
+            str(body.get("end", "")),
+            body.get("freeze") or None,
+            str(body.get("timezone") or "Asia/Seoul"),
+        )
+    except ValueError as exc:
+        session().rollback()
+        return error(400, "bad_event", str(exc))
+    audit(session(), event, user, "event.create", event.slug, None, _event_json(event))
+    session().commit()
+    return jsonify(_event_json(event)), 201
+
+
+@bp.patch("/events/<event_slug>")
+def edit_event(event_slug: str) -> Response | tuple[Response, int]:
+    """Organizers: change the title or the times (in the event's timezone)."""
+    user = _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    body = request.get_json(silent=True) or {}
+    before = _event_json(event)
+    try:
+        if "title" in body:
+            event.title = str(body["title"]).strip() or event.title
+        for field, column in (("start", "start_at"), ("end", "end_at"), ("freeze", "freeze_at")):
+            if field in body:
+                value = body[field]
+                setattr(event, column, admin.parse_time(value, event.timezone) if value else None)
+        if event.start_at is None or event.end_at is None or event.end_at <= event.start_at:
+            raise ValueError("the end must come after the start")
+        if event.freeze_at and not event.start_at <= event.freeze_at <= event.end_at:
+            raise ValueError("the freeze must fall between start and end")
+    except ValueError as exc:
+        session().rollback()
+        return error(400, "bad_event", str(exc))
+    audit(session(), event, user, "event.edit", event.slug, before, _event_json(event))
+    session().commit()
+    return jsonify(_event_json(event))
+
+
+def _uploaded_truth(folder: Path) -> Path:
+    upload = request.files.get("truth")
+    if upload is None or not upload.filename:
+        abort(400, description="Send the ground truth as multipart field 'truth'.")
+    path = folder / Path(upload.filename).name
+    upload.save(path)
+    return path
+
+
+@bp.post("/events/<event_slug>/tasks/preview")
+def preview_task(event_slug: str) -> Response | tuple[Response, int]:
+    """Organizers: what a ground truth would make: columns, first rows, classes, split."""
+    _role(Role.ORGANIZER)
+    event_or_404(event_slug)
+    form = request.form
+    with tempfile.TemporaryDirectory() as work:
+        path = _uploaded_truth(Path(work))
+        try:
+            frame = read_table(path.read_bytes(), path.name)
+        except ParticipantVisibleError as exc:
+            return error(422, "invalid_file", str(exc))
+        columns = list(frame.columns)
+        id_column = form.get("id_column") or columns[0]
+        target = form.get("target") or next(
+            (c for c in columns[1:] if c.lower() not in ("usage",)), columns[-1]
+        )
+        metric = form.get("metric") or "rmse"
+        out: dict[str, Any] = {
+            "columns": columns,
+            "rows": len(frame),
+            "id_column": id_column,
+            "target": target,
+            "first_rows": frame.head(PREVIEW_ROWS).to_dict(orient="records"),
+        }
+        try:
+            get_metric(metric)
+            prepared = admin.prepare_truth(
+                path,
+                Path(work) / "prepared",
+                id_column=id_column,
+                target_column=target,
+                metric=metric,
+                public_fraction=float(form.get("public_fraction") or 0.3),
+                usage_column=form.get("usage_column") or None,
+            )
+            solution = load_solution(prepared.path, id_column, target, metric)
+        except (KeyError, ValueError, ParticipantVisibleError) as exc:
+            out["problem"] = str(exc)
+            return jsonify(out), 422
+        out.update(
+            classes=list(solution.classes),
+            public_rows=int(solution.public.sum()),
+            private_rows=int((~solution.public).sum()),
+            sample_submission=sample_submission(solution).splitlines()[: PREVIEW_ROWS + 1],
+        )
+    return jsonify(out)
+
+
+@bp.post("/events/<event_slug>/tasks")
+def create_task(event_slug: str) -> Response | tuple[Response, int]:
+    """Organizers: a task from an uploaded ground truth (the split is fixed now)."""
+    user = _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    form = request.form
+
+    def number(name: str, kind: type, default: Any) -> Any:
+        value = form.get(name, "")
+        return kind(value) if value != "" else default
+
+    with tempfile.TemporaryDirectory() as work:
+        path = _uploaded_truth(Path(work))
+        try:
+            task = admin.create_task(
+                session(),
+                event,
+                form.get("slug", "").strip(),
+                metric=form.get("metric", ""),
+                truth=path,
+                storage_dir=runtime().settings.storage_dir,
+                id_column=form.get("id_column") or "id",
+                target=form.get("target") or "target",
+                public_fraction=number("public_fraction", float, 0.3),
+                usage_column=form.get("usage_column") or None,
+                daily_limit=number("daily_limit", int, 5),
+                total_limit=number("total_limit", int, None),
+                final_picks=number("final_picks", int, 2),
+                title=form.get("title", "").strip(),
+                decimals=number("decimals", int, 5),
+            )
+        except (KeyError, ValueError, ParticipantVisibleError) as exc:
+            session().rollback()
+            return error(422, "bad_task", str(exc))
+    audit(
+        session(),
+        event,
+        user,
+        "task.create",
+        task.slug,
+        None,
+        {"metric": task.metric, "rows": task.truth_rows, "public_rows": task.public_rows},
+    )
+    session().commit()
+    return jsonify(
+        {
+            "slug": task.slug,
+            "metric": task.metric,
+            "rows": task.truth_rows,
+            "public_rows": task.public_rows,
+        }
+    ), 201
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """The metric names a task can use (built-in and installed)."""
+    return jsonify({"metrics": available()})
+
+
+@bp.post("/events/<event_slug>/<any(freeze, unfreeze):action>")
+def freeze(event_slug: str, action: str) -> Response | tuple[Response, int]:
+    """Organizers: freeze the public board now, or lift the freeze."""
+    user = _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    before = _utc(event.freeze_at)
+    try:
+        if action == "freeze":
+            admin.freeze_event(event, utcnow())
+        else:
+            admin.unfreeze_event(event)
+    except ValueError as exc:
+        return error(409, "closed", str(exc))
+    audit(session(), event, user, f"event.{action}", event.slug, before, _utc(event.freeze_at))
+    session().commit()
+    for task in event.tasks:
+        runtime().publisher.task_changed(task.id)
+    return jsonify(_event_json(event))
+
+
+@bp.post("/events/<event_slug>/teams/import")
+def import_teams(event_slug: str) -> Response | tuple[Response, int]:
+    """Organizers: teams from CSV/XLSX (team, affiliation, name, email); credentials CSV back."""
+    user = _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return error(400, "no_file", "Send the roster as multipart field 'file'.")
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / Path(upload.filename).name
+        upload.save(path)
+        try:
+            roster = admin.read_team_file(path)
+            credentials = list(admin.import_teams(session(), event, roster))
+        except (ValueError, ParticipantVisibleError, IntegrityError) as exc:
+            session().rollback()
+            return error(422, "bad_roster", str(exc))
+    audit(
+        session(),
+        event,
+        user,
+        "teams.import",
+        event.slug,
+        None,
+        {"members": len(credentials), "teams": sorted({c.team for c in credentials})},
+    )
+    session().commit()
+    body = io.StringIO()
+    writer = csv.writer(body)
+    writer.writerow(["team", "name", "email", "password", "invite_code"])
+    writer.writerows([c.team, c.name, c.email, c.password, c.invite_code] for c in credentials)
+    # UTF-8 with BOM: Korean Excel opens it with the names intact.
+    return Response(
+        body.getvalue().encode("utf-8-sig"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{event.slug}-credentials.csv"'},
+    )
+
+
+@bp.post("/events/<event_slug>/teams/<int:team_id>/<any(hide, show):action>")
+def hide(event_slug: str, team_id: int, action: str) -> Response:
+    """Organizers: hide a team from the public boards (a test team, say), or show it again."""
+    user = _role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    team = _team(event, team_id)
+    before = team.hidden
+    team.hidden = action == "hide"
+    audit(session(), event, user, f"team.{action}", team.name, before, team.hidden)
+    session().commit()
+    for task in event.tasks:
+        runtime().publisher.task_changed(task.id)
+    return jsonify({"team": team.name, "hidden": team.hidden})

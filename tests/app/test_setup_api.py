@@ -1,0 +1,132 @@
+"""Setting an event up through the API, as the organizer console does: event, truth
+preview, task, freeze, team import with credentials, hide."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.helpers import Contest, truth_frame
+from tests.scoreboard.test_reveal import bearer
+
+
+def test_event_task_freeze_teams(app: Flask, client: FlaskClient, contest: Contest) -> None:
+    organizer = bearer(contest.staff_tokens["organizer"])
+    participant = bearer(contest.tokens["팀0"])
+    made = client.post(
+        "/api/v1/events",
+        headers=organizer,
+        json={
+            "slug": "camp",
+            "title": "캠프",
+            "start": "2026-12-05T10:00",
+            "end": "2026-12-06T18:00",
+        },
+    )
+    assert made.status_code == 201 and made.json["start_at"] == "2026-12-05T01:00:00Z"  # KST
+    assert client.post("/api/v1/events", headers=participant, json={}).status_code == 403
+    wrong = client.post(
+        "/api/v1/events",
+        headers=organizer,
+        json={
+            "slug": "x",
+            "title": "x",
+            "start": "2026-12-06T10:00",
+            "end": "2026-12-05T10:00",
+        },
+    )
+    assert wrong.status_code == 400 and "end must come after" in wrong.json["error"]["message"]
+    edited = client.patch(
+        "/api/v1/events/camp", headers=organizer, json={"freeze": "2026-12-06T17:00"}
+    )
+    assert edited.json["freeze_at"] == "2026-12-06T08:00:00Z"
+
+    truth = truth_frame(100, seed=3).to_csv(index=False).encode("cp949")
+    preview = client.post(
+        "/api/v1/events/camp/tasks/preview",
+        headers=organizer,
+        data={
+            "truth": (io.BytesIO(truth), "정답.csv"),
+            "metric": "roc_auc",
+        },
+    )
+    assert preview.status_code == 200, preview.json
+    p = preview.json
+    assert (p["columns"], p["id_column"], p["target"], p["rows"]) == (
+        ["id", "target"],
+        "id",
+        "target",
+        100,
+    )
+    assert p["classes"] == ["0", "1"] and p["public_rows"] + p["private_rows"] == 100
+    assert p["sample_submission"][0] == "id,target" and len(p["first_rows"]) == 5
+    bad = client.post(
+        "/api/v1/events/camp/tasks/preview",
+        headers=organizer,
+        data={
+            "truth": (io.BytesIO(truth), "t.csv"),
+            "metric": "roc_auc",
+            "target": "nope",
+        },
+    )
+    assert bad.status_code == 422 and bad.json["problem"]
+    task = client.post(
+        "/api/v1/events/camp/tasks",
+        headers=organizer,
+        data={
+            "truth": (io.BytesIO(truth), "t.csv"),
+            "slug": "churn",
+            "metric": "roc_auc",
+            "daily_limit": "10",
+        },
+    )
+    assert task.status_code == 201 and task.json["rows"] == 100
+
+    frozen = client.post(f"/api/v1/events/{contest.event}/freeze", headers=organizer)
+    assert frozen.json["freeze_at"] is not None
+    assert client.get(f"/api/v1/events/{contest.event}/leaderboard").json["frozen"] is True
+    client.post(f"/api/v1/events/{contest.event}/unfreeze", headers=organizer)
+    assert client.get(f"/api/v1/events/{contest.event}/leaderboard").json["frozen"] is False
+
+    roster = pd.DataFrame(
+        [
+            ["알파", "서울", "김하나", "a@x.kr"],
+            ["알파", "서울", "이둘", "b@x.kr"],
+            ["베타", "부산", "박셋", "c@x.kr"],
+        ],
+        columns=["team", "affiliation", "name", "email"],
+    )
+    buffer = io.BytesIO()
+    roster.to_excel(buffer, index=False)
+    buffer.seek(0)
+    imported = client.post(
+        "/api/v1/events/camp/teams/import", headers=organizer, data={"file": (buffer, "팀.xlsx")}
+    )
+    assert imported.status_code == 200 and imported.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(imported.data.decode("utf-8-sig"))))
+    assert [r["team"] for r in rows] == ["알파", "알파", "베타"] and all(
+        r["password"] for r in rows
+    )
+    assert rows[0]["invite_code"] == rows[1]["invite_code"] != rows[2]["invite_code"]
+    missing = client.post(
+        "/api/v1/events/camp/teams/import",
+        headers=organizer,
+        data={"file": (io.BytesIO("team,name\n알파,김\n".encode()), "r.csv")},
+    )
+    assert missing.status_code == 422 and "missing column" in missing.json["error"]["message"]
+
+    staff = client.get(
+        f"/api/v1/events/{contest.event}/leaderboard?board=staff", headers=organizer
+    ).json
+    assert staff["rows"] == []  # nobody scored: hide a team by id instead
+    hidden = client.post(f"/api/v1/events/{contest.event}/teams/1/hide", headers=organizer)
+    assert hidden.json == {"team": "팀0", "hidden": True}
+    actions = {
+        e["action"]
+        for e in client.get("/api/v1/events/camp/audit", headers=organizer).json["entries"]
+    }
+    assert {"event.create", "event.edit", "task.create", "teams.import"} <= actions

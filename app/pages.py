@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,6 +15,7 @@ from app.lookup import event_or_404, session
 from app.models import Event, RescoreRun, Role, Submission, Team, TeamMember
 from app.results import published
 from app.serialize import submission_json
+from judge.metrics import available as available_metrics
 from scoreboard import reveal
 from scoreboard.boards import Board, current_board, iso
 from submissions.intake import team_of, used_today
@@ -140,6 +143,15 @@ def join(event_slug: str) -> str | Response:
     return render_template("join.html", event=event, error=error), 400 if error else 200
 
 
+@bp.get("/events/new")
+@login_required
+def new_event() -> str:
+    """Organizers: create an event."""
+    if current_user.role != Role.ORGANIZER:
+        abort(403, description=_("Organizers only."))
+    return render_template("event_new.html")
+
+
 @bp.get("/events/<event_slug>/organize")
 @login_required
 def organize(event_slug: str) -> str:
@@ -164,7 +176,28 @@ def organize(event_slug: str) -> str:
             .order_by(RescoreRun.id)
         )
     }
-    return render_template("organize.html", event=event, counts=counts, runs=runs)
+    teams = (
+        session().scalars(select(Team).where(Team.event_id == event.id).order_by(Team.name)).all()
+    )
+    local = {
+        name: moment.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%dT%H:%M")
+        if moment
+        else ""
+        for name, moment in (
+            ("start", event.start_at),
+            ("end", event.end_at),
+            ("freeze", event.freeze_at),
+        )
+    }
+    return render_template(
+        "organize.html",
+        event=event,
+        counts=counts,
+        runs=runs,
+        teams=teams,
+        local=local,
+        metrics=available_metrics(),
+    )
 
 
 @bp.get("/lang/<code>")

@@ -1,0 +1,65 @@
+"""An organizer sets up an event in Chromium without a shell: the event, a task from an
+uploaded ground truth (with its preview), and the teams (credentials download)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from tests.conftest import server_in
+from tests.helpers import Proc, seed_env, truth_frame
+
+
+def test_organizer_creates_event_task_and_teams(
+    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc], browser
+) -> None:
+    contest = seed_env(embedded_env, tmp_path)
+    server = server_in(embedded_env, spawned, tmp_path, "web")
+    truth = tmp_path / "정답.csv"
+    truth.write_bytes(truth_frame(120, seed=5).to_csv(index=False).encode("cp949"))
+    roster = tmp_path / "명단.xlsx"
+    pd.DataFrame(
+        [["알파", "서울", "김하나", "a@x.kr"], ["베타", "부산", "박셋", "c@x.kr"]],
+        columns=["team", "affiliation", "name", "email"],
+    ).to_excel(roster, index=False)
+
+    page = browser.new_page(accept_downloads=True)
+    page.goto(f"{server.url}/login")
+    page.fill('input[name="email"]', "organizer@test.kr")
+    page.fill('input[name="password"]', contest.passwords["organizer@test.kr"])
+    page.click('button[type="submit"]')
+    page.wait_for_load_state()
+    page.goto(f"{server.url}/")
+    page.click("a:text-is('새 대회')")
+    page.fill('#event-form input[name="title"]', "겨울 캠프")
+    page.fill('#event-form input[name="slug"]', "winter")
+    page.fill('#event-form input[name="start"]', "2026-12-05T10:00")
+    page.fill('#event-form input[name="end"]', "2026-12-06T18:00")
+    page.click("#event-form button")
+    page.wait_for_url(f"{server.url}/events/winter/organize")
+    assert page.input_value('#event-edit input[name="start"]') == "2026-12-05T10:00"  # KST
+
+    page.set_input_files('#task-form input[name="truth"]', str(truth))
+    page.select_option('#task-form select[name="metric"]', "roc_auc")
+    page.click("#task-preview")
+    page.wait_for_selector("#preview table tbody tr")
+    facts = page.locator("#preview p").inner_text()
+    assert "120 rows" in facts and "classes: 0, 1" in facts
+    assert page.input_value('#task-form input[name="id_column"]') == "id"
+    page.fill('#task-form input[name="slug"]', "churn")
+    page.click('#task-form button[type="submit"]')
+    page.wait_for_selector('#tasks tr[data-task="churn"]')
+
+    page.set_input_files('#team-import input[name="file"]', str(roster))
+    with page.expect_download() as download:
+        page.click('#team-import button[type="submit"]')
+    saved = tmp_path / "credentials.csv"
+    download.value.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert [r["team"] for r in rows] == ["알파", "베타"] and all(r["password"] for r in rows)
+    page.wait_for_selector('#teams tr[data-team="알파"]')
+    page.screenshot(path=str(tmp_path / "organize-setup.png"), full_page=True)
+    page.close()

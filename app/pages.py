@@ -16,6 +16,7 @@ from app.models import Event, RescoreRun, Role, Submission, Team, TeamMember
 from app.results import published
 from app.serialize import submission_json
 from judge.metrics import available as available_metrics
+from judge.metrics import get_metric
 from scoreboard import reveal
 from scoreboard.boards import Board, current_board, iso
 from submissions.intake import team_of, used_today
@@ -141,6 +142,14 @@ def join(event_slug: str) -> str | Response:
             session().commit()
             return redirect(url_for("pages.team", event_slug=event.slug))
     return render_template("join.html", event=event, error=error), 400 if error else 200
+
+
+@bp.get("/events/<event_slug>/rules")
+def rules(event_slug: str) -> str:
+    """The event's rules (SPEC §3) with its own numbers: deadlines, metrics, limits."""
+    event = event_or_404(event_slug)
+    metrics = {t.id: get_metric(t.metric) for t in event.tasks}
+    return render_template("rules.html", event=event, metrics=metrics)
 
 
 @bp.get("/events/new")

@@ -103,6 +103,10 @@
   const form = document.getElementById("upload");
   const drop = document.getElementById("drop");
   const input = form.querySelector('input[type="file"]');
+  // Keyboard: Enter or Space on the drop zone opens the file chooser.
+  drop.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); }
+  });
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => {

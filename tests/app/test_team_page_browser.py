@@ -71,4 +71,8 @@ def test_upload_on_the_team_page_shows_live_status(
     assert page.evaluate("window.__sameDocument") is True
     assert page.locator("#history tbody tr").count() == 2
     page.screenshot(path=str(tmp_path / "team-page.png"), full_page=True)
+    # On a phone: nothing overflows the screen sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(tmp_path / "team-page-phone.png"), full_page=True)
     page.close()

@@ -21,6 +21,7 @@ from app.lookup import event_or_404, session
 from app.models import Event, Role
 from app.reviews import audit
 from app.runtime import runtime
+from app.security import create_user
 from judge.errors import ParticipantVisibleError
 from judge.metrics import available, get_metric
 from judge.reader import read_table
@@ -284,3 +285,30 @@ def hide(event_slug: str, team_id: int, action: str) -> Response:
     for task in event.tasks:
         runtime().publisher.task_changed(task.id)
     return jsonify({"team": team.name, "hidden": team.hidden})
+
+
+@bp.post("/users")
+def create_staff() -> Response | tuple[Response, int]:
+    """Organizers: add a judge or an organizer; the password is shown this once."""
+    user = _role(Role.ORGANIZER)
+    body = request.get_json(silent=True) or {}
+    role = str(body.get("role", ""))
+    if role not in (Role.JUDGE, Role.ORGANIZER):
+        return error(400, "bad_role", "role must be judge or organizer")
+    email = str(body.get("email", "")).strip()
+    if "@" not in email:
+        return error(400, "bad_email", "Give an e-mail address.")
+    try:
+        account, password = create_user(
+            session(),
+            email,
+            role,
+            name=str(body.get("name", "")).strip(),
+            affiliation=str(body.get("affiliation", "")).strip(),
+        )
+    except ValueError as exc:
+        session().rollback()
+        return error(409, "exists", str(exc))
+    audit(session(), None, user, "user.create", account.email, None, {"role": role})
+    session().commit()
+    return jsonify({"email": account.email, "role": role, "password": password}), 201

@@ -100,6 +100,14 @@
     link.remove();
     setTimeout(() => location.reload(), 500);
   });
+  once(document.getElementById("staff-form"), async (data) => {
+    const made = await json(await send("POST", "/users", Object.fromEntries(data)));
+    if (!made) return;
+    const shown = document.getElementById("staff-created");
+    shown.hidden = false;
+    shown.querySelector("strong").textContent = `${made.email} · ${made.role} · ${made.password}`;
+    document.getElementById("staff-form").reset();
+  });
   document.querySelectorAll("button.hide-team").forEach((button) => button.addEventListener("click", async () => {
     button.disabled = true;
     if (await json(await send("POST", `/events/${event}/teams/${button.dataset.team}/${button.dataset.action}`))) location.reload();

@@ -130,3 +130,38 @@ def test_event_task_freeze_teams(app: Flask, client: FlaskClient, contest: Conte
         for e in client.get("/api/v1/events/camp/audit", headers=organizer).json["entries"]
     }
     assert {"event.create", "event.edit", "task.create", "teams.import"} <= actions
+
+
+def test_organizers_add_staff(client: FlaskClient, contest: Contest) -> None:
+    organizer = bearer(contest.staff_tokens["organizer"])
+    made = client.post(
+        "/api/v1/users",
+        headers=organizer,
+        json={"email": "Judge2@X.kr", "role": "judge", "affiliation": "서울"},
+    )
+    assert made.status_code == 201 and made.json["email"] == "judge2@x.kr" and made.json["password"]
+    again = client.post(
+        "/api/v1/users", headers=organizer, json={"email": "judge2@x.kr", "role": "judge"}
+    )
+    assert again.status_code == 409
+    sneaky = client.post(
+        "/api/v1/users", headers=organizer, json={"email": "p@x.kr", "role": "participant"}
+    )
+    assert sneaky.status_code == 400
+    judge = bearer(contest.staff_tokens["judge"])
+    assert (
+        client.post(
+            "/api/v1/users", headers=judge, json={"email": "z@x.kr", "role": "judge"}
+        ).status_code
+        == 403
+    )
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import User
+    from app.security import password_ok
+
+    with db.begin() as session:
+        account = session.scalars(select(User).where(User.email == "judge2@x.kr")).one()
+        assert account.role == "judge" and account.affiliation == "서울"
+        assert password_ok(account, made.json["password"])  # stored hashed, the shown one works

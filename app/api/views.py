@@ -16,6 +16,7 @@ from app.extensions import limiter
 from app.lookup import event_or_404, session, task_or_404
 from app.models import Event, RescoreRun, Role, Status, Submission, Task, Team
 from app.openapi import OPENAPI
+from app.reviews import audit
 from app.runtime import runtime
 from app.serialize import submission_json
 from judge.truth import SolutionCache, sample_submission
@@ -218,6 +219,7 @@ def start_rescore_run(event_slug: str, task_slug: str) -> Response | tuple[Respo
         run = start_rescore(session(), task, user.id)
     except ValueError as exc:
         return error(409, "busy", str(exc))
+    audit(session(), task.event, user, "task.rescore", task.slug, None, {"run": run.id})
     session().commit()
     runtime().dispatcher.enqueue_rescore(run.id)
     return jsonify(_run_json(run)), 202

@@ -23,6 +23,18 @@ window.HJ = {
     const badge = document.getElementById("live-status");
     socket.on("connect", () => { if (badge) { badge.textContent = "LIVE"; badge.className = "badge live"; } onConnect(socket); });
     socket.on("disconnect", () => { if (badge) { badge.textContent = "…"; badge.className = "badge"; } });
+    // Organizers' announcements reach every live page as a banner.
+    socket.on("announcement", (item) => {
+      let banner = document.getElementById("announcement");
+      if (!banner) {
+        banner = document.createElement("p");
+        banner.id = "announcement";
+        banner.className = "announcement";
+        banner.setAttribute("role", "status");
+        document.querySelector("main").prepend(banner);
+      }
+      banner.textContent = `📢 ${item.message}`;
+    });
     return socket;
   },
 };

@@ -41,5 +41,13 @@ def test_public_board_updates_live_in_the_browser(
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     assert not page.locator("section.board .empty").is_visible()
     assert not page.locator("section.board .frozen").is_visible()
+    # An announcement reaches the public board as a banner, without a reload.
+    requests.post(
+        f"{server.url}/api/v1/events/{contest.event}/announcements",
+        headers={"Authorization": f"Bearer {contest.staff_tokens['organizer']}"},
+        json={"message": "30분 뒤 동결합니다"},
+        timeout=10,
+    )
+    page.wait_for_selector("#announcement:has-text('30분 뒤 동결합니다')")
     page.screenshot(path=str(tmp_path / "public-board.png"), full_page=True)
     page.close()

@@ -247,3 +247,90 @@ OPENAPI: dict[str, Any] = {
         },
     },
 }
+
+
+def _simple(summary: str, *params: dict[str, Any], body: bool = False, ok: str = "200") -> dict:
+    """A plain JSON operation: its summary, path parameters, optional JSON body."""
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "parameters": list(params),
+        "responses": {ok: _json(_OBJECT, "ok"), **_errors(400, 401, 403, 404, 409)},
+    }
+    if body:
+        operation["requestBody"] = {"content": {"application/json": {"schema": _OBJECT}}}
+    return operation
+
+
+_PATH_TEAM = {"name": "team_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_PATH_ACTION = {"name": "action", "in": "path", "required": True, "schema": {"type": "string"}}
+_PATH_FMT = {"name": "fmt", "in": "path", "required": True, "schema": {"enum": ["xlsx", "csv"]}}
+_E, _T = _PATH_EVENT, _PATH_TEAM
+
+# Organizer console, review and judging (README: "The organizer console", "Human review").
+OPENAPI["paths"].update(
+    {
+        "/events": {"post": _simple("Organizers: create an event", body=True, ok="201")},
+        "/events/{event}": {"patch": _simple("Organizers: edit title and times", _E, body=True)},
+        "/events/{event}/{action}": {
+            "post": _simple("Organizers: freeze or unfreeze (action)", _E, _PATH_ACTION)
+        },
+        "/events/{event}/tasks": {
+            "post": _simple("Organizers: create a task (multipart truth)", _E, ok="201")
+        },
+        "/events/{event}/tasks/preview": {
+            "post": _simple("Organizers: preview a ground truth (multipart truth)", _E)
+        },
+        "/events/{event}/teams/import": {
+            "post": _simple("Organizers: import teams (multipart file) → credentials CSV", _E)
+        },
+        "/events/{event}/teams/{team_id}/{action}": {
+            "post": _simple("Organizers: hide or show a team (action)", _E, _T, _PATH_ACTION)
+        },
+        "/users": {"post": _simple("Organizers: add a judge or organizer", body=True, ok="201")},
+        "/metrics": {"get": _simple("The available metrics")},
+        "/events/{event}/dashboard": {"get": _simple("Staff: queue, workers, throughput", _E)},
+        "/submissions/{id}/rejudge": {"post": _simple("Organizers: rejudge", _PATH_ID)},
+        "/events/{event}/tasks/{task}/rejudge-failed": {
+            "post": _simple("Organizers: rejudge every failed submission", _E, _PATH_TASK)
+        },
+        "/events/{event}/criteria": {
+            "get": _simple("Staff: the rubric", _E),
+            "post": _simple("Organizers: add a criterion", _E, body=True, ok="201"),
+        },
+        "/events/{event}/assignments": {
+            "get": _simple("Judges: theirs; organizers: all", _E),
+            "post": _simple("Organizers: assign judges (per_team, top)", _E, body=True),
+        },
+        "/events/{event}/assignments/{team_id}": {
+            "put": _simple("Organizers: move an assignment (remove, add)", _E, _T, body=True)
+        },
+        "/events/{event}/teams/{team_id}/scores": {
+            "get": _simple("The assigned judge: their scores", _E, _T),
+            "put": _simple("The assigned judge: set scores", _E, _T, body=True),
+        },
+        "/events/{event}/teams/{team_id}/comments": {
+            "get": _simple("Comments (a judge's own until the lock)", _E, _T),
+            "post": _simple("The assigned judge: comment", _E, _T, body=True, ok="201"),
+        },
+        "/events/{event}/teams/{team_id}/conflict": {
+            "post": _simple("A judge declares a conflict of interest", _E, _T, body=True)
+        },
+        "/events/{event}/teams/{team_id}/disqualify": {
+            "post": _simple("Organizers: disqualify with a reason", _E, _T, body=True),
+            "delete": _simple("Organizers: reinstate", _E, _T),
+        },
+        "/submissions/{id}/flags": {
+            "post": _simple("The assigned judge: flag a submission", _PATH_ID, body=True, ok="201")
+        },
+        "/events/{event}/flags": {"get": _simple("Organizers: every flag", _E)},
+        "/events/{event}/review/lock": {"post": _simple("Organizers: lock review", _E)},
+        "/events/{event}/review/weights": {
+            "put": _simple("Organizers: w_auto, w_review", _E, body=True)
+        },
+        "/events/{event}/final": {"get": _simple("The final ranking and why (staff)", _E)},
+        "/events/{event}/final/publish": {"post": _simple("Organizers: publish", _E)},
+        "/events/{event}/statistics": {"get": _simple("Staff: shake-up, rank intervals", _E)},
+        "/events/{event}/audit": {"get": _simple("Organizers: the audit log", _E)},
+        "/events/{event}/export.{fmt}": {"get": _simple("Organizers: XLSX or CSV", _E, _PATH_FMT)},
+    }
+)

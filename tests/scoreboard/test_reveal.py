@@ -48,8 +48,8 @@ def test_reveal_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     participant = bearer(contest.tokens["팀0"])
     url = f"/api/v1/events/{contest.event}/reveal"
     board_url = f"/api/v1/events/{contest.event}/leaderboard?board=private"
-    submit(app, client, contest, "팀0", 0.9)
-    submit(app, client, contest, "팀1", 0.5)
+    submit(app, client, contest, "팀0", 3.0)
+    submit(app, client, contest, "팀1", 0.3)
     move_event(freeze_at=utcnow())
     submit(app, client, contest, "팀2", 0.2)  # after the freeze: unranked until revealed
 
@@ -150,9 +150,9 @@ def test_announcements(app: Flask, client: FlaskClient, contest: Contest) -> Non
 
 
 def test_history_follows_the_freeze(app: Flask, client: FlaskClient, contest: Contest) -> None:
-    submit(app, client, contest, "팀0", 0.9)
-    submit(app, client, contest, "팀0", 0.3)
-    submit(app, client, contest, "팀0", 0.95)  # worse: no new point
+    submit(app, client, contest, "팀0", 3.0)
+    submit(app, client, contest, "팀0", 0.2)
+    submit(app, client, contest, "팀0", 3.5)  # worse: no new point
     move_event(freeze_at=utcnow())
     submit(app, client, contest, "팀1", 0.1)
     history = client.get(f"/api/v1/events/{contest.event}/history").json

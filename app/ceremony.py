@@ -6,7 +6,6 @@ caller commits first and pushes after, so a client that asks again sees at least
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Announcement, AuditEntry, Event, Reveal, Task
+from app.audit import audit
+from app.models import Announcement, Event, Reveal, Task, User
 from scoreboard import reveal
 from scoreboard.boards import iso
 from scoreboard.publish import Publisher
@@ -68,29 +68,20 @@ def reveal_next(
     task = reveal_task(event, task_slug, session)
     row = reveal.advance(session, event, task, now, user_id, to_end=to_end)
     step = RevealStep(event, task, reveal.message(event, task, row))
-    _audit(
+    audit(
         session,
         event,
-        user_id,
+        _actor(session, user_id),
         "reveal.step",
         task.slug,
+        None,
         {"step": row.step, "team": step.message["team"], "finished": step.message["finished"]},
     )
     return step
 
 
-def _audit(
-    session: Session, event: Event, user_id: int | None, action: str, target: str, after: Any
-) -> None:
-    session.add(
-        AuditEntry(
-            event_id=event.id,
-            actor_id=user_id,
-            action=action,
-            target=target,
-            after=json.dumps(after, ensure_ascii=False),
-        )
-    )
+def _actor(session: Session, user_id: int | None) -> User | None:
+    return session.get(User, user_id) if user_id else None
 
 
 def announcement_json(event: Event, item: Announcement) -> dict[str, Any]:
@@ -109,7 +100,7 @@ def announce(
     item = Announcement(event_id=event.id, message=text, created_by=user_id, created_at=now)
     session.add(item)
     session.flush()
-    _audit(session, event, user_id, "announce", event.slug, {"message": text})
+    audit(session, event, _actor(session, user_id), "announce", event.slug, None, {"message": text})
     return announcement_json(event, item)
 
 

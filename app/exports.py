@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import results, review_notes, reviews
+from app import audit, results, review_notes, reviews
 from app.models import Comment, Event, RubricScore, Team, User
 from scoreboard.boards import Board, current_board, iso
 
@@ -117,7 +117,7 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
     out["audit_log"] = pd.DataFrame(
         [
             {**e, "before": str(e["before"] or ""), "after": str(e["after"] or "")}
-            for e in reviews.audit_log(session, event)
+            for e in audit.audit_log(session, event)
         ]
     )
     return out

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit import audit
 from app.models import Assignment, Event, RubricScore, Submission, User
-from app.reviews import ReviewError, audit, criteria_of, private_rows, teams_in_review
+from app.reviews import ReviewError, criteria_of, private_rows, teams_in_review
 from judge.metrics import get_metric
 from judge.truth import SolutionCache
 from review import scoring

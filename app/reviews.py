@@ -6,16 +6,14 @@ who may do what, and writes organizers' changes to the audit log.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.audit import audit
 from app.models import (
     Assignment,
-    AuditEntry,
     Conflict,
     Criterion,
     Event,
@@ -37,29 +35,6 @@ class ReviewError(ValueError):
     def __init__(self, message: str, status: int = 409) -> None:
         super().__init__(message)
         self.status = status
-
-
-def audit(
-    session: Session,
-    event: Event | None,
-    actor: User | None,
-    action: str,
-    target: str,
-    before: Any = None,
-    after: Any = None,
-) -> None:
-    session.add(
-        AuditEntry(
-            event_id=event.id if event else None,
-            actor_id=actor.id if actor else None,
-            action=action,
-            target=target,
-            before=json.dumps(before, ensure_ascii=False, default=str)
-            if before is not None
-            else "",
-            after=json.dumps(after, ensure_ascii=False, default=str) if after is not None else "",
-        )
-    )
 
 
 def criteria_of(session: Session, event: Event) -> list[Criterion]:
@@ -280,27 +255,6 @@ def reinstate(session: Session, event: Event, actor: User, team: Team) -> None:
     before = {"disqualified": team.disqualified, "reason": team.disqualified_reason}
     team.disqualified, team.disqualified_reason = False, ""
     audit(session, event, actor, "team.reinstate", team.name, before, {"disqualified": False})
-
-
-def audit_log(session: Session, event: Event) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(AuditEntry, User.email)
-        .outerjoin(User, User.id == AuditEntry.actor_id)
-        .where(AuditEntry.event_id == event.id)
-        .order_by(AuditEntry.id.desc())
-    )
-    return [
-        {
-            "id": a.id,
-            "at": iso(a.created_at),
-            "actor": email,
-            "action": a.action,
-            "target": a.target,
-            "before": json.loads(a.before) if a.before else None,
-            "after": json.loads(a.after) if a.after else None,
-        }
-        for a, email in rows
-    ]
 
 
 def move_assignment(

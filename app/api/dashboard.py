@@ -8,10 +8,10 @@ from sqlalchemy import select
 from app import dashboard
 from app.api import bp
 from app.api.review import _role
+from app.audit import audit
 from app.db import utcnow
 from app.lookup import event_or_404, session, task_or_404
 from app.models import Event, Role, Status, Submission, Task
-from app.reviews import audit
 from app.runtime import runtime
 
 

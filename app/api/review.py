@@ -12,7 +12,7 @@ from flask import Response, abort, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app import results, reviews
+from app import audit, results, reviews
 from app.api import bp, error, user_or_401
 from app.db import utcnow
 from app.lookup import event_or_404, session
@@ -236,7 +236,7 @@ def disqualify(event_slug: str, team_id: int) -> Response | tuple[Response, int]
 def audit_log(event_slug: str) -> Response:
     """Organizers: everything organizers changed, newest first, with before → after."""
     _role(Role.ORGANIZER)
-    return jsonify({"entries": reviews.audit_log(session(), event_or_404(event_slug))})
+    return jsonify({"entries": audit.audit_log(session(), event_or_404(event_slug))})
 
 
 @bp.get("/events/<event_slug>/export.<fmt>")

@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from app import admin
 from app.api import bp, error
 from app.api.review import _role, _team
+from app.audit import audit
 from app.db import utcnow
 from app.lookup import event_or_404, session
 from app.models import Event, Role
-from app.reviews import audit
 from app.runtime import runtime
 from app.security import create_user
 from judge.errors import ParticipantVisibleError

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 
 from app.admin import start_rescore
 from app.api import bp, error, user_or_401
+from app.audit import audit
 from app.db import utcnow
 from app.extensions import limiter
 from app.lookup import event_or_404, session, task_or_404
 from app.models import Event, RescoreRun, Role, Status, Submission, Task, Team
 from app.openapi import OPENAPI
-from app.reviews import audit
 from app.runtime import runtime
 from app.serialize import submission_json
 from judge.truth import SolutionCache, sample_submission

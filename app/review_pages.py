@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app import results, review_notes, reviews
 from app.lookup import event_or_404, session
-from app.models import Assignment, Event, Role, Submission, Team, User
+from app.models import Role, Submission, Team
 from app.runtime import runtime
 from submissions.preview import first_lines
 
@@ -22,24 +22,6 @@ bp = Blueprint("review_pages", __name__)
 def _staff() -> None:
     if current_user.role not in (Role.ORGANIZER, Role.JUDGE):
         abort(403, description=_("Judges and organizers only."))
-
-
-def _progress(event: Event, judge_id: int | None) -> list[dict]:
-    needed = len(reviews.criteria_of(session(), event))
-    query = (
-        select(Assignment, Team, User)
-        .join(Team, Team.id == Assignment.team_id)
-        .join(User, User.id == Assignment.judge_id)
-        .where(Assignment.event_id == event.id)
-        .order_by(Team.name, User.id)
-    )
-    if judge_id is not None:
-        query = query.where(Assignment.judge_id == judge_id)
-    rows = []
-    for _a, team, judge in session().execute(query):
-        scored = len(reviews.my_scores(session(), judge, team))
-        rows.append({"team": team, "judge": judge, "scored": scored, "needed": needed})
-    return rows
 
 
 @bp.get("/events/<event_slug>/review")
@@ -52,7 +34,7 @@ def workspace(event_slug: str) -> str:
     context = {
         "event": event,
         "criteria": reviews.criteria_of(session(), event),
-        "progress": _progress(event, None if organizer else current_user.id),
+        "progress": reviews.progress(session(), event, None if organizer else current_user.id),
         "organizer": organizer,
     }
     if organizer:

@@ -7,6 +7,7 @@ who may do what, and writes organizers' changes to the audit log.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -311,3 +312,35 @@ def set_weights(
         before,
         {"w_auto": w_auto, "w_review": w_review},
     )
+
+
+def progress(session: Session, event: Event, judge_id: int | None = None) -> list[dict[str, Any]]:
+    """Each assignment with how many criteria its judge has scored (one query for all)."""
+    needed = len(criteria_of(session, event))
+    scored = (
+        select(func.count(RubricScore.id))
+        .where(RubricScore.judge_id == Assignment.judge_id, RubricScore.team_id == Team.id)
+        .scalar_subquery()
+    )
+    query = (
+        select(Team.id, Team.name, User.id, User.name, User.email, scored)
+        .select_from(Assignment)
+        .join(Team, Team.id == Assignment.team_id)
+        .join(User, User.id == Assignment.judge_id)
+        .where(Assignment.event_id == event.id)
+        .order_by(Team.name, User.id)
+    )
+    if judge_id is not None:
+        query = query.where(Assignment.judge_id == judge_id)
+    return [
+        {
+            "team_id": team_id,
+            "team": team,
+            "judge_id": judge,
+            "judge": name or email,
+            "scored": count,
+            "criteria": needed,
+            "done": needed > 0 and count == needed,
+        }
+        for team_id, team, judge, name, email, count in session.execute(query)
+    ]

@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, jsonify, request
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import audit, results, reviews
 from app.api import bp, error, user_or_401
 from app.db import utcnow
 from app.lookup import event_or_404, session
-from app.models import Assignment, Event, Role, Team, User
+from app.models import Event, Role, Team, User
 from app.runtime import runtime
 from scoreboard.publish import NAMESPACE, public_room
 
@@ -107,29 +106,8 @@ def assignments(event_slug: str) -> Response:
     """Judges: their teams and progress; organizers: everyone's."""
     user = _role(Role.ORGANIZER, Role.JUDGE)
     event = event_or_404(event_slug)
-    query = (
-        select(Assignment, Team)
-        .join(Team, Team.id == Assignment.team_id)
-        .where(Assignment.event_id == event.id)
-    )
-    if user.role == Role.JUDGE:
-        query = query.where(Assignment.judge_id == user.id)
-    needed = len(reviews.criteria_of(session(), event))
-    rows = []
-    for a, team in session().execute(query.order_by(Team.id, Assignment.judge_id)):
-        judge = session().get(User, a.judge_id)
-        scored = len(reviews.my_scores(session(), judge, team))
-        rows.append(
-            {
-                "team_id": team.id,
-                "team": team.name,
-                "judge_id": a.judge_id,
-                "judge": judge.name or judge.email,
-                "scored": scored,
-                "criteria": needed,
-                "done": needed > 0 and scored == needed,
-            }
-        )
+    mine = user.id if user.role == Role.JUDGE else None
+    rows = reviews.progress(session(), event, mine)
     return jsonify({"locked": event.review_locked_at is not None, "assignments": rows})
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 from sqlalchemy import select
 
 from app.extensions import db
@@ -28,3 +28,10 @@ def task_or_404(event: Event, slug: str) -> Task:
     if task is None:
         abort(404, description=f"No task {slug!r} in event {event.slug!r}.")
     return task
+
+
+def task_from_args(event: Event) -> Task:
+    """The task named by ``?task=``, or the event's first; 404 when there is none."""
+    if not event.tasks:
+        abort(404, description="This event has no tasks yet.")
+    return task_or_404(event, request.args.get("task") or event.tasks[0].slug)

@@ -72,13 +72,17 @@ def load_entries(
     return entries, teams
 
 
+def public_frozen(event: Event, task: Task, now: datetime) -> bool:
+    """Whether non-staff see the task as of the freeze: it lasts until the reveal ends (rule 5)."""
+    return event.is_frozen(now) and task.revealed_at is None
+
+
 def compute_rows(
     session: Session, event: Event, task: Task, board: Board, now: datetime
 ) -> tuple[list[dict[str, Any]], bool]:
     """The rows of one board and whether it is frozen, as its audience may see them."""
     higher = get_metric(task.metric).higher_is_better
-    # The freeze lasts until the task's reveal ends (rule 5).
-    frozen = board is Board.PUBLIC and event.is_frozen(now) and task.revealed_at is None
+    frozen = board is Board.PUBLIC and public_frozen(event, task, now)
     rows, teams = board_rows(
         session,
         task,

@@ -7,7 +7,7 @@ from flask import Response, abort, jsonify, request
 from app.api import bp, error, user_or_401
 from app.ceremony import announce, recent_announcements, reveal_next
 from app.db import utcnow
-from app.lookup import event_or_404, session, task_or_404
+from app.lookup import event_or_404, session, task_from_args, task_or_404
 from app.models import Role
 from app.runtime import runtime
 from scoreboard import reveal
@@ -24,9 +24,7 @@ def _organizer() -> int:
 def reveal_state(event_slug: str) -> Response:
     """The reveal of a task as the projector shows it (public: only revealed teams' scores)."""
     event = event_or_404(event_slug)
-    if not event.tasks:
-        abort(404, description="This event has no tasks yet.")
-    task = task_or_404(event, request.args.get("task") or event.tasks[0].slug)
+    task = task_from_args(event)
     state = reveal.state(session(), event, task)
     if state is None:
         state = {"event": event.slug, "task": task.slug, "started": False, "finished": False}

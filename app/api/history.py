@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, request
+from flask import Response, jsonify, request
 
 from app.api import bp
 from app.db import utcnow
-from app.lookup import event_or_404, session, task_or_404
+from app.lookup import event_or_404, session, task_from_args
 from judge.metrics import get_metric
-from scoreboard.boards import iso, load_entries
+from scoreboard.boards import iso, load_entries, public_frozen
 from scoreboard.progress import best_over_time
 from scoreboard.queries import board_rows
 
@@ -19,14 +19,12 @@ MAX_TEAMS = 10
 def history(event_slug: str) -> Response:
     """Best public score over time of the top teams, as the public board shows them."""
     event = event_or_404(event_slug)
-    if not event.tasks:
-        abort(404, description="This event has no tasks yet.")
-    task = task_or_404(event, request.args.get("task") or event.tasks[0].slug)
+    task = task_from_args(event)
     top = max(1, min(request.args.get("top", 5, type=int) or 5, MAX_TEAMS))
     higher = get_metric(task.metric).higher_is_better
     # Everyone gets the public view here, frozen like the public board (rule 5).
     now = utcnow()
-    frozen = event.is_frozen(now) and task.revealed_at is None
+    frozen = public_frozen(event, task, now)
     before = event.freeze_at if frozen else None
     board, _ = board_rows(
         session(),

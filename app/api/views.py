@@ -14,7 +14,7 @@ from app.api import bp, error, user_or_401
 from app.audit import audit
 from app.db import utcnow
 from app.extensions import limiter
-from app.lookup import event_or_404, session, task_or_404
+from app.lookup import event_or_404, session, task_from_args, task_or_404
 from app.models import Event, RescoreRun, Role, Status, Submission, Task, Team
 from app.openapi import OPENAPI
 from app.runtime import runtime
@@ -160,8 +160,7 @@ def leaderboard(event_slug: str) -> Response:
         from app.api.review import published_final
 
         return published_final(event)
-    task_slug = request.args.get("task") or event.tasks[0].slug
-    task = task_or_404(event, task_slug)
+    task = task_from_args(event)
     try:
         board = Board(request.args.get("board", "public"))
     except ValueError:

@@ -75,9 +75,9 @@ def add_criterion(event_slug: str) -> Response | tuple[Response, int]:
             float(body.get("scale", 10)),
             str(body.get("description", "")),
         )
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, reviews.ReviewError):
-            return _refused(exc)
+    except reviews.ReviewError as exc:
+        return _refused(exc)
+    except (TypeError, ValueError):
         return error(400, "bad_request", "weight and scale must be numbers")
     session().commit()
     return jsonify(_criterion_json(item)), 201
@@ -265,9 +265,9 @@ def weights(event_slug: str) -> Response | tuple[Response, int]:
         reviews.set_weights(
             session(), event, user, float(body.get("w_auto")), float(body.get("w_review"))
         )
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, reviews.ReviewError):
-            return _refused(exc)
+    except reviews.ReviewError as exc:
+        return _refused(exc)
+    except (TypeError, ValueError):
         return error(400, "bad_request", "w_auto and w_review must be numbers")
     session().commit()
     return jsonify({"w_auto": event.w_auto, "w_review": event.w_review})

@@ -223,3 +223,28 @@ def cli(env: dict[str, str], *args: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def end_event_now(env: dict[str, str]) -> None:
+    """The deadline of the seeded event passes (as the clock would), in ``env``'s database."""
+    from app.models import Event
+
+    database = Database()
+    database.configure(env["HACKJUDGE_DATABASE_URL"])
+    try:
+        with database.begin() as session:
+            session.scalars(select(Event)).one().end_at = utcnow() - timedelta(seconds=1)
+    finally:
+        assert database.engine is not None
+        database.engine.dispose()
+
+
+def browser_sign_in(browser: Any, server: Proc, email: str, password: str, **page: Any) -> Any:
+    """A new Chromium page signed in as ``email`` (``page``: new_page options)."""
+    tab = browser.new_page(**page)
+    tab.goto(f"{server.url}/login")
+    tab.fill('input[name="email"]', email)
+    tab.fill('input[name="password"]', password)
+    tab.click('button[type="submit"]')
+    tab.wait_for_load_state()
+    return tab

@@ -3,45 +3,22 @@ key presses, followed step by step on the organizer's screen and on an anonymous
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import requests
-from sqlalchemy import select
 
-from app.db import Database, utcnow
-from app.models import Event
 from tests.conftest import server_in
-from tests.helpers import Contest, Proc, cli, prediction_csv, seed_env, wait_for
+from tests.helpers import Proc, browser_sign_in, cli, end_event_now, seed_env, wait_for
+from tests.scoreboard.test_freeze import upload as submit
 
 ROWS = "#rows li"
 SETTLED = "document.getAnimations().every(a => !a.effect?.target?.closest?.('#rows'))"
-
-
-def submit(server: Proc, contest: Contest, team: str, noise: float, seed: int) -> None:
-    reply = requests.post(
-        f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers={"Authorization": f"Bearer {contest.tokens[team]}"},
-        files={"file": ("p.csv", prediction_csv(contest.truth, noise, seed))},
-        timeout=30,
-    )
-    assert reply.status_code == 202, reply.text
 
 
 def shown(page) -> list[tuple[str, str]]:  # noqa: ANN001
     """(rank, team) of every row the projector shows, top to bottom."""
     rows = page.eval_on_selector_all(ROWS, "els => els.map(e => [e.dataset.rank, e.dataset.team])")
     return [tuple(row) for row in rows]
-
-
-def end_event_now(env: dict[str, str]) -> None:
-    """The deadline passes (the reveal starts only after it)."""
-    database = Database()
-    database.configure(env["HACKJUDGE_DATABASE_URL"])
-    with database.begin() as session:
-        session.scalars(select(Event)).one().end_at = utcnow() - timedelta(seconds=1)
-    assert database.engine is not None
-    database.engine.dispose()
 
 
 def test_projector_live_then_reveal_by_key_presses(
@@ -97,12 +74,13 @@ def test_projector_live_then_reveal_by_key_presses(
     # The board clock pushes the moved deadline: the countdown ends without a reload.
     hall.wait_for_function("document.getElementById('countdown-end').textContent === '종료'")
 
-    organizer = browser.new_page(viewport={"width": 1920, "height": 1080})
-    organizer.goto(f"{server.url}/login")
-    organizer.fill('input[name="email"]', "organizer@test.kr")
-    organizer.fill('input[name="password"]', contest.passwords["organizer@test.kr"])
-    organizer.click('button[type="submit"]')
-    organizer.wait_for_load_state()
+    organizer = browser_sign_in(
+        browser,
+        server,
+        "organizer@test.kr",
+        contest.passwords["organizer@test.kr"],
+        viewport={"width": 1920, "height": 1080},
+    )
     organizer.goto(f"{server.url}/events/{contest.event}/projector?rotate=0")
     organizer.wait_for_selector("#live-status.live")
 

@@ -5,28 +5,16 @@ reaches a Socket.IO client."""
 from __future__ import annotations
 
 import queue
-from datetime import timedelta
 from pathlib import Path
 
 import requests
 import socketio
-from sqlalchemy import select
 
-from app.db import Database, utcnow
-from app.models import Event, Role
+from app.db import Database
+from app.models import Role
 from app.security import create_user, new_token
 from tests.conftest import server_in
-from tests.helpers import Proc, prediction_csv, seed_env, wait_for
-
-
-def sign_in(browser, server: Proc, email: str, password: str):  # noqa: ANN001,ANN201
-    page = browser.new_page()
-    page.goto(f"{server.url}/login")
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', password)
-    page.click('button[type="submit"]')
-    page.wait_for_load_state()
-    return page
+from tests.helpers import Proc, browser_sign_in, end_event_now, prediction_csv, seed_env, wait_for
 
 
 def test_review_round_in_the_browser(
@@ -64,12 +52,13 @@ def test_review_round_in_the_browser(
         60,
         "the uploads to be scored",
     )
-    with database.begin() as session:
-        session.scalars(select(Event)).one().end_at = utcnow() - timedelta(seconds=1)
     database.engine.dispose()
+    end_event_now(embedded_env)
 
     # The organizer sets up the rubric and assigns, in the console.
-    console = sign_in(browser, server, "organizer@test.kr", contest.passwords["organizer@test.kr"])
+    console = browser_sign_in(
+        browser, server, "organizer@test.kr", contest.passwords["organizer@test.kr"]
+    )
     console.goto(f"{server.url}/events/{contest.event}/review")
     for name, weight in (("기술성", "60"), ("완성도", "40")):
         console.fill('#criterion-form input[name="name"]', name)
@@ -96,7 +85,7 @@ def test_review_round_in_the_browser(
                 headers={"Authorization": f"Bearer {token}"},
                 json={"scores": {c["id"]: points[row["team"]] for c in criteria}},
             ).raise_for_status()
-    judge = sign_in(browser, server, "judge@test.kr", contest.passwords["judge@test.kr"])
+    judge = browser_sign_in(browser, server, "judge@test.kr", contest.passwords["judge@test.kr"])
     judge.goto(f"{server.url}/events/{contest.event}/review")
     assert judge.locator("#progress tbody tr").count() == 3  # only their own teams
     for team in ("팀0", "팀1", "팀2"):

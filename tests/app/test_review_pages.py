@@ -6,18 +6,13 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.app.test_i18n import csrf_token
 from tests.helpers import Contest
 from tests.scoreboard.test_reveal import bearer, submit
+from tests.submissions.test_intake import sign_in as sign_in_as
 
 
 def sign_in(client: FlaskClient, contest: Contest, email: str) -> None:
-    token = csrf_token(client.get("/login").get_data(as_text=True))
-    reply = client.post(
-        "/login",
-        data={"csrf_token": token, "email": email, "password": contest.passwords[email]},
-    )
-    assert reply.status_code == 302
+    assert sign_in_as(client, email, contest.passwords[email]).status_code == 302
 
 
 def test_review_pages_by_role(app: Flask, client: FlaskClient, contest: Contest) -> None:

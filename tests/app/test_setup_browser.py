@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from tests.conftest import server_in
-from tests.helpers import Proc, seed_env, truth_frame
+from tests.helpers import Proc, browser_sign_in, seed_env, truth_frame
 
 
 def test_organizer_creates_event_task_and_teams(
@@ -26,12 +26,13 @@ def test_organizer_creates_event_task_and_teams(
         columns=["team", "affiliation", "name", "email"],
     ).to_excel(roster, index=False)
 
-    page = browser.new_page(accept_downloads=True)
-    page.goto(f"{server.url}/login")
-    page.fill('input[name="email"]', "organizer@test.kr")
-    page.fill('input[name="password"]', contest.passwords["organizer@test.kr"])
-    page.click('button[type="submit"]')
-    page.wait_for_load_state()
+    page = browser_sign_in(
+        browser,
+        server,
+        "organizer@test.kr",
+        contest.passwords["organizer@test.kr"],
+        accept_downloads=True,
+    )
     page.goto(f"{server.url}/")
     page.click("a:text-is('새 대회')")
     page.fill('#event-form input[name="title"]', "겨울 캠프")

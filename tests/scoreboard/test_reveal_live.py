@@ -3,15 +3,10 @@ its clock notices, the freeze ends and the private board is pushed to everyone."
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
-from app.db import Database, utcnow
-from app.models import Event
 from tests.conftest import server_in
-from tests.helpers import Proc, cli, seed_env, wait_for
+from tests.helpers import Proc, cli, end_event_now, seed_env, wait_for
 from tests.scoreboard.test_freeze import connect, drain, status_of, upload
 
 
@@ -23,12 +18,7 @@ def test_cli_reveal_reaches_viewers(
     ids = [upload(server, contest, "팀0", 0.8, 1), upload(server, contest, "팀1", 0.2, 2)]
     for sub_id in ids:
         wait_for(lambda s=sub_id: status_of(server, contest, s)["status"] == "scored", 30, "score")
-    database = Database()
-    database.configure(embedded_env["HACKJUDGE_DATABASE_URL"])
-    with database.begin() as session:
-        session.scalars(select(Event)).one().end_at = utcnow() - timedelta(seconds=1)
-    assert database.engine is not None
-    database.engine.dispose()
+    end_event_now(embedded_env)
 
     viewer, boards = connect(server, contest.event)
     assert all(b["board"] == "public" for b in drain(boards))  # nothing private yet

@@ -161,6 +161,10 @@ class Publisher:
         """A step of the reveal, to every viewer of the event (projectors animate it)."""
         self.emitter.emit("reveal", data, namespace=NAMESPACE, to=public_room(event_slug))
 
+    def final(self, event_slug: str, board: dict[str, Any]) -> None:
+        """The published final ranking, to every viewer of the event."""
+        self.emitter.emit("leaderboard", board, namespace=NAMESPACE, to=public_room(event_slug))
+
     def announcement(self, event_slug: str, data: dict[str, Any]) -> None:
         self.emitter.emit("announcement", data, namespace=NAMESPACE, to=public_room(event_slug))
 

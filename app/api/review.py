@@ -17,7 +17,6 @@ from app.db import utcnow
 from app.lookup import event_or_404, session
 from app.models import Event, Role, Team, User
 from app.runtime import runtime
-from scoreboard.publish import NAMESPACE, public_room
 
 
 def _role(*roles: Role) -> User:
@@ -170,9 +169,7 @@ def publish(event_slug: str) -> Response | tuple[Response, int]:
     except reviews.ReviewError as exc:
         return _refused(exc)
     session().commit()
-    runtime().publisher.emitter.emit(
-        "leaderboard", board, namespace=NAMESPACE, to=public_room(event.slug)
-    )
+    runtime().publisher.final(event.slug, board)
     return jsonify(board)
 
 

@@ -12,7 +12,7 @@ from config import Settings
 
 def create_app(settings: Settings | None = None, *, start_background: bool = True) -> Flask:
     """Build the Flask app for ``settings`` (embedded or production mode)."""
-    from app import auth, live, pages, review_pages, templating
+    from app import auth, live, messages, pages, review_pages, templating
     from app.api import bp as api_bp
     from app.extensions import babel, csrf, db, limiter, login_manager, select_locale, socketio
     from app.runtime import init_runtime
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     socketio.init_app(app, **socketio_options)
 
     templating.init_app(app)
+    messages.init_app(app)
     login_manager.login_view = "auth.login"
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)

@@ -16,12 +16,17 @@ from sqlalchemy.orm import Session
 
 from app.models import Event, RescoreRun, Role, Task, Team, TeamMember, User
 from app.security import create_user
+from judge.errors import TranslatableError
 from judge.metrics import get_metric
 from judge.reader import read_table
 from judge.truth import prepare_truth
 from scoreboard.boards import ensure_board_states
 
 TEAM_COLUMNS = ["team", "affiliation", "name", "email"]
+
+
+class SetupError(TranslatableError, ValueError):
+    """An organizer's set-up request refused; the message says what to change."""
 
 
 def parse_time(text: str, timezone: str) -> datetime:

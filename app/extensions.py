@@ -11,6 +11,7 @@ from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 
 from app.db import Database
+from app.messages import DEFAULT_LOCALE, SUPPORTED_LOCALES
 
 db = Database()
 socketio = SocketIO()
@@ -19,12 +20,22 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
 
-SUPPORTED_LOCALES = ("ko", "en")
 
 
 def select_locale() -> str:
-    """Korean unless the user chose English (``?lang=en`` sets a cookie) or asks for it."""
+    """Korean unless the user chose English: ``?lang=en``, the ``lang`` cookie, or, for API
+    clients with a token (the CLI, scripts), their ``Accept-Language`` header.
+
+    A browser's own ``Accept-Language`` is not used: the page and its API calls must agree,
+    and the site is Korean until its user switches.
+    """
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in SUPPORTED_LOCALES:
         return chosen
-    return "ko"
+    from app.auth import bearer_token  # app.auth imports these extensions
+
+    if bearer_token(request) is not None:
+        asked = request.accept_languages.best_match(SUPPORTED_LOCALES)
+        if asked:
+            return asked
+    return DEFAULT_LOCALE

@@ -22,6 +22,7 @@ from app.models import (
     Team,
     User,
 )
+from judge.errors import Param, TranslatableError
 from judge.metrics import get_metric
 from review import assignment as assigning
 from review import scoring
@@ -30,11 +31,11 @@ from scoreboard.queries import board_rows
 from scoreboard.ranking import Row
 
 
-class ReviewError(ValueError):
+class ReviewError(TranslatableError, ValueError):
     """A review action refused; ``status`` is the HTTP code the API answers with."""
 
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
+    def __init__(self, template: str, status: int = 409, /, **params: Param) -> None:
+        super().__init__(template, **params)
         self.status = status
 
 

@@ -12,12 +12,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from judge.errors import ParticipantVisibleError
+from judge.errors import ParticipantVisibleError, TranslatableError
 from judge.metrics import Metric, Shape, get_metric
 from judge.reader import read_table
 
 USAGE = "Usage"
 LABEL_SHAPES = (Shape.LABEL, Shape.PROBABILITY, Shape.SCORE, Shape.CLASS_PROBABILITIES)
+
+
+class TruthError(TranslatableError, ValueError):
+    """A ground-truth file refused at task creation; the message is for the organizer."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from judge.errors import TranslatableError
+
 
 @dataclass(frozen=True)
 class Judge:
@@ -29,7 +31,7 @@ class Candidate:
     affiliation: str = ""
 
 
-class AssignmentRefused(ValueError):
+class AssignmentRefused(TranslatableError, ValueError):
     """Some team cannot reach the required number of judges; the message says which, why."""
 
 

@@ -17,13 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Event, Reveal, Status, Submission, Task
+from judge.errors import TranslatableError
 from judge.metrics import get_metric
 from scoreboard import resolver
 from scoreboard.boards import iso
 from scoreboard.queries import board_rows
 
 
-class RevealRefused(ValueError):
+class RevealRefused(TranslatableError, ValueError):
     """The reveal cannot start or go on (before the deadline, say)."""
 
 

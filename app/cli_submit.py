@@ -3,6 +3,10 @@
 Like the Kaggle CLI, the server and token come from the options, else the environment
 (``HACKJUDGE_SERVER``, ``HACKJUDGE_TOKEN``), else ``~/.config/hackjudge/config.json``
 (``{"server": ..., "token": ...}``; another path in ``HACKJUDGE_CONFIG``).
+
+The server's messages (refusals, validation errors) come in the terminal's language: Korean
+when ``HACKJUDGE_LANG``, ``LC_ALL``, ``LC_MESSAGES`` or ``LANG`` (the first one set) starts
+with ``ko``, else English.
 """
 
 from __future__ import annotations
@@ -26,6 +30,19 @@ DONE = ("scored", "invalid", "failed")
 
 
 DEFAULT_CONFIG = "~/.config/hackjudge/config.json"
+
+
+def language() -> str:
+    """``ko`` for a Korean terminal, else ``en``."""
+    for name in ("HACKJUDGE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "en"
+
+
+def headers(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Accept-Language": language(), **extra}
 
 
 def config_path() -> Path:
@@ -117,7 +134,7 @@ def upload(url: str, token: str, file: Path, note: str) -> requests.Response:
             return requests.post(
                 url,
                 data=body,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": body.content_type},
+                headers=headers(token, **{"Content-Type": body.content_type}),
                 timeout=(10, 600),
             )
 
@@ -163,7 +180,7 @@ def submit(
         def check() -> dict[str, Any]:
             return requests.get(
                 f"{base}/api/v1/submissions/{body['id']}",
-                headers={"Authorization": f"Bearer {secret}"},
+                headers=headers(secret),
                 timeout=30,
             ).json()
 
@@ -182,5 +199,7 @@ def report(result: dict[str, Any]) -> None:
         click.echo(f"scored: public score {result['public_score']!r}")
         return
     if status in ("invalid", "failed"):
-        raise CliError(f"{status}: {result.get('error') or 'the platform failed to score it'}")
+        # A live push carries the message in every language; the API answers in ours.
+        error = (result.get("errors") or {}).get(language()) or result.get("error")
+        raise CliError(f"{status}: {error or 'the platform failed to score it'}")
     raise CliError(f"still {status} after waiting; check it later with the API")

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.messages import localize
 from app.models import Event, Status, Submission, Task, Team
 from judge import heartbeat
 from scoreboard.boards import iso
@@ -49,7 +50,7 @@ def _sub_json(sub: Submission, task: Task, team: Team) -> dict[str, Any]:
         "started_at": iso(sub.started_at),
         "attempts": sub.attempts,
         "worker": sub.worker,
-        "error": sub.error,
+        "error": localize(sub.error_detail, sub.error),
         "staff_error": sub.staff_error,
     }
 
@@ -103,6 +104,7 @@ def reset_for_rejudge(sub: Submission) -> None:
     sub.status = Status.QUEUED
     sub.attempts = 0
     sub.error = ""
+    sub.error_detail = None
     sub.staff_error = ""
     sub.worker = ""
     sub.started_at = None

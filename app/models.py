@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     Boolean,
     Float,
     ForeignKey,
@@ -173,7 +175,10 @@ class Submission(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED)
-    error: Mapped[str] = mapped_column(Text, default="")  # participant-visible
+    error: Mapped[str] = mapped_column(Text, default="")  # participant-visible, in English
+    # The same message as a catalogue template and its parameters, shown in the reader's
+    # language (app.messages.localize); None for platform faults and older rows.
+    error_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     staff_error: Mapped[str] = mapped_column(Text, default="")  # platform faults, staff only
     public_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     private_score: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -219,6 +224,7 @@ class ScoreHistory(Base):
     )
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str] = mapped_column(Text, default="")
+    error_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     public_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     private_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     public_ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)

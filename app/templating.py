@@ -9,6 +9,8 @@ from flask import Flask, Response, redirect, render_template, request, url_for
 from flask_babel import get_locale, lazy_gettext
 from werkzeug.exceptions import HTTPException
 
+from app.messages import localize
+
 # Listed here so that extraction finds the role names shown in the header.
 ROLE_LABELS = {
     "organizer": lazy_gettext("organizer"),
@@ -28,6 +30,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    # A submission's validation message in the reader's language.
+    app.jinja_env.globals["submission_error"] = lambda sub: localize(sub.error_detail, sub.error)
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException) -> Response | tuple[str, int]:
@@ -37,4 +41,6 @@ def init_app(app: Flask) -> None:
             return http_error_json(exc)
         if exc.code == 401:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return render_template("error.html", error=exc), exc.code or 500
+        from app.api import describe
+
+        return render_template("error.html", error=exc, message=describe(exc)), exc.code or 500

@@ -21,15 +21,19 @@ def N_(template: str) -> str:
     return template
 
 
-def render(template: str, params: Params | None, translate: Callable[[str], str] | None = None) -> str:
+def render(
+    template: str, params: Params | None, translate: Callable[[str], str] | None = None
+) -> str:
     """The message in the language ``translate`` gives (English without it)."""
     text = translate(template) if translate is not None else template
     if not params:
         return text
-    try:
-        return text % dict(params)
-    except (KeyError, TypeError, ValueError):
-        return template % dict(params)  # a broken translation never hides the message
+    for candidate in (text, template):  # a broken translation never hides the message
+        try:
+            return candidate % dict(params)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return f"{template} {dict(params)}"
 
 
 def _english(template: str) -> str:

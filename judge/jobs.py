@@ -91,7 +91,8 @@ def evaluate(
     except ParticipantVisibleError as exc:
         return {
             "status": Status.INVALID,
-            "error": str(exc),
+            "error": exc.english(),
+            "error_detail": exc.detail(),
             "public_score": None,
             "private_score": None,
             "public_ci_low": None,
@@ -101,6 +102,7 @@ def evaluate(
     return {
         "status": Status.SCORED,
         "error": "",
+        "error_detail": None,
         "public_score": result.public_score,
         "private_score": result.private_score,
         "public_ci_low": result.public_ci[0] if result.public_ci else None,

@@ -17,7 +17,7 @@ import zipfile
 
 import pandas as pd
 
-from judge.errors import ParticipantVisibleError
+from judge.errors import N_, ParticipantVisibleError
 
 # Korean Excel saves CP949; everything else we meet is UTF-8 (with or without a BOM).
 ENCODINGS = ("utf-8-sig", "cp949")
@@ -25,18 +25,20 @@ MAX_EXPANDED_BYTES = 1 << 30  # a compressed upload may not expand past 1 GiB
 CHUNK = 1 << 20
 NA_TEXT = ["", "NA", "N/A", "NaN", "nan", "NAN", "null", "NULL", "None", "-nan", "#N/A"]
 
-BINARY = "The file is not a CSV text file (it contains binary data)."
-NOT_TEXT = "The file is not a CSV text file: it is neither UTF-8 nor CP949 (EUC-KR) text."
-EMPTY = "The file is empty."
+BINARY = N_("The file is not a CSV text file (it contains binary data).")
+NOT_TEXT = N_("The file is not a CSV text file: it is neither UTF-8 nor CP949 (EUC-KR) text.")
+EMPTY = N_("The file is empty.")
+ZIP_TOO_BIG = N_("The zipped file expands to more than 1 GiB.")
+GZ_TOO_BIG = N_("The compressed file expands to more than 1 GiB.")
 
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
 
 
-def _read_capped(stream: io.BufferedIOBase, what: str) -> bytes:
+def _read_capped(stream: io.BufferedIOBase, too_big: str) -> bytes:
     out = stream.read(MAX_EXPANDED_BYTES + 1)
     if len(out) > MAX_EXPANDED_BYTES:
-        raise ParticipantVisibleError(f"The {what} expands to more than 1 GiB.")
+        raise ParticipantVisibleError(too_big)
     return out
 
 
@@ -45,15 +47,16 @@ def _unzip(data: bytes) -> bytes:
         files = [i for i in zf.infolist() if not i.filename.endswith("/")]
         if len(files) != 1:
             raise ParticipantVisibleError(
-                f"The .zip file must hold exactly one CSV file; it holds {len(files)}."
+                "The .zip file must hold exactly one CSV file; it holds %(count)d.",
+                count=len(files),
             )
         if files[0].flag_bits & 0x1:
             raise ParticipantVisibleError("The .zip file is password-protected; upload it without.")
         # The declared size can lie (zip bombs): the read itself is capped too.
         if files[0].file_size > MAX_EXPANDED_BYTES:
-            raise ParticipantVisibleError("The zipped file expands to more than 1 GiB.")
+            raise ParticipantVisibleError(ZIP_TOO_BIG)
         with zf.open(files[0]) as member:
-            return _read_capped(member, "zipped file")
+            return _read_capped(member, ZIP_TOO_BIG)
 
 
 def decompress(data: bytes) -> bytes:
@@ -68,12 +71,14 @@ def decompress(data: bytes) -> bytes:
         if kind == ".zip":
             return _unzip(data)
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
-            return _read_capped(gz, "compressed file")
+            return _read_capped(gz, GZ_TOO_BIG)
     except ParticipantVisibleError:
         raise
     except Exception as exc:
         # zlib, bz2, lzma, struct and seek errors all mean the same to the team: damaged.
-        raise ParticipantVisibleError(f"The {kind} file is damaged and cannot be read.") from exc
+        raise ParticipantVisibleError(
+            "The %(kind)s file is damaged and cannot be read.", kind=kind
+        ) from exc
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -116,10 +121,19 @@ def check_columns(header: list[str], required: list[str]) -> None:
         if column not in header:
             extra = [h for h in header if h not in required]
             near = closest(column, extra)
-            hint = f" Found {near!r} — did you mean {column!r}?" if near else ""
             shown = ", ".join(required[:8]) + (", …" if len(required) > 8 else "")
+            if near:
+                raise ParticipantVisibleError(
+                    "Missing column %(column)s. Expected columns: %(expected)s. "
+                    "Found %(found)s — did you mean %(column)s?",
+                    column=repr(column),
+                    expected=shown,
+                    found=repr(near),
+                )
             raise ParticipantVisibleError(
-                f"Missing column {column!r}. Expected columns: {shown}.{hint}"
+                "Missing column %(column)s. Expected columns: %(expected)s.",
+                column=repr(column),
+                expected=shown,
             )
 
 
@@ -157,7 +171,9 @@ def _parse(data: bytes, encoding: str, **options: object) -> pd.DataFrame:
         raise ParticipantVisibleError(EMPTY) from exc
     except (pd.errors.ParserError, csv.Error, UnicodeDecodeError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[-1][:300]
-        raise ParticipantVisibleError(f"The file could not be parsed as CSV: {reason}") from exc
+        raise ParticipantVisibleError(
+            "The file could not be parsed as CSV: %(reason)s", reason=reason
+        ) from exc
 
 
 def read_submission(

@@ -62,6 +62,7 @@ def _rescore_one(ctx: JudgeContext, task: Task, submission_id: int, run_id: int)
                 rescore_run_id=run_id,
                 status=sub.status,
                 error=sub.error,
+                error_detail=sub.error_detail,
                 public_score=sub.public_score,
                 private_score=sub.private_score,
                 public_ci_low=sub.public_ci_low,

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from judge.errors import ParticipantVisibleError
+from judge.errors import N_, Param, ParticipantVisibleError
 from judge.metrics import Shape
 from judge.reader import check_columns, physical_line, read_submission, read_table
 from judge.truth import Solution, ranked
@@ -43,18 +43,16 @@ def _examples(values: Any) -> str:
     return shown + (", …" if len(values) > MAX_EXAMPLES else "")
 
 
-def _esc(text: str) -> str:
-    """Text made safe inside a ``str.format`` template."""
-    return text.replace("{", "{{").replace("}", "}}")
-
-
 class RowError(ParticipantVisibleError):
-    """A problem on one data row; the message names its line once the file is at hand."""
+    """A problem on one data row; ``%(line)d`` names its line once the file is at hand."""
 
-    def __init__(self, row: int, template: str) -> None:
-        super().__init__(template.format(line=int(row) + 2))
+    def __init__(self, row: int, template: str, **params: Param) -> None:
+        super().__init__(template, line=int(row) + 2, **params)
         self.row = int(row)
-        self.template = template
+
+    def on_line(self, line: int) -> ParticipantVisibleError:
+        """The same message naming the file's physical line."""
+        return ParticipantVisibleError(self.template, **{**self.params, "line": line})
 
 
 def align(solution: Solution, ids: pd.Series) -> np.ndarray:
@@ -76,22 +74,27 @@ def align(solution: Solution, ids: pd.Series) -> np.ndarray:
     duplicated = stripped[stripped.duplicated()]
     if len(duplicated):
         raise ParticipantVisibleError(
-            f"{len(duplicated)} duplicate ids, e.g. {_examples(pd.unique(duplicated))}. "
-            "Each id must appear exactly once."
+            "%(count)d duplicate ids, e.g. %(examples)s. Each id must appear exactly once.",
+            count=len(duplicated),
+            examples=_examples(pd.unique(duplicated)),
         )
     positions = solution.index.get_indexer(stripped.to_numpy(dtype=object))
     unknown = stripped[positions < 0]
     if len(unknown):
         raise ParticipantVisibleError(
-            f"{len(unknown)} ids are not in the test set, e.g. {_examples(unknown)}."
+            "%(count)d ids are not in the test set, e.g. %(examples)s.",
+            count=len(unknown),
+            examples=_examples(unknown),
         )
     present = np.zeros(n, dtype=bool)
     present[positions] = True
     if not present.all():
         missing = solution.index[~present]
         raise ParticipantVisibleError(
-            f"{len(missing)} ids are missing, e.g. {_examples(missing)}. "
-            "Download the sample submission for the full list."
+            "%(count)d ids are missing, e.g. %(examples)s. "
+            "Download the sample submission for the full list.",
+            count=len(missing),
+            examples=_examples(missing),
         )
     order = np.empty(n, dtype=np.intp)
     order[positions] = np.arange(len(positions))
@@ -109,24 +112,32 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raw = series.iloc[first]
-        what = (
-            "is empty or not a number (NaN)"
-            if raw is None or (isinstance(raw, float) and np.isnan(raw))
-            else f"{str(raw)!r} is not a finite number"
-        )
+        count = int(bad.sum())
+        if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+            raise RowError(
+                first,
+                "Line %(line)d: the value in column %(column)s is empty or not a number (NaN) "
+                "(%(count)d such values in all).",
+                column=repr(column),
+                count=count,
+            )
         raise RowError(
             first,
-            f"Line {{line}}: the value in column {_esc(repr(column))} {_esc(what)} "
-            f"({int(bad.sum())} such values in all).",
+            "Line %(line)d: the value in column %(column)s %(value)s is not a finite number "
+            "(%(count)d such values in all).",
+            column=repr(column),
+            value=repr(str(raw)),
+            count=count,
         )
     return values
 
 
-def _outside(mask: np.ndarray, values: np.ndarray, message: str) -> None:
+def _outside(mask: np.ndarray, values: np.ndarray, template: str, **params: Param) -> None:
+    """Refuse the first row in ``mask``; the template gets ``line``, ``value`` and ``count``."""
     if mask.any():
         first = int(np.flatnonzero(mask)[0])
-        detail = _esc(message.format(value=values[first]))
-        raise RowError(first, f"Line {{line}}: {detail} ({int(mask.sum())} such values in all).")
+        value = float(values[first])
+        raise RowError(first, template, value=repr(value), count=int(mask.sum()), **params)
 
 
 def _class_indices(text: pd.Series, solution: Solution) -> np.ndarray:
@@ -140,12 +151,23 @@ def _class_indices(text: pd.Series, solution: Solution) -> np.ndarray:
         unknown = codes < 0
     if unknown.any():
         first = int(np.flatnonzero(unknown)[0])
-        known = ", ".join(solution.classes) if len(solution.classes) <= 20 else "see the rules"
-        shown = _esc(repr(str(text.iloc[first])))
+        shown = repr(str(text.iloc[first]))
+        count = int(unknown.sum())
+        if len(solution.classes) > 20:
+            raise RowError(
+                first,
+                "Line %(line)d: %(value)s is not a known class (see the rules); "
+                "%(count)d such values in all.",
+                value=shown,
+                count=count,
+            )
         raise RowError(
             first,
-            f"Line {{line}}: {shown} is not a known class ({_esc(known)}); "
-            f"{int(unknown.sum())} such values in all.",
+            "Line %(line)d: %(value)s is not a known class (%(known)s); "
+            "%(count)d such values in all.",
+            value=shown,
+            known=", ".join(solution.classes),
+            count=count,
         )
     return codes
 
@@ -161,15 +183,41 @@ def predictions(solution: Solution, frame: pd.DataFrame) -> Any:
     if shape is Shape.CLASS_PROBABILITIES:
         matrix = np.column_stack([_numbers(frame, c) for c in solution.classes])
         row_bad = ((matrix < 0) | (matrix > 1)).any(axis=1)
-        _outside(row_bad, matrix.max(axis=1), "a probability is outside [0, 1]")
+        _outside(
+            row_bad,
+            matrix.max(axis=1),
+            N_("Line %(line)d: a probability is outside [0, 1] (%(count)d such values in all)."),
+        )
         sums = matrix.sum(axis=1)
-        _outside(sums == 0, sums, "the class probabilities sum to {value:g}")
+        _outside(
+            sums == 0,
+            sums,
+            N_(
+                "Line %(line)d: the class probabilities sum to %(value)s "
+                "(%(count)d such values in all)."
+            ),
+        )
         return matrix / sums[:, None]  # rows rescaled to sum to 1, as Kaggle does
     values = _numbers(frame, column)
     if shape is Shape.PROBABILITY:
-        _outside((values < 0) | (values > 1), values, "probability {value!r} is outside [0, 1]")
+        _outside(
+            (values < 0) | (values > 1),
+            values,
+            N_(
+                "Line %(line)d: probability %(value)s is outside [0, 1] "
+                "(%(count)d such values in all)."
+            ),
+        )
     if solution.metric.needs_positive:
-        _outside(values < 0, values, f"{solution.metric.name} needs values ≥ 0, not {{value!r}}")
+        _outside(
+            values < 0,
+            values,
+            N_(
+                "Line %(line)d: %(metric)s needs values ≥ 0, not %(value)s "
+                "(%(count)d such values in all)."
+            ),
+            metric=solution.metric.name,
+        )
     return values
 
 
@@ -230,7 +278,7 @@ def read_predictions(solution: Solution, data: bytes, filename: str) -> Any:
         return predictions(solution, frame)[order]
     except RowError as exc:
         line = physical_line(data, exc.row)
-        raise ParticipantVisibleError(exc.template.format(line=line)) from None
+        raise exc.on_line(line) from None
 
 
 def score(

@@ -83,20 +83,29 @@ def _check_truth_for(metric: Metric, target: pd.Series) -> tuple[str, ...]:
     if shape in LABEL_SHAPES:
         classes, _values = sorted_classes(target)
         if len(classes) < metric.min_classes:
-            raise ValueError(f"{metric.name} needs at least {metric.min_classes} classes")
+            raise TruthError(
+                "%(metric)s needs at least %(count)d classes.",
+                metric=metric.name,
+                count=metric.min_classes,
+            )
         if metric.max_classes is not None and len(classes) > metric.max_classes:
-            raise ValueError(
-                f"{metric.name} takes {metric.max_classes} classes, found {len(classes)}"
+            raise TruthError(
+                "%(metric)s takes %(allowed)d classes, found %(count)d.",
+                metric=metric.name,
+                allowed=metric.max_classes,
+                count=len(classes),
             )
         return classes
     if shape is Shape.VALUE:
         values = pd.to_numeric(target, errors="coerce")
         if values.isna().any() or not np.isfinite(values).all():
-            raise ValueError(f"the target must be numeric for {metric.name}")
+            raise TruthError("The target must be numeric for %(metric)s.", metric=metric.name)
         if metric.needs_positive and (values < 0).any():
-            raise ValueError(f"{metric.name} needs non-negative targets")
+            raise TruthError("%(metric)s needs non-negative targets.", metric=metric.name)
     if shape is Shape.RANKED and (target.str.strip() == "").any():
-        raise ValueError("every row needs at least one relevant label for map_at_k")
+        raise TruthError(
+            "Every row needs at least one relevant label for %(metric)s.", metric=metric.name
+        )
     return ()
 
 
@@ -111,10 +120,17 @@ def _check_splits(
     if metric.shape is Shape.LABEL and len(classes) >= 2:
         for split in ("Public", "Private"):
             part = set(target[usage == split])
+            if len(part) == 1 and split == "Public":
+                raise TruthError(
+                    "The public split holds only the class %(label)s; "
+                    "use a larger public fraction or a Usage column.",
+                    label=str(part.pop()),
+                )
             if len(part) == 1:
-                raise ValueError(
-                    f"the {split.lower()} split holds only the class {part.pop()}; "
-                    "use a larger public fraction or a Usage column"
+                raise TruthError(
+                    "The private split holds only the class %(label)s; "
+                    "use a larger public fraction or a Usage column.",
+                    label=str(part.pop()),
                 )
     if metric.shape not in (Shape.PROBABILITY, Shape.SCORE, Shape.CLASS_PROBABILITIES):
         return
@@ -122,9 +138,18 @@ def _check_splits(
         part = set(target[usage == split])
         if part and part != set(classes):
             missing = ", ".join(sorted(set(classes) - part))
-            raise ValueError(
-                f"the {split.lower()} split has no row of class(es) {missing}; {metric.name} "
-                "needs every class in both splits (use a larger public fraction or a Usage column)"
+            if split == "Public":
+                raise TruthError(
+                    "The public split has no row of class(es) %(classes)s; %(metric)s needs "
+                    "every class in both splits (use a larger public fraction or a Usage column).",
+                    classes=missing,
+                    metric=metric.name,
+                )
+            raise TruthError(
+                "The private split has no row of class(es) %(classes)s; %(metric)s needs "
+                "every class in both splits (use a larger public fraction or a Usage column).",
+                classes=missing,
+                metric=metric.name,
             )
 
 
@@ -147,34 +172,45 @@ def prepare_truth(
     try:
         frame = read_table(source.read_bytes(), source.name)
     except ParticipantVisibleError as exc:
-        raise ValueError(f"ground truth: {exc}") from exc
+        # The reader's message names the file; on the task form that file is the truth.
+        raise TruthError(exc.template, **exc.params) from exc
     for column in (id_column, target_column):
         if column not in frame.columns:
-            raise ValueError(f"ground truth has no column {column!r}: {list(frame.columns)}")
+            raise TruthError(
+                "The ground truth has no column %(column)s: %(columns)s.",
+                column=repr(column),
+                columns=str(list(frame.columns)),
+            )
     if frame.empty:
-        raise ValueError("ground truth has no rows")
+        raise TruthError("The ground truth has no rows.")
     ids = frame[id_column].str.strip()
     if ids.duplicated().any():
-        raise ValueError(f"ground truth has {int(ids.duplicated().sum())} duplicate ids")
+        raise TruthError(
+            "The ground truth has %(count)d duplicate ids.", count=int(ids.duplicated().sum())
+        )
     target = frame[target_column].str.strip()
     classes = _check_truth_for(get_metric(metric), target)
 
     if keep_split_of is not None:
         old = pd.read_csv(keep_split_of, dtype=str, keep_default_na=False).set_index(id_column)
         if len(old) != len(ids) or not ids.isin(old.index).all():
-            raise ValueError("the new ground truth must hold exactly the ids of the old one")
+            raise TruthError("The new ground truth must hold exactly the ids of the old one.")
         usage = old.loc[ids.to_numpy(), USAGE].reset_index(drop=True)
     elif usage_column:
         if usage_column not in frame.columns:
-            raise ValueError(f"ground truth has no usage column {usage_column!r}")
+            raise TruthError(
+                "The ground truth has no usage column %(column)s.", column=repr(usage_column)
+            )
         usage = frame[usage_column].str.strip().str.capitalize()
         if not usage.isin(["Public", "Private"]).all():
-            raise ValueError(f"{usage_column!r} must hold only Public or Private")
+            raise TruthError(
+                "%(column)s must hold only Public or Private.", column=repr(usage_column)
+            )
         if not (usage == "Public").any():
-            raise ValueError(f"{usage_column!r} marks no row Public")
+            raise TruthError("%(column)s marks no row Public.", column=repr(usage_column))
     else:
         if not 0 < public_fraction <= 1:
-            raise ValueError("public fraction must be in (0, 1]")
+            raise TruthError("The public fraction must be in (0, 1].")
         # A secret seed: participants cannot reproduce the split; the stored file fixes it.
         rng = np.random.default_rng(secrets.randbits(64))
         n_public = max(1, round(len(frame) * public_fraction))

@@ -9,6 +9,7 @@ import time
 from typing import Any, Protocol
 
 from app.db import Database
+from app.messages import in_every_locale
 from app.models import Event, Submission, Task
 from scoreboard.boards import Board, refresh_board, staff_only
 
@@ -41,13 +42,18 @@ def room_of(board: Board, event: Event, task: Task) -> str:
 
 
 def submission_message(sub: Submission, task: Task) -> dict[str, Any]:
-    """What the submitting team sees of a submission: public score only, never private."""
+    """What the submitting team sees of a submission: public score only, never private.
+
+    One push reaches every member, whatever language each reads: ``error`` is English and
+    ``errors`` holds the message in every supported language.
+    """
     return {
         "id": sub.id,
         "task": task.slug,
         "status": sub.status,
         "public_score": sub.public_score,
         "error": sub.error,
+        "errors": in_every_locale(sub.error_detail, sub.error) if sub.error else {},
     }
 
 

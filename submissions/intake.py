@@ -7,7 +7,6 @@ the participant; a refused upload leaves no row and no file behind.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models import Event, Role, Status, Submission, Task, Team, TeamMember, User
-from judge.errors import ParticipantVisibleError
+from judge.errors import Param, ParticipantVisibleError, TranslatableError
 from judge.reader import sniff_header
 from submissions.quota import day_window, seconds_until
 from submissions.storage import StoredFile, TooLarge, discard, store_stream
@@ -27,15 +26,21 @@ USES_QUOTA = (Status.QUEUED, Status.SCORING, Status.SCORED)
 _sqlite_quota_lock = threading.Lock()  # SQLite has no row locks; embedded mode is one process
 
 
-@dataclass
-class IntakeError(Exception):
-    status: int
-    code: str
-    message: str
-    retry_after: int | None = None
+class IntakeError(TranslatableError):
+    """An upload refused: the HTTP status and code of SPEC §9, and a message for the team."""
 
-    def __str__(self) -> str:
-        return self.message
+    def __init__(
+        self, status: int, code: str, template: str, retry_after: int | None = None, **params: Param
+    ) -> None:
+        super().__init__(template, **params)
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def message(self) -> str:
+        """The message in the reader's language."""
+        return str(self)
 
 
 def team_of(session: Session, user: User, event: Event) -> Team | None:
@@ -86,7 +91,10 @@ def used_today(session: Session, event: Event, task: Task, team: Team, now: date
 def check_quota(session: Session, event: Event, task: Task, team: Team, now: datetime) -> None:
     if task.total_limit is not None and session.scalar(_counted(team, task)) >= task.total_limit:
         raise IntakeError(
-            429, "total_quota", f"Your team has used all {task.total_limit} submissions."
+            429,
+            "total_quota",
+            "Your team has used all %(limit)d submissions.",
+            limit=task.total_limit,
         )
     if task.daily_limit is not None:
         _start, end = day_window(now, event.timezone)
@@ -95,9 +103,10 @@ def check_quota(session: Session, event: Event, task: Task, team: Team, now: dat
             raise IntakeError(
                 429,
                 "daily_quota",
-                f"Your team has used today's {task.daily_limit} submissions; "
+                "Your team has used today's %(limit)d submissions; "
                 "the quota resets at midnight (event time).",
                 retry_after=seconds_until(end, now),
+                limit=task.daily_limit,
             )
 
 
@@ -120,8 +129,9 @@ def accept(
     try:
         stored = store_stream(stream, storage_dir, max_bytes)
     except TooLarge:
+        limit = f"{max_bytes / 1e6:g}"
         raise IntakeError(
-            413, "too_large", f"The file is larger than the {max_bytes / 1e6:g} MB limit."
+            413, "too_large", "The file is larger than the %(mb)s MB limit.", mb=limit
         ) from None
     try:
         sniff_header(stored.head, filename, [task.id_column, task.target_column])
@@ -131,7 +141,7 @@ def accept(
         return _record(session, event, task, team, user, stored, filename, note, now)
     except ParticipantVisibleError as exc:
         discard(storage_dir, stored)
-        raise IntakeError(422, "invalid_file", str(exc)) from None
+        raise IntakeError(422, "invalid_file", exc.template, **exc.params) from None
     except BaseException:
         discard(storage_dir, stored)
         raise

@@ -77,7 +77,11 @@
     } else { chart.data.datasets = datasets; chart.update(); }
   }
 
-  function upsert(sub) {
+  // A live push carries its message in every language; the page shows its own.
+  const lang = document.documentElement.lang;
+  function upsert(pushed) {
+    const { errors, ...sub } = pushed;
+    if (errors && errors[lang]) sub.error = errors[lang];
     let tr = rows.get(sub.id);
     if (!tr) {
       tr = document.createElement("tr");

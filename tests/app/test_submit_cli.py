@@ -15,7 +15,12 @@ from tests.helpers import HACKJUDGE, Proc, prediction_csv, seed_env
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("HACKJUDGE_")}
+    # The terminal's language is set by each call (English unless it says Korean).
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("HACKJUDGE_") and k not in ("LANG", "LC_ALL", "LC_MESSAGES")
+    }
     return subprocess.run(
         [HACKJUDGE, "submit", *args],
         env={**clean, **env},
@@ -54,7 +59,17 @@ def test_submit_wait_prints_the_score_or_the_error(
         "--wait",
     )
     assert failed.returncode == 1
-    assert "Error: invalid:" in failed.stderr and "missing" in failed.stderr
+    assert "Error: invalid: 1 ids are missing" in failed.stderr
+
+    # In a Korean terminal the server's messages come in Korean.
+    korean = {"HACKJUDGE_SERVER": server.url, "HACKJUDGE_TOKEN": contest.tokens["팀1"]}
+    failed = run({**korean, "LANG": "ko_KR.UTF-8"}, contest.event, contest.task, str(bad), "--wait")
+    assert failed.returncode == 1
+    assert "Error: invalid: 빠진 id가 1개 있습니다" in failed.stderr
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    refused = run({**korean, "LC_ALL": "ko_KR.UTF-8"}, contest.event, contest.task, str(empty))
+    assert refused.returncode == 1 and "파일이 비어 있습니다." in refused.stderr
 
     # A refused upload (wrong token) is one clear line too; no settings at all says what to do.
     refused = run(

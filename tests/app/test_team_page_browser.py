@@ -58,7 +58,14 @@ def test_upload_on_the_team_page_shows_live_status(
     page.click('#upload button[type="submit"]')
     invalid = page.locator("#history tbody tr.status-invalid")
     invalid.wait_for()
-    assert invalid.first.locator("td").nth(6).inner_text().startswith("2 ids are missing")
+    # The worker's message, pushed live, in the page's language.
+    assert invalid.first.locator("td").nth(6).inner_text().startswith("빠진 id가 2개 있습니다")
+    # A refused upload says why, in Korean too.
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    page.set_input_files('input[type="file"]', str(empty))
+    page.click('#upload button[type="submit"]')
+    page.wait_for_selector("#upload-message.error:has-text('파일이 비어 있습니다.')")
 
     # The invalid file gave its quota back; one scored submission used one.
     left = f'#quotas li[data-task="{contest.task}"] .left'
@@ -75,4 +82,8 @@ def test_upload_on_the_team_page_shows_live_status(
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(tmp_path / "team-page-phone.png"), full_page=True)
+    # In English, the stored message is shown in English.
+    page.goto(f"{server.url}/events/{contest.event}/team?lang=en")
+    message = page.locator("#history tbody tr.status-invalid td").nth(6).inner_text()
+    assert message.startswith("2 ids are missing, e.g.")
     page.close()

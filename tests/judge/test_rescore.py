@@ -130,7 +130,7 @@ def test_rescore_refused_while_one_runs_and_for_non_organizers(
         task = session.scalars(select(Task)).one()
         start_rescore(session, task, None)
     url = f"/api/v1/events/{contest.event}/tasks/{contest.task}/rescore"
-    busy = client.post(url, headers=bearer(contest.staff_tokens["organizer"]))
+    busy = client.post(f"{url}?lang=en", headers=bearer(contest.staff_tokens["organizer"]))
     assert busy.status_code == 409 and "still queued" in busy.json["error"]["message"]
     assert client.post(url, headers=bearer(contest.staff_tokens["judge"])).status_code == 403
     assert client.post(url, headers=bearer(contest.tokens["팀0"])).status_code == 403

@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.messages import translate as _
 from app.models import Event, RescoreRun, Role, Task, Team, TeamMember, User
 from app.security import create_user
 from judge.errors import TranslatableError
@@ -34,7 +35,7 @@ def parse_time(text: str, timezone: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"not an ISO 8601 time: {text!r}") from exc
+        raise SetupError("Not an ISO 8601 time: %(text)s.", text=repr(text)) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
     return moment
@@ -52,15 +53,15 @@ def create_event(
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown timezone {timezone!r}") from exc
+        raise SetupError("Unknown timezone %(timezone)s.", timezone=repr(timezone)) from exc
     if session.scalars(select(Event).where(Event.slug == slug)).first():
-        raise ValueError(f"event {slug!r} already exists")
+        raise SetupError("Event %(event)s already exists.", event=repr(slug))
     start_at, end_at = parse_time(start, timezone), parse_time(end, timezone)
     freeze_at = parse_time(freeze, timezone) if freeze else None
     if end_at <= start_at:
-        raise ValueError("the end must come after the start")
+        raise SetupError("The end must come after the start.")
     if freeze_at and not start_at <= freeze_at <= end_at:
-        raise ValueError("the freeze must fall between start and end")
+        raise SetupError("The freeze must fall between start and end.")
     event = Event(
         slug=slug,
         title=title,
@@ -77,7 +78,7 @@ def create_event(
 def freeze_event(event: Event, now: datetime) -> None:
     """Freeze the public board now (or keep an earlier freeze); the clock pushes it."""
     if now >= event.end_at:
-        raise ValueError("the event has ended; the board is final until the reveal")
+        raise SetupError("The event has ended; the board is final until the reveal.")
     if event.freeze_at is None or event.freeze_at > now:
         event.freeze_at = now
 
@@ -90,7 +91,7 @@ def unfreeze_event(event: Event) -> None:
 def event_by_slug(session: Session, slug: str) -> Event:
     event = session.scalars(select(Event).where(Event.slug == slug)).first()
     if event is None:
-        raise ValueError(f"no event {slug!r}")
+        raise SetupError("No event %(event)s.", event=repr(slug))
     return event
 
 
@@ -115,7 +116,9 @@ def create_task(
 ) -> Task:
     get_metric(metric)
     if session.scalars(select(Task).where(Task.event_id == event.id, Task.slug == slug)).first():
-        raise ValueError(f"task {slug!r} already exists in {event.slug!r}")
+        raise SetupError(
+            "Task %(task)s already exists in %(event)s.", task=repr(slug), event=repr(event.slug)
+        )
     prepared = prepare_truth(
         truth,
         storage_dir / "truth",
@@ -182,7 +185,9 @@ def start_rescore(session: Session, task: Task, user_id: int | None) -> RescoreR
         )
     ).first()
     if busy is not None:
-        raise ValueError(f"rescore run {busy.id} of this task is still {busy.status}")
+        if busy.status == "running":
+            raise SetupError("Rescore run %(run)d of this task is still running.", run=busy.id)
+        raise SetupError("Rescore run %(run)d of this task is still queued.", run=busy.id)
     run = RescoreRun(task_id=task.id, requested_by=user_id, status="queued")
     session.add(run)
     session.flush()
@@ -208,10 +213,12 @@ def read_team_file(path: Path) -> pd.DataFrame:
         frame.columns = [c.lower() for c in frame.columns]
     missing = [c for c in TEAM_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"{path.name}: missing column(s) {', '.join(missing)}")
+        raise SetupError(
+            "%(file)s: missing column(s) %(columns)s.", file=path.name, columns=", ".join(missing)
+        )
     frame = frame[TEAM_COLUMNS].apply(lambda col: col.str.strip())
     if (frame["team"] == "").any() or (frame["email"] == "").any():
-        raise ValueError(f"{path.name}: every row needs a team and an e-mail")
+        raise SetupError("%(file)s: every row needs a team and an e-mail.", file=path.name)
     return frame
 
 
@@ -241,10 +248,14 @@ def import_teams(session: Session, event: Event, roster: pd.DataFrame) -> Iterat
             select(TeamMember).where(TeamMember.user_id == user.id, TeamMember.event_id == event.id)
         ).first()
         if member is not None and member.team_id != team.id:
-            raise ValueError(f"{email} is already in another team of {event.slug!r}")
+            raise SetupError(
+                "%(email)s is already in another team of %(event)s.",
+                email=email,
+                event=repr(event.slug),
+            )
         if member is None:
             session.add(TeamMember(event_id=event.id, team_id=team.id, user_id=user.id))
             session.flush()
         yield Credential(
-            row.team, row.name, email, password or "(existing account)", team.invite_code
+            row.team, row.name, email, password or _("(existing account)"), team.invite_code
         )

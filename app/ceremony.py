@@ -15,11 +15,16 @@ from sqlalchemy.orm import Session
 
 from app.audit import audit
 from app.models import Announcement, Event, Reveal, Task, User
+from judge.errors import TranslatableError
 from scoreboard import reveal
 from scoreboard.boards import iso
 from scoreboard.publish import Publisher
 
 MAX_ANNOUNCEMENT = 500
+
+
+class AnnouncementError(TranslatableError, ValueError):
+    """An announcement refused (empty or too long)."""
 
 
 @dataclass
@@ -41,7 +46,9 @@ def reveal_task(event: Event, slug: str | None, session: Session) -> Task:
         for task in event.tasks:
             if task.slug == slug:
                 return task
-        raise reveal.RevealRefused(f"No task {slug!r} in {event.slug!r}.")
+        raise reveal.RevealRefused(
+            "No task %(task)s in %(event)s.", task=repr(slug), event=repr(event.slug)
+        )
     finished = set(
         session.scalars(
             select(Reveal.task_id).where(
@@ -52,7 +59,7 @@ def reveal_task(event: Event, slug: str | None, session: Session) -> Task:
     for task in event.tasks:
         if task.id not in finished:
             return task
-    raise reveal.RevealRefused(f"Every task of {event.slug!r} is revealed.")
+    raise reveal.RevealRefused("Every task of %(event)s is revealed.", event=repr(event.slug))
 
 
 def reveal_next(
@@ -94,9 +101,11 @@ def announce(
     """Store an announcement; returns the ``announcement`` event to push."""
     text = " ".join(text.split())
     if not text:
-        raise ValueError("The announcement is empty.")
+        raise AnnouncementError("The announcement is empty.")
     if len(text) > MAX_ANNOUNCEMENT:
-        raise ValueError(f"Announcements are at most {MAX_ANNOUNCEMENT} characters.")
+        raise AnnouncementError(
+            "Announcements are at most %(limit)d characters.", limit=MAX_ANNOUNCEMENT
+        )
     item = Announcement(event_id=event.id, message=text, created_by=user_id, created_at=now)
     session.add(item)
     session.flush()

@@ -130,16 +130,18 @@ def publish(session: Session, event: Event, actor: User, now: datetime) -> dict[
     hidden = [t.slug for t in event.tasks if t.revealed_at is None]
     if hidden:
         raise ReviewError(
-            f"Reveal the private board first (not yet revealed: {', '.join(hidden)})."
+            "Reveal the private board first (not yet revealed: %(tasks)s).",
+            tasks=", ".join(hidden),
         )
     if event.review_locked_at is None:
         raise ReviewError("Lock review before publishing the final ranking.")
     standing = final_standing(session, event)
     if standing["short_of_judges"]:
-        names = ", ".join(standing["short_of_judges"][:5])
         raise ReviewError(
-            f"{len(standing['short_of_judges'])} team(s) have fewer than "
-            f"{event.judges_per_team} complete reviews: {names}."
+            "%(count)d team(s) have fewer than %(per_team)d complete reviews: %(teams)s.",
+            count=len(standing["short_of_judges"]),
+            per_team=event.judges_per_team,
+            teams=", ".join(standing["short_of_judges"][:5]),
         )
     previous = json.loads(event.final_board) if event.final_board else None
     event.final_published_at = now

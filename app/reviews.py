@@ -62,7 +62,7 @@ def add_criterion(
     if event.review_locked_at is not None:
         raise ReviewError("Review is locked.")
     if any(c.name == name for c in criteria_of(session, event)):
-        raise ReviewError(f"There is already a criterion {name!r}.")
+        raise ReviewError("There is already a criterion %(name)s.", name=repr(name))
     item = Criterion(
         event_id=event.id, name=name, weight=weight, scale=scale, description=description
     )
@@ -128,8 +128,9 @@ def assign_judges(
     )
     if scored:
         raise ReviewError(
-            f"Judges have entered {scored} score(s): a new assignment would drop them. "
-            "Move single assignments by hand instead."
+            "Judges have entered %(count)d score(s): a new assignment would drop them. "
+            "Move single assignments by hand instead.",
+            count=scored,
         )
     before = {"per_team": event.judges_per_team, "top_n": event.review_top_n}
     event.judges_per_team, event.review_top_n = per_team, top_n
@@ -149,7 +150,8 @@ def assign_judges(
             per_team,
         )
     except assigning.AssignmentRefused as exc:
-        raise ReviewError(str(exc), 422) from None
+        # The same template and params: the reader's language is chosen when shown.
+        raise ReviewError(exc.template, 422, **exc.params) from None
     session.execute(delete(Assignment).where(Assignment.event_id == event.id))
     for team_id, judge_ids in result.items():
         for judge_id in judge_ids:
@@ -188,9 +190,15 @@ def set_scores(
     for criterion_id, value in scores.items():
         criterion = criteria.get(criterion_id)
         if criterion is None:
-            raise ReviewError(f"No criterion {criterion_id} in this event.", 400)
+            raise ReviewError("No criterion %(id)s in this event.", 400, id=criterion_id)
         if not 0 <= value <= criterion.scale:
-            raise ReviewError(f"{criterion.name}: {value:g} is outside 0–{criterion.scale:g}.", 400)
+            raise ReviewError(
+                "%(criterion)s: %(value)s is outside 0–%(scale)s.",
+                400,
+                criterion=criterion.name,
+                value=format(value, "g"),
+                scale=format(criterion.scale, "g"),
+            )
     existing = {
         s.criterion_id: s
         for s in session.scalars(
@@ -271,7 +279,7 @@ def move_assignment(
     if add is not None:
         judge = session.get(User, add)
         if judge is None or judge.role != "judge":
-            raise ReviewError(f"No judge {add}.", 404)
+            raise ReviewError("No judge %(judge)s.", 404, judge=add)
         declared = {
             c.team_id for c in session.scalars(select(Conflict).where(Conflict.judge_id == add))
         }
@@ -280,7 +288,9 @@ def move_assignment(
             assigning.Judge(judge.id, judge.name, judge.affiliation, frozenset(declared)), candidate
         ):
             raise ReviewError(
-                f"{judge.name or judge.email} has a conflict of interest with {team.name}."
+                "%(judge)s has a conflict of interest with %(team)s.",
+                judge=judge.name or judge.email,
+                team=team.name,
             )
         if add not in current:
             session.add(Assignment(event_id=event.id, team_id=team.id, judge_id=add))

@@ -53,14 +53,25 @@ def assign(
     pool = {t.id: [j.id for j in judges if eligible(j, t)] for t in teams}
     short = [t for t in teams if len(pool[t.id]) < per_team]
     if short:
-        details = "; ".join(
-            f"{t.name}: {len(pool[t.id])} judge(s) without a conflict of interest"
-            for t in short[:5]
-        )
-        more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+        # Names and counts only: "팀A (1), 팀B (0)"; the sentence around them is a template.
+        listed = ", ".join(f"{t.name} ({len(pool[t.id])})" for t in short[:5])
+        if len(short) > 5:
+            raise AssignmentRefused(
+                "%(count)d team(s) cannot get %(per_team)d judges without a conflict of "
+                "interest: %(teams)s and %(more)d more (in parentheses, how many judges "
+                "each team may have). Add judges, or lower the number per team.",
+                count=len(short),
+                per_team=per_team,
+                teams=listed,
+                more=len(short) - 5,
+            )
         raise AssignmentRefused(
-            f"{len(short)} team(s) cannot get {per_team} judges — {details}{more}. "
-            "Add judges, or lower the number per team."
+            "%(count)d team(s) cannot get %(per_team)d judges without a conflict of "
+            "interest: %(teams)s (in parentheses, how many judges each team may have). "
+            "Add judges, or lower the number per team.",
+            count=len(short),
+            per_team=per_team,
+            teams=listed,
         )
     load = {j.id: 0 for j in judges}
     chosen: dict[int, set[int]] = {}

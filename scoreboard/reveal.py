@@ -56,8 +56,9 @@ def _start(
     waiting = _pending(session, event, task)
     if waiting:
         raise RevealRefused(
-            f"{waiting} submission(s) made before the end are still being scored; "
-            "start the reveal once they are done."
+            "%(count)d submission(s) made before the end are still being scored; "
+            "start the reveal once they are done.",
+            count=waiting,
         )
     plan = build_plan(session, event, task)
     total = len(plan["steps"])
@@ -103,7 +104,7 @@ def advance(
         assert reveal is not None
     for _attempt in range(20):
         if reveal.finished_at is not None:
-            raise RevealRefused(f"The reveal of {task.slug!r} is over.")
+            raise RevealRefused("The reveal of %(task)s is over.", task=repr(task.slug))
         seen = reveal.step
         moved = session.execute(
             update(Reveal)

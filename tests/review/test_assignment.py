@@ -68,7 +68,7 @@ def test_refusal_names_the_team_and_the_reason() -> None:
     ]
     with pytest.raises(AssignmentRefused) as refused:
         assign(teams, judges, 2)
-    assert "알파: 1 judge(s) without a conflict of interest" in str(refused.value)
+    assert "without a conflict of interest: 알파 (1) (in parentheses" in str(refused.value)
     assert "베타" not in str(refused.value)
     # One each: 알파 can only have 이; 베타 takes the least loaded, lowest id (김).
     assert assign(teams, judges, 1) == {1: [11], 2: [10]}
@@ -77,3 +77,19 @@ def test_refusal_names_the_team_and_the_reason() -> None:
 def test_affiliation_match_ignores_case_and_spaces_but_not_blank() -> None:
     assert not eligible(Judge(1, "j", " Seoul "), Candidate(2, "t", "seoul"))
     assert eligible(Judge(1, "j", ""), Candidate(2, "t", ""))  # unknown is not a conflict
+
+
+def test_refusal_lists_teams_with_the_judges_they_may_have() -> None:
+    judges = [Judge(100, "j", "A")]
+    few = [Candidate(1, "팀1", "A"), Candidate(2, "팀2", "B")]
+    with pytest.raises(AssignmentRefused) as refused:
+        assign(few, judges, 1)
+    assert refused.value.english() == (
+        "1 team(s) cannot get 1 judges without a conflict of interest: 팀1 (0) (in parentheses, "
+        "how many judges each team may have). Add judges, or lower the number per team."
+    )
+    many = [Candidate(i, f"팀{i}", "A") for i in range(7)]
+    with pytest.raises(AssignmentRefused) as refused:
+        assign(many, judges, 1)
+    assert refused.value.params["teams"] == "팀0 (0), 팀1 (0), 팀2 (0), 팀3 (0), 팀4 (0)"
+    assert "팀4 (0) and 2 more (in parentheses" in refused.value.english()

@@ -55,7 +55,7 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     }
 
     # Four judges, three per team; 김 is never on 팀0.
-    refused = client.post(f"{base}/assignments", headers=organizer, json={"per_team": 5})
+    refused = client.post(f"{base}/assignments?lang=en", headers=organizer, json={"per_team": 5})
     assert refused.status_code == 422 and "cannot get 5 judges" in refused.json["error"]["message"]
     done = client.post(f"{base}/assignments", headers=organizer, json={"per_team": 3})
     assert done.status_code == 200, done.json
@@ -110,7 +110,7 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     rescore = client.post(f"{base}/tasks/{contest.task}/rescore", headers=bearer(judges["이"]))
     assert rescore.status_code == 403
 
-    again = client.post(f"{base}/assignments", headers=organizer, json={"per_team": 3})
+    again = client.post(f"{base}/assignments?lang=en", headers=organizer, json={"per_team": 3})
     assert again.status_code == 409 and "would drop them" in again.json["error"]["message"]
     zero = client.put(
         f"{base}/review/weights", headers=organizer, json={"w_auto": 0, "w_review": 0}
@@ -124,18 +124,18 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
         f"{base}/review/weights", headers=organizer, json={"w_auto": 0.6, "w_review": 0.4}
     )
     assert chosen.json == {"w_auto": 0.6, "w_review": 0.4}
-    early = client.post(f"{base}/final/publish", headers=organizer)
+    early = client.post(f"{base}/final/publish?lang=en", headers=organizer)
     assert (
         early.status_code == 409
         and "Reveal the private board first" in early.json["error"]["message"]
     )
     client.post(f"{base}/reveal", headers=organizer, json={"all": True})  # the ceremony
-    early = client.post(f"{base}/final/publish", headers=organizer)
+    early = client.post(f"{base}/final/publish?lang=en", headers=organizer)
     assert early.status_code == 409 and "Lock review" in early.json["error"]["message"]
     assert client.get(f"{base}/leaderboard?board=final").status_code == 401
     assert client.post(f"{base}/review/lock", headers=organizer).json == {"locked": True}
     late = client.put(
-        f"{base}/teams/{team_ids['팀1']}/scores",
+        f"{base}/teams/{team_ids['팀1']}/scores?lang=en",
         headers=bearer(judges["이"]),
         json={"scores": {criteria["기술성"]: 1}},
     )
@@ -185,7 +185,7 @@ def test_disqualification_is_audited_and_boards_recompute(
         ).status_code
         == 403
     )
-    empty = client.post(url, headers=organizer, json={"reason": "  "})
+    empty = client.post(f"{url}?lang=en", headers=organizer, json={"reason": "  "})
     assert empty.status_code == 400 and "reason" in empty.json["error"]["message"]
     done = client.post(url, headers=organizer, json={"reason": "정답 데이터 유출"})
     assert done.json == {"team": "팀0", "disqualified": True, "reason": "정답 데이터 유출"}
@@ -353,10 +353,27 @@ def test_comments_flags_conflicts_and_moves(
         if r["team"] == "팀1"
     ]
     assert left == [on_team1[1]]
-    back = client.put(f"{base}/assignments/{team1}", headers=organizer, json={"add": on_team1[0]})
+    back = client.put(
+        f"{base}/assignments/{team1}?lang=en", headers=organizer, json={"add": on_team1[0]}
+    )
     assert back.status_code == 409 and "conflict of interest" in back.json["error"]["message"]
     spare = next(j for j in tokens if j not in on_team1)
     moved = client.put(f"{base}/assignments/{team1}", headers=organizer, json={"add": spare})
     assert moved.status_code == 200 and sorted(moved.json["judges"]) == sorted([on_team1[1], spare])
     actions = [e["action"] for e in client.get(f"{base}/audit", headers=organizer).json["entries"]]
     assert actions[:2] == ["assignments.move", "conflict.declare"]
+
+
+def test_review_refusals_are_korean_by_default(
+    app: Flask, client: FlaskClient, contest: Contest
+) -> None:
+    organizer = bearer(contest.staff_tokens["organizer"])
+    base = f"/api/v1/events/{contest.event}"
+    early = client.post(f"{base}/final/publish", headers=organizer)
+    assert early.status_code == 409
+    assert early.json["error"]["message"] == "최종 순위는 대회가 끝난 뒤에 발표할 수 있습니다."
+    # One judge for every team: the names and counts fill a Korean sentence.
+    refused = client.post(f"{base}/assignments", headers=organizer, json={"per_team": 2})
+    message = refused.json["error"]["message"]
+    assert refused.status_code == 422 and message.startswith("이해충돌 없이 심사위원 2명을")
+    assert "팀0 (1), 팀1 (1)" in message

@@ -53,7 +53,7 @@ def test_reveal_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     move_event(freeze_at=utcnow())
     submit(app, client, contest, "팀2", 0.2)  # after the freeze: unranked until revealed
 
-    refused = client.post(url, headers=organizer, json={})
+    refused = client.post(f"{url}?lang=en", headers=organizer, json={})
     assert (
         refused.status_code == 409 and "after the event's end" in refused.json["error"]["message"]
     )
@@ -109,9 +109,9 @@ def test_reveal_round(app: Flask, client: FlaskClient, contest: Contest) -> None
         "팀1",
         "팀2",
     }
-    again = client.post(url, headers=organizer, json={})
+    again = client.post(f"{url}?lang=en", headers=organizer, json={})
     assert again.status_code == 409 and "Every task" in again.json["error"]["message"]
-    again = client.post(url, headers=organizer, json={"task": contest.task})
+    again = client.post(f"{url}?lang=en", headers=organizer, json={"task": contest.task})
     assert again.status_code == 409 and "is over" in again.json["error"]["message"]
     audit = client.get(f"/api/v1/events/{contest.event}/audit", headers=organizer).json
     steps = [e["after"]["step"] for e in audit["entries"] if e["action"] == "reveal.step"]
@@ -237,8 +237,26 @@ def test_reveal_waits_for_pending_scores(app: Flask, client: FlaskClient, contes
         session.scalars(select(Submission)).one().status = Status.QUEUED
     move_event(end_at=utcnow())
     refused = client.post(
-        f"/api/v1/events/{contest.event}/reveal",
+        f"/api/v1/events/{contest.event}/reveal?lang=en",
         headers=bearer(contest.staff_tokens["organizer"]),
         json={},
     )
     assert refused.status_code == 409 and "still being scored" in refused.json["error"]["message"]
+
+
+def test_refusals_are_korean_by_default(app: Flask, client: FlaskClient, contest: Contest) -> None:
+    """A refusal comes in Korean unless the reader asks for English."""
+    organizer = bearer(contest.staff_tokens["organizer"])
+    url = f"/api/v1/events/{contest.event}/reveal"
+    early = client.post(url, headers=organizer, json={})
+    assert early.status_code == 409
+    assert early.json["error"]["message"] == "발표는 대회가 끝난 뒤에 시작할 수 있습니다."
+    english = client.post(url, headers={**organizer, "Accept-Language": "en"}, json={})
+    assert english.json["error"]["message"] == "The reveal starts after the event's end."
+    too_long = client.post(
+        f"/api/v1/events/{contest.event}/announcements",
+        headers=organizer,
+        json={"message": "가" * 501},
+    )
+    assert too_long.status_code == 400
+    assert too_long.json["error"]["message"] == "공지는 최대 500자까지 쓸 수 있습니다."

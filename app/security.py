@@ -52,11 +52,13 @@ def create_user(
     session: Session, email: str, role: str, password: str | None = None, **fields: Any
 ) -> tuple[User, str]:
     """A new user with ``password`` or a generated one; returns the user and the password."""
+    from app.admin import SetupError  # app.admin imports this module
+
     if role not in {r.value for r in Role}:
-        raise ValueError(f"unknown role {role!r}")
+        raise SetupError("Unknown role %(role)s.", role=repr(role))
     email = email.strip().lower()
     if session.scalars(select(User).where(User.email == email)).first():
-        raise ValueError(f"a user with e-mail {email} already exists")
+        raise SetupError("A user with e-mail %(email)s already exists.", email=email)
     password = password or secrets.token_urlsafe(9)
     user = User(email=email, role=role, **fields)
     set_password(user, password)

@@ -5,18 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.auth import bearer_token
 from app.extensions import csrf
+from judge.errors import N_
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer-token calls carry no cookie; browser calls are checked below
 
 
-def error(status: int, code: str, message: str, retry_after: int | None = None) -> Response:
-    response = jsonify({"error": {"code": code, "message": message}})
+def error(status: int, code: str, message: object, retry_after: int | None = None) -> Response:
+    """``message`` is already in the reader's language: ``_()`` text, or a translatable error."""
+    response = jsonify({"error": {"code": code, "message": str(message)}})
     response.status_code = status
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
@@ -55,15 +59,42 @@ CODES = {
     429: "rate_limited",
 }
 
+# Said when an ``abort(status)`` gives no description: werkzeug's own texts are English.
+MESSAGES = {
+    400: N_("The request is not valid."),
+    401: N_("Sign in, or send 'Authorization: Bearer <token>'."),
+    403: N_("You may not do this."),
+    404: N_("Not found."),
+    405: N_("This method is not allowed here."),
+    409: N_("This conflicts with the current state."),
+    413: N_("The upload is too large."),
+    422: N_("The file could not be processed."),
+    429: N_("Too many requests; try again later."),
+}
+OTHER = N_("The request could not be completed.")
+
+
+def describe(exc: HTTPException) -> str:
+    """What went wrong, in the reader's language (API errors and error pages alike)."""
+    status = exc.code or 500
+    # A description our code passed (``abort(404, description=_(...))``) is in the reader's
+    # language already; otherwise werkzeug's class default would be English.
+    message = vars(exc).get("description") or _(MESSAGES.get(status, OTHER))
+    if isinstance(exc, CSRFError):  # Flask-WTF's reasons are English and mean one thing here
+        message = _("The page's security token is missing or expired; reload the page.")
+    if status == 401:
+        message = _(MESSAGES[401])
+    if status == 413:
+        limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit:
+            megabytes = f"{limit / 1e6:g}"
+            message = _("The upload is larger than the %(limit)s MB limit.", limit=megabytes)
+    return str(message)
+
 
 def http_error_json(exc: HTTPException) -> Response:
     status = exc.code or 500
-    message = exc.description or exc.name
-    if status == 401:
-        message = "Sign in, or send 'Authorization: Bearer <token>'."
-    if status == 413:
-        limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH")
-        message = f"The upload is larger than the {limit / 1e6:g} MB limit." if limit else message
+    message = describe(exc)
     retry = None
     if status == 429 and exc.response is not None:
         retry = exc.response.headers.get("Retry-After")

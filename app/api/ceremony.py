@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, jsonify, request
+from flask_babel import gettext as _
 
 from app.api import bp, error, user_or_401
 from app.ceremony import announce, recent_announcements, reveal_next
@@ -16,7 +17,7 @@ from scoreboard import reveal
 def _organizer() -> int:
     user = user_or_401()
     if user.role != Role.ORGANIZER:
-        abort(403, description="Organizers only.")
+        abort(403, description=_("Only organizers can do this."))
     return user.id
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, jsonify
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import dashboard
@@ -29,7 +30,7 @@ def rejudge(submission_id: int) -> Response:
     user = _role(Role.ORGANIZER)
     sub = session().get(Submission, submission_id)
     if sub is None:
-        abort(404, description=f"No submission {submission_id}.")
+        abort(404, description=_("No submission %(id)s.", id=submission_id))
     before = {"status": sub.status, "staff_error": sub.staff_error}
     dashboard.reset_for_rejudge(sub)
     event = session().get(Event, session().get(Task, sub.task_id).event_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app import audit, results, reviews
@@ -22,14 +23,14 @@ from app.runtime import runtime
 def _role(*roles: Role) -> User:
     user = user_or_401()
     if user.role not in roles:
-        abort(403, description="Not for your role.")
+        abort(403, description=_("Not for your role."))
     return user
 
 
 def _team(event: Event, team_id: int) -> Team:
     team = session().get(Team, team_id)
     if team is None or team.event_id != event.id:
-        abort(404, description=f"No team {team_id} in this event.")
+        abort(404, description=_("No team %(id)s in this event.", id=team_id))
     return team
 
 
@@ -77,7 +78,7 @@ def add_criterion(event_slug: str) -> Response | tuple[Response, int]:
     except reviews.ReviewError as exc:
         return _refused(exc)
     except (TypeError, ValueError):
-        return error(400, "bad_request", "weight and scale must be numbers")
+        return error(400, "bad_request", _("weight and scale must be numbers."))
     session().commit()
     return jsonify(_criterion_json(item)), 201
 
@@ -91,7 +92,7 @@ def assign(event_slug: str) -> Response | tuple[Response, int]:
     per_team = body.get("per_team", event.judges_per_team)
     top = body.get("top")
     if not isinstance(per_team, int) or (top is not None and not isinstance(top, int)):
-        return error(400, "bad_request", "per_team and top must be whole numbers")
+        return error(400, "bad_request", _("per_team and top must be whole numbers."))
     try:
         result = reviews.assign_judges(session(), event, user, per_team, top)
     except reviews.ReviewError as exc:
@@ -118,14 +119,14 @@ def scores(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
     team = _team(event, team_id)
     if request.method == "GET":
         if not reviews.assigned(session(), user, team):
-            abort(403, description="You are not assigned to this team.")
+            abort(403, description=_("You are not assigned to this team."))
         mine = reviews.my_scores(session(), user, team)
         return jsonify({"scores": {str(k): v for k, v in mine.items()}})
     body = request.get_json(silent=True) or {}
     try:
         values = {int(k): float(v) for k, v in dict(body.get("scores", {})).items()}
     except (TypeError, ValueError):
-        return error(400, "bad_request", "scores must map criterion ids to numbers")
+        return error(400, "bad_request", _("scores must map criterion ids to numbers."))
     try:
         mine = reviews.set_scores(session(), event, user, team, values, utcnow())
         session().commit()
@@ -155,7 +156,7 @@ def final(event_slug: str) -> Response:
     user = _role(Role.ORGANIZER, Role.JUDGE)
     event = event_or_404(event_slug)
     if user.role == Role.JUDGE and event.review_locked_at is None:
-        abort(403, description="Judges see the other judges' scores after the lock.")
+        abort(403, description=_("Judges see the other judges' scores after the lock."))
     return jsonify(results.final_standing(session(), event))
 
 
@@ -179,7 +180,7 @@ def published_final(event: Event) -> Response:
     if board is None:
         user = user_or_401()
         if user.role != Role.ORGANIZER:
-            abort(403, description="The final ranking is not published yet.")
+            abort(403, description=_("The final ranking is not published yet."))
         board = results.final_board(event, results.final_standing(session(), event))
         board["version"] = 0  # a preview, not published
     return jsonify(board)
@@ -228,7 +229,7 @@ def export(event_slug: str, fmt: str) -> Response:
     elif fmt == "csv":
         body, mimetype = exports.to_csv(tables["final"]), "text/csv"
     else:
-        abort(404, description="Export as .xlsx or .csv.")
+        abort(404, description=_("Export as .xlsx or .csv."))
     return Response(
         body,
         mimetype=mimetype,
@@ -265,6 +266,6 @@ def weights(event_slug: str) -> Response | tuple[Response, int]:
     except reviews.ReviewError as exc:
         return _refused(exc)
     except (TypeError, ValueError):
-        return error(400, "bad_request", "w_auto and w_review must be numbers")
+        return error(400, "bad_request", _("w_auto and w_review must be numbers."))
     session().commit()
     return jsonify({"w_auto": event.w_auto, "w_review": event.w_review})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, jsonify, request
+from flask_babel import gettext as _
 
 from app import review_notes, reviews
 from app.api import bp
@@ -19,7 +20,7 @@ def comments(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
     team = _team(event, team_id)
     if request.method == "POST":
         if user.role != Role.JUDGE:
-            abort(403, description="Judges comment; organizers read.")
+            abort(403, description=_("Judges comment; organizers read."))
         body = request.get_json(silent=True) or {}
         try:
             review_notes.add_comment(session(), event, user, team, str(body.get("text", "")))
@@ -27,7 +28,7 @@ def comments(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
             return _refused(exc)
         session().commit()
     elif user.role == Role.JUDGE and not reviews.assigned(session(), user, team):
-        abort(403, description="You are not assigned to this team.")
+        abort(403, description=_("You are not assigned to this team."))
     listed = review_notes.comments(session(), event, user, team)
     return jsonify({"comments": listed}), 201 if request.method == "POST" else 200
 
@@ -38,7 +39,7 @@ def flag(submission_id: int) -> Response | tuple[Response, int]:
     user = _role(Role.JUDGE)
     sub = session().get(Submission, submission_id)
     if sub is None:
-        abort(404, description=f"No submission {submission_id}.")
+        abort(404, description=_("No submission %(id)s.", id=submission_id))
     event = session().get(Event, session().get(Task, sub.task_id).event_id)
     body = request.get_json(silent=True) or {}
     try:
@@ -82,7 +83,7 @@ def move(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
     body = request.get_json(silent=True) or {}
     remove, add = body.get("remove"), body.get("add")
     if any(v is not None and not isinstance(v, int) for v in (remove, add)):
-        return _refused(reviews.ReviewError("remove and add are judge ids", 400))
+        return _refused(reviews.ReviewError("remove and add must be judge ids.", 400))
     try:
         judges = reviews.move_assignment(session(), event, user, team, remove, add)
     except reviews.ReviewError as exc:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app import admin
@@ -84,9 +85,9 @@ def edit_event(event_slug: str) -> Response | tuple[Response, int]:
                 value = body[field]
                 setattr(event, column, admin.parse_time(value, event.timezone) if value else None)
         if event.start_at is None or event.end_at is None or event.end_at <= event.start_at:
-            raise ValueError("the end must come after the start")
+            raise admin.SetupError("The end must come after the start.")
         if event.freeze_at and not event.start_at <= event.freeze_at <= event.end_at:
-            raise ValueError("the freeze must fall between start and end")
+            raise admin.SetupError("The freeze must fall between start and end.")
     except ValueError as exc:
         session().rollback()
         return error(400, "bad_event", str(exc))
@@ -98,7 +99,7 @@ def edit_event(event_slug: str) -> Response | tuple[Response, int]:
 def _uploaded_truth(folder: Path) -> Path:
     upload = request.files.get("truth")
     if upload is None or not upload.filename:
-        abort(400, description="Send the ground truth as multipart field 'truth'.")
+        abort(400, description=_("Send the ground truth as multipart field 'truth'."))
     path = folder / Path(upload.filename).name
     upload.save(path)
     return path
@@ -240,7 +241,7 @@ def import_teams(event_slug: str) -> Response | tuple[Response, int]:
     event = event_or_404(event_slug)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return error(400, "no_file", "Send the roster as multipart field 'file'.")
+        return error(400, "no_file", _("Send the roster as multipart field 'file'."))
     with tempfile.TemporaryDirectory() as work:
         path = Path(work) / Path(upload.filename).name
         upload.save(path)
@@ -294,10 +295,10 @@ def create_staff() -> Response | tuple[Response, int]:
     body = request.get_json(silent=True) or {}
     role = str(body.get("role", ""))
     if role not in (Role.JUDGE, Role.ORGANIZER):
-        return error(400, "bad_role", "role must be judge or organizer")
+        return error(400, "bad_role", _("role must be judge or organizer."))
     email = str(body.get("email", "")).strip()
     if "@" not in email:
-        return error(400, "bad_email", "Give an e-mail address.")
+        return error(400, "bad_email", _("Give an e-mail address."))
     try:
         account, password = create_user(
             session(),

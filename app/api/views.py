@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from flask import Response, abort, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -31,6 +32,13 @@ def upload_limit() -> str:
     return f"{runtime().settings.hourly_upload_limit}/hour"
 
 
+def upload_limit_message() -> str:
+    return _(
+        "At most %(count)d uploads an hour; try again later.",
+        count=runtime().settings.hourly_upload_limit,
+    )
+
+
 def uploader_key() -> str:
     # Per user, never the raw token: keys in Redis must not hold secrets.
     if current_user.is_authenticated:
@@ -51,7 +59,7 @@ def apply_upload_limit(event_slug: str, task_slug: str) -> None:
 
 
 @bp.post("/events/<event_slug>/tasks/<task_slug>/submissions")
-@limiter.limit(upload_limit, key_func=uploader_key)
+@limiter.limit(upload_limit, key_func=uploader_key, error_message=upload_limit_message)
 def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Response, int]:
     """Upload a prediction file; answers 202 at once, scoring follows."""
     user = user_or_401()
@@ -62,7 +70,7 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
     session().commit()
     upload = request.files.get("file")
     if upload is None:
-        return error(400, "no_file", "Send the file as multipart form field 'file'.")
+        return error(400, "no_file", _("Send the file as multipart form field 'file'."))
     team_id = request.form.get("team_id", type=int)
     try:
         sub = accept(
@@ -94,7 +102,7 @@ def _visible_submission(submission_id: int) -> tuple[Submission, Task, Team, boo
     user = user_or_401()
     sub = session().get(Submission, submission_id)
     if sub is None:
-        abort(404, description=f"No submission {submission_id}.")
+        abort(404, description=_("No submission %(id)s.", id=submission_id))
     task = session().get(Task, sub.task_id)
     team = session().get(Team, sub.team_id)
     event = session().get(Event, task.event_id)
@@ -103,7 +111,7 @@ def _visible_submission(submission_id: int) -> tuple[Submission, Task, Team, boo
         mine = team_of(session(), user, event)
         if mine is None or mine.id != sub.team_id:
             # 404, not 403: other teams' submission ids are not confirmed to exist.
-            abort(404, description=f"No submission {submission_id}.")
+            abort(404, description=_("No submission %(id)s.", id=submission_id))
     return sub, task, team, staff
 
 
@@ -120,22 +128,26 @@ def set_final(submission_id: int) -> Response | tuple[Response, int]:
     sub, task, team, _staff = _visible_submission(submission_id)
     user = user_or_401()
     if user.role != Role.PARTICIPANT:
-        return error(403, "forbidden", "Only the team picks its final submissions.")
+        return error(403, "forbidden", _("Only the team picks its final submissions."))
     event = session().get(Event, task.event_id)
     if utcnow() >= event.end_at:
-        return error(409, "closed", "Final picks are locked after the deadline.")
+        return error(409, "closed", _("Final picks are locked after the deadline."))
     picking = request.method == "POST"
     if picking and sub.status != Status.SCORED:
-        return error(409, "not_scored", "Only scored submissions can be picked.")
+        return error(409, "not_scored", _("Only scored submissions can be picked."))
     if picking and not sub.final and _picks(sub) >= task.final_picks:
         return error(
-            409, "too_many_picks", f"At most {task.final_picks} final picks; unpick one first."
+            409,
+            "too_many_picks",
+            _("At most %(count)d final picks; unpick one first.", count=task.final_picks),
         )
     sub.final = picking
     session().flush()
     if picking and _picks(sub) > task.final_picks:  # a concurrent pick got in first
         session().rollback()
-        return error(409, "too_many_picks", f"At most {task.final_picks} final picks.")
+        return error(
+            409, "too_many_picks", _("At most %(count)d final picks.", count=task.final_picks)
+        )
     session().commit()
     return jsonify(submission_json(sub, task, team, staff=False))
 
@@ -155,7 +167,7 @@ def leaderboard(event_slug: str) -> Response:
     """A task's board: public for all; staff, and private until its reveal, for staff."""
     event = event_or_404(event_slug)
     if not event.tasks:
-        abort(404, description="This event has no tasks yet.")
+        abort(404, description=_("This event has no tasks yet."))
     if request.args.get("board") == "final":
         from app.api.review import published_final
 
@@ -164,11 +176,11 @@ def leaderboard(event_slug: str) -> Response:
     try:
         board = Board(request.args.get("board", "public"))
     except ValueError:
-        return error(400, "bad_board", "board must be public, staff, private or final.")
+        return error(400, "bad_board", _("board must be public, staff, private or final."))
     if staff_only(task, board):
         user = user_or_401()
         if not user.is_staff:
-            abort(403, description="This board is for staff only until the reveal.")
+            abort(403, description=_("This board is for staff only until the reveal."))
     return jsonify(current_board(session(), event, task, board))
 
 
@@ -212,7 +224,7 @@ def start_rescore_run(event_slug: str, task_slug: str) -> Response | tuple[Respo
     """Organizers: rescore every submission of the task in the background."""
     user = user_or_401()
     if user.role != Role.ORGANIZER:
-        abort(403, description="Only organizers can rescore.")
+        abort(403, description=_("Only organizers can rescore."))
     task = task_or_404(event_or_404(event_slug), task_slug)
     try:
         run = start_rescore(session(), task, user.id)
@@ -229,8 +241,8 @@ def rescore_run(run_id: int) -> Response:
     """Staff: progress of a rescore run."""
     user = user_or_401()
     if not user.is_staff:
-        abort(403, description="Staff only.")
+        abort(403, description=_("Staff only."))
     run = session().get(RescoreRun, run_id)
     if run is None:
-        abort(404, description=f"No rescore run {run_id}.")
+        abort(404, description=_("No rescore run %(id)s.", id=run_id))
     return jsonify(_run_json(run))

@@ -30,7 +30,7 @@ def test_event_task_freeze_teams(app: Flask, client: FlaskClient, contest: Conte
     assert made.status_code == 201 and made.json["start_at"] == "2026-12-05T01:00:00Z"  # KST
     assert client.post("/api/v1/events", headers=participant, json={}).status_code == 403
     wrong = client.post(
-        "/api/v1/events",
+        "/api/v1/events?lang=en",
         headers=organizer,
         json={
             "slug": "x",
@@ -113,7 +113,7 @@ def test_event_task_freeze_teams(app: Flask, client: FlaskClient, contest: Conte
     )
     assert rows[0]["invite_code"] == rows[1]["invite_code"] != rows[2]["invite_code"]
     missing = client.post(
-        "/api/v1/events/camp/teams/import",
+        "/api/v1/events/camp/teams/import?lang=en",
         headers=organizer,
         data={"file": (io.BytesIO("team,name\n알파,김\n".encode()), "r.csv")},
     )
@@ -165,3 +165,16 @@ def test_organizers_add_staff(client: FlaskClient, contest: Contest) -> None:
         account = session.scalars(select(User).where(User.email == "judge2@x.kr")).one()
         assert account.role == "judge" and account.affiliation == "서울"
         assert password_ok(account, made.json["password"])  # stored hashed, the shown one works
+
+
+def test_setup_refusal_in_korean_by_default_and_english_on_request(
+    client: FlaskClient, contest: Contest
+) -> None:
+    organizer = bearer(contest.staff_tokens["organizer"])
+    backwards = {"slug": "x", "title": "x", "start": "2026-12-06T10:00", "end": "2026-12-05T10:00"}
+    korean = client.post("/api/v1/events", headers=organizer, json=backwards)
+    assert korean.status_code == 400
+    assert korean.json["error"]["message"] == "종료 시각은 시작 시각보다 뒤여야 합니다."
+    english = client.post("/api/v1/events?lang=en", headers=organizer, json=backwards)
+    assert english.status_code == 400
+    assert english.json["error"]["message"] == "The end must come after the start."

@@ -42,8 +42,14 @@ bench: setup
 	$(BIN)/python bench/latency.py
 
 # Re-extract the strings after changing templates or code, then fill in the new Korean msgstr.
+# Besides gettext's: a constant marked N_(), and errors whose template is an argument
+# (judge.errors.TranslatableError and its subclasses; tests/app/test_i18n.py keeps this list).
+KEYWORDS = lazy_gettext N_ TranslatableError ParticipantVisibleError RowError:2 IntakeError:3 \
+	ReviewError RevealRefused AssignmentRefused SetupError TruthError AnnouncementError
+
 messages: $(BIN)/hackjudge
-	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg $(addprefix -k ,$(KEYWORDS)) \
+		-o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
 # Fan-out to 100 / 1,000 / 4,000 websocket viewers against a bare Flask-SocketIO floor, both

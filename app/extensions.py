@@ -21,7 +21,6 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
 
 
-
 def select_locale() -> str:
     """Korean unless the user chose English: ``?lang=en``, the ``lang`` cookie, or, for API
     clients with a token (the CLI, scripts), their ``Accept-Language`` header.

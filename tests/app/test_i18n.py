@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
@@ -17,8 +17,17 @@ from tests.helpers import Contest
 
 KO_PO = TRANSLATIONS / "ko" / "LC_MESSAGES" / "messages.po"
 POT = TRANSLATIONS / "messages.pot"
-# The keywords of `pybabel extract -k _ -k gettext -k lazy_gettext` (added to the defaults).
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
+
+
+def makefile_keywords() -> dict[str, object]:
+    """The keywords `make messages` gives `pybabel extract` (its KEYWORDS), plus the defaults."""
+    text = (ROOT / "Makefile").read_text()
+    match = re.search(r"^KEYWORDS = ((?:.*\\\n)*.*)$", text, re.MULTILINE)
+    assert match, "the Makefile has no KEYWORDS line"
+    return {**DEFAULT_KEYWORDS, **parse_keywords(match.group(1).replace("\\\n", " ").split())}
+
+
+KEYWORDS = makefile_keywords()
 # Translated at run time from data (`_(current_user.role)`, statuses), so listed by hand.
 DYNAMIC = ("organizer", "judge", "participant", "queued", "scoring", "scored", "invalid", "failed")
 
@@ -143,13 +152,15 @@ def extracted_now() -> dict[str, str]:
     with (ROOT / "babel.cfg").open() as handle:
         method_map, options_map = parse_mapping_cfg(handle, "babel.cfg")
 
-    def only_app(path: str) -> bool:
+    packages = {pattern.split("/")[0] for pattern, _method in method_map}
+
+    def only_sources(path: str) -> bool:
         relative = Path(path).relative_to(ROOT)
-        return relative.parts[0] == "app" and not relative.name.startswith((".", "_"))
+        return relative.parts[0] in packages and not relative.name.startswith((".", "_"))
 
     found: dict[str, str] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        ROOT, method_map, options_map, keywords=KEYWORDS, directory_filter=only_app
+        ROOT, method_map, options_map, keywords=KEYWORDS, directory_filter=only_sources
     ):
         found.setdefault(msgid(message), f"{filename}:{lineno}")
     return found

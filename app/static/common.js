@@ -21,8 +21,8 @@ window.HJ = {
   live(onConnect) {
     const socket = io("/live", { transports: ["websocket", "polling"] });
     const badge = document.getElementById("live-status");
-    socket.on("connect", () => { if (badge) { badge.textContent = "LIVE"; badge.className = "badge live"; } onConnect(socket); });
-    socket.on("disconnect", () => { if (badge) { badge.textContent = "…"; badge.className = "badge"; } });
+    socket.on("connect", () => { if (badge) { badge.textContent = badge.dataset.live; badge.className = "badge live"; } onConnect(socket); });
+    socket.on("disconnect", () => { if (badge) { badge.textContent = badge.dataset.offline; badge.className = "badge"; } });
     // Organizers' announcements reach every live page as a banner.
     socket.on("announcement", (item) => {
       let banner = document.getElementById("announcement");

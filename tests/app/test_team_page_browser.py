@@ -29,6 +29,7 @@ def test_upload_on_the_team_page_shows_live_status(
     page.wait_for_url(f"{server.url}/events/{contest.event}/team")
     assert page.locator("#history-empty").is_visible()
     page.wait_for_selector("#live-status.live")
+    assert page.locator("#live-status").inner_text() == "실시간"
     page.evaluate("window.__sameDocument = true")
 
     assert page.locator("#countdown").inner_text().startswith("종료까지")

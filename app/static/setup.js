@@ -1,5 +1,6 @@
 // Event set-up in the browser: new event, edit times, freeze, tasks with a truth preview,
-// team import (the credentials file downloads), hide/show teams. All through the REST API.
+// team import (the credentials file downloads), hide/show and ban/reinstate teams. All through
+// the REST API.
 "use strict";
 (() => {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -111,6 +112,16 @@
   document.querySelectorAll("button.hide-team").forEach((button) => button.addEventListener("click", async () => {
     button.disabled = true;
     if (await json(await send("POST", `/events/${event}/teams/${button.dataset.team}/${button.dataset.action}`))) location.reload();
+    else button.disabled = false;
+  }));
+  // Ban: disqualify with a reason (audit-logged; the boards drop the team at once), or reinstate.
+  document.querySelectorAll("button.ban-team").forEach((button) => button.addEventListener("click", async () => {
+    const ban = button.dataset.action === "ban";
+    const reason = ban ? prompt(window.HJ_TEXT.ban_reason) : "";
+    if (ban && !reason?.trim()) return;
+    button.disabled = true;
+    const path = `/events/${event}/teams/${button.dataset.team}/disqualify`;
+    if (await json(await send(ban ? "POST" : "DELETE", path, { reason }))) location.reload();
     else button.disabled = false;
   }));
 })();

@@ -62,5 +62,13 @@ def test_organizer_creates_event_task_and_teams(
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
     assert [r["team"] for r in rows] == ["알파", "베타"] and all(r["password"] for r in rows)
     page.wait_for_selector('#teams tr[data-team="알파"]')
+    # Ban a team: the console asks for the reason, the row then says so and offers reinstating.
+    page.once("dialog", lambda dialog: dialog.accept("명단 외 참가자"))
+    page.click('#teams tr[data-team="베타"] button.ban-team')
+    banned = page.locator('#teams tr[data-team="베타"] button.ban-team[data-action="reinstate"]')
+    banned.wait_for()
+    assert banned.inner_text() == "실격 취소"
+    badge = page.locator('#teams tr[data-team="베타"] .badge')
+    assert badge.inner_text() == "실격" and badge.get_attribute("title") == "명단 외 참가자"
     page.screenshot(path=str(tmp_path / "organize-setup.png"), full_page=True)
     page.close()

@@ -77,6 +77,18 @@
     } else { chart.data.datasets = datasets; chart.update(); }
   }
 
+  // The file name, and the team's note under it.
+  function fileCell(sub) {
+    const td = HJ.cell(sub.filename || "");
+    if (sub.note) {
+      const note = document.createElement("small");
+      note.className = "note";
+      note.textContent = sub.note;
+      td.append(document.createElement("br"), note);
+    }
+    return td;
+  }
+
   // A live push carries its message in every language; the page shows its own.
   const lang = document.documentElement.lang;
   function upsert(pushed) {
@@ -92,7 +104,7 @@
     const merged = Object.assign(JSON.parse(tr.dataset.sub || "{}"), sub);
     tr.dataset.sub = JSON.stringify(merged);
     tr.className = "status-" + merged.status;
-    tr.replaceChildren(HJ.cell(merged.id), HJ.cell(merged.task), HJ.cell(merged.filename || ""),
+    tr.replaceChildren(HJ.cell(merged.id), HJ.cell(merged.task), fileCell(merged),
       HJ.cell(HJ.time(merged.created_at)), HJ.cell(text[merged.status] || merged.status),
       HJ.cell(HJ.score(merged.public_score, (quotas[merged.task] || {}).decimals)), HJ.cell(merged.error || ""),
       pickButton(merged));

@@ -48,11 +48,13 @@ def test_upload_on_the_team_page_shows_live_status(
     assert page.evaluate("document.querySelector('#upload input[type=file]').files[0].name") == (
         good.name
     )
+    page.fill('#upload input[name="note"]', "첫 시도: 기본 모델")
     page.click('#upload button[type="submit"]')
     scored = page.locator("#history tbody tr.status-scored")
     scored.wait_for()
     cells = scored.first.locator("td").all_inner_texts()
-    assert cells[2] == "좋은제출.csv" and cells[4] == "채점 완료"
+    assert cells[2].splitlines()[0] == "좋은제출.csv" and cells[4] == "채점 완료"
+    assert scored.first.locator(".note").inner_text() == "첫 시도: 기본 모델"
     assert 0.5 < float(cells[5]) <= 1.0
 
     page.set_input_files('input[type="file"]', str(bad))

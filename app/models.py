@@ -210,6 +210,32 @@ class BoardState(Base):
     rows_hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+# A board's best submission per team is one probe of these (scoreboard.queries): rule 1's
+# order (score, earlier time, lower id) for metrics where higher is better, and where lower is.
+for _name, _score in (
+    ("ix_submissions_best_high", Submission.public_score.desc()),
+    ("ix_submissions_best_low", Submission.public_score.asc()),
+):
+    Index(
+        _name,
+        Submission.task_id,
+        Submission.team_id,
+        _score,
+        Submission.created_at,
+        Submission.id,
+        postgresql_where=Submission.status == "scored",
+        sqlite_where=Submission.status == "scored",
+    )
+# A board's attempt count and last time per team, read from the index alone (PostgreSQL).
+Index(
+    "ix_submissions_counted",
+    Submission.task_id,
+    Submission.team_id,
+    Submission.created_at,
+    postgresql_where=Submission.status.in_(["queued", "scoring", "scored", "invalid"]),
+)
+
+
 class ScoreHistory(Base):
     """A submission's scores before a rescore replaced them."""
 

@@ -2,9 +2,12 @@
 
 ``scoreboard.ranking`` states the rules as pure functions over all of a task's submissions;
 loading 100,000 of them as objects takes seconds. Here the database reduces them to one row
-per team (attempt count, last time, best submission) with window functions that SQLite and
-PostgreSQL share, and Python only orders those rows. ``tests/scoreboard/test_queries.py``
-checks that both give the same boards.
+per team (attempt count, last time, best submission), and Python only orders those rows.
+On PostgreSQL a public board's best submission per team is one index probe per team (a
+``LATERAL … ORDER BY … LIMIT 1`` on the partial indexes ``ix_submissions_best_*``), and the
+attempt counts are read from the index ``ix_submissions_counted`` alone; elsewhere, and for the
+private board's picks, window functions and GROUP BY that SQLite and PostgreSQL share.
+``tests/scoreboard/test_queries.py`` checks that every form gives the boards of the pure rules.
 """
 
 from __future__ import annotations
@@ -21,17 +24,25 @@ from scoreboard.ranking import Row
 COUNTED = (Status.QUEUED, Status.SCORING, Status.SCORED, Status.INVALID)
 
 
-def _attempts(task: Task, before: datetime | None, staff: bool) -> list[ColumnElement[bool]]:
-    """The submissions a board counts: its task, its audience's teams, before its cut-off."""
+def _audience(staff: bool) -> list[ColumnElement[bool]]:
+    """The teams a board shows: all for staff, else neither hidden nor disqualified."""
+    return [] if staff else [Team.hidden.is_(False), Team.disqualified.is_(False)]
+
+
+def _counted(task: Task, before: datetime | None) -> list[ColumnElement[bool]]:
+    """The submissions a board counts: its task, attempts that count, before its cut-off."""
     where: list[ColumnElement[bool]] = [
         Submission.task_id == task.id,
         Submission.status.in_(COUNTED),
     ]
-    if not staff:
-        where += [Team.hidden.is_(False), Team.disqualified.is_(False)]
     if before is not None:
         where.append(Submission.created_at < before)
     return where
+
+
+def _attempts(task: Task, before: datetime | None, staff: bool) -> list[ColumnElement[bool]]:
+    """The submissions a board counts, of its audience's teams (joined to ``Team``)."""
+    return [*_counted(task, before), *_audience(staff)]
 
 
 def _rankable(session: Session, column: Any) -> ColumnElement[bool]:
@@ -71,6 +82,75 @@ def _best(
         .subquery()
     )
     return select(*[c for c in ranked.c if c.name != "position"]).where(ranked.c.position == 1)
+
+
+def _counts(
+    session: Session, task: Task, before: datetime | None, staff: bool
+) -> dict[int, tuple[int, datetime]]:
+    """Team id → (attempts counted, last attempt's time) for the teams that made any.
+
+    On PostgreSQL a per-team count on the index ``ix_submissions_counted`` (index-only, no
+    hashing of the whole task); elsewhere one GROUP BY.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        found = session.execute(
+            select(Submission.team_id, func.count(Submission.id), func.max(Submission.created_at))
+            .join(Team, Team.id == Submission.team_id)
+            .where(*_attempts(task, before, staff))
+            .group_by(Submission.team_id)
+        )
+        return {team_id: (n, last) for team_id, n, last in found}
+    per_team = (
+        select(func.count().label("n"), func.max(Submission.created_at).label("last"))
+        .where(Submission.team_id == Team.id, *_counted(task, before))
+        .lateral()
+    )
+    found = session.execute(
+        select(Team.id, per_team.c.n, per_team.c.last)
+        .select_from(Team)
+        .join(per_team, literal(True))
+        .where(Team.event_id == task.event_id, per_team.c.n > 0, *_audience(staff))
+    )
+    return {team_id: (n, last) for team_id, n, last in found}
+
+
+def _best_probed(
+    session: Session, task: Task, column: Any, before: datetime | None, staff: bool, higher: bool
+) -> Select[Any]:
+    """Each team's best submission by ``column``; on PostgreSQL one index probe per team.
+
+    The probe (``LATERAL … ORDER BY … LIMIT 1``) walks the team's scored submissions in rule-1
+    order (score, then time, then id) on ``ix_submissions_best_high``/``_low`` and stops at the
+    first one before the cut-off, so the cost follows the number of teams, not of submissions.
+    SQLite has no LATERAL: embedded events are small, and the window form serves them.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return _best(session, column, _attempts(task, before, staff), higher)
+    best = (
+        select(Submission.id, column.label("score"), Submission.created_at)
+        .where(
+            Submission.team_id == Team.id,
+            *_counted(task, before),
+            _rankable(session, column),
+        )
+        .order_by(*_order(column, higher))
+        .limit(1)
+        .lateral()
+    )
+    return (
+        select(
+            Team.id.label("team_id"),
+            best.c.id,
+            best.c.score,
+            best.c.created_at,
+            Team.name,
+            Team.hidden,
+            Team.disqualified,
+        )
+        .select_from(Team)
+        .join(best, literal(True))
+        .where(Team.event_id == task.event_id, *_audience(staff))
+    )
 
 
 def _private_picks(
@@ -123,22 +203,14 @@ def board_rows(
 ) -> tuple[list[Row], dict[int, Any]]:
     """A board's ranked rows, and the teams on it (``name``, ``hidden``, ``disqualified``)."""
     where = _attempts(task, before, staff)
-    counts = {
-        team_id: (n, last)
-        for team_id, n, last in session.execute(
-            select(Submission.team_id, func.count(Submission.id), func.max(Submission.created_at))
-            .join(Team, Team.id == Submission.team_id)
-            .where(*where)
-            .group_by(Submission.team_id)
-        )
-    }
+    counts = _counts(session, task, before, staff)
     if private:
         picks = _private_picks(session, task, where, higher_is_better, ended)
         best = _best(
             session, Submission.private_score, [*where, Submission.id.in_(picks)], higher_is_better
         )
     else:
-        best = _best(session, Submission.public_score, where, higher_is_better)
+        best = _best_probed(session, task, Submission.public_score, before, staff, higher_is_better)
     found = session.execute(best).all()
     # Plain rows, not Team objects: building 2,000 ORM objects cost more than the queries.
     teams = {r.team_id: r for r in found}

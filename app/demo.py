@@ -133,8 +133,12 @@ def seed_demo(settings: Settings) -> Credentials:
     work = settings.instance_dir / "seed"
     work.mkdir(exist_ok=True)
     with db.begin() as session:
-        for role, email in ((Role.ORGANIZER, "organizer@demo.kr"), (Role.JUDGE, "judge@demo.kr")):
-            _user, password = create_user(session, email, role, name=role.value)
+        staff = (
+            (Role.ORGANIZER, "organizer@demo.kr", "김운영"),
+            (Role.JUDGE, "judge@demo.kr", "이심사"),
+        )
+        for role, email, name in staff:
+            _user, password = create_user(session, email, role, name=name)
             creds.lines.append((role.value, email, password))
         now = utcnow()
         event = create_event(

@@ -3,6 +3,8 @@
 (() => {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const rows = new Map([...document.querySelectorAll("#tasks tbody tr")].map((tr) => [tr.dataset.task, tr]));
+  // A status as the page's language says it.
+  const said = (status) => window.HJ_TEXT.status[status] || status;
 
   function show(task, run) {
     const tr = rows.get(task);
@@ -11,7 +13,7 @@
     bar.max = Math.max(run.total, 1);
     bar.value = run.done;
     tr.querySelector(".rescore-status").textContent =
-      `${run.status} ${run.done}/${run.total}` + (run.changed ? ` · ${window.HJ_TEXT.changed} ${run.changed}` : "");
+      `${said(run.status)} ${run.done}/${run.total}` + (run.changed ? ` · ${window.HJ_TEXT.changed} ${run.changed}` : "");
     tr.querySelector("button.rescore").disabled = run.status === "queued" || run.status === "running";
   }
 
@@ -53,7 +55,7 @@
     const d = await reply.json();
     document.getElementById("workers").textContent = d.workers_alive;
     document.getElementById("queue").textContent = d.queue_depth;
-    document.getElementById("by-status").textContent = Object.entries(d.by_status).map(([k, v]) => `${k} ${v}`).join(" · ");
+    document.getElementById("by-status").textContent = Object.entries(d.by_status).map(([k, v]) => `${said(k)} ${v}`).join(" · ");
     const datasets = d.per_minute.map((t, i) => ({ label: t.task, data: t.counts, backgroundColor: ["#2563eb", "#dc2626", "#16a34a", "#9333ea"][i % 4] }));
     const labels = (d.per_minute[0] || { minutes: [] }).minutes.map((m) => HJ.clock(Date.parse(m)));
     if (!chart) {
@@ -77,7 +79,7 @@
       });
       const action = document.createElement("td");
       action.append(button);
-      tr.append(HJ.cell(`#${s.id}`), HJ.cell(s.task), HJ.cell(s.team), HJ.cell(s.status),
+      tr.append(HJ.cell(`#${s.id}`), HJ.cell(s.task), HJ.cell(s.team), HJ.cell(said(s.status)),
         HJ.cell(s.staff_error || s.error || ""), action);
       return tr;
     }));

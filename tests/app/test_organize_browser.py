@@ -54,13 +54,14 @@ def test_rescore_button_shows_live_progress(
         == 4
     )
     assert page.locator("#trouble-empty").is_visible()
+    assert page.locator("#by-status").inner_text() == "채점 완료 4"  # statuses in Korean
     row = page.locator(f'#tasks tr[data-task="{contest.task}"]')
     assert row.locator("td").nth(3).inner_text() == "4"
     row.locator("button.rescore").click()
     page.wait_for_function(
         """task => {
           const tr = document.querySelector(`#tasks tr[data-task="${task}"]`);
-          return tr.querySelector('.rescore-status').textContent.startsWith('done 4/4');
+          return tr.querySelector('.rescore-status').textContent.startsWith('완료 4/4');
         }""",
         arg=contest.task,
     )

@@ -48,6 +48,23 @@ def truth_frame(rows: int, seed: int = 0, kind: str = "binary") -> pd.DataFrame:
     return pd.DataFrame({"id": ids, "target": target})
 
 
+def make_solution(tmp_path: Path, metric: str, truth: pd.DataFrame, public_fraction: float = 0.3):  # noqa: ANN201
+    """A prepared and loaded ground truth (columns ``id``, ``target``) for scoring tests."""
+    from judge.truth import load_solution, prepare_truth
+
+    source = tmp_path / f"{metric}_truth.csv"
+    truth.to_csv(source, index=False)
+    prepared = prepare_truth(
+        source,
+        tmp_path / "store",
+        id_column="id",
+        target_column="target",
+        metric=metric,
+        public_fraction=public_fraction,
+    )
+    return load_solution(prepared.path, "id", "target", metric)
+
+
 def prediction_csv(truth: pd.DataFrame, noise: float, seed: int) -> bytes:
     """A plausible submission: the truth blurred by ``noise``, rows shuffled."""
     rng = np.random.default_rng(seed)

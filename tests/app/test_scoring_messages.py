@@ -19,24 +19,14 @@ import pytest
 from app.messages import catalogue, in_every_locale, localize
 from judge.errors import ParticipantVisibleError, render
 from judge.scoring import score
-from judge.truth import load_solution, prepare_truth
+from tests.helpers import make_solution
 
 N = 30
 IDS = [f"{i:03d}" for i in range(N)]
 
 
 def solution_for(tmp_path: Path, metric: str, target: list[object]):  # noqa: ANN201
-    source = tmp_path / f"{metric}.csv"
-    pd.DataFrame({"id": IDS, "target": target}).to_csv(source, index=False)
-    prepared = prepare_truth(
-        source,
-        tmp_path / "store",
-        id_column="id",
-        target_column="target",
-        metric=metric,
-        public_fraction=0.5,
-    )
-    return load_solution(prepared.path, "id", "target", metric)
+    return make_solution(tmp_path, metric, pd.DataFrame({"id": IDS, "target": target}), 0.5)
 
 
 def csv(frame: pd.DataFrame) -> bytes:

@@ -16,22 +16,9 @@ from sklearn import metrics as skm
 from judge.errors import ParticipantVisibleError
 from judge.scoring import score
 from judge.truth import load_solution, prepare_truth, sample_submission
+from tests.helpers import make_solution
 
 N = 400
-
-
-def make_solution(tmp_path: Path, metric: str, truth: pd.DataFrame):  # noqa: ANN201
-    source = tmp_path / "truth.csv"
-    truth.to_csv(source, index=False)
-    prepared = prepare_truth(
-        source,
-        tmp_path / "store",
-        id_column="id",
-        target_column="target",
-        metric=metric,
-        public_fraction=0.3,
-    )
-    return load_solution(prepared.path, "id", "target", metric)
 
 
 @pytest.fixture

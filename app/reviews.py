@@ -18,7 +18,9 @@ from app.models import (
     Conflict,
     Criterion,
     Event,
+    Reveal,
     RubricScore,
+    Task,
     Team,
     User,
 )
@@ -243,11 +245,27 @@ def lock(session: Session, event: Event, actor: User, now: datetime) -> None:
     audit(session, event, actor, "review.lock", event.slug, None, iso(now))
 
 
+def _not_mid_reveal(session: Session, event: Event) -> None:
+    """A reveal's plan is fixed at its first press: changing the teams mid-way would leave
+    the projector showing a team the boards no longer hold."""
+    running = session.scalar(
+        select(func.count(Reveal.task_id))
+        .join(Task, Task.id == Reveal.task_id)
+        .where(Task.event_id == event.id, Reveal.finished_at.is_(None))
+    )
+    if running:
+        raise ReviewError(
+            "A reveal is in progress: disqualify or reinstate teams before it starts or after "
+            "it ends."
+        )
+
+
 def disqualify(session: Session, event: Event, actor: User, team: Team, reason: str) -> None:
     """Rule 7: the team leaves the public and private boards (staff still see it, marked)."""
     reason = " ".join(reason.split())
     if not reason:
         raise ReviewError("Give the reason for the disqualification.", 400)
+    _not_mid_reveal(session, event)
     before = {"disqualified": team.disqualified, "reason": team.disqualified_reason}
     team.disqualified, team.disqualified_reason = True, reason
     audit(
@@ -262,6 +280,7 @@ def disqualify(session: Session, event: Event, actor: User, team: Team, reason: 
 
 
 def reinstate(session: Session, event: Event, actor: User, team: Team) -> None:
+    _not_mid_reveal(session, event)
     before = {"disqualified": team.disqualified, "reason": team.disqualified_reason}
     team.disqualified, team.disqualified_reason = False, ""
     audit(session, event, actor, "team.reinstate", team.name, before, {"disqualified": False})

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.db import utcnow
 from app.extensions import db
-from app.models import Event
+from app.models import Event, Team
 from tests.helpers import Contest, prediction_csv, settle
 
 
@@ -86,6 +86,12 @@ def test_reveal_round(app: Flask, client: FlaskClient, contest: Contest) -> None
         ("팀2", None),  # no private score anywhere before its turn
     ]
     assert client.get(url).json == start  # a projector joining late sees the same
+    # The plan is fixed: the teams cannot change until the reveal ends.
+    with db.begin() as session:
+        team2 = session.scalars(select(Team).where(Team.name == "팀2")).one().id
+    ban = f"/api/v1/events/{contest.event}/teams/{team2}/disqualify"
+    refused = client.post(ban, headers=organizer, json={"reason": "late"})
+    assert refused.status_code == 409 and "공개가 진행 중" in refused.json["error"]["message"]
 
     previous = start
     for step in range(1, 4):
@@ -113,6 +119,7 @@ def test_reveal_round(app: Flask, client: FlaskClient, contest: Contest) -> None
     assert again.status_code == 409 and "Every task" in again.json["error"]["message"]
     again = client.post(f"{url}?lang=en", headers=organizer, json={"task": contest.task})
     assert again.status_code == 409 and "is over" in again.json["error"]["message"]
+    assert client.post(ban, headers=organizer, json={"reason": "late"}).status_code == 200
     audit = client.get(f"/api/v1/events/{contest.event}/audit", headers=organizer).json
     steps = [e["after"]["step"] for e in audit["entries"] if e["action"] == "reveal.step"]
     assert sorted(steps) == [0, 1, 2, 3]

@@ -138,8 +138,16 @@ def task_create(event_slug: str, slug: str, **options: object) -> None:
                 f"{created.public_rows} public / {created.truth_rows - created.public_rows} private"
             )
     except (ValueError, KeyError) as exc:
-        raise CliError(str(exc).strip("'\"")) from None
+        raise CliError(_refusal(exc, options["truth"])) from None
     click.echo(summary)
+
+
+def _refusal(exc: Exception, truth: Path | None) -> str:
+    """The message, naming the ground-truth file when the problem is in it."""
+    from judge.truth import TruthError
+
+    message = str(exc).strip("'\"")
+    return f"{truth}: {message}" if isinstance(exc, TruthError) and truth else message
 
 
 def _task(session, event_slug: str, task_slug: str):  # noqa: ANN001, ANN202
@@ -179,7 +187,7 @@ def task_update(event_slug: str, slug: str, truth: Path | None, metric: str | No
                 f"task {updated.slug} now scores {updated.metric} on {updated.truth_sha256[:12]}"
             )
     except (ValueError, KeyError) as exc:
-        raise CliError(str(exc).strip("'\"")) from None
+        raise CliError(_refusal(exc, truth)) from None
     click.echo(summary + "; run `hackjudge rescore` to rescore its submissions")
 
 

@@ -45,7 +45,7 @@ def translate(template: str) -> str:
 
 def localize(detail: Mapping[str, Any] | None, fallback: str, locale: str | None = None) -> str:
     """A stored message in ``locale`` (the request's by default); ``fallback`` without one."""
-    if not detail or "template" not in detail:
+    if not detail or not detail.get("template"):
         return fallback
     chosen = locale or request_locale()
     return errors.render(detail["template"], detail.get("params"), catalogue(chosen).gettext)

@@ -56,7 +56,7 @@ def add_flag(
     session: Session, event: Event, judge: User, sub: Submission, kind: str, note: str
 ) -> Flag:
     if kind not in FLAG_KINDS:
-        raise ReviewError("kind must be one of %(kinds)s", 400, kinds=", ".join(FLAG_KINDS))
+        raise ReviewError("kind must be one of %(kinds)s.", 400, kinds=", ".join(FLAG_KINDS))
     team = session.get(Team, sub.team_id)
     if team is None or team.event_id != event.id or not assigned(session, judge, team):
         raise ReviewError("You are not assigned to this submission's team.", 403)

@@ -25,6 +25,8 @@ def render(
     template: str, params: Params | None, translate: Callable[[str], str] | None = None
 ) -> str:
     """The message in the language ``translate`` gives (English without it)."""
+    if not template:
+        return template  # gettext("") is the catalogue's header, never a message
     text = translate(template) if translate is not None else template
     if not params:
         return text
@@ -46,18 +48,26 @@ translator: Callable[[str], str] = _english
 
 
 class TranslatableError(Exception):
-    """A refusal or problem described by a catalogue template and its parameters."""
+    """A refusal or problem described by a catalogue template and its parameters.
 
-    def __init__(self, template: str, **params: Param) -> None:
-        super().__init__(template)
-        self.template = template
+    Custom metrics raise ``ParticipantVisibleError`` as they would any exception, with any
+    text (not in the catalogue: shown as written) or none; extra positional arguments are
+    joined to it, as ``str(Exception(a, b))`` would show them.
+    """
+
+    def __init__(self, template: object = "", *more: object, **params: Param) -> None:
+        text = " ".join(str(part) for part in (template, *more))
+        super().__init__(text)
+        self.template = text
         self.params: dict[str, Param] = dict(params)
 
     def english(self) -> str:
         return render(self.template, self.params)
 
-    def detail(self) -> dict[str, Any]:
-        """What to store to show the message later in any language."""
+    def detail(self) -> dict[str, Any] | None:
+        """What to store to show the message later in any language (None: nothing to say)."""
+        if not self.template:
+            return None
         return {"template": self.template, "params": self.params}
 
     def __str__(self) -> str:

@@ -89,6 +89,8 @@ def evaluate(
     try:
         result = score(solution, data, sub.filename, with_ci=with_ci)
     except ParticipantVisibleError as exc:
+        if not exc.template:  # a custom metric refused the file without a word
+            exc = ParticipantVisibleError("The task's metric refused the file without saying why.")
         return {
             "status": Status.INVALID,
             "error": exc.english(),

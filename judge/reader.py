@@ -28,6 +28,8 @@ NA_TEXT = ["", "NA", "N/A", "NaN", "nan", "NAN", "null", "NULL", "None", "-nan",
 BINARY = N_("The file is not a CSV text file (it contains binary data).")
 NOT_TEXT = N_("The file is not a CSV text file: it is neither UTF-8 nor CP949 (EUC-KR) text.")
 EMPTY = N_("The file is empty.")
+TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+UNCLOSED_QUOTE = re.compile(r"EOF inside string")
 ZIP_TOO_BIG = N_("The zipped file expands to more than 1 GiB.")
 GZ_TOO_BIG = N_("The compressed file expands to more than 1 GiB.")
 
@@ -171,6 +173,21 @@ def _parse(data: bytes, encoding: str, **options: object) -> pd.DataFrame:
         raise ParticipantVisibleError(EMPTY) from exc
     except (pd.errors.ParserError, csv.Error, UnicodeDecodeError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[-1][:300]
+        # The parser's two common complaints, in words the reader's language can carry.
+        if fields := TOO_MANY_FIELDS.search(reason):
+            expected, line, found = (int(n) for n in fields.groups())
+            raise ParticipantVisibleError(
+                "Line %(line)d has %(found)d fields; the header has %(expected)d. "
+                "Check for an extra comma or an unquoted value that contains one.",
+                line=line,
+                found=found,
+                expected=expected,
+            ) from exc
+        if UNCLOSED_QUOTE.search(reason):
+            raise ParticipantVisibleError(
+                'A quoted value is never closed: a " opens a value that runs to the end of the '
+                "file."
+            ) from exc
         raise ParticipantVisibleError(
             "The file could not be parsed as CSV: %(reason)s", reason=reason
         ) from exc

@@ -81,6 +81,7 @@ BAD_FILES: dict[str, tuple[str, list[object], Callable[[list[object]], bytes]]] 
     "negative for rmsle": ("rmsle", REGRESSION, values(r5=-2.0)),
     "unknown class": ("accuracy", BINARY, values(r6="7")),
     "overflow": ("rmse", REGRESSION, values(r2=1e300)),
+    "a quote never closed": ("rmse", REGRESSION, lambda t: csv_of(t) + b'"030,1\n'),
 }
 
 
@@ -137,3 +138,26 @@ def test_the_bad_files_meet_distinct_messages(tmp_path: Path) -> None:
             score(solution_for(tmp_path / str(i), metric, target), build(target), "f.csv")
         templates.add(caught.value.template)
     assert len(templates) == len(BAD_FILES)
+
+
+def test_custom_metric_messages_take_any_arguments() -> None:
+    # Custom metrics raise it like any exception: free text, several parts, or nothing.
+    assert ParticipantVisibleError("a", 2).english() == "a 2"
+    assert ParticipantVisibleError("not in the catalogue").detail() == {
+        "template": "not in the catalogue",
+        "params": {},
+    }
+    silent = ParticipantVisibleError()
+    assert silent.detail() is None and localize(silent.detail(), "", "ko") == ""
+    # An empty template never renders the catalogue's header.
+    assert render("", {}, catalogue("ko").gettext) == ""
+
+
+def test_a_row_with_a_field_too_many_is_named_in_korean() -> None:
+    # Whole-table reads (ground truth, custom metrics) meet the parser's field count.
+    from judge.reader import read_table
+
+    with pytest.raises(ParticipantVisibleError) as caught:
+        read_table(b"id,target\n001,1\n002,1,2\n")
+    assert caught.value.params == {"line": 3, "found": 3, "expected": 2}
+    assert localize(caught.value.detail(), "", "ko").startswith("3행의 필드가 3개인데")

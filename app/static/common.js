@@ -17,6 +17,14 @@ window.HJ = {
   score(value, decimals) {
     return value === null || value === undefined ? "" : Number(value).toFixed(decimals ?? 5);
   },
+  // A countdown: "2일 03:04:05" / "2d 03:04:05"; ``days`` is the page's "{d}일" or "{d}d".
+  span(seconds, days) {
+    const s = Math.max(0, Math.floor(seconds));
+    const pad = (n) => String(n).padStart(2, "0");
+    const clock = `${pad(Math.floor(s / 3600) % 24)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+    const d = Math.floor(s / 86400);
+    return d ? `${days.replace("{d}", d)} ${clock}` : clock;
+  },
   cell(text) { const td = document.createElement("td"); td.textContent = text; return td; },
   live(onConnect) {
     const socket = io("/live", { transports: ["websocket", "polling"] });

@@ -136,13 +136,7 @@
   }
 
   // --- countdowns -------------------------------------------------------------------------
-  function span(ms) {
-    const s = Math.max(0, Math.floor(ms / 1000));
-    const pad = (n) => String(n).padStart(2, "0");
-    const days = Math.floor(s / 86400);
-    const clock = `${pad(Math.floor(s / 3600) % 24)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
-    return days ? `${days}d ${clock}` : clock;
-  }
+  const span = (ms) => HJ.span(ms / 1000, L.days);
 
   function tick() {
     const now = Date.now();

@@ -67,7 +67,10 @@
       label: (quotas[task] || {}).title || task, data: points.sort((a, b) => a.x - b.x),
       borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length], pointRadius: 4,
     }));
-    if (!window.Chart) return;
+    // Nothing scored yet: say so rather than draw empty axes.
+    document.getElementById("chart-empty").hidden = datasets.length > 0;
+    document.querySelector(".chart-box").hidden = datasets.length === 0;
+    if (!window.Chart || datasets.length === 0) return;
     if (!chart) {
       chart = new Chart(document.getElementById("team-chart"), {
         type: "line", data: { datasets },
@@ -159,9 +162,7 @@
   const end = Date.parse(countdown.dataset.end);
   function tick() {
     const left = Math.max(0, Math.floor((end - Date.now()) / 1000));
-    const pad = (n) => String(n).padStart(2, "0");
-    const days = Math.floor(left / 86400);
-    countdown.textContent = left ? `${text.ends_in} ${days ? days + "d " : ""}${pad(Math.floor(left / 3600) % 24)}:${pad(Math.floor(left / 60) % 60)}:${pad(left % 60)}` : text.ended;
+    countdown.textContent = left ? `${text.ends_in} ${HJ.span(left, text.days)}` : text.ended;
   }
   tick();
   setInterval(tick, 1000);

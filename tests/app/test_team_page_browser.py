@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +33,12 @@ def test_upload_on_the_team_page_shows_live_status(
     assert page.locator("#live-status").inner_text() == "실시간"
     page.evaluate("window.__sameDocument = true")
 
-    assert page.locator("#countdown").inner_text().startswith("종료까지")
+    assert re.fullmatch(
+        r"종료까지 (\d+일 )?\d\d:\d\d:\d\d", page.locator("#countdown").inner_text()
+    )
+    assert page.locator("#chart-empty").is_visible()  # nothing scored yet: said, not drawn
+    # Days in the page's language: 1 day, 1 hour, 1 minute and 1 second.
+    assert page.evaluate("HJ.span(90061, window.HJ_TEXT.days)") == "1일 01:01:01"
     assert page.locator(f'#quotas li[data-task="{contest.task}"] .left').inner_text() == "20"
     # Drag and drop, as a user would from the file manager.
     page.evaluate(
@@ -78,6 +84,7 @@ def test_upload_on_the_team_page_shows_live_status(
     page.wait_for_selector("#history tbody tr.status-scored button.pick.on")
     assert page.locator(f'#quotas li[data-task="{contest.task}"] .picks').inner_text() == "1"
     assert page.evaluate("Chart.getChart('team-chart').data.datasets[0].data.length") == 1
+    assert page.locator("#chart-empty").is_hidden()
     assert page.evaluate("window.__sameDocument") is True
     assert page.locator("#history tbody tr").count() == 2
     page.screenshot(path=str(tmp_path / "team-page.png"), full_page=True)

@@ -226,6 +226,15 @@ for _name, _score in (
         postgresql_where=Submission.status == "scored",
         sqlite_where=Submission.status == "scored",
     )
+# The final picks (about one submission in a hundred), for the private board.
+Index(
+    "ix_submissions_final_picks",
+    Submission.task_id,
+    Submission.team_id,
+    Submission.id,
+    postgresql_where=(Submission.final.is_(True)) & (Submission.status == "scored"),
+    sqlite_where=(Submission.final.is_(True)) & (Submission.status == "scored"),
+)
 # A board's attempt count and last time per team, read from the index alone (PostgreSQL).
 Index(
     "ix_submissions_counted",

@@ -12,6 +12,7 @@ private board's picks, window functions and GROUP BY that SQLite and PostgreSQL 
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -153,10 +154,71 @@ def _best_probed(
     )
 
 
+# What the private board needs of a picked submission: its private score, and its team.
+PICKED = (
+    Submission.id,
+    Submission.team_id,
+    Submission.private_score.label("score"),
+    Submission.created_at,
+    Team.name,
+    Team.hidden,
+    Team.disqualified,
+)
+
+
+def _best_k_public(
+    session: Session, task: Task, before: datetime | None, staff: bool, higher: bool
+) -> list[Any]:
+    """Each team's best K public submissions (K: the task's picks), as ``PICKED`` rows."""
+    if session.get_bind().dialect.name != "postgresql":
+        position = func.row_number().over(
+            partition_by=Submission.team_id, order_by=_order(Submission.public_score, higher)
+        )
+        ranked = (
+            select(*PICKED, position.label("position"))
+            .join(Team, Team.id == Submission.team_id)
+            .where(*_attempts(task, before, staff), _rankable(session, Submission.public_score))
+            .subquery()
+        )
+        columns = [c for c in ranked.c if c.name != "position"]
+        return list(session.execute(select(*columns).where(ranked.c.position <= task.final_picks)))
+    # One probe per team on ix_submissions_best_*, as for the public board, taking K rows.
+    probe = (
+        select(
+            Submission.id,
+            Submission.team_id,
+            Submission.private_score.label("score"),
+            Submission.created_at,
+        )
+        .where(
+            Submission.team_id == Team.id,
+            *_counted(task, before),
+            _rankable(session, Submission.public_score),
+        )
+        .order_by(*_order(Submission.public_score, higher))
+        .limit(task.final_picks)
+        .lateral()
+    )
+    return list(
+        session.execute(
+            select(*probe.c, Team.name, Team.hidden, Team.disqualified)
+            .select_from(Team)
+            .join(probe, literal(True))
+            .where(Team.event_id == task.event_id, *_audience(staff))
+        )
+    )
+
+
 def _private_picks(
-    session: Session, task: Task, where: list[ColumnElement[bool]], higher: bool, ended: bool
-) -> list[int]:
-    """Ids of each team's picks (rule 2): its final picks, else its best-K public at the end.
+    session: Session,
+    task: Task,
+    before: datetime | None,
+    staff: bool,
+    higher: bool,
+    ended: bool,
+) -> list[Any]:
+    """Each team's picks (rule 2) as ``PICKED`` rows: its final picks, else, once the event
+    has ended, its best-K public submissions.
 
     Separate small queries on purpose: one nested statement let PostgreSQL, misled by stale
     statistics after a bulk load, re-run the picks per submission (minutes, not milliseconds).
@@ -166,29 +228,37 @@ def _private_picks(
         partition_by=Submission.team_id, order_by=Submission.id.asc()
     )
     numbered = (
-        select(Submission.id, Submission.team_id, nth_final.label("nth"))
+        select(*PICKED, nth_final.label("nth"))
         .join(Team, Team.id == Submission.team_id)
-        .where(*where, Submission.status == Status.SCORED, Submission.final.is_(True))
+        .where(
+            *_attempts(task, before, staff),
+            Submission.status == Status.SCORED,
+            Submission.final.is_(True),
+        )
         .subquery()
     )
-    finals = session.execute(
-        select(numbered.c.id, numbered.c.team_id).where(numbered.c.nth <= task.final_picks)
-    ).all()
-    picks = [row.id for row in finals]
+    columns = [c for c in numbered.c if c.name != "nth"]
+    picks = list(session.execute(select(*columns).where(numbered.c.nth <= task.final_picks)))
     if ended:
-        with_finals = {row.team_id for row in finals}
-        position = func.row_number().over(
-            partition_by=Submission.team_id, order_by=_order(Submission.public_score, higher)
-        )
-        ranked = (
-            select(Submission.id, Submission.team_id, position.label("position"))
-            .join(Team, Team.id == Submission.team_id)
-            .where(*where, _rankable(session, Submission.public_score))
-            .subquery()
-        )
-        best_k = select(ranked.c.id, ranked.c.team_id).where(ranked.c.position <= task.final_picks)
-        picks += [row.id for row in session.execute(best_k) if row.team_id not in with_finals]
+        with_finals = {row.team_id for row in picks}
+        best_k = _best_k_public(session, task, before, staff, higher)
+        picks += [row for row in best_k if row.team_id not in with_finals]
     return picks
+
+
+def _best_picked(picks: list[Any], higher: bool) -> list[Any]:
+    """Each team's best pick by private score (rule 2; ties as rule 1; NaN never ranks)."""
+    sign = -1.0 if higher else 1.0
+    keys: dict[int, tuple[float, datetime, int]] = {}
+    best: dict[int, Any] = {}
+    for row in picks:
+        submission_id, team_id, score, created_at = row[0], row[1], row[2], row[3]  # PICKED
+        if score is None or math.isnan(score):
+            continue
+        key = (sign * score, created_at, submission_id)
+        if team_id not in keys or key < keys[team_id]:
+            keys[team_id], best[team_id] = key, row
+    return list(best.values())
 
 
 def board_rows(
@@ -202,16 +272,13 @@ def board_rows(
     ended: bool,
 ) -> tuple[list[Row], dict[int, Any]]:
     """A board's ranked rows, and the teams on it (``name``, ``hidden``, ``disqualified``)."""
-    where = _attempts(task, before, staff)
     counts = _counts(session, task, before, staff)
     if private:
-        picks = _private_picks(session, task, where, higher_is_better, ended)
-        best = _best(
-            session, Submission.private_score, [*where, Submission.id.in_(picks)], higher_is_better
-        )
+        picks = _private_picks(session, task, before, staff, higher_is_better, ended)
+        found = _best_picked(picks, higher_is_better)
     else:
         best = _best_probed(session, task, Submission.public_score, before, staff, higher_is_better)
-    found = session.execute(best).all()
+        found = session.execute(best).all()
     # Plain rows, not Team objects: building 2,000 ORM objects cost more than the queries.
     teams = {r.team_id: r for r in found}
     sign = -1.0 if higher_is_better else 1.0

@@ -29,6 +29,14 @@ def upgrade() -> None:
             postgresql_where=SCORED,
             sqlite_where=SCORED,
         )
+    finals = sa.text("final IS true AND status = 'scored'")
+    op.create_index(
+        "ix_submissions_final_picks",
+        "submissions",
+        ["task_id", "team_id", "id"],
+        postgresql_where=finals,
+        sqlite_where=finals,
+    )
     op.create_index(
         "ix_submissions_counted",
         "submissions",
@@ -39,5 +47,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_submissions_counted", table_name="submissions")
+    op.drop_index("ix_submissions_final_picks", table_name="submissions")
     op.drop_index("ix_submissions_best_low", table_name="submissions")
     op.drop_index("ix_submissions_best_high", table_name="submissions")

@@ -154,10 +154,11 @@ def _best_probed(
     )
 
 
-# What the private board needs of a picked submission: its private score, and its team.
+# What the private board needs of a picked submission: its private score, and its team, in
+# the column order of every best-row query.
 PICKED = (
-    Submission.id,
     Submission.team_id,
+    Submission.id,
     Submission.private_score.label("score"),
     Submission.created_at,
     Team.name,
@@ -185,8 +186,8 @@ def _best_k_public(
     # One probe per team on ix_submissions_best_*, as for the public board, taking K rows.
     probe = (
         select(
-            Submission.id,
             Submission.team_id,
+            Submission.id,
             Submission.private_score.label("score"),
             Submission.created_at,
         )
@@ -252,7 +253,7 @@ def _best_picked(picks: list[Any], higher: bool) -> list[Any]:
     keys: dict[int, tuple[float, datetime, int]] = {}
     best: dict[int, Any] = {}
     for row in picks:
-        submission_id, team_id, score, created_at = row[0], row[1], row[2], row[3]  # PICKED
+        team_id, submission_id, score, created_at = row[0], row[1], row[2], row[3]  # PICKED
         if score is None or math.isnan(score):
             continue
         key = (sign * score, created_at, submission_id)
@@ -281,19 +282,26 @@ def board_rows(
         found = session.execute(best).all()
     # Plain rows, not Team objects: building 2,000 ORM objects cost more than the queries.
     teams = {r.team_id: r for r in found}
+    # Plain tuples from here: named access on 2,000 result rows cost as much as a query.
     sign = -1.0 if higher_is_better else 1.0
-    found.sort(key=lambda r: (sign * r.score, r.created_at, r.id))
-    rows = [
-        Row(
-            rank=rank,
-            team_id=r.team_id,
-            team=r.name,
-            score=r.score,
-            submission_id=r.id,
-            submissions=counts[r.team_id][0],
-            last_submission_at=counts[r.team_id][1],
-            best_at=r.created_at,
+    # Every best-row query selects (team_id, id, score, created_at, name, hidden, disqualified).
+    ordered = sorted(
+        (sign * score, created_at, submission_id, team_id, name, score)
+        for team_id, submission_id, score, created_at, name, *_team in found
+    )
+    rows = []
+    for rank, (_key, created_at, submission_id, team_id, name, score) in enumerate(ordered, 1):
+        attempts, last = counts[team_id]
+        rows.append(
+            Row(
+                rank=rank,
+                team_id=team_id,
+                team=name,
+                score=score,
+                submission_id=submission_id,
+                submissions=attempts,
+                last_submission_at=last,
+                best_at=created_at,
+            )
         )
-        for rank, r in enumerate(found, start=1)
-    ]
     return rows, teams

@@ -41,6 +41,16 @@ def parse_time(text: str, timezone: str) -> datetime:
     return moment
 
 
+def check_times(
+    start_at: datetime | None, end_at: datetime | None, freeze_at: datetime | None
+) -> None:
+    """An event's times in order: start, then freeze (if any), then end."""
+    if start_at is None or end_at is None or end_at <= start_at:
+        raise SetupError("The end must come after the start.")
+    if freeze_at and not start_at <= freeze_at <= end_at:
+        raise SetupError("The freeze must fall between start and end.")
+
+
 def create_event(
     session: Session,
     slug: str,
@@ -58,10 +68,7 @@ def create_event(
         raise SetupError("Event %(event)s already exists.", event=repr(slug))
     start_at, end_at = parse_time(start, timezone), parse_time(end, timezone)
     freeze_at = parse_time(freeze, timezone) if freeze else None
-    if end_at <= start_at:
-        raise SetupError("The end must come after the start.")
-    if freeze_at and not start_at <= freeze_at <= end_at:
-        raise SetupError("The freeze must fall between start and end.")
+    check_times(start_at, end_at, freeze_at)
     event = Event(
         slug=slug,
         title=title,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.messages import localize
+from app.messages import submission_error
 from app.models import Event, Status, Submission, Task, Team
 from judge import heartbeat
 from scoreboard.boards import iso
@@ -50,7 +50,7 @@ def _sub_json(sub: Submission, task: Task, team: Team) -> dict[str, Any]:
         "started_at": iso(sub.started_at),
         "attempts": sub.attempts,
         "worker": sub.worker,
-        "error": localize(sub.error_detail, sub.error),
+        "error": submission_error(sub),
         "staff_error": sub.staff_error,
     }
 

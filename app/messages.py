@@ -51,6 +51,11 @@ def localize(detail: Mapping[str, Any] | None, fallback: str, locale: str | None
     return errors.render(detail["template"], detail.get("params"), catalogue(chosen).gettext)
 
 
+def submission_error(sub: Any) -> str:
+    """A submission's validation message in the reader's language (English if none stored)."""
+    return localize(sub.error_detail, sub.error)
+
+
 def in_every_locale(detail: Mapping[str, Any] | None, fallback: str) -> dict[str, str]:
     """A stored message in each supported language, for pushes read by many people."""
     return {locale: localize(detail, fallback, locale) for locale in SUPPORTED_LOCALES}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.messages import localize
+from app.messages import submission_error
 from app.models import Submission, Task, Team
 from scoreboard.boards import iso
 
@@ -21,7 +21,7 @@ def submission_json(sub: Submission, task: Task, team: Team, *, staff: bool) -> 
         "note": sub.note,
         "created_at": iso(sub.created_at),
         "status": sub.status,
-        "error": localize(sub.error_detail, sub.error),
+        "error": submission_error(sub),
         "public_score": sub.public_score,
         "public_ci": [sub.public_ci_low, sub.public_ci_high]
         if sub.public_ci_low is not None

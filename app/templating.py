@@ -9,7 +9,7 @@ from flask import Flask, Response, redirect, render_template, request, url_for
 from flask_babel import get_locale, lazy_gettext
 from werkzeug.exceptions import HTTPException
 
-from app.messages import localize
+from app.messages import submission_error
 
 # Listed here so that extraction finds the role names shown in the header.
 ROLE_LABELS = {
@@ -31,7 +31,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
     # A submission's validation message in the reader's language.
-    app.jinja_env.globals["submission_error"] = lambda sub: localize(sub.error_detail, sub.error)
+    app.jinja_env.globals["submission_error"] = submission_error
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException) -> Response | tuple[str, int]:

@@ -16,7 +16,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, select
+from sqlalchemy import ColumnElement, and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.models import Status, Submission, Task, Team
@@ -60,31 +60,6 @@ def _order(column: Any, higher_is_better: bool) -> list[Any]:
     return [score, Submission.created_at.asc(), Submission.id.asc()]
 
 
-def _best(
-    session: Session, column: Any, where: list[ColumnElement[bool]], higher_is_better: bool
-) -> Select[Any]:
-    """Each team's best submission by ``column`` among those matching ``where``."""
-    position = func.row_number().over(
-        partition_by=Submission.team_id, order_by=_order(column, higher_is_better)
-    )
-    ranked = (
-        select(
-            Submission.team_id,
-            Submission.id,
-            column.label("score"),
-            Submission.created_at,
-            Team.name,
-            Team.hidden,
-            Team.disqualified,
-            position.label("position"),
-        )
-        .join(Team, Team.id == Submission.team_id)
-        .where(*where, _rankable(session, column))
-        .subquery()
-    )
-    return select(*[c for c in ranked.c if c.name != "position"]).where(ranked.c.position == 1)
-
-
 def _counts(
     session: Session, task: Task, before: datetime | None, staff: bool
 ) -> dict[int, tuple[int, datetime]]:
@@ -115,89 +90,58 @@ def _counts(
     return {team_id: (n, last) for team_id, n, last in found}
 
 
-def _best_probed(
-    session: Session, task: Task, column: Any, before: datetime | None, staff: bool, higher: bool
-) -> Select[Any]:
-    """Each team's best submission by ``column``; on PostgreSQL one index probe per team.
-
-    The probe (``LATERAL … ORDER BY … LIMIT 1``) walks the team's scored submissions in rule-1
-    order (score, then time, then id) on ``ix_submissions_best_high``/``_low`` and stops at the
-    first one before the cut-off, so the cost follows the number of teams, not of submissions.
-    SQLite has no LATERAL: embedded events are small, and the window form serves them.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return _best(session, column, _attempts(task, before, staff), higher)
-    best = (
-        select(Submission.id, column.label("score"), Submission.created_at)
-        .where(
-            Submission.team_id == Team.id,
-            *_counted(task, before),
-            _rankable(session, column),
-        )
-        .order_by(*_order(column, higher))
-        .limit(1)
-        .lateral()
-    )
+def _columns(score: Any) -> tuple[Any, ...]:
+    """What every best-row query selects, in this order: a submission, the score shown for it,
+    and its team."""
     return (
-        select(
-            Team.id.label("team_id"),
-            best.c.id,
-            best.c.score,
-            best.c.created_at,
-            Team.name,
-            Team.hidden,
-            Team.disqualified,
-        )
-        .select_from(Team)
-        .join(best, literal(True))
-        .where(Team.event_id == task.event_id, *_audience(staff))
+        Submission.team_id,
+        Submission.id,
+        score.label("score"),
+        Submission.created_at,
+        Team.name,
+        Team.hidden,
+        Team.disqualified,
     )
 
 
-# What the private board needs of a picked submission: its private score, and its team, in
-# the column order of every best-row query.
-PICKED = (
-    Submission.team_id,
-    Submission.id,
-    Submission.private_score.label("score"),
-    Submission.created_at,
-    Team.name,
-    Team.hidden,
-    Team.disqualified,
-)
-
-
-def _best_k_public(
-    session: Session, task: Task, before: datetime | None, staff: bool, higher: bool
+def _leading(
+    session: Session,
+    task: Task,
+    score: Any,
+    *,
+    before: datetime | None,
+    staff: bool,
+    higher: bool,
+    k: int,
 ) -> list[Any]:
-    """Each team's best K public submissions (K: the task's picks), as ``PICKED`` rows."""
+    """Each team's first ``k`` submissions in rule-1 order of the public score (score, then
+    time, then id), with ``score`` shown: k = 1 for the public board, K picks for the private.
+
+    On PostgreSQL one probe per team (``LATERAL … ORDER BY … LIMIT k`` on
+    ``ix_submissions_best_high``/``_low``), stopping at the k-th row before the cut-off, so the
+    cost follows the number of teams, not of submissions. SQLite has no LATERAL: embedded
+    events are small, and a window function serves them.
+    """
+    ranked_by = Submission.public_score
     if session.get_bind().dialect.name != "postgresql":
         position = func.row_number().over(
-            partition_by=Submission.team_id, order_by=_order(Submission.public_score, higher)
+            partition_by=Submission.team_id, order_by=_order(ranked_by, higher)
         )
         ranked = (
-            select(*PICKED, position.label("position"))
+            select(*_columns(score), position.label("position"))
             .join(Team, Team.id == Submission.team_id)
-            .where(*_attempts(task, before, staff), _rankable(session, Submission.public_score))
+            .where(*_attempts(task, before, staff), _rankable(session, ranked_by))
             .subquery()
         )
         columns = [c for c in ranked.c if c.name != "position"]
-        return list(session.execute(select(*columns).where(ranked.c.position <= task.final_picks)))
-    # One probe per team on ix_submissions_best_*, as for the public board, taking K rows.
+        return list(session.execute(select(*columns).where(ranked.c.position <= k)))
     probe = (
-        select(
-            Submission.team_id,
-            Submission.id,
-            Submission.private_score.label("score"),
-            Submission.created_at,
-        )
+        select(*_columns(score)[:4])  # the submission part; the team joins outside
         .where(
-            Submission.team_id == Team.id,
-            *_counted(task, before),
-            _rankable(session, Submission.public_score),
+            Submission.team_id == Team.id, *_counted(task, before), _rankable(session, ranked_by)
         )
-        .order_by(*_order(Submission.public_score, higher))
-        .limit(task.final_picks)
+        .order_by(*_order(ranked_by, higher))
+        .limit(k)
         .lateral()
     )
     return list(
@@ -218,8 +162,8 @@ def _private_picks(
     higher: bool,
     ended: bool,
 ) -> list[Any]:
-    """Each team's picks (rule 2) as ``PICKED`` rows: its final picks, else, once the event
-    has ended, its best-K public submissions.
+    """Each team's picks (rule 2), with their private scores: its final picks, else, once the
+    event has ended, its best-K public submissions.
 
     Separate small queries on purpose: one nested statement let PostgreSQL, misled by stale
     statistics after a bulk load, re-run the picks per submission (minutes, not milliseconds).
@@ -229,7 +173,7 @@ def _private_picks(
         partition_by=Submission.team_id, order_by=Submission.id.asc()
     )
     numbered = (
-        select(*PICKED, nth_final.label("nth"))
+        select(*_columns(Submission.private_score), nth_final.label("nth"))
         .join(Team, Team.id == Submission.team_id)
         .where(
             *_attempts(task, before, staff),
@@ -242,7 +186,15 @@ def _private_picks(
     picks = list(session.execute(select(*columns).where(numbered.c.nth <= task.final_picks)))
     if ended:
         with_finals = {row.team_id for row in picks}
-        best_k = _best_k_public(session, task, before, staff, higher)
+        best_k = _leading(
+            session,
+            task,
+            Submission.private_score,
+            before=before,
+            staff=staff,
+            higher=higher,
+            k=task.final_picks,
+        )
         picks += [row for row in best_k if row.team_id not in with_finals]
     return picks
 
@@ -253,7 +205,7 @@ def _best_picked(picks: list[Any], higher: bool) -> list[Any]:
     keys: dict[int, tuple[float, datetime, int]] = {}
     best: dict[int, Any] = {}
     for row in picks:
-        team_id, submission_id, score, created_at = row[0], row[1], row[2], row[3]  # PICKED
+        team_id, submission_id, score, created_at = row[0], row[1], row[2], row[3]  # _columns
         if score is None or math.isnan(score):
             continue
         key = (sign * score, created_at, submission_id)
@@ -278,13 +230,20 @@ def board_rows(
         picks = _private_picks(session, task, before, staff, higher_is_better, ended)
         found = _best_picked(picks, higher_is_better)
     else:
-        best = _best_probed(session, task, Submission.public_score, before, staff, higher_is_better)
-        found = session.execute(best).all()
+        found = _leading(
+            session,
+            task,
+            Submission.public_score,
+            before=before,
+            staff=staff,
+            higher=higher_is_better,
+            k=1,
+        )
     # Plain rows, not Team objects: building 2,000 ORM objects cost more than the queries.
     teams = {r.team_id: r for r in found}
     # Plain tuples from here: named access on 2,000 result rows cost as much as a query.
     sign = -1.0 if higher_is_better else 1.0
-    # Every best-row query selects (team_id, id, score, created_at, name, hidden, disqualified).
+    # In the order of _columns.
     ordered = sorted(
         (sign * score, created_at, submission_id, team_id, name, score)
         for team_id, submission_id, score, created_at, name, *_team in found

@@ -84,10 +84,7 @@ def edit_event(event_slug: str) -> Response | tuple[Response, int]:
             if field in body:
                 value = body[field]
                 setattr(event, column, admin.parse_time(value, event.timezone) if value else None)
-        if event.start_at is None or event.end_at is None or event.end_at <= event.start_at:
-            raise admin.SetupError("The end must come after the start.")
-        if event.freeze_at and not event.start_at <= event.freeze_at <= event.end_at:
-            raise admin.SetupError("The freeze must fall between start and end.")
+        admin.check_times(event.start_at, event.end_at, event.freeze_at)
     except ValueError as exc:
         session().rollback()
         return error(400, "bad_event", str(exc))

@@ -2,14 +2,49 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
+# Every Python package that setup (and so CI) installs, pinned with hashes: README, "Installing
+# and upgrading". Written by `make lock` / `make upgrade` from pyproject.toml and build.in.
+LOCK := requirements/lock.txt
 
-.PHONY: setup demo test lint bench bench-fanout chromium messages
+.PHONY: setup demo test lint bench bench-fanout chromium messages lock upgrade upgrade-tools
 
-$(BIN)/hackjudge: pyproject.toml
+# pip first, at the lock's pin; then exactly the lock (wheels only, each hash-checked); then
+# hackjudge itself, editable, without dependencies, built by the lock's setuptools (no isolated
+# build env, which would fetch an unpinned one); pip check fails if the lock misses a dependency.
+$(BIN)/hackjudge: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	sed -n '/^pip==/,/[^\\]$$/p' $(LOCK) > $(VENV)/pip-pin.txt
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(VENV)/pip-pin.txt
+	$(BIN)/pip install -q --require-hashes --only-binary :all: -r $(LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/pip check -q
 	touch $@
+
+# pip-tools (locked too, in requirements/pip-tools.txt) in a venv of its own writes the lock.
+# It reads PyPI alone, not this machine's pip configuration, so any machine writes the same lock.
+# `make lock` after editing dependencies keeps every other pin; `make upgrade` re-resolves all to
+# the newest releases, `make upgrade P="redis rq"` only those. Then `make test`, commit the lock.
+TOOLS := .venv-tools/bin
+PIP_COMPILE = env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(TOOLS)/pip-compile -q \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	--newline LF
+LOCK_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(PIP_COMPILE) --extra test -o $(LOCK) \
+	pyproject.toml requirements/build.in
+
+$(TOOLS)/pip-compile: requirements/pip-tools.txt
+	$(PYTHON) -m venv $(dir $(TOOLS))
+	$(TOOLS)/pip install -q --require-hashes --only-binary :all: -r requirements/pip-tools.txt
+	touch $@
+
+lock: $(TOOLS)/pip-compile
+	$(LOCK_COMPILE)
+
+upgrade: $(TOOLS)/pip-compile
+	$(LOCK_COMPILE) $(if $(P),$(addprefix --upgrade-package ,$(P)),--upgrade)
+
+upgrade-tools: $(TOOLS)/pip-compile
+	CUSTOM_COMPILE_COMMAND="make upgrade-tools" $(PIP_COMPILE) --upgrade \
+		-o requirements/pip-tools.txt requirements/pip-tools.in
 
 # Front-end libraries from the npm registry, copied into app/static/vendor (git-ignored).
 # (npm ci writes node_modules/.package-lock.json: the stamp that it ran for this lock file.)

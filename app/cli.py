@@ -99,6 +99,7 @@ def worker(burst: bool) -> None:
     from flask_socketio import SocketIO
     from redis import Redis
     from rq import Queue, SimpleWorker
+    from rq.defaults import DEFAULT_WORKER_TTL
 
     from judge import heartbeat
     from judge.jobs import JudgeContext, set_context
@@ -124,10 +125,25 @@ def worker(burst: bool) -> None:
         publisher=Publisher(emitter, db, min_interval=settings.push_interval_ms / 1000),
     )
     set_context(context)
-    redis = Redis.from_url(settings.redis_url)
-    beating = heartbeat.start(redis, context.worker_name)
+    beating = heartbeat.start(settings.redis_url, context.worker_name)
+    # RQ waits for jobs in a BLPOP of up to worker_ttl - 15 s, so the worker's own client lets a
+    # read last worker_ttl from its first connection on. redis-py >= 6 times reads out after 5 s
+    # and RQ raises that only for connections made later: one the heartbeat had opened on a
+    # shared client failed every idle BLPOP ("Timeout reading from socket"), and RQ backed off
+    # 1, 2, 4 ... 60 s while jobs waited (issue 11). Keepalive notices a dead peer during the
+    # long read; the health check pings a connection idle for 30 s before using it again.
+    redis = Redis.from_url(
+        settings.redis_url,
+        socket_timeout=DEFAULT_WORKER_TTL,
+        socket_keepalive=True,
+        health_check_interval=30,
+    )
     # SimpleWorker scores in-process: no fork per job, the truth stays cached between jobs.
-    rq_worker = SimpleWorker([Queue(settings.queue_name, connection=redis)], connection=redis)
+    rq_worker = SimpleWorker(
+        [Queue(settings.queue_name, connection=redis)],
+        connection=redis,
+        worker_ttl=DEFAULT_WORKER_TTL,
+    )
     try:
         rq_worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:

@@ -4,9 +4,9 @@ Like the Kaggle CLI, the server and token come from the options, else the enviro
 (``HACKJUDGE_SERVER``, ``HACKJUDGE_TOKEN``), else ``~/.config/hackjudge/config.json``
 (``{"server": ..., "token": ...}``; another path in ``HACKJUDGE_CONFIG``).
 
-The server's messages (refusals, validation errors) come in the terminal's language: Korean
-when ``HACKJUDGE_LANG``, ``LC_ALL``, ``LC_MESSAGES`` or ``LANG`` (the first one set) starts
-with ``ko``, else English.
+Requests, the terminal's language and the one-line failures with their exit codes (0 done,
+1 refused or invalid, 2 unreadable file, 3 server unreachable) are ``app.cli_http``'s; its
+docstring has the full table.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import os
 import queue
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from urllib.parse import quote, urlsplit
 
 import click
 import requests
@@ -25,47 +26,63 @@ import socketio
 from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
 
 from app.cli import CliError, main
+from app.cli_http import (
+    Unreachable,
+    Unreadable,
+    body_of,
+    call,
+    config_path,
+    expect,
+    headers,
+    language,
+    refusal,
+    say,
+    why_unreadable,
+)
 
 DONE = ("scored", "invalid", "failed")
 
 
-DEFAULT_CONFIG = "~/.config/hackjudge/config.json"
-
-
-def language() -> str:
-    """``ko`` for a Korean terminal, else ``en``."""
-    for name in ("HACKJUDGE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name)
-        if value:
-            return "ko" if value.lower().startswith("ko") else "en"
-    return "en"
-
-
-def headers(token: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", "Accept-Language": language(), **extra}
-
-
-def config_path() -> Path:
-    return Path(os.environ.get("HACKJUDGE_CONFIG") or DEFAULT_CONFIG).expanduser()
+class LiveRefused(Exception):
+    """The Socket.IO channel said no; only the REST API can tell why (see ``diagnose``)."""
 
 
 def resolve(server: str | None, token: str | None) -> tuple[str, str]:
     """The server and token: options, then environment, then the config file."""
-    saved: dict[str, Any] = {}
+    saved: Any = {}
     path = config_path()
     if path.exists():
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise CliError(f"cannot read {path}: {exc}") from None
+        except OSError as exc:
+            raise CliError(say("unreadable", file=path, reason=why_unreadable(exc))) from None
+        except ValueError:
+            saved = None  # said below, with a JSON list or string
+        if not isinstance(saved, dict):
+            raise CliError(say("unreadable", file=path, reason=say("not_json")))
     server = server or os.environ.get("HACKJUDGE_SERVER") or saved.get("server")
     token = token or os.environ.get("HACKJUDGE_TOKEN") or saved.get("token")
     if not server or not token:
-        raise CliError(
-            f"give --server and --token, set HACKJUDGE_SERVER and HACKJUDGE_TOKEN, or write "
-            f'{{"server": ..., "token": ...}} to {path}'
-        )
+        raise CliError(say("no_settings", path=path))
+    # Checked here, so that requests' "No connection adapters were found" never shows.
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CliError(say("bad_server", server=server))
     return server.rstrip("/"), token
+
+
+def diagnose(server: str, token: str, event: str) -> None:
+    """Raise why the live channel refused us, asked of the REST API, which says why."""
+    # A submission that cannot exist, asked with the token: 401 for a wrong token, hackjudge's
+    # JSON 404 for a good one, anything else from a server that is not hackjudge.
+    reply = call(
+        "get", f"{server}/api/v1/submissions/0", server, headers=headers(token), timeout=30
+    )
+    if reply.status_code != 404 or not isinstance((body_of(reply) or {}).get("error"), dict):
+        raise refusal(reply, server)
+    # Then the event, which the live channel subscribes to: 404 with the server's message.
+    url = f"{server}/api/v1/events/{quote(event, safe='')}/leaderboard"
+    expect(call("get", url, server, headers=headers(token), timeout=30), server, 200)
 
 
 class Listener:
@@ -79,16 +96,22 @@ class Listener:
         # After a reconnection (a web node restarted) the rooms must be joined again.
         self.client.on("connect", self._resubscribe, namespace="/live")
         self.connected_once = False
-        self.client.connect(
-            server,
-            namespaces=["/live"],
-            auth={"token": token},
-            wait_timeout=15,
-            transports=["websocket", "polling"],
-        )
-        ack = self.client.call("subscribe", {"event": event}, namespace="/live", timeout=15)
+        try:
+            self.client.connect(
+                server,
+                namespaces=["/live"],
+                auth={"token": token},
+                wait_timeout=15,
+                transports=["websocket", "polling"],
+            )
+            ack = self.client.call("subscribe", {"event": event}, namespace="/live", timeout=15)
+        except socketio.exceptions.SocketIOError as exc:
+            # Refused, unreachable and not-Socket.IO all read "Connection error" here.
+            self.close()
+            raise LiveRefused(str(exc) or type(exc).__name__) from None
         if not ack or not ack.get("ok"):
-            raise CliError(f"cannot follow {event!r}: {(ack or {}).get('error', 'no answer')}")
+            self.close()
+            raise LiveRefused((ack or {}).get("error") or "no answer")
         self.connected_once = True
 
     def _resubscribe(self) -> None:
@@ -96,7 +119,12 @@ class Listener:
             self.client.emit("subscribe", {"event": self.event}, namespace="/live")
             self.events.put({"id": None, "status": "reconnected"})  # wakes wait() to re-check
 
-    def wait(self, submission_id: int, timeout: float, check=None) -> dict[str, Any] | None:  # noqa: ANN001
+    def wait(
+        self,
+        submission_id: int,
+        timeout: float,
+        check: Callable[[], dict[str, Any]] | None = None,
+    ) -> dict[str, Any] | None:
         """The final message about ``submission_id``; ``check`` asks the API after a gap."""
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
@@ -117,32 +145,47 @@ class Listener:
         self.client.disconnect()
 
 
-def upload(url: str, token: str, file: Path, note: str) -> requests.Response:
-    with file.open("rb") as handle:
-        encoder = MultipartEncoder({"file": (file.name, handle, "text/csv"), "note": note})
-        with click.progressbar(
-            length=encoder.len, label=f"uploading {file.name}", file=sys.stderr
-        ) as bar:
-            sent = 0
+def open_file(file: Path) -> IO[bytes]:
+    """The file to upload, opened before any connection: a typo fails at once, offline."""
+    try:
+        return file.open("rb")
+    except OSError as exc:
+        raise Unreadable(say("unreadable", file=file, reason=why_unreadable(exc))) from None
 
-            def progress(monitor: MultipartEncoderMonitor) -> None:
-                nonlocal sent
-                bar.update(monitor.bytes_read - sent)
-                sent = monitor.bytes_read
 
-            body = MultipartEncoderMonitor(encoder, progress)
-            return requests.post(
-                url,
-                data=body,
-                headers=headers(token, **{"Content-Type": body.content_type}),
-                timeout=(10, 600),
-            )
+def upload(url: str, server: str, token: str, handle: IO[bytes], note: str) -> requests.Response:
+    name = Path(handle.name).name
+    encoder = MultipartEncoder({"file": (name, handle, "text/csv"), "note": note})
+    # Off a terminal click shows no bar, only its label: a stray line before any error.
+    with click.progressbar(
+        length=encoder.len,
+        label=f"uploading {name}",
+        file=click.get_text_stream("stderr"),
+        hidden=not click.get_text_stream("stderr").isatty(),
+    ) as bar:
+        sent = 0
+
+        def progress(monitor: MultipartEncoderMonitor) -> None:
+            nonlocal sent
+            bar.update(monitor.bytes_read - sent)
+            sent = monitor.bytes_read
+
+        body = MultipartEncoderMonitor(encoder, progress)
+        return call(
+            "post",
+            url,
+            server,
+            data=body,
+            headers=headers(token, **{"Content-Type": body.content_type}),
+            timeout=(10, 600),
+        )
 
 
 @main.command()
 @click.argument("event_slug")
 @click.argument("task_slug")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+# Not exists=True: click's refusal is a usage block of several lines; open_file says it in one.
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--server", help="e.g. https://judge.example.kr (or HACKJUDGE_SERVER)")
 @click.option("--token", help="API token (or HACKJUDGE_TOKEN)")
 @click.option("--note", default="", help="A note kept with the submission.")
@@ -158,39 +201,65 @@ def submit(
     wait: bool,
     timeout: float,
 ) -> None:
-    """Upload a prediction file; with --wait, print its public score or its error."""
+    """Upload a prediction file; with --wait, print its public score or its error.
+
+    Exit codes: 1 refused or invalid, 2 unreadable file, 3 server unreachable or not hackjudge.
+    """
     base, secret = resolve(server, token)
-    # Listen before uploading, so a fast score cannot slip past.
-    listener = Listener(base, secret, event_slug) if wait else None
-    try:
-        reply = upload(
-            f"{base}/api/v1/events/{event_slug}/tasks/{task_slug}/submissions", secret, file, note
-        )
+    with open_file(file) as handle:
+        listener = None
+        if wait:
+            # Listen before uploading, so a fast score cannot slip past.
+            try:
+                listener = Listener(base, secret, event_slug)
+            except LiveRefused as exc:
+                diagnose(base, secret, event_slug)
+                # The REST API saw nothing wrong: only the live channel is out of order.
+                raise Unreachable(say("live", server=base, reason=exc)) from None
         try:
-            body = reply.json()
-        except ValueError:
-            raise CliError(f"the server answered {reply.status_code}: {reply.text[:200]}") from None
-        if reply.status_code != 202:
-            raise CliError(body.get("error", {}).get("message", f"HTTP {reply.status_code}"))
-        click.echo(f"submission {body['id']} queued", err=True)
-        if listener is None:
-            click.echo(json.dumps(body, ensure_ascii=False))
-            return
+            result = send(base, secret, event_slug, task_slug, handle, note, listener, timeout)
+        finally:
+            if listener is not None:
+                listener.close()
+    if result is not None:
+        report(result)
 
-        def check() -> dict[str, Any]:
-            return requests.get(
-                f"{base}/api/v1/submissions/{body['id']}",
-                headers=headers(secret),
-                timeout=30,
-            ).json()
 
-        result = listener.wait(body["id"], timeout, check)
-        if result is None:  # the live channel said nothing in time: ask once
-            result = check()
-    finally:
-        if listener is not None:
-            listener.close()
-    report(result)
+def send(
+    base: str,
+    secret: str,
+    event_slug: str,
+    task_slug: str,
+    handle: IO[bytes],
+    note: str,
+    listener: Listener | None,
+    timeout: float,
+) -> dict[str, Any] | None:
+    """Upload; without a listener print the reply, with one return the final result."""
+    event, task = quote(event_slug, safe=""), quote(task_slug, safe="")
+    url = f"{base}/api/v1/events/{event}/tasks/{task}/submissions"
+    body = expect(upload(url, base, secret, handle, note), base, 202)
+    if not isinstance(body.get("id"), int):
+        raise Unreachable(say("not_hackjudge", server=base, status=202))
+    click.echo(f"submission {body['id']} queued", err=True)
+    if listener is None:
+        click.echo(json.dumps(body, ensure_ascii=False))
+        return None
+
+    def check() -> dict[str, Any]:
+        reply = call(
+            "get",
+            f"{base}/api/v1/submissions/{body['id']}",
+            base,
+            headers=headers(secret),
+            timeout=30,
+        )
+        return expect(reply, base, 200)
+
+    result = listener.wait(body["id"], timeout, check)
+    if result is None:  # the live channel said nothing in time: ask once
+        result = check()
+    return result
 
 
 def report(result: dict[str, Any]) -> None:
@@ -201,5 +270,5 @@ def report(result: dict[str, Any]) -> None:
     if status in ("invalid", "failed"):
         # A live push carries the message in every language; the API answers in ours.
         error = (result.get("errors") or {}).get(language()) or result.get("error")
-        raise CliError(f"{status}: {error or 'the platform failed to score it'}")
-    raise CliError(f"still {status} after waiting; check it later with the API")
+        raise CliError(f"{status}: {error or say('unscored')}")
+    raise CliError(say("still", status=status))

@@ -32,19 +32,22 @@
     return td;
   }
 
-  // Quota left today, kept live: an accepted upload takes one, an invalid or failed one gives
-  // it back (SPEC §3 rule 3).
+  // Quota left today, kept live: an upload from this page takes one, unless it ends invalid or
+  // failed (SPEC §3 rule 3). Decided from the row's merged state, so the upload's reply and
+  // the live push may come in either order.
+  const mine = new Set();
   const counted = new Set();
   function showQuota(task) {
     const q = quotas[task];
     const li = document.querySelector(`#quotas li[data-task="${CSS.escape(task)}"] .left`);
     if (q && li && q.left !== null) li.textContent = q.left;
   }
-  function trackQuota(sub, fresh) {
+  function trackQuota(sub) {
     const q = quotas[sub.task];
-    if (!q || q.left === null) return;
-    if (fresh && !counted.has(sub.id)) { counted.add(sub.id); q.left = Math.max(0, q.left - 1); }
-    if ((sub.status === "invalid" || sub.status === "failed") && counted.has(sub.id)) { counted.delete(sub.id); q.left += 1; }
+    if (!q || q.left === null || !mine.has(sub.id)) return;
+    const counts = sub.status !== "invalid" && sub.status !== "failed";
+    if (counts && !counted.has(sub.id)) { counted.add(sub.id); q.left = Math.max(0, q.left - 1); }
+    if (!counts && counted.has(sub.id)) { counted.delete(sub.id); q.left += 1; }
     showQuota(sub.task);
   }
 
@@ -92,7 +95,14 @@
     return td;
   }
 
-  // A live push carries its message in every language; the page shows its own.
+  // A submission's states in order: a later one never goes back to an earlier one, so the
+  // upload's reply (queued) cannot undo a push that came first. Final states may replace each
+  // other (a rescore, a final pick).
+  const stage = { queued: 0, scoring: 1, scored: 2, invalid: 2, failed: 2 };
+  const earlier = (sub, row) => (stage[sub.status] ?? 2) < (stage[row.status] ?? 0);
+
+  // A live push carries its message in every language; the page shows its own. Returns the
+  // row's merged state.
   const lang = document.documentElement.lang;
   function upsert(pushed) {
     const { errors, ...sub } = pushed;
@@ -104,7 +114,9 @@
       rows.set(sub.id, tr);
       body.prepend(tr);
     }
-    const merged = Object.assign(JSON.parse(tr.dataset.sub || "{}"), sub);
+    const row = JSON.parse(tr.dataset.sub || "{}");
+    // An earlier state only fills in what the row lacks (file name, note, time).
+    const merged = earlier(sub, row) ? { ...sub, ...row } : Object.assign(row, sub);
     tr.dataset.sub = JSON.stringify(merged);
     tr.className = "status-" + merged.status;
     tr.replaceChildren(HJ.cell(merged.id), HJ.cell(merged.task), fileCell(merged),
@@ -114,6 +126,7 @@
     document.getElementById("history-empty").hidden = rows.size > 0;
     countPicks();
     drawChart();
+    return merged;
   }
 
   JSON.parse(document.getElementById("history-data").textContent).reverse().forEach(upsert);
@@ -149,7 +162,7 @@
       button.disabled = false; progress.hidden = true;
       let reply = {};
       try { reply = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
-      if (xhr.status === 202) { message.textContent = text.accepted; message.className = "ok"; trackQuota(reply, true); upsert(reply); form.reset(); }
+      if (xhr.status === 202) { message.textContent = text.accepted; message.className = "ok"; mine.add(reply.id); trackQuota(upsert(reply)); form.reset(); }
       else { message.textContent = (reply.error && reply.error.message) || xhr.statusText; message.className = "error"; }
     };
     xhr.onerror = () => { button.disabled = false; progress.hidden = true; message.textContent = text.network; message.className = "error"; };
@@ -168,5 +181,5 @@
   setInterval(tick, 1000);
 
   const socket = HJ.live((sock) => sock.emit("subscribe", { event: window.HJ_EVENT }));
-  socket.on("submission", (sub) => { trackQuota(sub, false); upsert(sub); });
+  socket.on("submission", (sub) => trackQuota(upsert(sub)));
 })();

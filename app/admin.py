@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,15 +20,59 @@ from app.models import Event, RescoreRun, Role, Task, Team, TeamMember, User
 from app.security import create_user
 from judge.errors import TranslatableError
 from judge.metrics import get_metric
+from judge.prepare import PreparedTruth, RatingRange, prepare_truth
 from judge.reader import read_table
-from judge.truth import prepare_truth
-from scoreboard.boards import ensure_board_states
+from judge.truth import rating_range_of
+from scoreboard.boards import ensure_board_states, iso
 
 TEAM_COLUMNS = ["team", "affiliation", "name", "email"]
+# Event and task addresses: lower-case letters and digits, joined by single hyphens. The form
+# field carries the same pattern (valid with the HTML pattern attribute's ``v`` flag).
+SLUG_PATTERN = "[a-z0-9]+(-[a-z0-9]+)*"
+SLUG_MAX = 100
 
 
 class SetupError(TranslatableError, ValueError):
     """An organizer's set-up request refused; the message says what to change."""
+
+
+def _utc(moment: datetime | None) -> str | None:
+    return iso(moment.astimezone(UTC)) if moment else None
+
+
+def event_summary(event: Event) -> dict[str, object]:
+    """An event's settings as the API returns them and the audit log records them."""
+    return {
+        "slug": event.slug,
+        "title": event.title,
+        "timezone": event.timezone,
+        "start_at": _utc(event.start_at),
+        "end_at": _utc(event.end_at),
+        "freeze_at": _utc(event.freeze_at),
+        "freeze_scheduled_at": _utc(event.freeze_scheduled_at),
+    }
+
+
+def task_summary(task: Task) -> dict[str, object]:
+    """What the audit log records of a task's creation or update."""
+    return {
+        "metric": task.metric,
+        "rows": task.truth_rows,
+        "public_rows": task.public_rows,
+        "truth_sha256": task.truth_sha256,
+        "rating_range": rating_range_of(task),
+    }
+
+
+def check_slug(slug: str) -> None:
+    """An event's or task's address as it appears in URLs: ``camp26``, ``churn-2``."""
+    if not re.fullmatch(SLUG_PATTERN, slug) or len(slug) > SLUG_MAX:
+        raise SetupError(
+            "The address %(slug)s may hold only lower-case letters, digits and single hyphens "
+            "(at most %(max)d characters), e.g. camp26 or churn-2.",
+            slug=repr(slug[:SLUG_MAX]),
+            max=SLUG_MAX,
+        )
 
 
 def parse_time(text: str, timezone: str) -> datetime:
@@ -60,6 +105,7 @@ def create_event(
     freeze: str | None = None,
     timezone: str = "Asia/Seoul",
 ) -> Event:
+    check_slug(slug)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -76,6 +122,7 @@ def create_event(
         start_at=start_at,
         end_at=end_at,
         freeze_at=freeze_at,
+        freeze_scheduled_at=freeze_at,
     )
     session.add(event)
     session.flush()
@@ -83,16 +130,32 @@ def create_event(
 
 
 def freeze_event(event: Event, now: datetime) -> None:
-    """Freeze the public board now (or keep an earlier freeze); the clock pushes it."""
+    """Freeze the public board now (or keep an earlier freeze); the clock pushes it.
+
+    The schedule is kept: lifting this freeze before the scheduled moment comes back to it.
+    """
     if now >= event.end_at:
         raise SetupError("The event has ended; the board is final until the reveal.")
     if event.freeze_at is None or event.freeze_at > now:
         event.freeze_at = now
 
 
-def unfreeze_event(event: Event) -> None:
-    """Lift the freeze: public views catch up with everything scored meanwhile."""
-    event.freeze_at = None
+def unfreeze_event(event: Event, now: datetime) -> None:
+    """Lift the freeze in force: public views catch up with everything scored meanwhile.
+
+    A freeze still scheduled for later stays scheduled; one whose moment has passed is lifted
+    with it (the organizer asked for an unfrozen board now).
+    """
+    scheduled = event.freeze_scheduled_at
+    event.freeze_at = scheduled if scheduled is not None and scheduled > now else None
+
+
+def schedule_freeze(event: Event, moment: datetime | None, now: datetime) -> None:
+    """Set (or clear) the scheduled freeze; a manual freeze in force now stays in force."""
+    event.freeze_scheduled_at = moment
+    manual = event.freeze_at is not None and event.freeze_at <= now
+    if not manual or (moment is not None and moment <= event.freeze_at):
+        event.freeze_at = moment
 
 
 def event_by_slug(session: Session, slug: str) -> Event:
@@ -120,7 +183,9 @@ def create_task(
     title: str = "",
     max_file_mb: float | None = None,
     decimals: int = 5,
+    rating_range: RatingRange | None = None,
 ) -> Task:
+    check_slug(slug)
     get_metric(metric)
     if session.scalars(select(Task).where(Task.event_id == event.id, Task.slug == slug)).first():
         raise SetupError(
@@ -134,6 +199,7 @@ def create_task(
         metric=metric,
         public_fraction=public_fraction,
         usage_column=usage_column,
+        rating_range=rating_range,
     )
     task = Task(
         event_id=event.id,
@@ -152,6 +218,7 @@ def create_task(
         max_file_mb=max_file_mb,
         decimals=decimals,
     )
+    _keep_scale(task, prepared)
     session.add(task)
     session.flush()
     ensure_board_states(session, event, task)
@@ -165,11 +232,15 @@ def update_task(
     storage_dir: Path,
     truth: Path | None = None,
     metric: str | None = None,
+    rating_range: RatingRange | None = None,
 ) -> Task:
-    """Replace a task's ground truth (same ids, same split) and/or metric; rescore after."""
+    """Replace a task's ground truth (same ids, same split), metric or rating scale; rescore
+    after. A qwk task keeps its scale unless a new one is given."""
     metric = metric or task.metric
     get_metric(metric)
     source = truth or Path(task.truth_path)
+    if rating_range is None and get_metric(metric).ordinal:
+        rating_range = rating_range_of(task)
     prepared = prepare_truth(
         source,
         storage_dir / "truth",
@@ -177,11 +248,19 @@ def update_task(
         target_column=task.target_column,
         metric=metric,
         keep_split_of=Path(task.truth_path),
+        rating_range=rating_range,
     )
     task.metric = metric
     task.truth_path = str(prepared.path.resolve())
     task.truth_sha256 = prepared.sha256
+    _keep_scale(task, prepared)
     return task
+
+
+def _keep_scale(task: Task, prepared: PreparedTruth) -> None:
+    """The classes and rating scale the scorer will use, kept for the upload check and rules."""
+    task.classes = list(prepared.classes) or None
+    task.rating_min, task.rating_max = prepared.rating_range or (None, None)
 
 
 def start_rescore(session: Session, task: Task, user_id: int | None) -> RescoreRun:

@@ -15,17 +15,23 @@ from scoreboard.boards import iso
 def audit(
     session: Session,
     event: Event | None,
-    actor: User | None,
+    actor: User | str | None,
     action: str,
     target: str,
     before: Any = None,
     after: Any = None,
 ) -> None:
-    """Record one change; ``before``/``after`` are stored as JSON."""
+    """Record one change; ``before``/``after`` are stored as JSON.
+
+    ``actor`` is the account that acted, or a name when none did (the command line's OS user,
+    see ``app.cli.cli_actor``).
+    """
+    named = isinstance(actor, str)
     session.add(
         AuditEntry(
             event_id=event.id if event else None,
-            actor_id=actor.id if actor else None,
+            actor_id=None if named or actor is None else actor.id,
+            actor_name=actor[:200] if named else "",
             action=action,
             target=target,
             before=json.dumps(before, ensure_ascii=False, default=str)
@@ -48,7 +54,7 @@ def audit_log(session: Session, event: Event) -> list[dict[str, Any]]:
         {
             "id": a.id,
             "at": iso(a.created_at),
-            "actor": email,
+            "actor": email or a.actor_name or None,
             "action": a.action,
             "target": a.target,
             "before": json.loads(a.before) if a.before else None,

@@ -70,6 +70,7 @@ def reveal_next(
     user_id: int | None,
     *,
     to_end: bool = False,
+    actor_name: str = "",
 ) -> RevealStep:
     """Start the reveal of a task or reveal its next team (``to_end``: all that remain)."""
     task = reveal_task(event, task_slug, session)
@@ -78,7 +79,7 @@ def reveal_next(
     audit(
         session,
         event,
-        _actor(session, user_id),
+        _actor(session, user_id, actor_name),
         "reveal.step",
         task.slug,
         None,
@@ -87,8 +88,9 @@ def reveal_next(
     return step
 
 
-def _actor(session: Session, user_id: int | None) -> User | None:
-    return session.get(User, user_id) if user_id else None
+def _actor(session: Session, user_id: int | None, name: str = "") -> User | str | None:
+    """Who the audit log names: the account, or the command line's user (``cli:…``)."""
+    return session.get(User, user_id) if user_id else (name or None)
 
 
 def announcement_json(event: Event, item: Announcement) -> dict[str, Any]:
@@ -96,7 +98,12 @@ def announcement_json(event: Event, item: Announcement) -> dict[str, Any]:
 
 
 def announce(
-    session: Session, event: Event, text: str, user_id: int | None, now: datetime
+    session: Session,
+    event: Event,
+    text: str,
+    user_id: int | None,
+    now: datetime,
+    actor_name: str = "",
 ) -> dict[str, Any]:
     """Store an announcement; returns the ``announcement`` event to push."""
     text = " ".join(text.split())
@@ -109,7 +116,8 @@ def announce(
     item = Announcement(event_id=event.id, message=text, created_by=user_id, created_at=now)
     session.add(item)
     session.flush()
-    audit(session, event, _actor(session, user_id), "announce", event.slug, None, {"message": text})
+    actor = _actor(session, user_id, actor_name)
+    audit(session, event, actor, "announce", event.slug, None, {"message": text})
     return announcement_json(event, item)
 
 

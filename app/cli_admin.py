@@ -12,9 +12,27 @@ import click
 from sqlalchemy import select
 
 from app.cli import CliError, configured_db, main
+from app.cli_actor import acting_as, cli_actor
 from app.models import Role, User
 from config import Settings
-from judge.metrics import available as available_metrics
+
+
+class MetricChoice(click.Choice):
+    """The installed metrics, listed when an option needs them: importing them loads
+    scikit-learn, which every other command (``hackjudge submit`` first) can do without."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property
+    def choices(self) -> list[str]:  # type: ignore[override]
+        from judge.metrics import available
+
+        return available()
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        pass
 
 
 def _db():  # noqa: ANN202
@@ -32,15 +50,27 @@ def user() -> None:
 @click.option("--password", help="Generated and printed when left out.")
 @click.option("--name", default="")
 @click.option("--affiliation", default="")
-def user_create(email: str, role: str, password: str | None, name: str, affiliation: str) -> None:
+@acting_as
+def user_create(
+    email: str,
+    role: str,
+    password: str | None,
+    name: str,
+    affiliation: str,
+    acting_as: str | None,
+) -> None:
     """Create a user."""
+    from app.audit import audit
     from app.security import create_user
 
     try:
         with _db().begin() as session:
+            # The first organizer is made from the shell before any account exists.
+            actor = cli_actor(session, acting_as)
             account, chosen = create_user(
                 session, email, role, password, name=name, affiliation=affiliation
             )
+            audit(session, None, actor, "user.create", account.email, None, {"role": role})
     except ValueError as exc:
         raise CliError(str(exc)) from None
     click.echo(f"created {role} {account.email}")
@@ -55,15 +85,19 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("email")
-def token_create(email: str) -> None:
+@acting_as
+def token_create(email: str, acting_as: str | None) -> None:
     """Print a new API token for EMAIL, alone on stdout (stored hashed)."""
+    from app.audit import audit
     from app.security import new_token
 
     with _db().begin() as session:
+        actor = cli_actor(session, acting_as)
         account = session.scalars(select(User).where(User.email == email.lower())).first()
         if account is None:
             raise CliError(f"no user {email}")
         value = new_token(session, account)
+        audit(session, None, actor, "token.create", account.email)
     click.echo(value)
 
 
@@ -79,15 +113,25 @@ def event() -> None:
 @click.option("--end", required=True)
 @click.option("--freeze")
 @click.option("--timezone", default="Asia/Seoul", show_default=True)
+@acting_as
 def event_create(
-    slug: str, title: str, start: str, end: str, freeze: str | None, timezone: str
+    slug: str,
+    title: str,
+    start: str,
+    end: str,
+    freeze: str | None,
+    timezone: str,
+    acting_as: str | None,
 ) -> None:
     """Create an event."""
-    from app.admin import create_event
+    from app.admin import create_event, event_summary
+    from app.audit import audit
 
     try:
         with _db().begin() as session:
+            actor = cli_actor(session, acting_as)
             created = create_event(session, slug, title, start, end, freeze, timezone)
+            audit(session, created, actor, "event.create", slug, None, event_summary(created))
     except ValueError as exc:
         raise CliError(str(exc)) from None
     click.echo(f"created event {created.slug}")
@@ -101,7 +145,7 @@ def task() -> None:
 @task.command("create")
 @click.argument("event_slug")
 @click.argument("slug")
-@click.option("--metric", required=True, type=click.Choice(available_metrics()))
+@click.option("--metric", required=True, type=MetricChoice())
 @click.option(
     "--truth", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -115,9 +159,19 @@ def task() -> None:
 @click.option("--title", default="")
 @click.option("--max-file-mb", type=float)
 @click.option("--decimals", type=int, default=5, show_default=True)
-def task_create(event_slug: str, slug: str, **options: object) -> None:
+@click.option(
+    "--rating-range",
+    metavar="LOW..HIGH",
+    help="qwk: the rating scale, e.g. 1..5 (default: the truth's lowest..highest).",
+)
+@acting_as
+def task_create(
+    event_slug: str, slug: str, rating_range: str | None, acting_as: str | None, **options: object
+) -> None:
     """Create a task from a hidden ground-truth CSV (the split is fixed now)."""
-    from app.admin import create_task, event_by_slug
+    from app.admin import create_task, event_by_slug, task_summary
+    from app.audit import audit
+    from judge.prepare import parse_rating_range
 
     if options["public_fraction"] is not None and options["usage_column"]:
         raise CliError("give --public-fraction or --usage-column, not both")
@@ -126,20 +180,33 @@ def task_create(event_slug: str, slug: str, **options: object) -> None:
     settings = Settings()
     try:
         with _db().begin() as session:
+            actor = cli_actor(session, acting_as)
+            target = event_by_slug(session, event_slug)
             created = create_task(
                 session,
-                event_by_slug(session, event_slug),
+                target,
                 slug,
                 storage_dir=settings.storage_dir,
+                rating_range=parse_rating_range(rating_range) if rating_range else None,
                 **options,  # type: ignore[arg-type]
             )
+            audit(session, target, actor, "task.create", slug, None, task_summary(created))
             summary = (
                 f"created task {created.slug} ({created.metric}): {created.truth_rows} rows, "
                 f"{created.public_rows} public / {created.truth_rows - created.public_rows} private"
+                + _scale(created, declared=bool(rating_range))
             )
     except (ValueError, KeyError) as exc:
         raise CliError(_refusal(exc, options["truth"])) from None
     click.echo(summary)
+
+
+def _scale(task, *, declared: bool) -> str:  # noqa: ANN001
+    """The rating scale a qwk task publishes, and where it came from."""
+    if task.rating_min is None:
+        return ""
+    origin = "" if declared else " (from the truth; declare --rating-range for a wider one)"
+    return f"; ratings {task.rating_min}..{task.rating_max}{origin}"
 
 
 def _refusal(exc: Exception, truth: Path | None) -> str:
@@ -167,24 +234,42 @@ def _task(session, event_slug: str, task_slug: str):  # noqa: ANN001, ANN202
 @click.argument("event_slug")
 @click.argument("slug")
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--metric", type=click.Choice(available_metrics()))
-def task_update(event_slug: str, slug: str, truth: Path | None, metric: str | None) -> None:
-    """Replace the ground truth (same ids; the split is kept) or the metric."""
-    from app.admin import update_task
+@click.option("--metric", type=MetricChoice())
+@click.option("--rating-range", metavar="LOW..HIGH", help="qwk: a new rating scale, e.g. 1..5.")
+@acting_as
+def task_update(
+    event_slug: str,
+    slug: str,
+    truth: Path | None,
+    metric: str | None,
+    rating_range: str | None,
+    acting_as: str | None,
+) -> None:
+    """Replace the ground truth (same ids; the split is kept), the metric or the scale."""
+    from app.admin import task_summary, update_task
+    from app.audit import audit
+    from judge.prepare import parse_rating_range
 
-    if truth is None and metric is None:
-        raise CliError("give --truth and/or --metric")
+    if truth is None and metric is None and rating_range is None:
+        raise CliError("give --truth, --metric and/or --rating-range")
     try:
         with _db().begin() as session:
+            actor = cli_actor(session, acting_as)
+            found = _task(session, event_slug, slug)
+            before = task_summary(found)
             updated = update_task(
                 session,
-                _task(session, event_slug, slug),
+                found,
                 storage_dir=Settings().storage_dir,
                 truth=truth,
                 metric=metric,
+                rating_range=parse_rating_range(rating_range) if rating_range else None,
             )
+            after = task_summary(updated)
+            audit(session, updated.event, actor, "task.update", slug, before, after)
             summary = (
                 f"task {updated.slug} now scores {updated.metric} on {updated.truth_sha256[:12]}"
+                + _scale(updated, declared=True)
             )
     except (ValueError, KeyError) as exc:
         raise CliError(_refusal(exc, truth)) from None
@@ -194,18 +279,24 @@ def task_update(event_slug: str, slug: str, truth: Path | None, metric: str | No
 @main.command()
 @click.argument("event_slug")
 @click.argument("task_slug")
-def rescore(event_slug: str, task_slug: str) -> None:
+@acting_as
+def rescore(event_slug: str, task_slug: str, acting_as: str | None) -> None:
     """Rescore every submission of a task (old scores kept in history), with progress."""
     import time
 
     from app.admin import start_rescore
-    from app.models import RescoreRun
+    from app.audit import audit
+    from app.models import RescoreRun, User
 
     settings = Settings()
     db = _db()
     try:
         with db.begin() as session:
-            run = start_rescore(session, _task(session, event_slug, task_slug), None)
+            actor = cli_actor(session, acting_as)
+            found = _task(session, event_slug, task_slug)
+            requester = actor.id if isinstance(actor, User) else None
+            run = start_rescore(session, found, requester)
+            audit(session, found.event, actor, "task.rescore", task_slug, None, {"run": run.id})
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if settings.production:
@@ -276,13 +367,16 @@ def team() -> None:
 @click.argument("event_slug")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Credentials CSV.")
-def team_import(event_slug: str, file: Path, out: Path | None) -> None:
+@acting_as
+def team_import(event_slug: str, file: Path, out: Path | None, acting_as: str | None) -> None:
     """Import teams and members (CSV/XLSX: team, affiliation, name, email)."""
     from app.admin import event_by_slug, import_teams, read_team_file
+    from app.audit import audit
 
     try:
         roster = read_team_file(file)
         with _db().begin() as session:
+            actor = cli_actor(session, acting_as)
             target = event_by_slug(session, event_slug)
             with click.progressbar(
                 import_teams(session, target, roster),
@@ -291,6 +385,9 @@ def team_import(event_slug: str, file: Path, out: Path | None) -> None:
                 file=sys.stderr,
             ) as rows:
                 credentials = list(rows)
+            teams = sorted({c.team for c in credentials})
+            after = {"members": len(credentials), "teams": teams, "file": file.name}
+            audit(session, target, actor, "teams.import", event_slug, None, after)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     header = ["team", "name", "email", "password", "invite_code"]

@@ -8,38 +8,60 @@ from pathlib import Path
 import click
 
 from app.cli import CliError, cli_publisher, configured_db, main
+from app.cli_actor import acting_as, cli_actor
+from app.models import User
 from config import Settings
 
 
-@main.command()
-@click.argument("event_slug")
-def freeze(event_slug: str) -> None:
-    """Freeze the public board now: non-staff views stop at submissions made before."""
-    from app.admin import event_by_slug, freeze_event
+def _freeze_change(event_slug: str, action: str, acting_as: str | None):  # noqa: ANN202
+    """Freeze or unfreeze, audit-logged; the event's settings after the change."""
+    from app.admin import event_by_slug, event_summary, freeze_event, unfreeze_event
+    from app.audit import audit
     from app.db import utcnow
 
     try:
         with configured_db(Settings()).begin() as session:
+            actor = cli_actor(session, acting_as)
             target = event_by_slug(session, event_slug)
-            freeze_event(target, utcnow())
-            moment = target.freeze_at
+            before = event_summary(target)
+            if action == "freeze":
+                freeze_event(target, utcnow())
+            else:
+                unfreeze_event(target, utcnow())
+            after = event_summary(target)
+            audit(session, target, actor, f"event.{action}", event_slug, before, after)
+            return target.freeze_at, target.freeze_scheduled_at, target.timezone
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    click.echo(f"{event_slug} frozen since {moment.isoformat()}")
+
+
+def _local(moment, timezone: str) -> str:  # noqa: ANN001
+    """A moment in the event's timezone, as organizers read the clock on the wall."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 @main.command()
 @click.argument("event_slug")
-def unfreeze(event_slug: str) -> None:
-    """Lift the freeze: the public board catches up at once."""
-    from app.admin import event_by_slug, unfreeze_event
+@acting_as
+def freeze(event_slug: str, acting_as: str | None) -> None:
+    """Freeze the public board now: non-staff views stop at submissions made before."""
+    moment, _scheduled, timezone = _freeze_change(event_slug, "freeze", acting_as)
+    click.echo(f"{event_slug} frozen since {_local(moment, timezone)}")
 
-    try:
-        with configured_db(Settings()).begin() as session:
-            unfreeze_event(event_by_slug(session, event_slug))
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    click.echo(f"{event_slug} unfrozen")
+
+@main.command()
+@click.argument("event_slug")
+@acting_as
+def unfreeze(event_slug: str, acting_as: str | None) -> None:
+    """Lift the freeze: the public board catches up at once (a later scheduled freeze stays)."""
+    moment, _scheduled, timezone = _freeze_change(event_slug, "unfreeze", acting_as)
+    if moment is None:
+        click.echo(f"{event_slug} unfrozen")
+    else:
+        at = _local(moment, timezone)
+        click.echo(f"{event_slug} unfrozen; the scheduled freeze at {at} stays")
 
 
 def _score(value: float | None, decimals: int) -> str:
@@ -50,7 +72,8 @@ def _score(value: float | None, decimals: int) -> str:
 @click.argument("event_slug")
 @click.option("--task", "task_slug", help="Default: the first task not yet revealed.")
 @click.option("--all", "to_end", is_flag=True, help="Reveal every remaining team at once.")
-def reveal(event_slug: str, task_slug: str | None, to_end: bool) -> None:
+@acting_as
+def reveal(event_slug: str, task_slug: str | None, to_end: bool, acting_as: str | None) -> None:
     """After the end: start the reveal, then one team per call, bottom-up (or --all)."""
     from app.admin import event_by_slug
     from app.ceremony import reveal_next
@@ -61,13 +84,15 @@ def reveal(event_slug: str, task_slug: str | None, to_end: bool) -> None:
     db = configured_db(settings)
     try:
         with db.begin() as session:
+            actor = cli_actor(session, acting_as)
             step = reveal_next(
                 session,
                 event_by_slug(session, event_slug),
                 task_slug,
                 utcnow(),
-                None,
+                actor.id if isinstance(actor, User) else None,
                 to_end=to_end,
+                actor_name=actor if isinstance(actor, str) else "",
             )
     except (RevealRefused, ValueError) as exc:
         raise CliError(str(exc)) from None
@@ -95,7 +120,8 @@ def reveal(event_slug: str, task_slug: str | None, to_end: bool) -> None:
 @main.command()
 @click.argument("event_slug")
 @click.argument("message")
-def announce(event_slug: str, message: str) -> None:
+@acting_as
+def announce(event_slug: str, message: str, acting_as: str | None) -> None:
     """Push an announcement to every page and projector of the event."""
     from app.admin import event_by_slug
     from app.ceremony import announce as store
@@ -105,8 +131,11 @@ def announce(event_slug: str, message: str) -> None:
     db = configured_db(settings)
     try:
         with db.begin() as session:
+            actor = cli_actor(session, acting_as)
             target = event_by_slug(session, event_slug)
-            item = store(session, target, message, None, utcnow())
+            by = actor.id if isinstance(actor, User) else None
+            name = actor if isinstance(actor, str) else ""
+            item = store(session, target, message, by, utcnow(), actor_name=name)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     cli_publisher(settings, db).announcement(event_slug, item)

@@ -74,7 +74,10 @@ class Event(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The freeze in force: from this moment on, public views stop (None: no freeze).
     freeze_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The freeze the organizers scheduled; ``unfreeze`` before it comes back to it.
+    freeze_scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Human review (SPEC §5), set by organizers.
     judges_per_team: Mapped[int] = mapped_column(Integer, default=3)
@@ -150,6 +153,12 @@ class Task(Base):
     max_file_mb: Mapped[float | None] = mapped_column(Float, nullable=True)
     final_picks: Mapped[int] = mapped_column(Integer, default=2)
     decimals: Mapped[int] = mapped_column(Integer, default=5)
+    # The scorer's classes, fixed with the truth: a class-probability task's file needs one
+    # column per class (None for tasks made before they were kept: the upload checks the id).
+    classes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # An ordinal metric's (qwk) published scale: every whole rating in it is accepted.
+    rating_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rating_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when the reveal of this task ends: the freeze is over, the private board is public.
     revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -386,6 +395,8 @@ class AuditEntry(Base):
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    # Who acted when no account did: the command line's OS user (``cli:alice``).
+    actor_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(200), default="")
     before: Mapped[str] = mapped_column(Text, default="")  # JSON

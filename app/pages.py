@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from app.admin import SLUG_PATTERN
 from app.ceremony import recent_announcements
 from app.db import utcnow
 from app.lookup import event_or_404, session
@@ -158,7 +159,7 @@ def new_event() -> str:
     """Organizers: create an event."""
     if current_user.role != Role.ORGANIZER:
         abort(403, description=_("Organizers only."))
-    return render_template("event_new.html")
+    return render_template("event_new.html", slug_pattern=SLUG_PATTERN)
 
 
 @bp.get("/events/<event_slug>/organize")
@@ -195,7 +196,7 @@ def organize(event_slug: str) -> str:
         for name, moment in (
             ("start", event.start_at),
             ("end", event.end_at),
-            ("freeze", event.freeze_at),
+            ("freeze", event.freeze_scheduled_at),
         )
     }
     return render_template(
@@ -206,6 +207,8 @@ def organize(event_slug: str) -> str:
         teams=teams,
         local=local,
         metrics=available_metrics(),
+        frozen=event.is_frozen(utcnow()),
+        slug_pattern=SLUG_PATTERN,
     )
 
 

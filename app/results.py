@@ -174,9 +174,7 @@ def task_statistics(session: Session, event: Event, task: Any, storage_dir: Any)
     common = {"before": None, "staff": False, "higher_is_better": higher, "ended": True}
     public, _ = board_rows(session, task, private=False, **common)
     private, _ = board_rows(session, task, private=True, **common)
-    solution = solutions.get(
-        Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
-    )
+    solution = solutions.of(task)
     rows = ~solution.public  # the private part: what the final ranking stands on
     # Reading every team's file is the cost: recomputed only when the board's picks change.
     key = (task.id, task.truth_sha256, tuple((r.team_id, r.submission_id) for r in private))
@@ -204,6 +202,8 @@ def task_statistics(session: Session, event: Event, task: Any, storage_dir: Any)
     public_rank = {r.team_id: r.rank for r in public}
     return {
         "task": task.slug,
+        "title": task.title or task.slug,
+        "decimals": task.decimals,
         "metric": task.metric,
         "shake_up": shake_up([r.team for r in public], [r.team for r in private]),
         "rank_intervals": [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from functools import wraps
@@ -48,6 +49,10 @@ def password_ok(user: User, password: str) -> bool:
     return bool(user.password_hash) and check_password_hash(user.password_hash, password)
 
 
+# An address that mail can reach: one @, a local part and a dotted domain, no spaces.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
 def create_user(
     session: Session, email: str, role: str, password: str | None = None, **fields: Any
 ) -> tuple[User, str]:
@@ -57,6 +62,8 @@ def create_user(
     if role not in {r.value for r in Role}:
         raise SetupError("Unknown role %(role)s.", role=repr(role))
     email = email.strip().lower()
+    if not EMAIL.fullmatch(email) or len(email) > 320:
+        raise SetupError("%(email)s is not an e-mail address.", email=repr(email[:80]))
     if session.scalars(select(User).where(User.email == email)).first():
         raise SetupError("A user with e-mail %(email)s already exists.", email=email)
     password = password or secrets.token_urlsafe(9)

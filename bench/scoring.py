@@ -52,7 +52,7 @@ def make_task(folder: Path, rows: int, metric: str, shuffle: bool) -> tuple[Path
     import numpy as np
     import pandas as pd
 
-    from judge.truth import prepare_truth
+    from judge.prepare import prepare_truth
 
     rng = np.random.default_rng(0)
     ids = [f"{i:08d}" for i in range(rows)]

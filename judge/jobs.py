@@ -81,9 +81,7 @@ def evaluate(
     A participant-visible problem makes it ``invalid``; any other exception propagates as a
     platform fault. Without ``with_ci`` the result's ``compute_ci`` gives the CI afterwards.
     """
-    solution = ctx.solutions.get(
-        Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
-    )
+    solution = ctx.solutions.of(task)
     data = (ctx.storage_dir / sub.stored_path).read_bytes()
     provenance = {"scored_metric": task.metric, "scored_truth_sha256": task.truth_sha256}
     try:

@@ -4,6 +4,8 @@ Every built-in metric is scikit-learn's where scikit-learn has one. The scorer h
 function arrays already converted for its shape:
 
 - label shapes: ``y_true``/``y_pred`` are class indices 0..K-1 into the task's sorted classes;
+  for an ordinal metric (qwk) the classes are every whole rating of the task's scale, so an
+  index difference is a rating difference;
 - ``PROBABILITY``/``SCORE``: ``y_true`` class indices (0/1), ``y_pred`` floats, class 1 being
   the greater label (scikit-learn's convention for the positive class);
 - ``CLASS_PROBABILITIES``: ``y_pred`` is an n×K matrix, rows rescaled to sum to 1 (Kaggle);
@@ -45,11 +47,16 @@ class Metric:
     fn: Callable[..., float]
     # log_loss reads one probability column for two classes, one column per class beyond.
     multiclass_shape: Shape | None = None
-    needs_positive: bool = False  # rmsle: targets and predictions must be >= 0
+    # rmsle: targets and predictions must be > -1 (log1p), as scikit-learn requires.
+    above_minus_one: bool = False
     min_classes: int = 1
     max_classes: int | None = None
     k: int | None = None  # map_at_k cut-off
     custom: bool = False
+    # qwk: labels are whole-number ratings on a scale (lowest..highest), distance by value.
+    ordinal: bool = False
+    # A custom metric's sample submission: the target column filled with this placeholder.
+    sample_value: object = 0
 
     def shape_for(self, n_classes: int) -> Shape:
         if self.multiclass_shape is not None and n_classes > 2:
@@ -145,7 +152,8 @@ def _rmse(t: np.ndarray, p: np.ndarray) -> float:
 
 
 def _rmsle(t: np.ndarray, p: np.ndarray) -> float:
-    # Same as sklearn's root_mean_squared_log_error, which refuses values <= -1 likewise.
+    # sklearn's root_mean_squared_log_error: log1p is defined above -1, so values in (-1, 0)
+    # score; the scorer refuses values <= -1 as scikit-learn does.
     return math.sqrt(skm.mean_squared_error(np.log1p(t), np.log1p(p)))
 
 
@@ -166,6 +174,7 @@ _BUILTIN: list[Metric] = [
         True,
         Shape.LABEL,
         lambda t, p, k: skm.cohen_kappa_score(t, p, labels=_labels(k), weights="quadratic"),
+        ordinal=True,
     ),
     Metric(
         "roc_auc",
@@ -190,7 +199,7 @@ _BUILTIN: list[Metric] = [
     Metric("r2", True, Shape.VALUE, _values(skm.r2_score)),
     Metric("mape", False, Shape.VALUE, _values(skm.mean_absolute_percentage_error)),
     Metric("smape", False, Shape.VALUE, _values(smape)),
-    Metric("rmsle", False, Shape.VALUE, _values(_rmsle), needs_positive=True),
+    Metric("rmsle", False, Shape.VALUE, _values(_rmsle), above_minus_one=True),
     Metric("map_at_k", True, Shape.RANKED, map_at_k(5), k=5),
 ]
 METRICS: dict[str, Metric] = {m.name: m for m in _BUILTIN}
@@ -201,7 +210,8 @@ def _custom_metric(name: str) -> Metric | None:
     """A metric from an installed package's ``hackjudge.metrics`` entry point.
 
     The entry point names a module or object with ``score(solution, submission, id_column)``
-    and ``higher_is_better`` (default True).
+    and ``higher_is_better`` (default True); ``sample_value`` (default 0) fills the target
+    column of the task's sample submission, which must score as it is.
     """
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == name:
@@ -210,7 +220,8 @@ def _custom_metric(name: str) -> Metric | None:
             higher = bool(
                 getattr(target, "higher_is_better", getattr(fn, "higher_is_better", True))
             )
-            return Metric(name, higher, Shape.CUSTOM, fn, custom=True)
+            sample = getattr(target, "sample_value", 0)
+            return Metric(name, higher, Shape.CUSTOM, fn, custom=True, sample_value=sample)
     return None
 
 
@@ -220,13 +231,21 @@ def available() -> list[str]:
     return sorted(names)
 
 
+# Custom metrics once found: scanning the installed distributions costs milliseconds, and the
+# upload path asks for the task's metric on every request.
+_FOUND: dict[str, Metric] = {}
+
+
 def get_metric(name: str) -> Metric:
     """The metric called ``name``; ``KeyError`` names the known ones."""
     if name in METRICS:
         return METRICS[name]
+    if name in _FOUND:
+        return _FOUND[name]
     custom = _custom_metric(name)
     if custom is None:
         raise KeyError(f"unknown metric {name!r}; known: {', '.join(available())}")
+    _FOUND[name] = custom
     return custom
 
 

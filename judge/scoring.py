@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -153,6 +154,17 @@ def _class_indices(text: pd.Series, solution: Solution) -> np.ndarray:
         first = int(np.flatnonzero(unknown)[0])
         shown = repr(str(text.iloc[first]))
         count = int(unknown.sum())
+        if solution.metric.ordinal:
+            # The scale is the task's published rating range, never the hidden set's labels.
+            raise RowError(
+                first,
+                "Line %(line)d: %(value)s is not a whole-number rating from %(low)s to %(high)s; "
+                "%(count)d such values in all.",
+                value=shown,
+                low=solution.classes[0],
+                high=solution.classes[-1],
+                count=count,
+            )
         if len(solution.classes) > 20:
             raise RowError(
                 first,
@@ -208,12 +220,12 @@ def predictions(solution: Solution, frame: pd.DataFrame) -> Any:
                 "(%(count)d such values in all)."
             ),
         )
-    if solution.metric.needs_positive:
+    if solution.metric.above_minus_one:
         _outside(
-            values < 0,
+            values <= -1,
             values,
             N_(
-                "Line %(line)d: %(metric)s needs values ≥ 0, not %(value)s "
+                "Line %(line)d: %(metric)s needs values greater than -1, not %(value)s "
                 "(%(count)d such values in all)."
             ),
             metric=solution.metric.name,
@@ -279,6 +291,40 @@ def read_predictions(solution: Solution, data: bytes, filename: str) -> Any:
     except RowError as exc:
         line = physical_line(data, exc.row)
         raise exc.on_line(line) from None
+
+
+def parts(solution: Solution) -> dict[str, np.ndarray]:
+    """The split's parts as row masks, the empty ones left out."""
+    masks = {"public": solution.public, "private": ~solution.public}
+    return {name: mask for name, mask in masks.items() if mask.any()}
+
+
+def part_scores(solution: Solution, data: bytes, filename: str = "") -> dict[str, float]:
+    """The metric on each part of the split, unchecked: NaN where it is undefined or refuses.
+
+    Task creation scores the perfect and the sample submission this way (``judge.prepare``).
+    """
+    if solution.shape is Shape.CUSTOM:
+        frame = _read(solution, data, filename)
+        order = align(solution, frame[solution.id_column])
+
+        def on(mask: np.ndarray) -> float:
+            return _custom(solution, frame, order, mask)
+    else:
+        y_pred = read_predictions(solution, data, filename)
+
+        def on(mask: np.ndarray) -> float:
+            return solution.metric(solution.y_true[mask], y_pred[mask], len(solution.classes))
+
+    scores = {}
+    for name, mask in parts(solution).items():
+        try:
+            scores[name] = float(on(mask))
+        except (ValueError, ZeroDivisionError, FloatingPointError):
+            if solution.shape is Shape.CUSTOM:
+                raise  # a custom metric's own complaint, not a verdict on the split
+            scores[name] = math.nan  # scikit-learn refuses the part (one class, too few rows)
+    return scores
 
 
 def score(

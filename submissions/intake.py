@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.models import Event, Role, Status, Submission, Task, Team, TeamMember, User
 from judge.errors import Param, ParticipantVisibleError, TranslatableError
+from judge.metrics import Shape, get_metric
 from judge.reader import sniff_header
+from judge.truth import submission_columns
 from submissions.quota import day_window, seconds_until
 from submissions.storage import StoredFile, TooLarge, discard, store_stream
 
@@ -41,6 +43,20 @@ class IntakeError(TranslatableError):
     def message(self) -> str:
         """The message in the reader's language."""
         return str(self)
+
+
+def required_columns(task: Task) -> list[str]:
+    """The columns an upload's header must hold: the id and the task's prediction column(s).
+
+    A class-probability task made before its classes were kept asks for the id only here;
+    the scorer checks the rest.
+    """
+    metric = get_metric(task.metric)
+    if task.classes is None and (
+        metric.multiclass_shape is not None or metric.shape is Shape.CLASS_PROBABILITIES
+    ):
+        return [task.id_column]
+    return [task.id_column, *submission_columns(metric, task.target_column, task.classes or [])]
 
 
 def team_of(session: Session, user: User, event: Event) -> Team | None:
@@ -134,7 +150,7 @@ def accept(
             413, "too_large", "The file is larger than the %(mb)s MB limit.", mb=limit
         ) from None
     try:
-        sniff_header(stored.head, filename, [task.id_column, task.target_column])
+        sniff_header(stored.head, filename, required_columns(task))
         # The deadline holds for the moment the upload completed, not when it began.
         now = utcnow()
         check_open(event, now)

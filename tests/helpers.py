@@ -50,7 +50,8 @@ def truth_frame(rows: int, seed: int = 0, kind: str = "binary") -> pd.DataFrame:
 
 def make_solution(tmp_path: Path, metric: str, truth: pd.DataFrame, public_fraction: float = 0.3):  # noqa: ANN201
     """A prepared and loaded ground truth (columns ``id``, ``target``) for scoring tests."""
-    from judge.truth import load_solution, prepare_truth
+    from judge.prepare import prepare_truth
+    from judge.truth import load_solution
 
     source = tmp_path / f"{metric}_truth.csv"
     truth.to_csv(source, index=False)
@@ -265,3 +266,33 @@ def browser_sign_in(browser: Any, server: Proc, email: str, password: str, **pag
     tab.click('button[type="submit"]')
     tab.wait_for_load_state()
     return tab
+
+
+# A custom metric as a package author ships it: a module with ``score`` and its direction.
+CUSTOM_METRIC = "max_abs_error"
+CUSTOM_PACKAGE = '''
+from judge.errors import ParticipantVisibleError
+
+higher_is_better = False
+
+
+def score(solution, submission, id_column):
+    """The largest absolute error; negative predictions are refused."""
+    merged = solution.merge(submission, on=id_column, suffixes=("", "_pred"))
+    pred = merged["target_pred"].astype(float)
+    if (pred < 0).any():
+        raise ParticipantVisibleError("Predictions must not be negative.")
+    return float((merged["target"].astype(float) - pred).abs().max())
+'''
+
+
+def install_custom_metric(site: Path) -> Path:
+    """Lay out a distribution declaring the ``max_abs_error`` entry point in ``site``, as pip
+    would; put ``site`` on ``sys.path`` (or ``PYTHONPATH`` for a process) to install it."""
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "hj_maxerr.py").write_text(CUSTOM_PACKAGE)
+    info = site / "hj_maxerr-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hj-maxerr\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[hackjudge.metrics]\n{CUSTOM_METRIC} = hj_maxerr\n")
+    return site

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,31 +19,16 @@ from app.api.review import _role, _team
 from app.audit import audit
 from app.db import utcnow
 from app.lookup import event_or_404, session
-from app.models import Event, Role
+from app.models import Role
 from app.runtime import runtime
 from app.security import create_user
 from judge.errors import ParticipantVisibleError
 from judge.metrics import available, get_metric
+from judge.prepare import RatingRange, parse_rating_range
 from judge.reader import read_table
 from judge.truth import load_solution, sample_submission
-from scoreboard.boards import iso
 
 PREVIEW_ROWS = 5
-
-
-def _utc(moment: datetime | None) -> str | None:
-    return iso(moment.astimezone(UTC)) if moment else None
-
-
-def _event_json(event: Event) -> dict[str, Any]:
-    return {
-        "slug": event.slug,
-        "title": event.title,
-        "timezone": event.timezone,
-        "start_at": _utc(event.start_at),
-        "end_at": _utc(event.end_at),
-        "freeze_at": _utc(event.freeze_at),
-    }
 
 
 @bp.post("/events")
@@ -65,9 +49,9 @@ def create_event() -> Response | tuple[Response, int]:
     except ValueError as exc:
         session().rollback()
         return error(400, "bad_event", str(exc))
-    audit(session(), event, user, "event.create", event.slug, None, _event_json(event))
+    audit(session(), event, user, "event.create", event.slug, None, admin.event_summary(event))
     session().commit()
-    return jsonify(_event_json(event)), 201
+    return jsonify(admin.event_summary(event)), 201
 
 
 @bp.patch("/events/<event_slug>")
@@ -76,21 +60,25 @@ def edit_event(event_slug: str) -> Response | tuple[Response, int]:
     user = _role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     body = request.get_json(silent=True) or {}
-    before = _event_json(event)
+    before = admin.event_summary(event)
     try:
         if "title" in body:
             event.title = str(body["title"]).strip() or event.title
-        for field, column in (("start", "start_at"), ("end", "end_at"), ("freeze", "freeze_at")):
+        for field, column in (("start", "start_at"), ("end", "end_at")):
             if field in body:
                 value = body[field]
                 setattr(event, column, admin.parse_time(value, event.timezone) if value else None)
-        admin.check_times(event.start_at, event.end_at, event.freeze_at)
+        if "freeze" in body:
+            value = body["freeze"]
+            moment = admin.parse_time(value, event.timezone) if value else None
+            admin.schedule_freeze(event, moment, utcnow())
+        admin.check_times(event.start_at, event.end_at, event.freeze_scheduled_at)
     except ValueError as exc:
         session().rollback()
         return error(400, "bad_event", str(exc))
-    audit(session(), event, user, "event.edit", event.slug, before, _event_json(event))
+    audit(session(), event, user, "event.edit", event.slug, before, admin.event_summary(event))
     session().commit()
-    return jsonify(_event_json(event))
+    return jsonify(admin.event_summary(event))
 
 
 def _uploaded_truth(folder: Path) -> Path:
@@ -100,6 +88,11 @@ def _uploaded_truth(folder: Path) -> Path:
     path = folder / Path(upload.filename).name
     upload.save(path)
     return path
+
+
+def _rating_range(text: str | None) -> RatingRange | None:
+    """The form's ``1..5``, or None when left empty."""
+    return parse_rating_range(text) if text and text.strip() else None
 
 
 @bp.post("/events/<event_slug>/tasks/preview")
@@ -137,13 +130,17 @@ def preview_task(event_slug: str) -> Response | tuple[Response, int]:
                 metric=metric,
                 public_fraction=float(form.get("public_fraction") or 0.3),
                 usage_column=form.get("usage_column") or None,
+                rating_range=_rating_range(form.get("rating_range")),
             )
-            solution = load_solution(prepared.path, id_column, target, metric)
+            solution = load_solution(
+                prepared.path, id_column, target, metric, prepared.rating_range
+            )
         except (KeyError, ValueError, ParticipantVisibleError) as exc:
             out["problem"] = str(exc)
             return jsonify(out), 422
         out.update(
             classes=list(solution.classes),
+            rating_range=prepared.rating_range,
             public_rows=int(solution.public.sum()),
             private_rows=int((~solution.public).sum()),
             sample_submission=sample_submission(solution).splitlines()[: PREVIEW_ROWS + 1],
@@ -181,6 +178,7 @@ def create_task(event_slug: str) -> Response | tuple[Response, int]:
                 final_picks=number("final_picks", int, 2),
                 title=form.get("title", "").strip(),
                 decimals=number("decimals", int, 5),
+                rating_range=_rating_range(form.get("rating_range")),
             )
         except (KeyError, ValueError, ParticipantVisibleError) as exc:
             session().rollback()
@@ -192,7 +190,7 @@ def create_task(event_slug: str) -> Response | tuple[Response, int]:
         "task.create",
         task.slug,
         None,
-        {"metric": task.metric, "rows": task.truth_rows, "public_rows": task.public_rows},
+        admin.task_summary(task),
     )
     session().commit()
     return jsonify(
@@ -216,19 +214,20 @@ def freeze(event_slug: str, action: str) -> Response | tuple[Response, int]:
     """Organizers: freeze the public board now, or lift the freeze."""
     user = _role(Role.ORGANIZER)
     event = event_or_404(event_slug)
-    before = _utc(event.freeze_at)
+    before = admin.event_summary(event)
     try:
         if action == "freeze":
             admin.freeze_event(event, utcnow())
         else:
-            admin.unfreeze_event(event)
+            admin.unfreeze_event(event, utcnow())
     except ValueError as exc:
         return error(409, "closed", str(exc))
-    audit(session(), event, user, f"event.{action}", event.slug, before, _utc(event.freeze_at))
+    after = admin.event_summary(event)
+    audit(session(), event, user, f"event.{action}", event.slug, before, after)
     session().commit()
     for task in event.tasks:
         runtime().publisher.task_changed(task.id)
-    return jsonify(_event_json(event))
+    return jsonify(admin.event_summary(event))
 
 
 @bp.post("/events/<event_slug>/teams/import")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from flask import Response, abort, jsonify, request
 from flask_babel import gettext as _
@@ -189,9 +188,7 @@ def sample(event_slug: str, task_slug: str) -> Response:
     """A sample submission with every id and a placeholder prediction."""
     event = event_or_404(event_slug)
     task = task_or_404(event, task_slug)
-    solution = _samples.get(
-        Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column, task.metric
-    )
+    solution = _samples.of(task)
     body = sample_submission(solution)
     filename = f"{event.slug}-{task.slug}-sample_submission.csv"
     return Response(

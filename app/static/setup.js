@@ -72,8 +72,13 @@
     });
     const facts = document.createElement("p");
     facts.className = reply.ok ? "muted" : "flash error";
+    // In the page's language: the templates come from the page (window.HJ_TEXT.preview).
+    const t = window.HJ_TEXT.preview;
+    const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, key) => values[key]);
+    const scale = p.rating_range ? ` · ${t.scale}: ${p.rating_range[0]}..${p.rating_range[1]}` : "";
     facts.textContent = reply.ok
-      ? `${p.rows} rows · id: ${p.id_column} · target: ${p.target} · classes: ${p.classes.join(", ") || "–"} · public ${p.public_rows} / private ${p.private_rows}`
+      ? [fill(t.rows, { rows: p.rows }), `${t.id}: ${p.id_column}`, `${t.target}: ${p.target}`,
+        `${t.classes}: ${p.classes.join(", ") || "–"}`, fill(t.split, { public: p.public_rows, private: p.private_rows })].join(" · ") + scale
       : (p.problem || (p.error && p.error.message));
     const sample = document.createElement("pre");
     sample.className = "head";

@@ -3,6 +3,8 @@ participants; anonymous visitors are sent to sign in."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -43,3 +45,30 @@ def test_review_pages_by_role(app: Flask, client: FlaskClient, contest: Contest)
     assert 'id="standing"' in team_page.get_data(as_text=True)
     assert client.get(f"{base}/statistics").status_code == 200
     assert client.get(f"{base}/review/teams/999").status_code == 404
+
+
+def test_statistics_page_shows_titles_and_the_tasks_decimals(
+    app: Flask, client: FlaskClient, contest: Contest
+) -> None:
+    """Rule 8: scores are shown with the task's decimals, everywhere; tasks by their title."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.db import utcnow
+    from app.extensions import db
+    from app.models import Task
+    from tests.scoreboard.test_reveal import move_event
+
+    with db.begin() as session:
+        task = session.scalars(select(Task)).one()
+        task.title, task.decimals = "유방암 진단", 3
+    for i, team in enumerate(("팀0", "팀1", "팀2")):
+        submit(app, client, contest, team, 0.2 + 0.4 * i)
+    move_event(end_at=utcnow() - timedelta(seconds=1))
+    sign_in(client, contest, "judge@test.kr")
+    page = client.get(f"/events/{contest.event}/statistics").get_data(as_text=True)
+    assert "<h2>유방암 진단 " in page and f"<h2>{contest.task} " not in page
+    scores = re.findall(r'<td class="score">([^<]*)</td>', page)
+    assert len(scores) == 3, page
+    assert all(re.fullmatch(r"\d+\.\d{3}", s) for s in scores), scores

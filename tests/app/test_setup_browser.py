@@ -36,19 +36,42 @@ def test_organizer_creates_event_task_and_teams(
     page.goto(f"{server.url}/")
     page.click("a:text-is('새 대회')")
     page.fill('#event-form input[name="title"]', "겨울 캠프")
-    page.fill('#event-form input[name="slug"]', "winter")
+    # The address rule holds in the browser (a pattern that compiles) before the server's.
+    slug = page.locator('#event-form input[name="slug"]')
+    slug.fill("Wine_2")
+    assert slug.evaluate("e => e.validity.patternMismatch") is True
+    slug.fill("winter")
+    assert slug.evaluate("e => e.validity.valid") is True
     page.fill('#event-form input[name="start"]', "2026-12-05T10:00")
     page.fill('#event-form input[name="end"]', "2026-12-06T18:00")
     page.click("#event-form button")
     page.wait_for_url(f"{server.url}/events/winter/organize")
     assert page.input_value('#event-edit input[name="start"]') == "2026-12-05T10:00"  # KST
 
+    # The freeze: scheduled, pressed, lifted. The console says what holds now and what is
+    # scheduled, and lifting the pressed freeze keeps the schedule.
+    state = page.locator("#freeze-state")
+    assert "동결 안 됨" in state.inner_text() and "예약된 동결이 없습니다" in state.inner_text()
+    page.fill('#event-edit input[name="freeze"]', "2026-12-06T17:00")
+    page.click('#event-edit button[type="submit"]')
+    page.wait_for_function("document.getElementById('freeze-state').textContent.includes('17:00')")
+    assert "예약된 동결: 2026-12-06 17:00 KST" in state.inner_text()
+    page.click("#freeze-now")
+    page.wait_for_selector("#freeze-state .badge.frozen")
+    assert "부터 동결되어 있습니다" in state.inner_text()
+    page.click("#unfreeze")
+    page.wait_for_selector("#freeze-state .badge:not(.frozen)")
+    assert "동결 안 됨" in state.inner_text(), state.inner_text()
+    assert "예약된 동결: 2026-12-06 17:00 KST" in state.inner_text()
+    assert page.input_value('#event-edit input[name="freeze"]') == "2026-12-06T17:00"
+
     page.set_input_files('#task-form input[name="truth"]', str(truth))
     page.select_option('#task-form select[name="metric"]', "roc_auc")
     page.click("#task-preview")
     page.wait_for_selector("#preview table tbody tr")
-    facts = page.locator("#preview p").inner_text()
-    assert "120 rows" in facts and "classes: 0, 1" in facts
+    facts = page.locator("#preview p").inner_text()  # in the page's language
+    assert "120행" in facts and "클래스: 0, 1" in facts and "공개 " in facts, facts
+    assert "rows" not in facts and "classes" not in facts, facts
     assert page.input_value('#task-form input[name="id_column"]') == "id"
     page.fill('#task-form input[name="slug"]', "churn")
     page.click('#task-form button[type="submit"]')

@@ -13,35 +13,16 @@ import pytest
 
 from judge.errors import ParticipantVisibleError
 from judge.metrics import available, get_metric
+from judge.prepare import prepare_truth
 from judge.scoring import score
-from judge.truth import load_solution, prepare_truth
-from tests.helpers import HACKJUDGE
-
-PACKAGE = '''
-from judge.errors import ParticipantVisibleError
-
-higher_is_better = False
-
-
-def score(solution, submission, id_column):
-    """The largest absolute error; negative predictions are refused."""
-    merged = solution.merge(submission, on=id_column, suffixes=("", "_pred"))
-    pred = merged["target_pred"].astype(float)
-    if (pred < 0).any():
-        raise ParticipantVisibleError("Predictions must not be negative.")
-    return float((merged["target"].astype(float) - pred).abs().max())
-'''
+from judge.truth import load_solution
+from tests.helpers import HACKJUDGE, install_custom_metric
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A distribution on sys.path declaring the entry point, as pip would lay it out."""
-    site = tmp_path_factory.mktemp("site")
-    (site / "hj_maxerr.py").write_text(PACKAGE)
-    info = site / "hj_maxerr-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hj-maxerr\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[hackjudge.metrics]\nmax_abs_error = hj_maxerr\n")
+    site = install_custom_metric(tmp_path_factory.mktemp("site"))
     sys.path.insert(0, str(site))
     yield site
     sys.path.remove(str(site))

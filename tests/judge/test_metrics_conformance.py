@@ -24,94 +24,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn import metrics as skm
 
 from judge.errors import ParticipantVisibleError
 from judge.metrics import METRICS, Metric, Shape
+from judge.prepare import prepare_truth
 from judge.scoring import ScoreResult, score
-from judge.truth import LABEL_SHAPES, Solution, load_solution, prepare_truth, sample_submission
+from judge.truth import (
+    LABEL_SHAPES,
+    Solution,
+    TruthError,
+    load_solution,
+    perfect_submission,
+    sample_submission,
+)
+from tests.metric_references import REFERENCES, reference
 
 N = 400
-K_AT = 5  # map_at_k cut-off
 IDS = np.array([f"{i:05d}" for i in range(N)], dtype=object)
 TOLERANCE: dict[str, float] = {"rel": 1e-9, "abs": 1e-12}
-
-# --------------------------------------------------------------------------------------------
-# References, computed here and never with the platform's own code.
-
-
-def smape_reference(actual: np.ndarray, forecast: np.ndarray) -> float:
-    """100/n · Σ 2|F − A| / (|A| + |F|), a term with 0/0 counting 0 (Kaggle web traffic)."""
-    total = 0.0
-    for a, f in zip(actual.tolist(), forecast.tolist(), strict=True):
-        denominator = abs(a) + abs(f)
-        total += 0.0 if denominator == 0 else 2.0 * abs(f - a) / denominator
-    return 100.0 * total / len(actual)
-
-
-def apk(actual: Sequence[str], predicted: Sequence[str], k: int) -> float:
-    """Kaggle ml_metrics ``average_precision.apk`` (Ben Hamner), as published."""
-    if len(predicted) > k:
-        predicted = predicted[:k]
-    score_ = 0.0
-    num_hits = 0.0
-    for i, p in enumerate(predicted):
-        if p in actual and p not in predicted[:i]:
-            num_hits += 1.0
-            score_ += num_hits / (i + 1.0)
-    if not actual:
-        return 0.0
-    return score_ / min(len(actual), k)
-
-
-def mapk(actual: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], k: int) -> float:
-    """Kaggle ml_metrics ``average_precision.mapk``."""
-    return float(
-        np.mean([apk(list(a), list(p), k) for a, p in zip(actual, predicted, strict=True)])
-    )
-
-
-Reference = Callable[[np.ndarray, Any, list[Any]], float]
-
-# y: truth as the organiser wrote it (ints or strings); p: predictions as the participant
-# meant them (labels, scores, an n×K matrix in ``classes`` order, floats or label lists);
-# c: the task's classes in scikit-learn's sorted order.
-REFERENCES: dict[str, Reference] = {
-    "accuracy": lambda y, p, c: skm.accuracy_score(y, p),
-    "balanced_accuracy": lambda y, p, c: skm.balanced_accuracy_score(y, p),
-    "f1": lambda y, p, c: skm.f1_score(y, p, pos_label=c[-1], zero_division=0),
-    "f1_macro": lambda y, p, c: skm.f1_score(y, p, average="macro", zero_division=0),
-    "f1_micro": lambda y, p, c: skm.f1_score(y, p, average="micro", zero_division=0),
-    "f1_weighted": lambda y, p, c: skm.f1_score(y, p, average="weighted", zero_division=0),
-    "precision_macro": lambda y, p, c: skm.precision_score(y, p, average="macro", zero_division=0),
-    "recall_macro": lambda y, p, c: skm.recall_score(y, p, average="macro", zero_division=0),
-    "mcc": lambda y, p, c: skm.matthews_corrcoef(y, p),
-    # Ordinal: the distance between two labels is their distance on the task's full scale.
-    "qwk": lambda y, p, c: skm.cohen_kappa_score(y, p, labels=c, weights="quadratic"),
-    "roc_auc": lambda y, p, c: skm.roc_auc_score(y, p),
-    "roc_auc_ovr": lambda y, p, c: skm.roc_auc_score(y, p, multi_class="ovr", labels=c),
-    "log_loss": lambda y, p, c: skm.log_loss(y, p, labels=c),
-    "rmse": lambda y, p, c: skm.root_mean_squared_error(y, p),
-    "mse": lambda y, p, c: skm.mean_squared_error(y, p),
-    "mae": lambda y, p, c: skm.mean_absolute_error(y, p),
-    "r2": lambda y, p, c: skm.r2_score(y, p),
-    "mape": lambda y, p, c: skm.mean_absolute_percentage_error(y, p),
-    "smape": lambda y, p, c: smape_reference(y, p),
-    "rmsle": lambda y, p, c: skm.root_mean_squared_log_error(y, p),
-    "map_at_k": lambda y, p, c: mapk(y, p, K_AT),
-}
-
-
-def reference(metric: str, y: np.ndarray, p: Any, classes: list[Any]) -> float | None:
-    """The reference score, or None where scikit-learn refuses or calls it undefined."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            value = float(REFERENCES[metric](y, p, classes))
-        except ValueError:
-            return None
-    return value if math.isfinite(value) else None
-
 
 # --------------------------------------------------------------------------------------------
 # Cases: a ground truth (and maybe a forced split), and how predictions are made for it.
@@ -129,6 +59,8 @@ class Case:
     ties: bool = False
     unnormalised: bool = False  # class probabilities whose rows do not sum to 1
     noise_within_split: bool = False  # a wrong label is one present in the same split
+    ratings: bool = False  # whole-number ratings with a gap: for ordinal metrics only
+    near_zero: bool = False  # targets and predictions in (-1, 3): log1p is defined there
 
 
 def _choice(rng: np.random.Generator, labels: Sequence[Any], n: int) -> np.ndarray:
@@ -181,6 +113,16 @@ def absent_multiclass(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
     y = _ints(rng.integers(0, 5, N))
     usage = np.where((np.arange(N) % 3 == 0) & (y != 2), "Public", "Private")
     return y, usage
+
+
+def ratings_with_gap(rng: np.random.Generator) -> tuple[np.ndarray, None]:
+    """Ratings 1, 2, 3 and 5: the hidden set holds no 4, which teams may still predict."""
+    return _ints(rng.choice([1, 2, 3, 5], N)), None
+
+
+def near_zero(rng: np.random.Generator) -> tuple[np.ndarray, None]:
+    """Targets in (-1, 3), some of them negative (rmsle scores those, as scikit-learn)."""
+    return rng.uniform(-0.9, 3, N), None
 
 
 def regression(rng: np.random.Generator) -> tuple[np.ndarray, None]:
@@ -242,7 +184,9 @@ CASES: dict[str, Case] = {
             (Shape.CLASS_PROBABILITIES,),
             unnormalised=True,
         ),
+        Case("ratings_with_gap", "label", ratings_with_gap, (1, 2, 3, 4, 5), ratings=True),
         Case("regression", "value", regression),
+        Case("values_near_zero", "value", near_zero, near_zero=True),
         Case("zeros_in_targets", "value", with_zeros),
         Case("negative_targets", "value", signed, negative=True),
         Case("ranked", "ranked", ranked_truth),
@@ -252,6 +196,8 @@ CASES: dict[str, Case] = {
 
 def applicable(metric: Metric, case: Case) -> bool:
     if case.task == "label":
+        if case.ratings != metric.ordinal and (case.ratings or not _whole(case.classes)):
+            return False  # gapped ratings are for qwk; qwk reads whole-number ratings only
         k = len(case.classes)
         if metric.shape not in LABEL_SHAPES or k < metric.min_classes:
             return False
@@ -259,8 +205,12 @@ def applicable(metric: Metric, case: Case) -> bool:
             return False
         return case.shapes is None or metric.shape_for(k) in case.shapes
     if case.task == "value":
-        return metric.shape is Shape.VALUE and not (metric.needs_positive and case.negative)
+        return metric.shape is Shape.VALUE and not (metric.above_minus_one and case.negative)
     return case.task == "ranked" and metric.shape is Shape.RANKED
+
+
+def _whole(classes: Sequence[Any]) -> bool:
+    return all(isinstance(c, int) for c in classes)
 
 
 def cases_for(name: str) -> list[str]:
@@ -350,7 +300,9 @@ def make_prediction(
         if perfect:
             return Prediction({"target": y.copy()}, y.copy())
         v = y + rng.normal(0, 2, N)
-        if not case.negative:
+        if case.near_zero:
+            v = np.clip(y + rng.normal(0, 0.5, N), -0.95, None)  # some in (-1, 0)
+        elif not case.negative:
             v = np.abs(v)
         zeros = (y == 0) & (rng.random(N) < 0.5)
         v[zeros] = 0.0  # 0/0 rows for smape, log1p(0) for rmsle
@@ -454,20 +406,33 @@ def test_every_metric_has_a_reference_and_cases() -> None:
         assert cases_for(name), f"no conformance case applies to the metric {name!r}"
 
 
-def setup_or_refused(
-    tmp_path: Path, name: str, case: Case, *, perfect: bool = False
-) -> tuple[Task, Any] | None:
-    """``setup``, or None when task creation refuses a split missing a class.
+PROBABILITY_SHAPES = (Shape.PROBABILITY, Shape.SCORE, Shape.CLASS_PROBABILITIES)
 
-    Refusing at creation (an organiser-facing ValueError, before any submission) is a valid
-    answer to a split scikit-learn cannot score; the case must be one with such a split.
+
+def expected_refusal(metric: Metric, case: Case) -> str | None:
+    """The part task creation must refuse for this case by the published rule, or None.
+
+    Label metrics need two classes in each part (kappa and MCC are undefined on one, and a
+    board on one class cannot tell teams apart); probability metrics need every class in each.
+    Only cases with a fixed Usage column can break the rule (a drawn split of 400 rows won't).
     """
-    try:
-        return setup(tmp_path, name, case, perfect=perfect)
-    except ValueError as exc:
-        if not case.name.startswith("absent_") or "split" not in str(exc):
-            raise
+    y, usage = case.make(np.random.default_rng(seed_of(case.name)))
+    if usage is None:
         return None
+    shape = metric.shape_for(len(case.classes))
+    for part in ("Public", "Private"):
+        present = set(y[usage == part].tolist())
+        if shape is Shape.LABEL and len(present) == 1:
+            return part.lower()
+        if shape in PROBABILITY_SHAPES and present != set(case.classes):
+            return part.lower()
+    return None
+
+
+def assert_refused(tmp_path: Path, name: str, case: Case, part: str) -> None:
+    """Task creation refuses the truth, telling the organizer which part is the problem."""
+    with pytest.raises(TruthError, match=f"The {part} split"):
+        setup(tmp_path, name, case)
 
 
 @pytest.mark.parametrize(("name", "case_name"), _params())
@@ -475,26 +440,19 @@ def test_scores_match_the_reference_on_each_split(
     tmp_path: Path, name: str, case_name: str
 ) -> None:
     case = CASES[case_name]
-    made = setup_or_refused(tmp_path, name, case)
-    if made is None:
-        return  # refused at task creation: no submission can get a number
-    task, prediction = made
+    part = expected_refusal(METRICS[name], case)
+    if part is not None:
+        assert_refused(tmp_path, name, case, part)
+        return
+    task, prediction = setup(tmp_path, name, case)
     assert task.public.any() and (~task.public).any()
     parts = {"public": task.public, "private": ~task.public}
     expected = {
         part: reference(name, task.y[mask], prediction.meant[mask], task.classes)
         for part, mask in parts.items()
     }
-    body = submission_bytes(prediction, seed_of("shuffle", name, case_name))
-    if None in expected.values():
-        # scikit-learn refuses (or calls undefined) this split: no number may reach the
-        # board, and it is a platform-side problem, not the participant's.
-        with pytest.raises(Exception) as info:  # noqa: PT011
-            result = run(task, body)
-            pytest.fail(f"{name} scored an undefined split: {result}")
-        assert not isinstance(info.value, ParticipantVisibleError), info.value
-        return
-    result = run(task, body)
+    assert None not in expected.values(), "created, yet scikit-learn gives no number"
+    result = run(task, submission_bytes(prediction, seed_of("shuffle", name, case_name)))
     assert result.public_score == pytest.approx(expected["public"], **TOLERANCE)
     assert result.private_score == pytest.approx(expected["private"], **TOLERANCE)
 
@@ -541,21 +499,10 @@ def test_sample_submission_is_complete_and_scores(tmp_path: Path, name: str) -> 
         assert result.public_score == 0.0 == result.private_score  # empty lists
 
 
-def assert_a_number_or_a_platform_refusal(task: Task, body: bytes, case: Case) -> None:
-    """A finite score on both splits; on a split missing a class, a platform error will do.
-
-    Never a ParticipantVisibleError (the file is fine) and never nan/inf (which would be
-    stored as a SCORED submission).
-    """
-    try:
-        result = run(task, body)
-    except ParticipantVisibleError as exc:
-        pytest.fail(f"{case.name}: a valid submission is refused: {exc}")
-    except Exception:
-        if not case.name.startswith("absent_"):
-            raise
-        return
-    assert math.isfinite(result.public_score), (case.name, result)
+def assert_scores_finite(task: Task, body: bytes) -> None:
+    """A finite score on both parts, never a refusal: the file is fine."""
+    result = run(task, body)  # a ParticipantVisibleError fails the test
+    assert math.isfinite(result.public_score), result
     assert result.private_score is not None and math.isfinite(result.private_score), result
 
 
@@ -576,20 +523,42 @@ def test_sample_submission_of_every_label_case_scores(tmp_path: Path, name: str)
         case = CASES[case_name]
         if case.task != "label" or case.float_text or case.ties or case.unnormalised:
             continue
-        made = setup_or_refused(tmp_path / case_name, name, case)
-        if made is None:
+        part = expected_refusal(METRICS[name], case)
+        if part is not None:
+            assert_refused(tmp_path / case_name, name, case, part)
             continue
-        text = sample_submission(made[0].solution)
-        assert_a_number_or_a_platform_refusal(made[0], text.encode("utf-8"), case)
+        task, _prediction = setup(tmp_path / case_name, name, case)
+        assert_scores_finite(task, sample_submission(task.solution).encode("utf-8"))
 
 
 @pytest.mark.parametrize("name", _label_metrics("absent_public_binary"))
-def test_perfect_labels_on_a_one_class_public_part(tmp_path: Path, name: str) -> None:
-    """The public part holds only the class 0 and the submission is right everywhere."""
+def test_a_one_class_public_part_is_refused_at_creation(tmp_path: Path, name: str) -> None:
+    """The public part holds only the class 0: no board could tell teams apart on it (and
+    kappa, MCC and AUC give no number), so the organizer is told at task creation."""
     case = CASES["absent_public_binary"]
-    made = setup_or_refused(tmp_path, name, case, perfect=True)
-    if made is not None:
-        assert_a_number_or_a_platform_refusal(made[0], submission_bytes(made[1], 2), case)
+    assert expected_refusal(METRICS[name], case) == "public"
+    assert_refused(tmp_path, name, case, "public")
+
+
+@pytest.mark.parametrize("name", sorted(METRICS))
+def test_a_split_on_which_the_metric_gives_no_number_is_refused(tmp_path: Path, name: str) -> None:
+    """One public row (r2 has no number for it; nor has AUC, kappa...): refused at creation
+    with a message naming the part, or, where the metric is defined, the perfect and the
+    sample submission both get a number on both parts."""
+    case = first_case(name)
+    y, _usage = case.make(np.random.default_rng(seed_of(case.name)))
+    usage = np.where(np.arange(N) == 0, "Public", "Private")
+    try:
+        solution = build_task(tmp_path, name, case, y, usage).solution
+    except TruthError as exc:
+        assert "public" in exc.english(), exc.english()
+        assert name not in ("mae", "rmse", "smape"), f"{name} is defined on one row"
+        return
+    assert name != "r2", "r2 has no number on one row, yet the task was created"
+    for body in (sample_submission(solution), perfect_submission(solution)):
+        result = score(solution, body.encode("utf-8"), with_ci=False)
+        assert math.isfinite(result.public_score), (name, result)
+        assert result.private_score is not None and math.isfinite(result.private_score)
 
 
 @pytest.mark.parametrize("name", list(METRICS))
@@ -648,7 +617,9 @@ def test_huge_finite_predictions_give_a_finite_score_or_a_visible_error(
     huge = Prediction({"target": np.full(N, value)}, np.full(N, value))
     try:
         result = run(task, submission_bytes(huge, 0))
-    except ParticipantVisibleError:
+    except ParticipantVisibleError as exc:
+        # Told why: the overflow, or (rmsle) a value log1p cannot take.
+        assert any(why in exc.english() for why in ("overflows", "greater than -1")), exc
         return
     assert math.isfinite(result.public_score), result
     assert result.private_score is not None and math.isfinite(result.private_score), result

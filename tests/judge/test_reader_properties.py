@@ -38,8 +38,9 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 import judge.reader
 from judge.errors import ParticipantVisibleError
+from judge.prepare import prepare_truth
 from judge.scoring import ScoreResult, score
-from judge.truth import Solution, load_solution, prepare_truth
+from judge.truth import Solution, load_solution
 
 # No example database: nothing is written into the working tree, and runs stay independent.
 FUZZ = settings(

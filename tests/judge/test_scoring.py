@@ -14,8 +14,9 @@ import pytest
 from sklearn import metrics as skm
 
 from judge.errors import ParticipantVisibleError
+from judge.prepare import prepare_truth
 from judge.scoring import score
-from judge.truth import load_solution, prepare_truth, sample_submission
+from judge.truth import load_solution, sample_submission
 from tests.helpers import make_solution
 
 N = 400

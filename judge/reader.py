@@ -2,46 +2,95 @@
 
 UTF-8 (with or without BOM) or CP949, LF or CRLF, trailing blank lines, quoted fields,
 ``.csv.gz`` or a ``.zip`` holding one CSV. The bytes are parsed in place (no decoded copy),
-and only the columns the task needs are read.
+and only the columns the task needs are read. Every cap of ``judge.limits`` is checked before
+pandas sees the bytes, and an archive is never expanded past its cap, even for a moment.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import difflib
-import gzip
 import io
 import re
 import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from typing import IO
 
 import pandas as pd
 
-from judge.errors import N_, ParticipantVisibleError
+from judge.errors import ParticipantVisibleError, clip
+from judge.limits import GZ_TOO_BIG, MAX_EXPANDED_BYTES, ZIP_TOO_BIG, check_lines
+from judge.sniff import (
+    BINARY,
+    EMPTY,
+    GZIP_MAGIC,
+    NOT_TEXT,
+    PARSE_FAILED,
+    REASON_CHARS,
+    ZIP_MAGIC,
+    check_columns,
+    header_of,
+)
 
 # Korean Excel saves CP949; everything else we meet is UTF-8 (with or without a BOM).
 ENCODINGS = ("utf-8-sig", "cp949")
-MAX_EXPANDED_BYTES = 1 << 30  # a compressed upload may not expand past 1 GiB
 CHUNK = 1 << 20
+GZIP_INPUT = 1 << 16  # compressed bytes fed to zlib at a time
 NA_TEXT = ["", "NA", "N/A", "NaN", "nan", "NAN", "null", "NULL", "None", "-nan", "#N/A"]
-
-BINARY = N_("The file is not a CSV text file (it contains binary data).")
-NOT_TEXT = N_("The file is not a CSV text file: it is neither UTF-8 nor CP949 (EUC-KR) text.")
-EMPTY = N_("The file is empty.")
 TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 UNCLOSED_QUOTE = re.compile(r"EOF inside string")
-ZIP_TOO_BIG = N_("The zipped file expands to more than 1 GiB.")
-GZ_TOO_BIG = N_("The compressed file expands to more than 1 GiB.")
 
 
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
+# --- archives ----------------------------------------------------------------------------
 
 
-def _read_capped(stream: io.BufferedIOBase, too_big: str) -> bytes:
-    out = stream.read(MAX_EXPANDED_BYTES + 1)
-    if len(out) > MAX_EXPANDED_BYTES:
-        raise ParticipantVisibleError(too_big)
-    return out
+def _expand(chunks: Callable[[], Iterator[bytes]], too_big: str) -> bytes:
+    """An archive member's bytes, expanded in chunks against a running total, in two passes.
+
+    The first pass keeps nothing: past the cap it refuses, so a bomb costs about a second of
+    inflating and no memory. Only a member within the cap is expanded again, to keep.
+    """
+    total = 0
+    for chunk in chunks():
+        total += len(chunk)
+        if total > MAX_EXPANDED_BYTES:
+            raise ParticipantVisibleError(too_big)
+    out = io.BytesIO()
+    for chunk in chunks():
+        if out.tell() + len(chunk) > MAX_EXPANDED_BYTES:  # the cap holds on this pass too
+            raise ParticipantVisibleError(too_big)
+        out.write(chunk)
+    return out.getvalue()  # the buffer itself, not a copy
+
+
+def _read_chunks(open_member: Callable[[], IO[bytes]]) -> Iterator[bytes]:
+    with open_member() as stream:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+
+
+def _gunzip_chunks(data: bytes) -> Iterator[bytes]:
+    """What a gzip file expands to, at most ``CHUNK`` at a time (zlib, a third faster than
+    ``GzipFile``). Members in a row are one file (RFC 1952); zlib checks each one's CRC and
+    length. The input is fed in slices, so no call copies the rest of the file."""
+    view = memoryview(data)
+    at = 0
+    while at < len(data):
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)  # expects a gzip header
+        while not member.eof:
+            piece = view[at : at + GZIP_INPUT]
+            at += len(piece)
+            out = member.decompress(piece, CHUNK)
+            while out:
+                yield out
+                # At its end a member has given all it holds; zlib would take the tail again.
+                out = b"" if member.eof else member.decompress(member.unconsumed_tail, CHUNK)
+            if not piece and not member.eof:
+                raise EOFError("the gzip stream ends inside a member")
+        at -= len(member.unused_data)  # the next member starts where this one ended
+        while at < len(data) and data[at] == 0:
+            at += 1  # NUL padding between or after members, as GzipFile allows
 
 
 def _unzip(data: bytes) -> bytes:
@@ -57,13 +106,12 @@ def _unzip(data: bytes) -> bytes:
         # The declared size can lie (zip bombs): the read itself is capped too.
         if files[0].file_size > MAX_EXPANDED_BYTES:
             raise ParticipantVisibleError(ZIP_TOO_BIG)
-        with zf.open(files[0]) as member:
-            return _read_capped(member, ZIP_TOO_BIG)
+        return _expand(lambda: _read_chunks(lambda: zf.open(files[0])), ZIP_TOO_BIG)
 
 
 def decompress(data: bytes) -> bytes:
     """The CSV bytes of a plain, gzip or single-file zip upload (expanded size capped)."""
-    if data[:2] == b"\x1f\x8b":
+    if data[:2] == GZIP_MAGIC:
         kind = ".gz"
     elif data[:4] in ZIP_MAGIC:
         kind = ".zip"
@@ -72,8 +120,7 @@ def decompress(data: bytes) -> bytes:
     try:
         if kind == ".zip":
             return _unzip(data)
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
-            return _read_capped(gz, GZ_TOO_BIG)
+        return _expand(lambda: _gunzip_chunks(data), GZ_TOO_BIG)
     except ParticipantVisibleError:
         raise
     except Exception as exc:
@@ -97,7 +144,7 @@ def _decodes(data: bytes, encoding: str) -> bool:
 
 def detect_encoding(data: bytes) -> str:
     """UTF-8 (BOM allowed) or CP949; refuses empty and binary files."""
-    if not data.strip():
+    if not data or data.isspace():  # (``strip`` would copy the whole file to ask)
         raise ParticipantVisibleError(EMPTY)
     if b"\x00" in data[:65536]:
         raise ParticipantVisibleError(BINARY)
@@ -107,63 +154,7 @@ def detect_encoding(data: bytes) -> str:
     raise ParticipantVisibleError(NOT_TEXT)
 
 
-def closest(name: str, options: list[str]) -> str | None:
-    """The found column name closest to an expected one, if any is close."""
-    found = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
-    if found:
-        return found[0]
-    lowered = {o.lower(): o for o in options}
-    return lowered.get(name.lower())
-
-
-def check_columns(header: list[str], required: list[str]) -> None:
-    """Raise a participant-visible error naming a missing column and the nearest found one."""
-    header = [h.strip() for h in header]
-    for column in required:
-        if column not in header:
-            extra = [h for h in header if h not in required]
-            near = closest(column, extra)
-            shown = ", ".join(required[:8]) + (", …" if len(required) > 8 else "")
-            if near:
-                raise ParticipantVisibleError(
-                    "Missing column %(column)s. Expected columns: %(expected)s. "
-                    "Found %(found)s — did you mean %(column)s?",
-                    column=repr(column),
-                    expected=shown,
-                    found=repr(near),
-                )
-            raise ParticipantVisibleError(
-                "Missing column %(column)s. Expected columns: %(expected)s.",
-                column=repr(column),
-                expected=shown,
-            )
-
-
-def header_of(data: bytes, encoding: str) -> list[str]:
-    """The column names, parsed as pandas will (quotes, CR/LF/CRLF line ends)."""
-    frame = _parse(data, encoding, nrows=0, dtype=str)
-    return [str(c) for c in frame.columns]
-
-
-def sniff_header(head: bytes, filename: str, required: list[str]) -> None:
-    """Cheap check at upload time on the first bytes: text, non-empty, right columns."""
-    if head[:2] == b"\x1f\x8b" or head[:4] in ZIP_MAGIC:
-        return  # compressed: the scorer checks it in full
-    if not head.strip():
-        raise ParticipantVisibleError(EMPTY)
-    if b"\x00" in head:
-        raise ParticipantVisibleError(BINARY)
-    # The first line only: a cut multi-byte character at the end of ``head`` must not matter.
-    first = re.split(rb"\r\n|\n|\r", head, maxsplit=1)[0]
-    for encoding in ENCODINGS:
-        try:
-            first.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ParticipantVisibleError(NOT_TEXT)
-    check_columns(header_of(first + b"\n", encoding), required)
+# --- the parse ----------------------------------------------------------------------------
 
 
 def _parse(data: bytes, encoding: str, **options: object) -> pd.DataFrame:
@@ -172,7 +163,8 @@ def _parse(data: bytes, encoding: str, **options: object) -> pd.DataFrame:
     except pd.errors.EmptyDataError as exc:
         raise ParticipantVisibleError(EMPTY) from exc
     except (pd.errors.ParserError, csv.Error, UnicodeDecodeError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[-1][:300]
+        lines = str(exc)[-4 * REASON_CHARS :].strip().splitlines()
+        reason = clip(lines[-1] if lines else type(exc).__name__, REASON_CHARS)
         # The parser's two common complaints, in words the reader's language can carry.
         if fields := TOO_MANY_FIELDS.search(reason):
             expected, line, found = (int(n) for n in fields.groups())
@@ -188,22 +180,38 @@ def _parse(data: bytes, encoding: str, **options: object) -> pd.DataFrame:
                 'A quoted value is never closed: a " opens a value that runs to the end of the '
                 "file."
             ) from exc
-        raise ParticipantVisibleError(
-            "The file could not be parsed as CSV: %(reason)s", reason=reason
-        ) from exc
+        raise ParticipantVisibleError(PARSE_FAILED, reason=reason) from exc
+
+
+def _capped_text(data: bytes) -> tuple[bytes, str, list[str]]:
+    """An upload's CSV bytes, encoding and header, every cap checked before pandas sees it."""
+    data = decompress(data)
+    encoding = detect_encoding(data)
+    header = header_of(data, encoding)
+    check_lines(data)
+    return data, encoding, header
+
+
+def _row_cap(max_rows: int | None) -> dict[str, int]:
+    """pandas reads one row past ``max_rows``, so the caller sees that there are more."""
+    return {} if max_rows is None else {"nrows": max_rows + 1}
 
 
 def read_submission(
-    data: bytes, *, id_column: str, text_columns: list[str], numeric_columns: list[str]
+    data: bytes,
+    *,
+    id_column: str,
+    text_columns: list[str],
+    numeric_columns: list[str],
+    max_rows: int | None = None,
 ) -> pd.DataFrame:
     """Read the id column and the prediction columns the task needs, nothing else.
 
     Ids and text columns stay text (leading zeros kept); numeric columns are parsed by
     pandas' C parser, and anything that is not a number is left for the validator to name.
+    At most ``max_rows + 1`` rows are read: more than ``max_rows`` says the file is too long.
     """
-    data = decompress(data)
-    encoding = detect_encoding(data)
-    header = header_of(data, encoding)
+    data, encoding, header = _capped_text(data)
     wanted = [id_column, *text_columns, *numeric_columns]
     check_columns(header, wanted)
     raw = {h.strip(): h for h in header}
@@ -215,7 +223,16 @@ def read_submission(
         dtype=as_text,
         keep_default_na=False,
         na_values={raw[c]: NA_TEXT for c in numeric_columns},
+        **_row_cap(max_rows),
     )
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def read_submission_table(data: bytes, *, max_rows: int | None = None) -> pd.DataFrame:
+    """Every column of an upload as stripped text (custom metrics), held to the caps."""
+    data, encoding, _header = _capped_text(data)
+    frame = _parse(data, encoding, dtype=str, keep_default_na=False, **_row_cap(max_rows))
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -224,10 +241,11 @@ def physical_line(data: bytes, row: int) -> int:
     """The 1-based line of the file where data row ``row`` (0-based, as pandas counts) ends.
 
     Only for error messages: blank lines, which pandas skips, and quoted line breaks are
-    counted as a text editor shows them.
+    counted as a text editor shows them. The file is decoded as it is read, never whole.
     """
     data = decompress(data)
-    reader = csv.reader(io.StringIO(data.decode(detect_encoding(data)), newline=""))
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=detect_encoding(data), newline="")
+    reader = csv.reader(text)
     index = -1  # the header
     try:
         for record in reader:
@@ -242,7 +260,7 @@ def physical_line(data: bytes, row: int) -> int:
 
 
 def read_table(data: bytes, filename: str = "") -> pd.DataFrame:
-    """Parse a whole CSV as stripped text (ground truth, team rosters)."""
+    """Parse a whole CSV as stripped text (the organizer's ground truth and rosters)."""
     data = decompress(data)
     frame = _parse(data, detect_encoding(data), dtype=str, keep_default_na=False)
     frame.columns = [str(c).strip() for c in frame.columns]

@@ -11,12 +11,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from judge.errors import N_, Param, ParticipantVisibleError
+from judge.errors import N_, Param, ParticipantVisibleError, clip, quoted
 from judge.metrics import Shape
-from judge.reader import check_columns, physical_line, read_submission, read_table
+from judge.reader import physical_line, read_submission, read_submission_table
+from judge.sniff import check_columns
 from judge.truth import Solution, ranked
 
 MAX_EXAMPLES = 5
+TOO_MANY_ROWS = N_(
+    "The file has more than %(limit)d rows; the test set has %(rows)d ids, one row each."
+)
+
+
+def row_limit(ids: int) -> int:
+    """The most rows a file for ``ids`` test ids is read to: room for every duplicate and
+    unknown id the messages count in a file of about the right length, and no further, so a
+    file that expands to a billion short rows costs what the test set's size allows."""
+    return 2 * ids + 100
 
 
 @dataclass
@@ -40,7 +51,7 @@ class ScoreResult:
 
 def _examples(values: Any) -> str:
     values = list(values)
-    shown = ", ".join(repr(str(v)) for v in values[:MAX_EXAMPLES])
+    shown = ", ".join(quoted(v) for v in values[:MAX_EXAMPLES])
     return shown + (", …" if len(values) > MAX_EXAMPLES else "")
 
 
@@ -62,8 +73,8 @@ def align(solution: Solution, ids: pd.Series) -> np.ndarray:
         raise ParticipantVisibleError("The file has a header but no rows.")
     raw = ids.to_numpy(dtype=object)
     n = len(solution.index)
-    if len(raw) == n and np.array_equal(raw, solution.index.to_numpy()):
-        return np.arange(n)  # the sample submission's order: no hashing needed
+    if len(raw) == n and np.array_equal(raw, solution.sample_ids):
+        return solution.sample_rows  # the sample submission's order: no hashing needed
     positions = solution.index.get_indexer(raw)
     if len(raw) == n and (positions >= 0).all():
         order = np.full(n, -1, dtype=np.intp)
@@ -119,15 +130,15 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
                 first,
                 "Line %(line)d: the value in column %(column)s is empty or not a number (NaN) "
                 "(%(count)d such values in all).",
-                column=repr(column),
+                column=quoted(column),
                 count=count,
             )
         raise RowError(
             first,
             "Line %(line)d: the value in column %(column)s %(value)s is not a finite number "
             "(%(count)d such values in all).",
-            column=repr(column),
-            value=repr(str(raw)),
+            column=quoted(column),
+            value=quoted(raw),
             count=count,
         )
     return values
@@ -152,7 +163,7 @@ def _class_indices(text: pd.Series, solution: Solution) -> np.ndarray:
         unknown = codes < 0
     if unknown.any():
         first = int(np.flatnonzero(unknown)[0])
-        shown = repr(str(text.iloc[first]))
+        shown = quoted(text.iloc[first])
         count = int(unknown.sum())
         if solution.metric.ordinal:
             # The scale is the task's published rating range, never the hidden set's labels.
@@ -178,7 +189,7 @@ def _class_indices(text: pd.Series, solution: Solution) -> np.ndarray:
             "Line %(line)d: %(value)s is not a known class (%(known)s); "
             "%(count)d such values in all.",
             value=shown,
-            known=", ".join(solution.classes),
+            known=", ".join(clip(c) for c in solution.classes),
             count=count,
         )
     return codes
@@ -255,16 +266,24 @@ def _finite(value: float) -> float:
 
 
 def _read(solution: Solution, data: bytes, filename: str) -> pd.DataFrame:
+    limit = row_limit(len(solution.index))
     if solution.shape is Shape.CUSTOM:
         # A custom metric reads every column itself, as text.
-        frame = read_table(data, filename)
+        frame = read_submission_table(data, max_rows=limit)
         check_columns(list(frame.columns), [solution.id_column])
-        return frame
-    text = [solution.target_column] if solution.shape in (Shape.LABEL, Shape.RANKED) else []
-    numeric = [c for c in solution.prediction_columns() if c not in text]
-    return read_submission(
-        data, id_column=solution.id_column, text_columns=text, numeric_columns=numeric
-    )
+    else:
+        text = [solution.target_column] if solution.shape in (Shape.LABEL, Shape.RANKED) else []
+        numeric = [c for c in solution.prediction_columns() if c not in text]
+        frame = read_submission(
+            data,
+            id_column=solution.id_column,
+            text_columns=text,
+            numeric_columns=numeric,
+            max_rows=limit,
+        )
+    if len(frame) > limit:
+        raise ParticipantVisibleError(TOO_MANY_ROWS, limit=limit, rows=len(solution.index))
+    return frame
 
 
 def _score_custom(solution: Solution, data: bytes, filename: str) -> ScoreResult:

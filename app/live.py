@@ -1,42 +1,265 @@
-"""The Socket.IO namespace ``/live`` (SPEC §6): who joins which room, catch-up on subscribe."""
+"""The Socket.IO namespace ``/live`` (SPEC §6): who joins which room, catch-up on subscribe.
+
+Under abuse (issue 12): a ``subscribe`` is answered from the boards as last published
+(``scoreboard.live_cache``: a lookup, not a query), every socket event passes the limits of
+``app.live_limits`` (an error acknowledgement when over, a disconnect when it persists), an
+address holds a bounded number of sockets, and nothing over the push cap leaves this process:
+the Socket.IO manager below checks every message, whoever emits it; and a socket is read no
+faster than its events are handled (``app.live_transport``).
+"""
 
 from __future__ import annotations
 
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+import socketio as socketio_lib
+from flask import Flask, current_app, request
 from flask_login import current_user
-from flask_socketio import SocketIO, emit, join_room
-from sqlalchemy import select
+from flask_socketio import SocketIO, disconnect, join_room
 
-from app.extensions import db
+from app import live_transport, review_notes
+from app.extensions import db, socketio
+from app.live_limits import LiveLimits, Quotas
+from app.live_viewers import RECHECK_S, Viewer, stale
+from app.live_viewers import viewers as _viewers
 from app.models import Event, User
-from app.security import user_for_token
-from scoreboard.boards import Board, current_board, staff_only
-from scoreboard.publish import NAMESPACE, public_room, staff_room, team_room
+from app.security import live_token
+from config import Settings
+from scoreboard.boards import Board, staff_only
+from scoreboard.live_cache import EventView, LiveCache
+from scoreboard.publish import NAMESPACE, fit, public_room, staff_room, team_room
 from submissions.intake import team_of
 
-# sid -> user id (None for anonymous); kept per process, like the connections themselves.
-_viewers: dict[str, int | None] = {}
+EXTENSION = "hackjudge.live"
+DROP_GRACE_S = 1.0  # from an abusive socket's disconnect to its connection cut
+# A refused handshake is answered this late: a client that reconnects the moment it is refused
+# (4 flooding sockets tried 460 times a second) is slowed to a try a second per socket, at the
+# cost of a sleeping greenlet; Socket.IO clients back off for longer than this anyway.
+REFUSAL_DELAY_S = 1.0
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LiveState:
+    """The live channel's state in one web process."""
+
+    cache: LiveCache
+    limits: LiveLimits
+    max_push_bytes: int
+    rechecking: bool = False  # the loop of ``_recheck`` runs in this process
+
+
+# --- the Socket.IO managers: the push cap and the board cache sit where messages leave -------
+
+
+class EmbeddedManager(socketio_lib.Manager):
+    """Embedded mode: this process delivers what it emits (scoring threads included)."""
+
+    def __init__(self, live: LiveState) -> None:
+        super().__init__()
+        self.live = live
+
+    def emit(  # type: ignore[override]
+        self, event: str, data: Any, namespace: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        fitted = _fit(self.live, event, data, kwargs)
+        if fitted is None:
+            return None
+        if event == "leaderboard" and self.live.cache.measured(fitted) is None:
+            self.live.cache.published(fitted)  # a push (a subscribe's answer is cached already)
+        return super().emit(event, fitted, namespace, *args, **kwargs)
+
+
+class ProductionManager(socketio_lib.RedisManager):
+    """Production: emits go through Redis; every node delivers what it hears, its own too."""
+
+    def __init__(self, url: str, channel: str, live: LiveState) -> None:
+        super().__init__(url, channel=channel, write_only=False)
+        self.live = live
+
+    def emit(self, event: str, data: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        # Before Redis: a message over its buffer limit makes it drop this node's subscriber.
+        fitted = _fit(self.live, event, data, kwargs)
+        if fitted is None:
+            return None
+        return super().emit(event, fitted, *args, **kwargs)
+
+    def _handle_emit(self, message: dict[str, Any]) -> Any:
+        data = message.get("data")
+        if isinstance(data, list) and len(data) == 1 and not message.get("binary"):
+            if message.get("host_id") != self.host_id:  # another process's: not checked yet
+                fitted = fit(
+                    str(message.get("event")),
+                    data[0],
+                    message.get("room"),
+                    self.live.max_push_bytes,
+                )
+                if fitted is None:
+                    return None
+                message = {**message, "data": [fitted]}
+            if message.get("event") == "leaderboard":
+                self.live.cache.published(message["data"][0])
+        return super()._handle_emit(message)
+
+
+def _fit(live: LiveState, event: str, data: Any, kwargs: dict[str, Any]) -> Any | None:
+    """The message cut to the cap, or None; boards served from the cache were measured."""
+    size = live.cache.measured(data)
+    if size is not None and size <= live.max_push_bytes:
+        return data
+    return fit(event, data, kwargs.get("to") or kwargs.get("room"), live.max_push_bytes)
+
+
+def server_options(app: Flask, settings: Settings) -> dict[str, Any]:
+    """Socket.IO server options for ``app``, with the live channel's state behind them."""
+    live = LiveState(
+        LiveCache(db), LiveLimits(Quotas.of(settings)), max_push_bytes=settings.max_push_bytes
+    )
+    app.extensions[EXTENSION] = live
+    manager: socketio_lib.Manager
+    if settings.redis_url:
+        manager = ProductionManager(settings.redis_url, settings.socketio_channel, live)
+    else:
+        manager = EmbeddedManager(live)
+    return {
+        "client_manager": manager,
+        # A socket's events run one after another in the loop that reads it, not each in a
+        # task of its own: a flooding socket then fills only its own TCP buffer, and the limits
+        # see each event as it comes. With a task per event, 4 raw sockets queued 380,000 in
+        # 5 s, past any limit checked inside the handlers (bench/hostile.py).
+        "async_handlers": False,
+    }
+
+
+def _live() -> LiveState:
+    return current_app.extensions[EXTENSION]
+
+
+# --- handlers ----------------------------------------------------------------------------------
+
+
+def _identify(auth: Any) -> Viewer | None:
+    """The socket's viewer; None for a wrong token (refused, not silently downgraded)."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token:
+        with db.begin() as session:
+            row = live_token(session, str(token))
+            return None if row is None else Viewer.of(row.user, row)
+    if current_user.is_authenticated:
+        return Viewer.of(current_user)
+    return Viewer(None, False)
+
+
+def _connection() -> str:
+    """The engine.io session of this socket: what the limits count and pace."""
+    return socketio.server.manager.eio_sid_from_sid(request.sid, NAMESPACE) or request.sid
+
+
+def _without_engine_io(connection: str) -> bool:
+    # Flask-SocketIO's test client calls python-socketio directly, past engine.io's handlers,
+    # so its sockets are admitted and released here instead.
+    return connection not in socketio.server.eio.sockets
 
 
 def _connect(auth: dict[str, Any] | None = None) -> bool:
-    user_id: int | None = None
-    token = (auth or {}).get("token") if isinstance(auth, dict) else None
-    if token:
-        with db.begin() as session:
-            user = user_for_token(session, str(token))
-            if user is None:
-                return False  # a wrong token is refused, not silently downgraded
-            user_id = user.id
-    elif current_user.is_authenticated:
-        user_id = current_user.id
-    _viewers[request.sid] = user_id
+    limits, connection = _live().limits, _connection()
+    # Admitted at the engine.io handshake already (``_gate``); this counts only the others.
+    refusal = limits.admit(connection, request.remote_addr or "-")
+    if refusal is not None:
+        raise socketio_lib.exceptions.ConnectionRefusedError(refusal)
+    viewer = None
+    try:
+        viewer = _identify(auth)
+    finally:
+        if viewer is None and _without_engine_io(connection):
+            limits.release(connection)
+    if viewer is None:
+        return False
+    _viewers[request.sid] = viewer
+    if viewer.user_id is not None:
+        _start_recheck(_live())
     return True
 
 
 def _disconnect(*_args: Any) -> None:
     _viewers.pop(request.sid, None)
+    connection = _connection()
+    if _without_engine_io(connection):
+        _live().limits.release(connection)
+
+
+def _start_recheck(live: LiveState) -> None:
+    """Start this process's recheck of signed-in sockets, on the first one (not at import:
+    most processes that build the app never hold a socket)."""
+    if not live.rechecking:
+        live.rechecking = True
+        socketio.start_background_task(_recheck, current_app._get_current_object())
+
+
+def _recheck(app: Flask) -> None:
+    """Every ``RECHECK_S``: disconnect the sockets whose credentials no longer hold
+    (``app.live_viewers``); they reconnect and are identified afresh."""
+    while True:
+        socketio.sleep(RECHECK_S)
+        try:
+            with app.app_context(), db.begin() as session:
+                gone = stale(session, dict(_viewers))
+        except Exception:
+            log.warning("live sockets not rechecked (database away?)", exc_info=True)
+            continue
+        for sid in gone:
+            log.info("live socket %s disconnected: its sign-in no longer holds", sid)
+            _viewers.pop(sid, None)
+            socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+
+def _refused() -> dict[str, Any] | None:
+    """The acknowledgement of an event over the limits (None when it may be served)."""
+    verdict = _live().limits.event(_connection())
+    if verdict.allowed:
+        return None
+    if verdict.drop:
+        _drop(request.sid)
+    return {
+        "ok": False,
+        "code": "rate_limited",
+        "error": "too many events: slow down",
+        "retry_after": math.ceil(max(verdict.retry_after, 0.001) * 1000) / 1000,
+    }
+
+
+def _drop(sid: str) -> None:
+    """Disconnect an abusive socket: its namespace, and its connection at once."""
+    server = socketio.server
+    eio_sid = server.manager.eio_sid_from_sid(sid, NAMESPACE)
+    log.warning("live socket %s from %s dropped: too many events", sid, request.remote_addr)
+    disconnect()
+    websocket = request.environ.get(live_transport.ENVIRON_KEY)
+    if websocket is not None:
+        websocket.hold()  # its flood is not even parsed any more
+        socketio.start_background_task(_abort_after_grace, websocket)
+    elif eio_sid is not None:
+        # Long-polling: closing waits for the send queue, which a client that does not read
+        # never drains, so not in this handler.
+        socketio.start_background_task(server.eio.disconnect, eio_sid)
+
+
+def _answer(board: dict[str, Any]) -> None:
+    """A board for this socket alone, delivered here: it is connected to this node, so the
+    answer need not go through Redis to every node (nor wait for Redis to be up)."""
+    socketio.server.emit(
+        "leaderboard", board, to=request.sid, namespace=NAMESPACE, ignore_queue=True
+    )
+
+
+def _abort_after_grace(websocket: live_transport.PacedWebSocket) -> None:
+    # The refusals and the disconnect already queued reach a client that reads them.
+    socketio.sleep(DROP_GRACE_S)
+    websocket.abort()
 
 
 def _since(payload: dict[str, Any], task_slug: str) -> int | None:
@@ -46,47 +269,125 @@ def _since(payload: dict[str, Any], task_slug: str) -> int | None:
     return since if isinstance(since, int) else None
 
 
+def _team_of(viewer: Viewer, event: EventView) -> int | None:
+    if viewer.user_id is None:
+        return None
+    if event.id not in viewer.teams:  # once per socket and event, not per subscribe
+        with db.begin() as session:
+            user = session.get(User, viewer.user_id)
+            row = session.get(Event, event.id)
+            team = team_of(session, user, row) if user is not None and row is not None else None
+            viewer.teams[event.id] = team.id if team is not None else None
+    return viewer.teams[event.id]
+
+
+def _sees_full_boards(viewer: Viewer, event: EventView) -> bool:
+    """Staff without a conflict in ``event``: a conflicted judge gets the public boards
+    live and reads the staff boards over HTTP, where the conflicted teams' rows are left out
+    (a room's push cannot be filtered per socket)."""
+    if not viewer.staff or viewer.user_id is None:
+        return False
+    if event.id not in viewer.full_boards:  # once per socket and event, not per subscribe
+        with db.begin() as session:
+            user = session.get(User, viewer.user_id)
+            row = session.get(Event, event.id)
+            viewer.full_boards[event.id] = (
+                user is not None
+                and row is not None
+                and not review_notes.conflicted_teams(session, user, row)
+            )
+    return viewer.full_boards[event.id]
+
+
 def _subscribe(payload: Any) -> dict[str, Any]:
+    refused = _refused()
+    if refused is not None:
+        return refused
     if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
         return {"ok": False, "error": "send {'event': slug, 'since': version?}"}
-    with db.begin() as session:
-        event = session.scalars(select(Event).where(Event.slug == payload["event"])).first()
-        if event is None:
-            return {"ok": False, "error": "no such event"}
-        user_id = _viewers.get(request.sid)
-        user = session.get(User, user_id) if user_id else None
-        staff = user is not None and user.is_staff
-        join_room(public_room(event.slug))
-        if staff:
-            join_room(staff_room(event.slug))
-        elif user is not None:
-            team = team_of(session, user, event)
-            if team is not None:
-                join_room(team_room(team.id))
-        sent = []
-        for task in event.tasks:
-            for board in Board:
-                if not staff and staff_only(task, board):
-                    continue
-                data = current_board(session, event, task, board)
-                since = _since(payload, task.slug)
-                if since is None or since < data["version"]:
-                    emit("leaderboard", data)
-                    sent.append(
-                        {"task": task.slug, "board": str(board), "version": data["version"]}
-                    )
-        # The acknowledgement lists what was sent, so a client knows when it has caught up.
-        if event.final_board and _since(payload, "final") is None:
-            from app.results import published
+    live = _live()
+    event = live.cache.event(payload["event"])
+    if event is None:
+        return {"ok": False, "error": "no such event"}
+    viewer = _viewers.setdefault(request.sid, Viewer(None, False))
+    join_room(public_room(event.slug))
+    staff = _sees_full_boards(viewer, event)
+    if staff:
+        join_room(staff_room(event.slug))
+    elif (team_id := _team_of(viewer, event)) is not None:
+        join_room(team_room(team_id))
+    sent = []
 
-            final = published(event)
-            emit("leaderboard", final)
-            sent.append({"task": None, "board": "final", "version": final["version"]})
+    def send(task: str | None, board: str, payload_: dict[str, Any], since: int | None) -> None:
+        key, version = (event.slug, task, board), payload_["version"]
+        if (since is not None and since >= version) or viewer.sent.get(key, -1) >= version:
+            return  # the client is current: nothing to send
+        _answer(payload_)
+        viewer.sent[key] = version
+        sent.append({"task": task, "board": board, "version": version})
+
+    for task in event.tasks:
+        for board in Board:
+            if not staff and staff_only(task, board):
+                continue
+            try:
+                published = live.cache.board(event, task, board)
+            except LookupError:  # deleted since the catalogue was read
+                return {"ok": False, "error": "no such event"}
+            if published.size > live.max_push_bytes:
+                continue  # refused (and logged) when it was published; read it over HTTP
+            send(task.slug, str(board), published.payload, _since(payload, task.slug))
+    if event.final is not None:
+        send(None, "final", event.final, _since(payload, "final"))
+    # The acknowledgement lists what was sent, so a client knows when it has caught up.
     boards = [str(b) for b in Board if staff or b is Board.PUBLIC]
     return {"ok": True, "boards": boards, "sent": sent}
 
 
+def _other(event: str, *_args: Any) -> dict[str, Any]:
+    """Any other event: it counts against the limits like a subscribe."""
+    return _refused() or {"ok": False, "error": f"unknown event {event[:40]!r}"}
+
+
+def _limits_of(environ: dict[str, Any] | None) -> LiveLimits | None:
+    app = (environ or {}).get("flask.app")
+    live = app.extensions.get(EXTENSION) if app is not None else None
+    return live.limits if live is not None else None
+
+
+def _gate(
+    handshake: Callable[[str, dict[str, Any]], Any], goodbye: Callable[..., Any]
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """engine.io's connect and disconnect handlers, counting every connection of an address,
+    whether it joins ``/live`` or not. One over the limits is refused (HTTP 401, after
+    ``REFUSAL_DELAY_S``) before any websocket is set up: a flooder that reconnects at once,
+    again and again, costs a short, late HTTP answer, not a handshake and a refusal."""
+
+    def connect(eio_sid: str, environ: dict[str, Any]) -> Any:
+        limits = _limits_of(environ)
+        if limits is not None and limits.admit(eio_sid, environ.get("REMOTE_ADDR") or "-"):
+            socketio.sleep(REFUSAL_DELAY_S)
+            return False
+        return handshake(eio_sid, environ)
+
+    def disconnect(eio_sid: str, *args: Any) -> Any:
+        limits = _limits_of(socketio.server.environ.get(eio_sid))
+        try:
+            return goodbye(eio_sid, *args)
+        finally:
+            if limits is not None:
+                limits.release(eio_sid)
+
+    return connect, disconnect
+
+
 def register(socketio: SocketIO) -> None:
+    eio = socketio.server.eio
+    live_transport.install(eio, socketio.sleep)
+    connect, disconnect = _gate(eio.handlers["connect"], eio.handlers["disconnect"])
+    eio.on("connect", connect)
+    eio.on("disconnect", disconnect)
     socketio.on_event("connect", _connect, namespace=NAMESPACE)
     socketio.on_event("disconnect", _disconnect, namespace=NAMESPACE)
     socketio.on_event("subscribe", _subscribe, namespace=NAMESPACE)
+    socketio.on_event("*", _other, namespace=NAMESPACE)

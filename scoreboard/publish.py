@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -11,15 +12,87 @@ from typing import Any, Protocol
 from app.db import Database
 from app.messages import in_every_locale
 from app.models import Event, Submission, Task
+from app.serialize import team_names
+from config import max_push_bytes as max_push_bytes_setting
 from scoreboard.boards import Board, refresh_board, staff_only
 
 NAMESPACE = "/live"
 MIN_INTERVAL_S = 0.25  # at most four board pushes a second per task and process
+# Longest a text may stay when a message must shrink; past the last, it is not sent at all.
+# Team names (<= 200 characters) survive every step, so a board is never sent half-named.
+TEXT_LIMITS = (4096, 1024, 256)
+ELLIPSIS = "…"
 log = logging.getLogger(__name__)
 
 
 class Emitter(Protocol):
     def emit(self, event: str, data: Any, *, namespace: str, to: str) -> Any: ...
+
+
+def wire_size(data: Any) -> int:
+    """Bytes of ``data`` as JSON, escapes included: at least what Socket.IO and Redis carry."""
+    return len(json.dumps(data, default=str))
+
+
+def _cut(value: Any, limit: int) -> Any:
+    """``value`` with every text longer than ``limit`` characters cut, marked with an ellipsis."""
+    if isinstance(value, str):
+        return value[:limit] + ELLIPSIS if len(value) > limit else value
+    if isinstance(value, dict):
+        return {key: _cut(item, limit) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cut(item, limit) for item in value]
+    return value
+
+
+def bounded(data: Any, max_bytes: int) -> Any | None:
+    """``data`` if it fits in ``max_bytes``, else with its long texts cut to fit, else None.
+
+    A message is cut, never split: a submission's error text shrinks (its id, status and score
+    stay whole); a board too large even with short texts is not sent (clients read it over
+    HTTP), since dropping rows would show a wrong ranking.
+    """
+    if wire_size(data) <= max_bytes:
+        return data
+    for limit in TEXT_LIMITS:
+        shrunk = _cut(data, limit)
+        if wire_size(shrunk) <= max_bytes:
+            return shrunk
+    return None
+
+
+def fit(event: str, data: Any, to: str | None, max_bytes: int) -> Any | None:
+    """``bounded``, logging what was cut or refused: what operators see of the cap."""
+    fitted = bounded(data, max_bytes)
+    if fitted is None:
+        log.error(
+            "%s to %s is %d bytes, over the live message cap of %d bytes: not sent",
+            event,
+            to,
+            wire_size(data),
+            max_bytes,
+        )
+    elif fitted is not data:
+        log.warning("%s to %s: long texts cut to fit the live message cap", event, to)
+    return fitted
+
+
+class BoundedEmitter:
+    """Every live message of a publisher passes here: none over the cap ever leaves.
+
+    One over the cap on Redis makes it drop the web node's subscriber (every push then lost),
+    and one sent to thousands of viewers multiplies: a message is cut to fit or not sent.
+    """
+
+    def __init__(self, inner: Emitter, max_bytes: int) -> None:
+        self.inner = inner
+        self.max_bytes = max_bytes
+
+    def emit(self, event: str, data: Any, *, namespace: str, to: str) -> Any:
+        fitted = fit(event, data, to, self.max_bytes)
+        if fitted is None:
+            return None
+        return self.inner.emit(event, fitted, namespace=namespace, to=to)
 
 
 def public_room(event_slug: str) -> str:
@@ -45,10 +118,11 @@ def submission_message(sub: Submission, task: Task) -> dict[str, Any]:
     """What the submitting team sees of a submission: public score only, never private.
 
     One push reaches every member, whatever language each reads: ``error`` is English and
-    ``errors`` holds the message in every supported language.
+    ``errors`` holds the message in every supported language. The submission is named as
+    its team names it (``app.serialize.team_names``), never by its global id.
     """
     return {
-        "id": sub.id,
+        **team_names(sub),
         "task": task.slug,
         "status": sub.status,
         "public_score": sub.public_score,
@@ -67,9 +141,13 @@ class Publisher:
     """
 
     def __init__(
-        self, emitter: Emitter, db: Database, min_interval: float = MIN_INTERVAL_S
+        self,
+        emitter: Emitter,
+        db: Database,
+        min_interval: float = MIN_INTERVAL_S,
+        max_push_bytes: int | None = None,
     ) -> None:
-        self.emitter = emitter
+        self.emitter = BoundedEmitter(emitter, max_push_bytes or max_push_bytes_setting())
         self.db = db
         self.min_interval = min_interval
         self._lock = threading.Lock()
@@ -143,7 +221,7 @@ class Publisher:
 
     def refresh(self, task_id: int) -> bool:
         """Refresh the live boards of a task, push those whose content changed; any pushed?"""
-        if isinstance(self.emitter, NoEmitter):
+        if isinstance(self.emitter.inner, NoEmitter):
             # Nobody to tell here: leave the versions for the web server, which pushes the
             # change when its clock or its next refresh sees it.
             return False

@@ -199,7 +199,15 @@ def test_submission_events_reach_only_the_team(
     assert [s["status"] for s in statuses] == ["scoring", "invalid"]
     assert statuses[-1]["error"].startswith("3 ids are missing")
     # One push reaches every member: the message comes in each language the site speaks.
-    assert set(statuses[-1]) == {"id", "task", "status", "public_score", "error", "errors"}
+    assert set(statuses[-1]) == {
+        "id",
+        "number",
+        "task",
+        "status",
+        "public_score",
+        "error",
+        "errors",
+    }
     assert statuses[-1]["errors"]["en"] == statuses[-1]["error"]
     assert statuses[-1]["errors"]["ko"].startswith("빠진 id가 3개 있습니다")
     assert inboxes["베타"].empty()

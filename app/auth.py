@@ -1,31 +1,51 @@
-"""Sign-in with a password (pages) or a bearer token (API, CLI, Socket.IO)."""
+"""Sign-in with a password (pages) or a bearer token (API, CLI, Socket.IO).
+
+Who a request is, in this order: a valid bearer token's user (a credential the request
+carries itself, so it needs no CSRF token); else the session or remember cookie's user, if the
+cookie's session epoch is still the user's (signing out raises it, ending every copy of every
+cookie); else anonymous. A bearer that opens nothing is ignored, never an exemption.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Request, flash, redirect, render_template, request, url_for
+import hmac
+import logging
+import math
+import re
+import time
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Request,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_babel import ngettext
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.exceptions import Forbidden, HTTPException
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from app.extensions import db, login_manager
-from app.models import User
-from app.security import password_ok, user_for_token
+from app.extensions import db, limiter, login_manager
+from app.models import ApiToken, User
+from app.security import LARGEST_ID, end_sessions, live_token, password_ok, scope_allows
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 
 class LoginForm(FlaskForm):
     email = EmailField("email", validators=[DataRequired()])
     password = PasswordField("password", validators=[DataRequired()])
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    assert db.session is not None
-    return db.session.get(User, int(user_id))
 
 
 def bearer_token(req: Request) -> str | None:
@@ -34,38 +54,167 @@ def bearer_token(req: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-@login_manager.request_loader
-def load_user_from_request(req: Request) -> User | None:
-    token = bearer_token(req)
-    if token is None:
-        return None
+def request_token() -> ApiToken | None:
+    """The live API token this request presents, looked up once per request."""
+    if "hackjudge_token" not in g:
+        token = bearer_token(request)
+        row = None
+        if token is not None:
+            assert db.session is not None
+            row = live_token(db.session, token)
+            if row is not None:
+                row.user  # noqa: B018  (loaded now, before the commit ends the transaction)
+                db.session.commit()  # its last use, if noted
+        g.hackjudge_token = row
+    return g.hackjudge_token
+
+
+def authenticated_by_token() -> bool:
+    """Is this request's user its valid bearer token's? Only such requests may skip CSRF: a
+    browser adds cookies to a forged request by itself, never a valid token."""
+    return request_token() is not None
+
+
+COOKIE_ID = re.compile(r"(\d{1,10}):(\d{1,10})", re.ASCII)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The user a session or remember cookie names (``User.get_id``), if its epoch is current;
+    a request with a valid bearer token is that token's user whatever its cookies say."""
+    token = request_token()
+    if token is not None:
+        return token.user
+    match = COOKIE_ID.fullmatch(user_id or "")
+    if match is None or int(match[1]) > LARGEST_ID:
+        return None  # a cookie from before epochs (migration 0008), or garbage
     assert db.session is not None
-    user = user_for_token(db.session, token)
-    db.session.commit()
+    user = db.session.get(User, int(match[1]))
+    if user is None or not hmac.compare_digest(match[2], str(user.session_epoch or 0)):
+        return None  # signed out since (or the password changed): the cookie is dead
     return user
 
 
+@login_manager.request_loader
+def load_user_from_request(_req: Request) -> User | None:
+    token = request_token()
+    return token.user if token is not None else None
+
+
+@bp.before_app_request
+def _token_scope() -> None:
+    """A submit-only token is refused outside its few endpoints (``app.security``)."""
+    if bearer_token(request) is None:
+        return
+    token = request_token()
+    if token is not None and not scope_allows(token.scope, request.method, request.endpoint):
+        raise Forbidden(
+            description=_(
+                "This is a submit-only token: it may upload, read its team's submissions and "
+                "the public boards, nothing else."
+            )
+        )
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """``target`` if it is a path on this site, else ``fallback``.
+
+    Browsers forgive a lot: they drop tabs and newlines anywhere in a URL, trim spaces and
+    control characters, read ``\\`` as ``/``, and take ``//host`` (``/\\host``, ``/\\t/host``)
+    as another site. So any control character, space or backslash refuses the target outright,
+    and the rest must parse as a bare path (no scheme, no host) starting with a single ``/``.
+    """
+    if not target or len(target) > 2048:
+        return fallback
+    if any(ch == "\\" or ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def normalised_email(text: str | None) -> str:
+    return (text or "").strip().lower()
+
+
+# Failed sign-ins are limited per client address and, separately, per account from any address
+# (Flask-Limiter: Redis in production, memory in embedded mode). Each attempt takes its place in
+# both counters before the password is checked, atomically (INCR), so a thousand guesses sent
+# at once get no further than ten sent one by one; a successful one gives its place back, so
+# only failures count (a hall behind one NAT signs in at once). While a limit holds even the
+# right password is refused, or guessing would only need patience. A lock lasts to the end of
+# its fixed window, which refused attempts do not extend: an attacker keeps an account locked
+# only by failing again every window, and the user keeps every signed-in session and token
+# (README, "Sessions, tokens and sign-in limits", on this trade-off).
+def _settings():  # noqa: ANN202
+    return current_app.config["HACKJUDGE"]
+
+
+def _address_key() -> str:
+    return f"login:ip:{request.remote_addr or 'unknown'}"
+
+
+def _account_key() -> str:
+    # Keyed, so the keys in Redis do not tell which e-mails were tried.
+    email = normalised_email(request.form.get("email"))
+    digest = hmac.new(current_app.secret_key.encode(), email.encode(), "sha256").hexdigest()
+    return f"login:account:{digest[:32]}"
+
+
+def _give_back_attempt() -> None:
+    """A successful sign-in is not a failure: undo its count in each login limit."""
+    for counted in limiter.current_limits:
+        try:
+            counted.limiter.storage.incr(counted.key, counted.limit.get_expiry(), amount=-1)
+        except Exception:  # the storage is away: the sign-in stands, the count stays
+            log.warning("could not give back a sign-in attempt to %s", counted.key)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: _settings().login_limit_ip, key_func=_address_key, methods=["POST"])
+@limiter.limit(lambda: _settings().login_limit_account, key_func=_account_key, methods=["POST"])
 def login() -> object:
     """Sign in with e-mail and password."""
     form = LoginForm()
     if form.validate_on_submit():
         assert db.session is not None
-        email = (form.email.data or "").strip().lower()
+        email = normalised_email(form.email.data)
         user = db.session.scalars(select(User).where(User.email == email)).first()
-        if user and password_ok(user, form.password.data or ""):
+        db.session.commit()  # no database connection held while the hash is checked
+        # One scrypt run whether the account exists or not: timing tells nothing.
+        if password_ok(user, form.password.data or "") and user is not None:
+            _give_back_attempt()
             login_user(user, remember=True)
-            target = request.args.get("next", "")
-            # Only same-site relative redirects.
-            if not target.startswith("/") or target.startswith("//") or "\\" in target:
-                target = url_for("pages.index")
-            return redirect(target)
+            return redirect(safe_next(request.args.get("next"), url_for("pages.index")))
         flash(_("E-mail or password is wrong."), "error")
     return render_template("login.html", form=form)
 
 
+@bp.errorhandler(429)
+def _too_many_sign_ins(_exc: HTTPException) -> tuple[str, int]:
+    """The login page again, saying how long to wait (``Retry-After`` says it to programs)."""
+    limit = limiter.current_limit
+    wait = limit.reset_at - time.time() if limit is not None else 60
+    minutes = max(1, math.ceil(wait / 60))
+    error = ngettext(
+        "Too many failed sign-ins. Try again in %(num)d minute.",
+        "Too many failed sign-ins. Try again in %(num)d minutes.",
+        minutes,
+    )
+    form = LoginForm(formdata=None, email=request.form.get("email", ""))
+    return render_template("login.html", form=form, error=error), 429
+
+
 @bp.post("/logout")
 def logout() -> object:
-    """Sign out."""
+    """Sign out: this browser and every other session of the account (README)."""
+    if current_user.is_authenticated and not authenticated_by_token():
+        assert db.session is not None
+        end_sessions(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     return redirect(url_for("pages.index"))
+
+
+from app import token_pages  # noqa: E402,F401  (its routes register on bp)

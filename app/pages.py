@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
@@ -10,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.admin import SLUG_PATTERN
+from app.auth import safe_next
 from app.ceremony import recent_announcements
 from app.db import utcnow
 from app.lookup import event_or_404, session
@@ -212,11 +214,22 @@ def organize(event_slug: str) -> str:
     )
 
 
+def _same_site_path(referrer: str | None) -> str | None:
+    """The path (and query) of ``referrer`` if it is a page of this site, else None: the
+    language switch returns there, never to another site (a forged Referer or link)."""
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return safe_next(path, "") or None
+
+
 @bp.get("/lang/<code>")
 def language(code: str) -> Response:
     """Switch the interface language (ko or en)."""
-    target = request.referrer or url_for("pages.index")
-    response = redirect(target)
+    response = redirect(_same_site_path(request.referrer) or url_for("pages.index"))
     if code in ("ko", "en"):
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
     return response

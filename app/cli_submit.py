@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,11 @@ from app.cli_http import (
 )
 
 DONE = ("scored", "invalid", "failed")
+RETRY_PAUSE_S = 1.0  # before asking again after a lost reply (a web node restarting)
+
+
+class Unanswered(Unreachable):
+    """The whole upload went out but no reply came back: the server may have it."""
 
 
 class LiveRefused(Exception):
@@ -121,7 +127,7 @@ class Listener:
 
     def wait(
         self,
-        submission_id: int,
+        submission_id: str | int,
         timeout: float,
         check: Callable[[], dict[str, Any]] | None = None,
     ) -> dict[str, Any] | None:
@@ -153,7 +159,9 @@ def open_file(file: Path) -> IO[bytes]:
         raise Unreadable(say("unreadable", file=file, reason=why_unreadable(exc))) from None
 
 
-def upload(url: str, server: str, token: str, handle: IO[bytes], note: str) -> requests.Response:
+def upload(
+    url: str, server: str, token: str, handle: IO[bytes], note: str, key: str
+) -> requests.Response:
     name = Path(handle.name).name
     encoder = MultipartEncoder({"file": (name, handle, "text/csv"), "note": note})
     # Off a terminal click shows no bar, only its label: a stray line before any error.
@@ -171,14 +179,13 @@ def upload(url: str, server: str, token: str, handle: IO[bytes], note: str) -> r
             sent = monitor.bytes_read
 
         body = MultipartEncoderMonitor(encoder, progress)
-        return call(
-            "post",
-            url,
-            server,
-            data=body,
-            headers=headers(token, **{"Content-Type": body.content_type}),
-            timeout=(10, 600),
-        )
+        sent_headers = headers(token, **{"Content-Type": body.content_type, "Idempotency-Key": key})
+        try:
+            return call("post", url, server, data=body, headers=sent_headers, timeout=(10, 600))
+        except Unreachable as exc:
+            if sent >= encoder.len:  # all of it went out: the reply is what was lost
+                raise Unanswered(exc.message) from None
+            raise
 
 
 @main.command()
@@ -238,10 +245,21 @@ def send(
     """Upload; without a listener print the reply, with one return the final result."""
     event, task = quote(event_slug, safe=""), quote(task_slug, safe="")
     url = f"{base}/api/v1/events/{event}/tasks/{task}/submissions"
-    body = expect(upload(url, base, secret, handle, note), base, 202)
-    if not isinstance(body.get("id"), int):
+    # One key per invocation: a retry is this upload again, never a second one.
+    key = secrets.token_urlsafe(24)
+    try:
+        reply = upload(url, base, secret, handle, note, key)
+    except Unanswered:
+        # The server may have committed it before the connection died: asked again with the
+        # same key, it answers with that submission (or makes it, if it never arrived).
+        time.sleep(RETRY_PAUSE_S)
+        handle.seek(0)
+        reply = upload(url, base, secret, handle, note, key)
+    body = expect(reply, base, 202)
+    if not isinstance(body.get("id"), str | int) or isinstance(body["id"], bool):
         raise Unreachable(say("not_hackjudge", server=base, status=202))
-    click.echo(f"submission {body['id']} queued", err=True)
+    # The team's own number, as its page shows it (the id is opaque: app.serialize).
+    click.echo(f"submission {body.get('number') or body['id']} queued", err=True)
     if listener is None:
         click.echo(json.dumps(body, ensure_ascii=False))
         return None

@@ -3,19 +3,92 @@ submissions, and rejudging."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.db import utcnow
 from app.messages import submission_error
 from app.models import Event, Status, Submission, Task, Team
 from judge import heartbeat
 from scoreboard.boards import iso
+from submissions.storage import free_bytes
 
 WINDOW_MINUTES = 60
 STUCK_AFTER = timedelta(minutes=5)
+# After an upload is refused for want of space, the dashboard says so this long.
+STORAGE_FULL_SHOWN = timedelta(hours=1)
+log = logging.getLogger(__name__)
+_storage_full_at: datetime | None = None  # this process's last refusal (embedded mode)
+
+
+def _storage_full_key(runtime: Any) -> str:
+    # Every web node of the deployment (its channel names it) shares the alert.
+    return f"hackjudge:{runtime.settings.socketio_channel}:storage_full_at"
+
+
+def note_storage_full(runtime: Any) -> None:
+    """An upload was refused for want of space (507): alert the organizers' dashboards."""
+    global _storage_full_at
+    _storage_full_at = utcnow()
+    log.error("submission storage %s is full: an upload was refused", runtime.settings.storage_dir)
+    if runtime.redis is not None:
+        with contextlib.suppress(Exception):  # Redis away too: this node still shows it
+            runtime.redis.set(
+                _storage_full_key(runtime),
+                _storage_full_at.isoformat(),
+                ex=int(STORAGE_FULL_SHOWN.total_seconds()),
+            )
+
+
+def _last_storage_full(runtime: Any, now: datetime) -> datetime | None:
+    moments = [_storage_full_at]
+    if runtime.redis is not None:
+        with contextlib.suppress(Exception):
+            stored = runtime.redis.get(_storage_full_key(runtime))
+            moments.append(datetime.fromisoformat(stored.decode()) if stored else None)
+    recent = [m for m in moments if m is not None and now - m < STORAGE_FULL_SHOWN]
+    return max(recent, default=None)
+
+
+def storage_health(runtime: Any, now: datetime) -> dict[str, Any]:
+    """Free space of the submission storage, and an alert for staff when it runs low or an
+    upload was refused as it was full (``message``, in the reader's language; empty if fine)."""
+    try:
+        free, total = free_bytes(runtime.settings.storage_dir)
+    except OSError as exc:  # a shared storage that is not mounted, say
+        message = _("The submission storage cannot be read: %(error)s", error=exc.strerror)
+        return {
+            "free_bytes": None,
+            "total_bytes": None,
+            "low": True,
+            "full_at": None,
+            "message": message,
+        }
+    low = free < runtime.settings.storage_alert_mb * 1e6
+    full_at = _last_storage_full(runtime, now)
+    free_mb = f"{free / 1e6:,.0f}"
+    message = ""
+    if full_at is not None:
+        message = _(
+            "Uploads were refused: the submission storage is full (%(free)s MB free). "
+            "Free some space now.",
+            free=free_mb,
+        )
+    elif low:
+        message = _("The submission storage is running low: %(free)s MB free.", free=free_mb)
+    return {
+        "free_bytes": free,
+        "total_bytes": total,
+        "low": low,
+        "full_at": iso(full_at),
+        "message": message,
+    }
 
 
 def per_minute(session: Session, event: Event, now: datetime) -> list[dict[str, Any]]:
@@ -96,6 +169,7 @@ def health(session: Session, event: Event, now: datetime, runtime: Any) -> dict[
         "per_minute": per_minute(session, event, now),
         "stuck": [_sub_json(*row) for row in stuck],
         "failed": [_sub_json(*row) for row in failed],
+        "storage": storage_health(runtime, now),
     }
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -82,7 +83,13 @@ class Database:
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
             assert self.session is not None
-            self.session.remove()
+            try:
+                self.session.remove()
+            except DBAPIError:
+                # The database went away after the answer was made (its closing ROLLBACK
+                # failed): the connection is invalidated already, and the client keeps the
+                # answer rather than getting a 500 from the server (issue 12).
+                self.session.registry.clear()
 
     @contextmanager
     def begin(self) -> Iterator[Session]:

@@ -12,13 +12,20 @@ from redis import Redis
 from app.extensions import db, socketio
 from config import Settings
 from judge.jobs import JudgeContext, set_context
-from judge.reconciler import reconcile
+from judge.reconciler import one_pass_at_a_time, reconcile, sweep_orphans
 from judge.runner import Dispatcher, RQDispatcher, ThreadDispatcher
 from scoreboard.clock import BoardClock
 from scoreboard.publish import Publisher
 
 log = logging.getLogger(__name__)
 CLOCK_SECONDS = 1.0
+# The orphan sweep lists the whole storage: every tenth reconciler pass (5 min by default).
+SWEEP_EVERY_PASSES = 10
+# A job may outlive its timeout by RQ's own margin before the row is judged by age alone.
+STALE_MARGIN = timedelta(seconds=60)
+# The web node's Redis calls (enqueue, dashboard) fail fast when Redis is away or hung, so a
+# request answers (202, the reconciler dispatches later; or 503) instead of hanging.
+REDIS_TIMEOUT_S = 2.0
 
 
 @dataclass
@@ -39,7 +46,11 @@ def init_runtime(app: Flask, settings: Settings, *, start_background: bool) -> R
     redis: Redis | None = None
     dispatcher: Dispatcher
     if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url)
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=REDIS_TIMEOUT_S,
+            socket_connect_timeout=REDIS_TIMEOUT_S,
+        )
         dispatcher = RQDispatcher(redis, settings.queue_name, settings.job_timeout)
     else:
         # Embedded: this process scores, so it is also the judge's context.
@@ -63,17 +74,28 @@ def _tick_forever(clock: BoardClock) -> None:
 
 
 def _reconcile_forever(rt: Runtime) -> None:
-    first = True
+    passes = 0
+    settings = rt.settings
     while True:
         try:
-            reconcile(
-                db,
-                rt.dispatcher,
-                redis=rt.redis,
-                grace=timedelta(seconds=rt.settings.reconcile_seconds),
-                everything=first and rt.redis is None,
-            )
+            with one_pass_at_a_time(rt.redis) as mine:
+                if mine:
+                    reconcile(
+                        db,
+                        rt.dispatcher,
+                        redis=rt.redis,
+                        grace=timedelta(seconds=settings.reconcile_seconds),
+                        everything=passes == 0 and rt.redis is None,
+                        stale_after=timedelta(seconds=settings.job_timeout) + STALE_MARGIN,
+                    )
         except Exception:
             log.exception("reconciler pass failed")
-        first = False
-        socketio.sleep(rt.settings.reconcile_seconds)
+        if passes % SWEEP_EVERY_PASSES == 0:
+            try:
+                sweep_orphans(
+                    db, settings.storage_dir, timedelta(seconds=settings.orphan_grace_seconds)
+                )
+            except Exception:
+                log.exception("orphan sweep failed")
+        passes += 1
+        socketio.sleep(settings.reconcile_seconds)

@@ -203,8 +203,10 @@ def main() -> None:
                 raise SystemExit(f"upload refused: {reply.status_code} {reply.text}")
 
             def scored() -> Submission | None:
-                with database.begin() as db_session:
-                    row = db_session.get(Submission, reply.json()["id"])
+                with database.begin() as db_session:  # the team's reply names it opaquely
+                    row = db_session.scalars(
+                        select(Submission).where(Submission.public_id == reply.json()["id"])
+                    ).first()
                 return row if row is not None and row.status == "scored" else None
 
             row = poll(scored, 120, "the submission to be scored")

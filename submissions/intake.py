@@ -6,26 +6,36 @@ the participant; a refused upload leaves no row and no file behind.
 
 from __future__ import annotations
 
-import threading
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models import Event, Role, Status, Submission, Task, Team, TeamMember, User
 from judge.errors import Param, ParticipantVisibleError, TranslatableError
 from judge.metrics import Shape, get_metric
-from judge.reader import sniff_header
+from judge.sniff import sniff_header
 from judge.truth import submission_columns
+from submissions.locks import team_locked
 from submissions.quota import day_window, seconds_until
-from submissions.storage import StoredFile, TooLarge, discard, store_stream
+from submissions.storage import (
+    StorageFull,
+    StoredFile,
+    TooLarge,
+    discard,
+    hash_stream,
+    store_stream,
+)
 
 # Statuses that use up quota: format errors and platform faults do not (rule 3).
 USES_QUOTA = (Status.QUEUED, Status.SCORING, Status.SCORED)
-_sqlite_quota_lock = threading.Lock()  # SQLite has no row locks; embedded mode is one process
+MAX_KEY_LENGTH = 200  # the Idempotency-Key column's width
+STORAGE_FULL_RETRY_S = 60
 
 
 class IntakeError(TranslatableError):
@@ -126,7 +136,72 @@ def check_quota(session: Session, event: Event, task: Task, team: Team, now: dat
             )
 
 
-def accept(
+@dataclass(frozen=True)
+class Accepted:
+    """The submission an upload made, or, for a retry of one (same Idempotency-Key, same
+    request), the one it made the first time: ``replayed``."""
+
+    submission: Submission
+    replayed: bool = False
+
+
+class _Replay(Exception):
+    """Raised where the key is found under the quota lock, to leave it at once."""
+
+    def __init__(self, original: Submission) -> None:
+        self.original = original
+
+
+def idempotency_key(raw: str | None) -> str | None:
+    """The ``Idempotency-Key`` header checked: 1 to 200 printable ASCII characters, or None."""
+    if raw is None:
+        return None
+    if not 0 < len(raw) <= MAX_KEY_LENGTH or not all(" " <= c <= "~" for c in raw):
+        raise IntakeError(
+            400,
+            "bad_idempotency_key",
+            "The Idempotency-Key header must be 1 to %(max)d printable ASCII characters.",
+            max=MAX_KEY_LENGTH,
+        )
+    return raw
+
+
+def keyed(session: Session, user: User, key: str) -> Submission | None:
+    return session.scalars(
+        select(Submission).where(Submission.user_id == user.id, Submission.idempotency_key == key)
+    ).first()
+
+
+def same_request(
+    original: Submission, task: Task, sha256: str, filename: str, note: str
+) -> Submission:
+    """``original`` if this upload repeats it; a key reused for another upload is refused
+    (422, as the IETF idempotency-key draft answers a key reused with another payload)."""
+    if (original.task_id, original.sha256, original.filename, original.note) != (
+        task.id,
+        sha256,
+        stored_name(filename),
+        note[:2000],
+    ):
+        raise IntakeError(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different upload; "
+            "send a new key with a new upload.",
+        )
+    return original
+
+
+def stored_name(filename: str) -> str:
+    return Path(filename or "submission.csv").name[:300]
+
+
+def accept(session: Session, **upload: Any) -> Submission:
+    """``accept_upload``'s submission, for callers that send no key (the demo's bots)."""
+    return accept_upload(session, **upload).submission
+
+
+def accept_upload(
     session: Session,
     *,
     user: User,
@@ -138,29 +213,62 @@ def accept(
     storage_dir: Path,
     max_bytes: int,
     team_id: int | None = None,
-) -> Submission:
-    """Check, store and commit one upload; the caller then dispatches its job."""
+    key: str | None = None,
+) -> Accepted:
+    """Check, store and commit one upload; the caller then dispatches its job (not a replay's).
+
+    The row is committed only once its file is complete and on disk (``store_stream``). With
+    ``key``, the first upload under it comes back for a retry, whatever happened since (the
+    deadline, the quota): the client may never have seen the first reply.
+    """
     team = check_submitter(session, user, event, team_id)
-    check_open(event, utcnow())
     try:
+        if key is not None and (original := keyed(session, user, key)) is not None:
+            digest = hash_stream(stream, max_bytes)
+            return Accepted(same_request(original, task, digest, filename, note), replayed=True)
+        check_open(event, utcnow())
         stored = store_stream(stream, storage_dir, max_bytes)
     except TooLarge:
         limit = f"{max_bytes / 1e6:g}"
         raise IntakeError(
             413, "too_large", "The file is larger than the %(mb)s MB limit.", mb=limit
         ) from None
+    except StorageFull:
+        raise IntakeError(
+            507,
+            "storage_full",
+            "The server has no room left to store the file; the organizers have been "
+            "alerted. Try again later.",
+            retry_after=STORAGE_FULL_RETRY_S,
+        ) from None
     try:
-        sniff_header(stored.head, filename, required_columns(task))
+        whole = stored.size == len(stored.head)
+        sniff_header(stored.head, filename, required_columns(task), whole_file=whole)
         # The deadline holds for the moment the upload completed, not when it began.
         now = utcnow()
         check_open(event, now)
-        return _record(session, event, task, team, user, stored, filename, note, now)
+        return Accepted(_record(session, event, task, team, user, stored, filename, note, now, key))
     except ParticipantVisibleError as exc:
         discard(storage_dir, stored)
         raise IntakeError(422, "invalid_file", exc.template, **exc.params) from None
-    except BaseException:
+    except (_Replay, IntegrityError) as exc:
+        # The key's first upload is in (found under the quota lock; or committed by a
+        # concurrent retry first): this copy of the file is not needed.
+        session.rollback()
+        discard(storage_dir, stored)
+        original = exc.original if isinstance(exc, _Replay) else keyed(session, user, key or "")
+        if original is None:
+            raise
+        return Accepted(same_request(original, task, stored.sha256, filename, note), True)
+    except DBAPIError:
+        # The database went away, perhaps during the commit, whose outcome is then unknown:
+        # the file stays, as a row may name it. The sweep removes it if none does.
+        raise
+    except Exception:
         discard(storage_dir, stored)
         raise
+    # Anything else (GreenletExit, SystemExit: the process is going) may come during the
+    # commit, whose outcome is then unknown: the file stays for the sweep, as above.
 
 
 def _record(
@@ -173,32 +281,39 @@ def _record(
     filename: str,
     note: str,
     now: datetime,
+    key: str | None = None,
 ) -> Submission:
     def insert() -> Submission:
+        # Under the lock, before the quota: a retry at the quota's edge is its first upload.
+        if key is not None and (original := keyed(session, user, key)) is not None:
+            raise _Replay(original)
         check_quota(session, event, task, team, now)
         sub = Submission(
             task_id=task.id,
             team_id=team.id,
             user_id=user.id,
-            filename=Path(filename or "submission.csv").name[:300],
+            filename=stored_name(filename),
             stored_path=stored.relative_path,
             sha256=stored.sha256,
             size=stored.size,
             note=note[:2000],
             created_at=now,
             status=Status.QUEUED,
+            idempotency_key=key,
+            number=next_number(session, team),
         )
         session.add(sub)
         session.flush()
         return sub
 
-    if session.get_bind().dialect.name == "sqlite":
-        with _sqlite_quota_lock:
-            sub = insert()
-            session.commit()  # inside the lock, so the next count sees this row
-            return sub
-    # A row lock on the team serialises concurrent uploads (double clicks) at the quota edge.
-    session.scalars(select(Team).where(Team.id == team.id).with_for_update()).one()
-    sub = insert()
-    session.commit()
+    # The team's lock serialises its uploads (double clicks at the quota's edge) and their
+    # numbers: each reads the last number and takes the next before the next upload counts.
+    with team_locked(session, team.id):
+        sub = insert()
     return sub
+
+
+def next_number(session: Session, team: Team) -> int:
+    """The team's next submission number (1, 2, 3, …); only under ``team_locked``."""
+    last = session.scalar(select(func.max(Submission.number)).where(Submission.team_id == team.id))
+    return (last or 0) + 1

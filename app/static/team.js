@@ -119,7 +119,8 @@
     const merged = earlier(sub, row) ? { ...sub, ...row } : Object.assign(row, sub);
     tr.dataset.sub = JSON.stringify(merged);
     tr.className = "status-" + merged.status;
-    tr.replaceChildren(HJ.cell(merged.id), HJ.cell(merged.task), fileCell(merged),
+    // "#": the team's own number; the id is opaque (global ids would betray the freeze).
+    tr.replaceChildren(HJ.cell(merged.number ?? ""), HJ.cell(merged.task), fileCell(merged),
       HJ.cell(HJ.time(merged.created_at)), HJ.cell(text[merged.status] || merged.status),
       HJ.cell(HJ.score(merged.public_score, (quotas[merged.task] || {}).decimals)), HJ.cell(merged.error || ""),
       pickButton(merged));
@@ -135,6 +136,14 @@
   const form = document.getElementById("upload");
   const drop = document.getElementById("drop");
   const input = form.querySelector('input[type="file"]');
+  // One key per upload attempt: a retry after a network error (the reply lost, the upload
+  // perhaps accepted) sends the same key, so the server answers with the first submission
+  // instead of making a second. A new file or a definite answer starts a new key.
+  let uploadKey = null;
+  const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)),
+    (b) => b.toString(16).padStart(2, "0")).join("");
+  form.addEventListener("change", () => { uploadKey = null; });  // another file or task
+
   // Keyboard: Enter or Space on the drop zone opens the file chooser.
   drop.addEventListener("keydown", (e) => {
     if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); }
@@ -143,7 +152,7 @@
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => {
     e.preventDefault(); drop.classList.remove("over");
-    if (e.dataTransfer.files.length) input.files = e.dataTransfer.files;
+    if (e.dataTransfer.files.length) { input.files = e.dataTransfer.files; uploadKey = null; }
   });
 
   form.addEventListener("submit", (e) => {
@@ -157,11 +166,14 @@
     const xhr = new XMLHttpRequest();
     xhr.open("POST", `/api/v1/events/${encodeURIComponent(window.HJ_EVENT)}/tasks/${encodeURIComponent(task)}/submissions`);
     xhr.setRequestHeader("X-CSRFToken", csrf);
+    uploadKey = uploadKey || newKey();
+    xhr.setRequestHeader("Idempotency-Key", uploadKey);
     xhr.upload.onprogress = (ev) => { if (ev.lengthComputable) progress.value = (100 * ev.loaded) / ev.total; };
     xhr.onload = () => {
       button.disabled = false; progress.hidden = true;
       let reply = {};
       try { reply = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
+      if (xhr.status < 500) uploadKey = null;  // answered: the next upload is a new one
       if (xhr.status === 202) { message.textContent = text.accepted; message.className = "ok"; mine.add(reply.id); trackQuota(upsert(reply)); form.reset(); }
       else { message.textContent = (reply.error && reply.error.message) || xhr.statusText; message.className = "error"; }
     };

@@ -110,7 +110,7 @@ def wait_for_new_row(page: Any, rows_before: int, status: str) -> None:
     )
 
 
-def cells(page: Any, submission_id: int) -> list[str]:
+def cells(page: Any, submission_id: str) -> list[str]:
     return page.locator(f'{ROWS}[data-id="{submission_id}"] td').all_inner_texts()
 
 
@@ -131,7 +131,7 @@ def test_reply_then_push_ends_scored_using_one_quota(
     page.wait_for_selector("#upload-message.ok")
     queued = page.locator(f"{ROWS}.status-queued")
     assert queued.count() == 1
-    submission_id = int(queued.get_attribute("data-id"))
+    submission_id = queued.get_attribute("data-id")
     assert cells(page, submission_id)[4] == "대기 중"
     assert quota_left(page, contest) == before - 1
 
@@ -190,4 +190,36 @@ def test_invalid_push_before_reply_keeps_the_error_and_the_quota(
     )
     assert page.locator(ROWS).count() == 1
     assert quota_left(page, contest) == before  # an invalid file costs nothing
+    page.close()
+
+
+def test_a_retry_after_a_lost_reply_makes_no_second_submission(
+    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc], browser: Any
+) -> None:
+    """The upload reaches the server but its reply is lost (the connection resets): the page
+    says so, the user clicks again, and the page's Idempotency-Key makes the server answer
+    with the first submission instead of a second one (issue 12, item 9)."""
+    contest, page, _pushes = open_team_page(embedded_env, tmp_path, spawned, browser)
+    before = quota_left(page, contest)
+    cdp = page.context.new_cdp_session(page)
+    held: list[str] = []
+    cdp.on("Fetch.requestPaused", lambda event: held.append(event["requestId"]))
+    pattern = {"urlPattern": "*/api/v1/events/*/tasks/*/submissions", "requestStage": "Response"}
+    cdp.send("Fetch.enable", {"patterns": [pattern]})
+
+    submit(page, good_file(contest, tmp_path))
+    deadline = time.monotonic() + 30
+    while not held:  # the server answered; its reply waits in Chromium
+        assert time.monotonic() < deadline, "the upload's reply never reached the browser"
+        page.wait_for_timeout(20)
+    cdp.send("Fetch.failRequest", {"requestId": held.pop(), "errorReason": "ConnectionReset"})
+    page.wait_for_selector("#upload-message.error")
+    cdp.send("Fetch.disable")
+
+    page.click('#upload button[type="submit"]')  # the same file, still chosen
+    page.wait_for_selector("#upload-message.ok")
+    page.reload()  # what the server holds, not what the page merged
+    page.wait_for_selector("#live-status.live")
+    assert page.locator(ROWS).count() == 1
+    assert quota_left(page, contest) == before - 1
     page.close()

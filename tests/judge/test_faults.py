@@ -23,7 +23,7 @@ def rows_of(database: Database) -> list[Submission]:
         return list(session.scalars(select(Submission).order_by(Submission.id)))
 
 
-def upload(server: Proc, contest: Contest, team: str, body: bytes) -> int:
+def upload(server: Proc, contest: Contest, team: str, body: bytes) -> str:
     reply = requests.post(
         f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
         headers={"Authorization": f"Bearer {contest.tokens[team]}"},
@@ -69,7 +69,7 @@ def test_worker_killed_mid_job_is_rescored_by_another(
         120,
         "the submission to be scored by the second worker",
     )
-    assert done[0].id == sub_id
+    assert done[0].public_id == sub_id  # (the team's reply names it by its opaque id)
     assert done[0].attempts == 2
     assert not done[0].worker.endswith(f":{first.popen.pid}")
     board = requests.get(
@@ -105,7 +105,7 @@ def test_redis_restart_loses_no_queued_submission(
             120,
             "every submission to be scored after the restart",
         )
-        assert [r.id for r in scored] == ids
+        assert [r.public_id for r in scored] == ids
         assert all(r.attempts == 1 for r in scored)
     finally:
         for proc in spawned:

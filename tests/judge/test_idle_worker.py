@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue, Worker
+from sqlalchemy import select
 
 from app.db import Database
 from app.models import Submission
@@ -58,12 +59,12 @@ def test_idle_worker_picks_up_promptly(
     database = Database()
     database.configure(env["HACKJUDGE_DATABASE_URL"])
 
-    def scored(sub_id: int) -> Submission | None:
-        with database.begin() as session:
-            row = session.get(Submission, sub_id)
+    def scored(sub_id: str) -> Submission | None:
+        with database.begin() as session:  # the reply's id is the team's opaque one
+            row = session.scalars(select(Submission).where(Submission.public_id == sub_id)).first()
         return row if row is not None and row.status == "scored" else None
 
-    def submit(seed: int) -> int:
+    def submit(seed: int) -> str:
         reply = upload(server.url, contest, "팀0", prediction_csv(contest.truth, 0.3, seed))
         assert reply.status_code == 202, reply.text
         return reply.json()["id"]

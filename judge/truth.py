@@ -45,6 +45,33 @@ def sorted_classes(labels: pd.Series) -> tuple[tuple[str, ...], np.ndarray | Non
     return tuple(sorted(str(v) for v in distinct)), None
 
 
+def natural_order(ids: np.ndarray) -> np.ndarray:
+    """Positions that sort ``ids`` as people sort them: by value when every id is a number,
+    else as text.
+
+    The order depends on the ids alone, never on where they stood in the file: a truth sorted
+    by label or by Usage would otherwise hand its order to whoever reads the sample (SPEC §4).
+    Equal values ("7" and "007") go by text, since the ids themselves are distinct.
+    """
+    numbers = _all_numbers(ids)
+    if numbers is None:
+        return np.argsort(ids.astype(str), kind="stable")
+    order = np.argsort(numbers, kind="stable")
+    if (np.diff(numbers[order]) == 0).any():  # a tie would keep the file's order: by text
+        by_text = np.argsort(ids.astype(str), kind="stable")
+        order = by_text[np.argsort(numbers[by_text], kind="stable")]
+    return order
+
+
+def _all_numbers(ids: np.ndarray) -> np.ndarray | None:
+    """The ids' values when every one is a number, else None (text ids fail at the first)."""
+    try:
+        numbers = ids.astype(float)  # Python's float(): "007", " 5", "1e3", "-2.5"
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(numbers).any() else numbers  # "nan" is no number to sort by
+
+
 def rating_classes(scale: RatingRange) -> tuple[str, ...]:
     """Every whole rating of a scale, as the class list of an ordinal metric (qwk)."""
     low, high = scale
@@ -76,6 +103,10 @@ class Solution:
     y_true: Any  # per shape: class indices, floats or tuples (see judge.metrics)
     frame: pd.DataFrame  # id + target as text, for custom metrics
     seed: int  # bootstrap seed, fixed by the truth file
+    # The sample submission's order (ids sorted, see natural_order): its ids, and for each
+    # truth row its row in the sample, so a file in that order aligns without hashing.
+    sample_ids: np.ndarray
+    sample_rows: np.ndarray
 
     @property
     def shape(self) -> Shape:
@@ -115,17 +146,24 @@ def solution_from_frame(
         y_true = ranked(target)
     else:
         y_true = None
+    ids = frame[id_column].to_numpy(dtype=object)
+    sample_order = natural_order(ids)
+    sample_rows = np.empty(len(ids), dtype=np.intp)
+    sample_rows[sample_order] = np.arange(len(ids))
+    sample_rows.setflags(write=False)  # handed out by judge.scoring.align, shared by all
     return Solution(
         id_column=id_column,
         target_column=target_column,
         metric=metric,
-        index=pd.Index(frame[id_column].to_numpy(dtype=object)),
+        index=pd.Index(ids),
         public=(frame[USAGE] == "Public").to_numpy(),
         classes=classes,
         class_values=class_values,
         y_true=y_true,
         frame=frame[[id_column, target_column]],
         seed=seed,
+        sample_ids=ids[sample_order],
+        sample_rows=sample_rows,
     )
 
 
@@ -209,8 +247,9 @@ class SolutionCache:
 
 
 def sample_submission(solution: Solution) -> str:
-    """A valid-shaped submission: every id and a placeholder prediction, no truth values."""
-    columns: dict[str, object] = {solution.id_column: solution.index}
+    """A valid-shaped submission: every id, sorted (``natural_order``), and a placeholder
+    prediction; neither its values nor its order say anything of the truth."""
+    columns: dict[str, object] = {solution.id_column: solution.sample_ids}
     shape = solution.shape
     if shape is Shape.CLASS_PROBABILITIES:
         for label in solution.classes:

@@ -1,0 +1,41 @@
+"""One team's check-then-write, alone: the quota at an upload, the limit of final picks.
+
+A count followed by a write is a race: five concurrent picks each counted one pick and all
+five were kept. Every rule that counts a team's rows before writing one runs inside
+:func:`team_locked`, which holds the team's lock from before the count to after the commit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Team
+
+# SQLite has no row locks; embedded mode is one process, whose requests take turns here.
+_sqlite_team_lock = threading.Lock()
+
+
+@contextmanager
+def team_locked(session: Session, team_id: int) -> Iterator[None]:
+    """Run the block as the only writer for ``team_id``, then commit (still holding the lock).
+
+    PostgreSQL: ``SELECT … FOR UPDATE`` on the team's row, which every web node and worker
+    respects until the commit; each later statement (READ COMMITTED) sees every write
+    committed before the lock was granted. SQLite: a process-wide lock; its reads outside a
+    write transaction see every commit, so the block's counts are current too.
+
+    An exception leaves the transaction to the caller to roll back (the lock goes with it).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        with _sqlite_team_lock:
+            yield
+            session.commit()  # inside the lock, so the next block counts this write
+        return
+    session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
+    yield
+    session.commit()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cells import spreadsheet_safe_token
 from app.messages import translate as _
 from app.models import Event, RescoreRun, Role, Task, Team, TeamMember, User
 from app.security import create_user
@@ -30,6 +30,7 @@ TEAM_COLUMNS = ["team", "affiliation", "name", "email"]
 # field carries the same pattern (valid with the HTML pattern attribute's ``v`` flag).
 SLUG_PATTERN = "[a-z0-9]+(-[a-z0-9]+)*"
 SLUG_MAX = 100
+EARLIEST, LATEST = datetime(1970, 1, 2), datetime(2999, 12, 30)  # event times, any offset
 
 
 class SetupError(TranslatableError, ValueError):
@@ -83,6 +84,15 @@ def parse_time(text: str, timezone: str) -> datetime:
         raise SetupError("Not an ISO 8601 time: %(text)s.", text=repr(text)) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    # Year 1 or 9999 would overflow when stored in UTC (a 500, not a message); no event runs
+    # outside these years.
+    if not EARLIEST <= moment.replace(tzinfo=None) <= LATEST:
+        raise SetupError(
+            "%(text)s is outside the years %(first)d–%(last)d.",
+            text=repr(text),
+            first=EARLIEST.year,
+            last=LATEST.year,
+        )
     return moment
 
 
@@ -165,6 +175,36 @@ def event_by_slug(session: Session, slug: str) -> Event:
     return event
 
 
+# A task's numbers: what makes sense (a 10,000-digit score is no score) and what the
+# database's integer columns hold.
+TASK_RANGES = {
+    "daily_limit": (1, 100_000),
+    "total_limit": (1, 1_000_000),
+    "final_picks": (1, 100),
+    "decimals": (0, 12),
+}
+
+
+def check_task_settings(**values: int | str | None) -> None:
+    """A task's limits within ``TASK_RANGES``; its texts within their columns."""
+    widths = {"title": Task.title, "id_column": Task.id_column, "target": Task.target_column}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name in widths:
+            limit = widths[name].type.length
+            if len(str(value)) > limit:
+                raise SetupError(
+                    "%(field)s holds at most %(limit)d characters.", field=name, limit=limit
+                )
+            continue
+        low, high = TASK_RANGES[name]
+        if not low <= int(value) <= high:
+            raise SetupError(
+                "%(field)s must be between %(low)d and %(high)d.", field=name, low=low, high=high
+            )
+
+
 def create_task(
     session: Session,
     event: Event,
@@ -187,6 +227,15 @@ def create_task(
 ) -> Task:
     check_slug(slug)
     get_metric(metric)
+    check_task_settings(
+        daily_limit=daily_limit,
+        total_limit=total_limit,
+        final_picks=final_picks,
+        decimals=decimals,
+        title=title,
+        id_column=id_column,
+        target=target,
+    )
     if session.scalars(select(Task).where(Task.event_id == event.id, Task.slug == slug)).first():
         raise SetupError(
             "Task %(task)s already exists in %(event)s.", task=repr(slug), event=repr(event.slug)
@@ -305,6 +354,20 @@ def read_team_file(path: Path) -> pd.DataFrame:
     frame = frame[TEAM_COLUMNS].apply(lambda col: col.str.strip())
     if (frame["team"] == "").any() or (frame["email"] == "").any():
         raise SetupError("%(file)s: every row needs a team and an e-mail.", file=path.name)
+    # What the columns hold (PostgreSQL refuses longer text and any NUL: a 500, not a message).
+    widths = {"team": Team.name, "affiliation": Team.affiliation, "name": User.name}
+    for column, width in {**widths, "email": User.email}.items():
+        limit = width.type.length
+        bad = frame[column].str.len().gt(limit) | frame[column].str.contains("\x00", regex=False)
+        if bad.any():
+            raise SetupError(
+                "%(file)s, row %(row)d: %(column)s must be at most %(limit)d characters, "
+                "without NUL.",
+                file=path.name,
+                row=int(bad.to_numpy().argmax()) + 2,  # the header is row 1
+                column=column,
+                limit=limit,
+            )
     return frame
 
 
@@ -318,7 +381,7 @@ def import_teams(session: Session, event: Event, roster: pd.DataFrame) -> Iterat
                 event_id=event.id,
                 name=row.team,
                 affiliation=row.affiliation,
-                invite_code=secrets.token_urlsafe(6),
+                invite_code=spreadsheet_safe_token(6),  # goes out in a CSV
             )
             session.add(team)
             session.flush()

@@ -95,14 +95,15 @@ def serve(host: str, port: int) -> None:
 @main.command()
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def worker(burst: bool) -> None:
-    """Run an RQ scoring worker (production mode)."""
+    """Run an RQ scoring worker (production mode); it lives through Redis outages."""
     from flask_socketio import SocketIO
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
     from rq.defaults import DEFAULT_WORKER_TTL
 
-    from judge import heartbeat
+    from judge.heartbeat import Heartbeat
     from judge.jobs import JudgeContext, set_context
+    from judge.worker import JudgeWorker, work_through_outages
     from scoreboard.publish import Publisher
 
     settings = Settings()
@@ -125,7 +126,7 @@ def worker(burst: bool) -> None:
         publisher=Publisher(emitter, db, min_interval=settings.push_interval_ms / 1000),
     )
     set_context(context)
-    beating = heartbeat.start(settings.redis_url, context.worker_name)
+    beat = Heartbeat(settings.redis_url, context.worker_name).start()
     # RQ waits for jobs in a BLPOP of up to worker_ttl - 15 s, so the worker's own client lets a
     # read last worker_ttl from its first connection on. redis-py >= 6 times reads out after 5 s
     # and RQ raises that only for connections made later: one the heartbeat had opened on a
@@ -138,16 +139,43 @@ def worker(burst: bool) -> None:
         socket_keepalive=True,
         health_check_interval=30,
     )
-    # SimpleWorker scores in-process: no fork per job, the truth stays cached between jobs.
-    rq_worker = SimpleWorker(
-        [Queue(settings.queue_name, connection=redis)],
-        connection=redis,
-        worker_ttl=DEFAULT_WORKER_TTL,
-    )
+
+    def make_worker() -> JudgeWorker:
+        # SimpleWorker scores in-process: no fork per job, the truth stays cached between
+        # jobs. A new one (a new registration) after each outage (judge.worker).
+        rq_worker = JudgeWorker(
+            [Queue(settings.queue_name, connection=redis)],
+            connection=redis,
+            worker_ttl=DEFAULT_WORKER_TTL,
+        )
+        rq_worker.beat = beat
+        return rq_worker
+
     try:
-        rq_worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+        work_through_outages(
+            make_worker, redis, burst=burst, with_scheduler=True, logging_level="WARNING"
+        )
     finally:
-        beating.set()
+        beat.stop()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(0, 64))
+def supervise(host: str, port: int, workers: int) -> None:
+    """Run the web node and N workers; restart any that dies (production, without systemd)."""
+    from app.supervise import Supervisor, hackjudge_command
+
+    settings = Settings()
+    if workers and not settings.redis_url:
+        raise CliError("workers need HACKJUDGE_REDIS_URL (production mode); or --workers 0.")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    commands = {"web": hackjudge_command("serve", "--host", host, "--port", str(port))}
+    commands |= {f"worker-{i}": hackjudge_command("worker") for i in range(1, workers + 1)}
+    sys.exit(Supervisor(commands).run())
 
 
 @main.command()

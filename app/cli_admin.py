@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 import traceback
@@ -11,9 +10,10 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from app.cells import csv_text
 from app.cli import CliError, configured_db, main
 from app.cli_actor import acting_as, cli_actor
-from app.models import Role, User
+from app.models import Role
 from config import Settings
 
 
@@ -76,29 +76,6 @@ def user_create(
     click.echo(f"created {role} {account.email}")
     if not password:
         click.echo(f"password: {chosen}")
-
-
-@main.group()
-def token() -> None:
-    """API tokens."""
-
-
-@token.command("create")
-@click.argument("email")
-@acting_as
-def token_create(email: str, acting_as: str | None) -> None:
-    """Print a new API token for EMAIL, alone on stdout (stored hashed)."""
-    from app.audit import audit
-    from app.security import new_token
-
-    with _db().begin() as session:
-        actor = cli_actor(session, acting_as)
-        account = session.scalars(select(User).where(User.email == email.lower())).first()
-        if account is None:
-            raise CliError(f"no user {email}")
-        value = new_token(session, account)
-        audit(session, None, actor, "token.create", account.email)
-    click.echo(value)
 
 
 @main.group()
@@ -392,18 +369,15 @@ def team_import(event_slug: str, file: Path, out: Path | None, acting_as: str | 
         raise CliError(str(exc)) from None
     header = ["team", "name", "email", "password", "invite_code"]
     lines = [[c.team, c.name, c.email, c.password, c.invite_code] for c in credentials]
+    text = csv_text([header, *lines])  # formula-like names written as text (app.cells)
     if out:
         # UTF-8 with BOM: Korean Excel opens it with the names intact.
         with out.open("w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(lines)
+            fh.write(text)
         out.chmod(0o600)
         click.echo(f"imported {len(credentials)} members in {len(set(roster.team))} teams → {out}")
     else:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(header)
-        writer.writerows(lines)
+        sys.stdout.write(text)
 
 
 @main.command()
@@ -440,19 +414,19 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
         return
     for data in boards:
         if fmt == "csv":
-            writer = csv.writer(sys.stdout)
-            writer.writerow(["task", "rank", "team", "score", "submissions", "last_submission_at"])
-            for r in data["rows"]:
-                writer.writerow(
-                    [
-                        data["task"],
-                        r["rank"],
-                        r["team"],
-                        r["score"],
-                        r.get("submissions", ""),
-                        r.get("last_submission_at", ""),
-                    ]
-                )
+            header = ["task", "rank", "team", "score", "submissions", "last_submission_at"]
+            lines = [
+                [
+                    data["task"],
+                    r["rank"],
+                    r["team"],
+                    r["score"],
+                    r.get("submissions", ""),
+                    r.get("last_submission_at", ""),
+                ]
+                for r in data["rows"]
+            ]
+            sys.stdout.write(csv_text([header, *lines]))
             continue
         click.echo(f"{data['task']} ({data['board']}, v{data['version']})")
         for r in data["rows"]:
@@ -460,3 +434,6 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
                 f"{r['rank']:>4}  {r['team'][:30]:<30}  {r['score']:.{data['decimals']}f}"
                 f"  {r.get('submissions', ''):>4}"
             )
+
+
+from app import cli_tokens  # noqa: E402,F401  (registers `hackjudge token`)

@@ -7,10 +7,12 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit, results, review_notes, reviews
+from app.cells import csv_text, xlsx_cell
 from app.models import Comment, Event, RubricScore, Team, User
 from scoreboard.boards import Board, current_board, iso
 
@@ -124,13 +126,21 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
 
 
 def to_xlsx(tables: dict[str, pd.DataFrame]) -> bytes:
+    """Every table as a sheet; text is written as text, never as a formula (app.cells)."""
+    book = Workbook(write_only=True)
+    for name, frame in tables.items():
+        sheet = book.create_sheet(name)
+        sheet.append([xlsx_cell(sheet, column) for column in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            sheet.append([xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in tables.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
+    book.save(buffer)
     return buffer.getvalue()
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
+    """The table as CSV with formula-like text quoted (app.cells); numbers as numbers."""
+    cells = frame.astype(object).where(frame.notna(), "")  # NaN is an empty cell
+    rows = [list(frame.columns), *cells.itertuples(index=False, name=None)]
     # UTF-8 with BOM: Korean Excel opens it with the names intact.
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    return csv_text(rows).encode("utf-8-sig")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import openapi_bodies as bodies
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -23,6 +25,12 @@ _BOARD = {"$ref": "#/components/schemas/Leaderboard"}
 _PATH_EVENT = {"name": "event", "in": "path", "required": True, "schema": {"type": "string"}}
 _PATH_TASK = {"name": "task", "in": "path", "required": True, "schema": {"type": "string"}}
 _QUERY_TASK = {"name": "task", "in": "query", "schema": {"type": "string"}}
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "description": "Any unique text per upload (the CLI sends a random one per invocation).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[ -~]+$"},
+}
 _OBJECT = {"type": "object"}
 _REVEAL = {
     "type": "object",
@@ -41,6 +49,14 @@ _REVEAL = {
     },
 }
 _PATH_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+# A submission as its reader names it (app.serialize): a team never sees the global id.
+_PATH_SUBMISSION = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "The opaque id of the team's replies; staff may give the global id too.",
+    "schema": {"type": "string", "pattern": "^([a-z2-7]{16}|[0-9]{1,10})$"},
+}
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -62,7 +78,15 @@ OPENAPI: dict[str, Any] = {
             "Submission": {
                 "type": "object",
                 "properties": {
-                    "id": {"type": "integer"},
+                    "id": {
+                        "type": ["string", "integer"],
+                        "description": "Opaque for the team; the global id for staff.",
+                    },
+                    "number": {
+                        "type": ["integer", "null"],
+                        "description": "1, 2, 3, … in the team's own upload order.",
+                    },
+                    "public_id": {"type": "string", "description": "Staff: the team's id."},
                     "task": {"type": "string"},
                     "team": {"type": "string"},
                     "filename": {"type": "string"},
@@ -105,7 +129,11 @@ OPENAPI: dict[str, Any] = {
         "/events/{event}/tasks/{task}/submissions": {
             "post": {
                 "summary": "Upload a prediction file",
-                "parameters": [_PATH_EVENT, _PATH_TASK],
+                "description": "Send `Idempotency-Key` to retry safely: the same key with the "
+                "same upload answers with the first submission (header `Idempotent-Replayed: "
+                "true`), with another upload 422. 503 (database or queue away) and 507 (storage "
+                "full) come with `Retry-After`.",
+                "parameters": [_PATH_EVENT, _PATH_TASK, _IDEMPOTENCY_KEY],
                 "requestBody": {
                     "content": {
                         "multipart/form-data": {
@@ -122,26 +150,26 @@ OPENAPI: dict[str, Any] = {
                 },
                 "responses": {
                     "202": _json(_SUBMISSION, "accepted, queued for scoring"),
-                    **_errors(400, 401, 403, 404, 409, 413, 422, 429),
+                    **_errors(400, 401, 403, 404, 409, 413, 422, 429, 503, 507),
                 },
             }
         },
         "/submissions/{id}": {
             "get": {
                 "summary": "One submission as its team or staff may see it",
-                "parameters": [_PATH_ID],
+                "parameters": [_PATH_SUBMISSION],
                 "responses": {"200": _json(_SUBMISSION, "the submission"), **_errors(401, 404)},
             }
         },
         "/submissions/{id}/final": {
             "post": {
                 "summary": "Pick as final",
-                "parameters": [_PATH_ID],
+                "parameters": [_PATH_SUBMISSION],
                 "responses": {"200": _json(_SUBMISSION, "picked"), **_errors(401, 403, 404, 409)},
             },
             "delete": {
                 "summary": "Unpick",
-                "parameters": [_PATH_ID],
+                "parameters": [_PATH_SUBMISSION],
                 "responses": {"200": _json(_SUBMISSION, "unpicked"), **_errors(401, 403, 404)},
             },
         },
@@ -191,9 +219,10 @@ OPENAPI: dict[str, Any] = {
                             "schema": {
                                 "type": "object",
                                 "properties": {
-                                    "task": {"type": "string"},
+                                    "task": {"type": "string", "maxLength": 100},
                                     "all": {"type": "boolean"},
                                 },
+                                "additionalProperties": False,
                             }
                         }
                     }
@@ -216,8 +245,16 @@ OPENAPI: dict[str, Any] = {
                         "application/json": {
                             "schema": {
                                 "type": "object",
-                                "properties": {"message": {"type": "string", "maxLength": 500}},
+                                "properties": {
+                                    "message": {
+                                        "type": "string",
+                                        # Checked by the server with its own message, on the
+                                        # text with runs of spaces joined; the body is capped.
+                                        "description": "at most 500 characters",
+                                    }
+                                },
                                 "required": ["message"],
+                                "additionalProperties": False,
                             }
                         }
                     }
@@ -249,15 +286,18 @@ OPENAPI: dict[str, Any] = {
 }
 
 
-def _simple(summary: str, *params: dict[str, Any], body: bool = False, ok: str = "200") -> dict:
-    """A plain JSON operation: its summary, path parameters, optional JSON body."""
+def _simple(
+    summary: str, *params: dict[str, Any], body: dict[str, Any] | None = None, ok: str = "200"
+) -> dict:
+    """A plain JSON operation: its summary, path parameters, optional JSON body's schema
+    (every body is checked against it before the view runs: app.api.validate)."""
     operation: dict[str, Any] = {
         "summary": summary,
         "parameters": list(params),
         "responses": {ok: _json(_OBJECT, "ok"), **_errors(400, 401, 403, 404, 409)},
     }
-    if body:
-        operation["requestBody"] = {"content": {"application/json": {"schema": _OBJECT}}}
+    if body is not None:
+        operation["requestBody"] = {"content": {"application/json": {"schema": body}}}
     return operation
 
 
@@ -269,8 +309,12 @@ _E, _T = _PATH_EVENT, _PATH_TEAM
 # Organizer console, review and judging (README: "The organizer console", "Human review").
 OPENAPI["paths"].update(
     {
-        "/events": {"post": _simple("Organizers: create an event", body=True, ok="201")},
-        "/events/{event}": {"patch": _simple("Organizers: edit title and times", _E, body=True)},
+        "/events": {
+            "post": _simple("Organizers: create an event", body=bodies.EVENT_NEW, ok="201")
+        },
+        "/events/{event}": {
+            "patch": _simple("Organizers: edit title and times", _E, body=bodies.EVENT_EDIT)
+        },
         "/events/{event}/{action}": {
             "post": _simple("Organizers: freeze or unfreeze (action)", _E, _PATH_ACTION)
         },
@@ -286,7 +330,9 @@ OPENAPI["paths"].update(
         "/events/{event}/teams/{team_id}/{action}": {
             "post": _simple("Organizers: hide or show a team (action)", _E, _T, _PATH_ACTION)
         },
-        "/users": {"post": _simple("Organizers: add a judge or organizer", body=True, ok="201")},
+        "/users": {
+            "post": _simple("Organizers: add a judge or organizer", body=bodies.USER_NEW, ok="201")
+        },
         "/metrics": {"get": _simple("The available metrics")},
         "/events/{event}/dashboard": {"get": _simple("Staff: queue, workers, throughput", _E)},
         "/submissions/{id}/rejudge": {"post": _simple("Organizers: rejudge", _PATH_ID)},
@@ -295,42 +341,105 @@ OPENAPI["paths"].update(
         },
         "/events/{event}/criteria": {
             "get": _simple("Staff: the rubric", _E),
-            "post": _simple("Organizers: add a criterion", _E, body=True, ok="201"),
+            "post": _simple("Organizers: add a criterion", _E, body=bodies.CRITERION, ok="201"),
         },
         "/events/{event}/assignments": {
             "get": _simple("Judges: theirs; organizers: all", _E),
-            "post": _simple("Organizers: assign judges (per_team, top)", _E, body=True),
+            "post": _simple("Organizers: assign judges (per_team, top)", _E, body=bodies.ASSIGN),
         },
         "/events/{event}/assignments/{team_id}": {
-            "put": _simple("Organizers: move an assignment (remove, add)", _E, _T, body=True)
+            "put": _simple("Organizers: move an assignment (remove, add)", _E, _T, body=bodies.MOVE)
         },
         "/events/{event}/teams/{team_id}/scores": {
             "get": _simple("The assigned judge: their scores", _E, _T),
-            "put": _simple("The assigned judge: set scores", _E, _T, body=True),
+            "put": _simple("The assigned judge: set scores", _E, _T, body=bodies.SCORES),
         },
         "/events/{event}/teams/{team_id}/comments": {
             "get": _simple("Comments (a judge's own until the lock)", _E, _T),
-            "post": _simple("The assigned judge: comment", _E, _T, body=True, ok="201"),
+            "post": _simple("The assigned judge: comment", _E, _T, body=bodies.COMMENT, ok="201"),
         },
         "/events/{event}/teams/{team_id}/conflict": {
-            "post": _simple("A judge declares a conflict of interest", _E, _T, body=True)
+            "post": _simple("A judge declares a conflict of interest", _E, _T, body=bodies.REASON)
         },
         "/events/{event}/teams/{team_id}/disqualify": {
-            "post": _simple("Organizers: disqualify with a reason", _E, _T, body=True),
+            "post": _simple("Organizers: disqualify with a reason", _E, _T, body=bodies.REASON),
             "delete": _simple("Organizers: reinstate", _E, _T),
         },
         "/submissions/{id}/flags": {
-            "post": _simple("The assigned judge: flag a submission", _PATH_ID, body=True, ok="201")
+            "post": _simple(
+                "The assigned judge: flag a submission", _PATH_ID, body=bodies.FLAG, ok="201"
+            )
         },
         "/events/{event}/flags": {"get": _simple("Organizers: every flag", _E)},
         "/events/{event}/review/lock": {"post": _simple("Organizers: lock review", _E)},
         "/events/{event}/review/weights": {
-            "put": _simple("Organizers: w_auto, w_review", _E, body=True)
+            "put": _simple("Organizers: w_auto, w_review", _E, body=bodies.WEIGHTS)
         },
         "/events/{event}/final": {"get": _simple("The final ranking and why (staff)", _E)},
         "/events/{event}/final/publish": {"post": _simple("Organizers: publish", _E)},
         "/events/{event}/statistics": {"get": _simple("Staff: shake-up, rank intervals", _E)},
         "/events/{event}/audit": {"get": _simple("Organizers: the audit log", _E)},
         "/events/{event}/export.{fmt}": {"get": _simple("Organizers: XLSX or CSV", _E, _PATH_FMT)},
+    }
+)
+
+# One's own API tokens (README, "Sessions, tokens and sign-in limits"); secrets never listed.
+_TOKEN = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "scope": {"enum": ["full", "submit"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "expired": {"type": "boolean"},
+    },
+}
+_NEW_TOKEN = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "maxLength": 100},
+        "scope": {"enum": ["full", "submit"], "default": "full"},
+        "expires": {"type": "string", "pattern": "^[0-9]+[mhdw]$", "examples": ["7d"]},
+    },
+    "additionalProperties": False,
+}
+OPENAPI["paths"].update(
+    {
+        "/tokens": {
+            "get": {
+                "summary": "The caller's API tokens (never their secrets)",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"tokens": {"type": "array", "items": _TOKEN}},
+                        },
+                        "tokens",
+                    ),
+                    **_errors(401, 403),
+                },
+            },
+            "post": {
+                "summary": "A new token for the caller; the secret is in this answer only "
+                "(submit scope: participants)",
+                "requestBody": {"content": {"application/json": {"schema": _NEW_TOKEN}}},
+                "responses": {
+                    "201": _json(
+                        {"allOf": [_TOKEN, {"properties": {"token": {"type": "string"}}}]},
+                        "the token, with its secret",
+                    ),
+                    **_errors(400, 401, 403),
+                },
+            },
+        },
+        "/tokens/{id}": {
+            "delete": {
+                "summary": "Revoke one of the caller's tokens",
+                "parameters": [_PATH_ID],
+                "responses": {"200": _json(_OBJECT, "revoked"), **_errors(401, 403, 404)},
+            }
+        },
     }
 )

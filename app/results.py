@@ -4,7 +4,9 @@ and the statistics judges read (SPEC §5). Reads rows; the arithmetic is in ``re
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from app.audit import audit
 from app.models import Assignment, Event, RubricScore, Submission, User
+from app.offload import heavy
 from app.reviews import ReviewError, criteria_of, private_rows, teams_in_review
 from judge.metrics import get_metric
-from judge.truth import SolutionCache
+from judge.truth import Solution, SolutionCache, rating_range_of
 from review import scoring
 from scoreboard.boards import iso
 from scoreboard.queries import board_rows
@@ -165,37 +168,51 @@ def published(event: Event) -> dict[str, Any] | None:
     return json.loads(event.final_board) if event.final_board else None
 
 
+def _rank_intervals(
+    load_solution: Callable[[], Solution], files: dict[int, tuple[Path, str]]
+) -> dict[int, tuple[int, int]]:
+    """Bootstrap rank intervals of the private part from each team's picked file."""
+    from judge.scoring import read_predictions
+    from review.statistics import rank_intervals
+
+    solution = load_solution()
+    rows = ~solution.public  # the private part: what the final ranking stands on
+    if not rows.any():
+        return {}
+    predictions = {
+        team_id: read_predictions(solution, path.read_bytes(), filename)[rows]
+        for team_id, (path, filename) in files.items()
+    }
+    return rank_intervals(
+        solution.metric,
+        solution.y_true[rows],
+        predictions,
+        len(solution.classes),
+        seed=solution.seed,
+    )
+
+
 def task_statistics(session: Session, event: Event, task: Any, storage_dir: Any) -> dict[str, Any]:
     """Shake-up and bootstrap rank intervals of one task's private board, for staff."""
-    from judge.scoring import read_predictions
-    from review.statistics import rank_intervals, shake_up
+    from review.statistics import shake_up
 
     higher = get_metric(task.metric).higher_is_better
     common = {"before": None, "staff": False, "higher_is_better": higher, "ended": True}
     public, _ = board_rows(session, task, private=False, **common)
     private, _ = board_rows(session, task, private=True, **common)
-    solution = solutions.of(task)
-    rows = ~solution.public  # the private part: what the final ranking stands on
     # Reading every team's file is the cost: recomputed only when the board's picks change.
     key = (task.id, task.truth_sha256, tuple((r.team_id, r.submission_id) for r in private))
     intervals = _intervals.get(key)
     if intervals is None:
-        predictions = {}
+        files = {}
         for row in private:
             sub = session.get(Submission, row.submission_id)
-            data = (Path(storage_dir) / sub.stored_path).read_bytes()
-            predictions[row.team_id] = read_predictions(solution, data, sub.filename)[rows]
-        intervals = (
-            rank_intervals(
-                solution.metric,
-                solution.y_true[rows],
-                predictions,
-                len(solution.classes),
-                seed=solution.seed,
-            )
-            if rows.any()
-            else {}
-        )
+            files[row.team_id] = (Path(storage_dir) / sub.stored_path, sub.filename)
+        # Parsing the truth and the files and the bootstrap run off the event loop, on plain
+        # values (a pool thread reads no ORM row); the reads above run on it.
+        truth = (Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column)
+        load = partial(solutions.get, *truth, task.metric, rating_range_of(task))
+        intervals = heavy.run(_rank_intervals, load, files)
         if len(_intervals) > 32:
             _intervals.clear()
         _intervals[key] = intervals

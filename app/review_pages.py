@@ -56,6 +56,8 @@ def team_file(event_slug: str, team_id: int) -> str:
     judging = current_user.role == Role.JUDGE
     if judging and not reviews.assigned(session(), current_user, team):
         abort(403, description=_("You are not assigned to this team."))
+    if not review_notes.may_see_team(session(), current_user, team):
+        abort(403, description=_("You have a conflict of interest with this team."))
     storage = Path(runtime().settings.storage_dir)
     tasks = {t.id: t for t in event.tasks}
     subs = session().scalars(
@@ -92,5 +94,5 @@ def statistics(event_slug: str) -> str:
     _staff()
     event = event_or_404(event_slug)
     storage = runtime().settings.storage_dir
-    stats = [results.task_statistics(session(), event, task, storage) for task in event.tasks]
+    stats = review_notes.statistics_for(session(), current_user, event, storage)
     return render_template("statistics.html", event=event, stats=stats)

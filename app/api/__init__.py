@@ -10,7 +10,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.auth import bearer_token
+from app import unavailable
+from app.auth import authenticated_by_token
 from app.extensions import csrf
 from judge.errors import N_
 
@@ -35,7 +36,9 @@ def _limit_then_csrf() -> None:
         from app.api.views import apply_upload_limit
 
         apply_upload_limit(**request.view_args)
-    if request.method in ("GET", "HEAD", "OPTIONS") or bearer_token(request) is not None:
+    # Only a valid token lifts CSRF: with a bogus one, the session cookie is what identifies
+    # the request, and a forged request carries that cookie by itself (issue 12).
+    if request.method in ("GET", "HEAD", "OPTIONS") or authenticated_by_token():
         return
     if not current_user.is_authenticated:
         abort(401)  # nobody to protect: say "sign in" rather than "CSRF token missing"
@@ -45,6 +48,10 @@ def _limit_then_csrf() -> None:
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response:
     return http_error_json(exc)
+
+
+# The database or Redis away: 503 + Retry-After on every route, pages included (issue 12).
+unavailable.register(bp)
 
 
 CODES = {
@@ -57,6 +64,7 @@ CODES = {
     413: "too_large",
     422: "invalid_file",
     429: "rate_limited",
+    503: "unavailable",
 }
 
 # Said when an ``abort(status)`` gives no description: werkzeug's own texts are English.
@@ -98,7 +106,9 @@ def http_error_json(exc: HTTPException) -> Response:
     retry = None
     if status == 429 and exc.response is not None:
         retry = exc.response.headers.get("Retry-After")
-    return error(status, CODES.get(status, "error"), message, int(retry) if retry else None)
+    # An exception may name its own code (app.api.validate: "invalid_json", "invalid_field").
+    code = getattr(exc, "error_code", None) or CODES.get(status, "error")
+    return error(status, code, message, int(retry) if retry else None)
 
 
 def user_or_401() -> Any:
@@ -114,5 +124,6 @@ from app.api import (  # noqa: E402,F401  (routes register on bp)
     review,
     review_notes,
     setup,
+    tokens,
     views,
 )

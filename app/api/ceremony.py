@@ -6,6 +6,7 @@ from flask import Response, abort, jsonify, request
 from flask_babel import gettext as _
 
 from app.api import bp, error, user_or_401
+from app.api.validate import json_body
 from app.ceremony import announce, recent_announcements, reveal_next
 from app.db import utcnow
 from app.lookup import event_or_404, session, task_from_args, task_or_404
@@ -37,7 +38,7 @@ def reveal_step(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: start the reveal of a task, or reveal its next team (``all``: the rest)."""
     user_id = _organizer()
     event = event_or_404(event_slug)
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     task_slug = body.get("task") or request.args.get("task")
     if task_slug:
         task_or_404(event, task_slug)
@@ -65,7 +66,7 @@ def create_announcement(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: push a message to every page and projector of the event."""
     user_id = _organizer()
     event = event_or_404(event_slug)
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     try:
         item = announce(session(), event, str(body.get("message", "")), user_id, utcnow())
     except ValueError as exc:

@@ -12,11 +12,13 @@ from flask import Response, abort, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app import audit, results, reviews
+from app import audit, results, review_notes, reviews
 from app.api import bp, error, user_or_401
+from app.api.validate import json_body
 from app.db import utcnow
 from app.lookup import event_or_404, session
 from app.models import Event, Role, Team, User
+from app.offload import heavy
 from app.runtime import runtime
 
 
@@ -64,7 +66,7 @@ def add_criterion(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: add a criterion (name, weight, scale, description)."""
     user = _role(Role.ORGANIZER)
     event = event_or_404(event_slug)
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     try:
         item = reviews.add_criterion(
             session(),
@@ -88,7 +90,7 @@ def assign(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: assign judges to every team in review (or the top N), balanced, no COI."""
     user = _role(Role.ORGANIZER)
     event = event_or_404(event_slug)
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     per_team = body.get("per_team", event.judges_per_team)
     top = body.get("top")
     if not isinstance(per_team, int) or (top is not None and not isinstance(top, int)):
@@ -122,7 +124,7 @@ def scores(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
             abort(403, description=_("You are not assigned to this team."))
         mine = reviews.my_scores(session(), user, team)
         return jsonify({"scores": {str(k): v for k, v in mine.items()}})
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     try:
         values = {int(k): float(v) for k, v in dict(body.get("scores", {})).items()}
     except (TypeError, ValueError):
@@ -157,7 +159,9 @@ def final(event_slug: str) -> Response:
     event = event_or_404(event_slug)
     if user.role == Role.JUDGE and event.review_locked_at is None:
         abort(403, description=_("Judges see the other judges' scores after the lock."))
-    return jsonify(results.final_standing(session(), event))
+    standing = results.final_standing(session(), event)
+    unseen = review_notes.conflicted_teams(session(), user, event)
+    return jsonify({**standing, "rows": review_notes.without_teams(standing["rows"], unseen)})
 
 
 @bp.post("/events/<event_slug>/final/publish")
@@ -194,7 +198,7 @@ def disqualify(event_slug: str, team_id: int) -> Response | tuple[Response, int]
     team = _team(event, team_id)
     try:
         if request.method == "POST":
-            body = request.get_json(silent=True) or {}
+            body = json_body()
             reviews.disqualify(session(), event, user, team, str(body.get("reason", "")))
         else:
             reviews.reinstate(session(), event, user, team)
@@ -223,11 +227,13 @@ def export(event_slug: str, fmt: str) -> Response:
     _role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     tables = exports.sheets(session(), event)
+    # The workbook is written off the event loop (openpyxl is pure Python: seconds for a big
+    # event); the tables were read on it.
     if fmt == "xlsx":
-        body = exports.to_xlsx(tables)
+        body = heavy.run(exports.to_xlsx, tables)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     elif fmt == "csv":
-        body, mimetype = exports.to_csv(tables["final"]), "text/csv"
+        body, mimetype = heavy.run(exports.to_csv, tables["final"]), "text/csv"
     else:
         abort(404, description=_("Export as .xlsx or .csv."))
     return Response(
@@ -240,17 +246,11 @@ def export(event_slug: str, fmt: str) -> Response:
 @bp.get("/events/<event_slug>/statistics")
 def statistics(event_slug: str) -> Response:
     """Judges and organizers: per task, the public→private shake-up and rank intervals."""
-    _role(Role.ORGANIZER, Role.JUDGE)
+    user = _role(Role.ORGANIZER, Role.JUDGE)
     event = event_or_404(event_slug)
     storage = runtime().settings.storage_dir
-    return jsonify(
-        {
-            "event": event.slug,
-            "tasks": [
-                results.task_statistics(session(), event, task, storage) for task in event.tasks
-            ],
-        }
-    )
+    tasks = review_notes.statistics_for(session(), user, event, storage)
+    return jsonify({"event": event.slug, "tasks": tasks})
 
 
 @bp.put("/events/<event_slug>/review/weights")
@@ -258,7 +258,7 @@ def weights(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: ``{"w_auto", "w_review"}`` of the final blend."""
     user = _role(Role.ORGANIZER)
     event = event_or_404(event_slug)
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     try:
         reviews.set_weights(
             session(), event, user, float(body.get("w_auto")), float(body.get("w_review"))

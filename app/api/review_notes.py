@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from app import review_notes, reviews
 from app.api import bp
 from app.api.review import _refused, _role, _team
+from app.api.validate import json_body
 from app.lookup import event_or_404, session
 from app.models import Event, Role, Submission, Task
 
@@ -21,7 +22,7 @@ def comments(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
     if request.method == "POST":
         if user.role != Role.JUDGE:
             abort(403, description=_("Judges comment; organizers read."))
-        body = request.get_json(silent=True) or {}
+        body = json_body()
         try:
             review_notes.add_comment(session(), event, user, team, str(body.get("text", "")))
         except reviews.ReviewError as exc:
@@ -41,7 +42,7 @@ def flag(submission_id: int) -> Response | tuple[Response, int]:
     if sub is None:
         abort(404, description=_("No submission %(id)s.", id=submission_id))
     event = session().get(Event, session().get(Task, sub.task_id).event_id)
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     try:
         item = review_notes.add_flag(
             session(), event, user, sub, str(body.get("kind", "")), str(body.get("note", ""))
@@ -65,7 +66,7 @@ def conflict(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
     user = _role(Role.JUDGE)
     event = event_or_404(event_slug)
     team = _team(event, team_id)
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     try:
         review_notes.declare_conflict(session(), event, user, team, str(body.get("reason", "")))
     except reviews.ReviewError as exc:
@@ -80,7 +81,7 @@ def move(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
     user = _role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     team = _team(event, team_id)
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     remove, add = body.get("remove"), body.get("add")
     if any(v is not None and not isinstance(v, int) for v in (remove, add)):
         return _refused(reviews.ReviewError("remove and add must be judge ids.", 400))

@@ -3,8 +3,6 @@ events, tasks with a ground-truth preview, freeze/unfreeze, team import, hide an
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from app import admin
 from app.api import bp, error
 from app.api.review import _role, _team
+from app.api.validate import json_body
 from app.audit import audit
+from app.cells import csv_text
 from app.db import utcnow
 from app.lookup import event_or_404, session
 from app.models import Role
@@ -35,7 +35,7 @@ PREVIEW_ROWS = 5
 def create_event() -> Response | tuple[Response, int]:
     """Organizers: a new event (times without an offset are in its timezone)."""
     user = _role(Role.ORGANIZER)
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     try:
         event = admin.create_event(
             session(),
@@ -59,7 +59,7 @@ def edit_event(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: change the title or the times (in the event's timezone)."""
     user = _role(Role.ORGANIZER)
     event = event_or_404(event_slug)
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     before = admin.event_summary(event)
     try:
         if "title" in body:
@@ -257,13 +257,15 @@ def import_teams(event_slug: str) -> Response | tuple[Response, int]:
         {"members": len(credentials), "teams": sorted({c.team for c in credentials})},
     )
     session().commit()
-    body = io.StringIO()
-    writer = csv.writer(body)
-    writer.writerow(["team", "name", "email", "password", "invite_code"])
-    writer.writerows([c.team, c.name, c.email, c.password, c.invite_code] for c in credentials)
+    body = csv_text(
+        [
+            ["team", "name", "email", "password", "invite_code"],
+            *([c.team, c.name, c.email, c.password, c.invite_code] for c in credentials),
+        ]
+    )
     # UTF-8 with BOM: Korean Excel opens it with the names intact.
     return Response(
-        body.getvalue().encode("utf-8-sig"),
+        body.encode("utf-8-sig"),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{event.slug}-credentials.csv"'},
     )
@@ -288,7 +290,7 @@ def hide(event_slug: str, team_id: int, action: str) -> Response:
 def create_staff() -> Response | tuple[Response, int]:
     """Organizers: add a judge or an organizer; the password is shown this once."""
     user = _role(Role.ORGANIZER)
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     role = str(body.get("role", ""))
     if role not in (Role.JUDGE, Role.ORGANIZER):
         return error(400, "bad_role", _("role must be judge or organizer."))

@@ -9,19 +9,23 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app import review_notes
 from app.admin import start_rescore
 from app.api import bp, error, user_or_401
 from app.audit import audit
+from app.dashboard import note_storage_full
 from app.db import utcnow
 from app.extensions import limiter
 from app.lookup import event_or_404, session, task_from_args, task_or_404
 from app.models import Event, RescoreRun, Role, Status, Submission, Task, Team
 from app.openapi import OPENAPI
 from app.runtime import runtime
-from app.serialize import submission_json
+from app.serialize import find_submission, submission_json
+from judge.errors import clip
 from judge.truth import SolutionCache, sample_submission
 from scoreboard.boards import Board, current_board, staff_only
-from submissions.intake import IntakeError, accept, team_of
+from submissions.intake import IntakeError, accept_upload, idempotency_key, team_of
+from submissions.locks import team_locked
 
 _samples = SolutionCache(size=4)
 log = logging.getLogger(__name__)
@@ -72,7 +76,7 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
         return error(400, "no_file", _("Send the file as multipart form field 'file'."))
     team_id = request.form.get("team_id", type=int)
     try:
-        sub = accept(
+        accepted = accept_upload(
             session(),
             user=user,
             event=event,
@@ -83,10 +87,20 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
             storage_dir=runtime().settings.storage_dir,
             max_bytes=limit,
             team_id=team_id,
+            key=idempotency_key(request.headers.get("Idempotency-Key")),
         )
     except IntakeError as exc:
         session().rollback()
+        if exc.status == 507:  # the disk is full: the organizers' dashboard says so
+            note_storage_full(runtime())
         return error(exc.status, exc.code, exc.message, exc.retry_after)
+    sub = accepted.submission
+    if accepted.replayed:
+        # A retry: the first reply again, the job dispatched then (or by the reconciler).
+        team = session().get(Team, sub.team_id)
+        reply = jsonify(submission_json(sub, task, team, staff=False))
+        reply.headers["Idempotent-Replayed"] = "true"
+        return reply, 202
     try:
         runtime().dispatcher.enqueue(sub.id)
     except Exception:
@@ -97,34 +111,38 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
     return jsonify(submission_json(sub, task, team, staff=False)), 202
 
 
-def _visible_submission(submission_id: int) -> tuple[Submission, Task, Team, bool]:
+def _visible_submission(submission_ref: str) -> tuple[Submission, Task, Team, bool]:
     user = user_or_401()
-    sub = session().get(Submission, submission_id)
+    # A team names its submissions by public id only (app.serialize: the freeze's leak).
+    sub = find_submission(session(), submission_ref, staff=user.is_staff)
     if sub is None:
-        abort(404, description=_("No submission %(id)s.", id=submission_id))
+        abort(404, description=_("No submission %(id)s.", id=clip(submission_ref)))
     task = session().get(Task, sub.task_id)
     team = session().get(Team, sub.team_id)
     event = session().get(Event, task.event_id)
     staff = user.is_staff
-    if not staff:
+    if staff:
+        visible = review_notes.may_see_team(session(), user, team)  # a judge's conflicts
+    else:
         mine = team_of(session(), user, event)
-        if mine is None or mine.id != sub.team_id:
-            # 404, not 403: other teams' submission ids are not confirmed to exist.
-            abort(404, description=_("No submission %(id)s.", id=submission_id))
+        visible = mine is not None and mine.id == sub.team_id
+    if not visible:
+        # 404, not 403: other teams' submission ids are not confirmed to exist.
+        abort(404, description=_("No submission %(id)s.", id=clip(submission_ref)))
     return sub, task, team, staff
 
 
-@bp.get("/submissions/<int:submission_id>")
-def get_submission(submission_id: int) -> Response:
+@bp.get("/submissions/<submission_ref>")
+def get_submission(submission_ref: str) -> Response:
     """One submission, as its team or staff may see it."""
-    sub, task, team, staff = _visible_submission(submission_id)
+    sub, task, team, staff = _visible_submission(submission_ref)
     return jsonify(submission_json(sub, task, team, staff=staff))
 
 
-@bp.route("/submissions/<int:submission_id>/final", methods=["POST", "DELETE"])
-def set_final(submission_id: int) -> Response | tuple[Response, int]:
+@bp.route("/submissions/<submission_ref>/final", methods=["POST", "DELETE"])
+def set_final(submission_ref: str) -> Response | tuple[Response, int]:
     """Pick or unpick a scored submission for the private board (rule 2)."""
-    sub, task, team, _staff = _visible_submission(submission_id)
+    sub, task, team, _staff = _visible_submission(submission_ref)
     user = user_or_401()
     if user.role != Role.PARTICIPANT:
         return error(403, "forbidden", _("Only the team picks its final submissions."))
@@ -132,33 +150,38 @@ def set_final(submission_id: int) -> Response | tuple[Response, int]:
     if utcnow() >= event.end_at:
         return error(409, "closed", _("Final picks are locked after the deadline."))
     picking = request.method == "POST"
-    if picking and sub.status != Status.SCORED:
-        return error(409, "not_scored", _("Only scored submissions can be picked."))
-    if picking and not sub.final and _picks(sub) >= task.final_picks:
-        return error(
-            409,
-            "too_many_picks",
-            _("At most %(count)d final picks; unpick one first.", count=task.final_picks),
-        )
-    sub.final = picking
-    session().flush()
-    if picking and _picks(sub) > task.final_picks:  # a concurrent pick got in first
-        session().rollback()
-        return error(
-            409, "too_many_picks", _("At most %(count)d final picks.", count=task.final_picks)
-        )
-    session().commit()
+    # Counted and written under the team's lock: concurrent picks take turns, so the limit
+    # holds (five at once with a limit of two kept three to five before).
+    with team_locked(session(), team.id):
+        session().refresh(sub)  # as committed before the lock (a concurrent pick of it too)
+        refusal = _pick_refusal(sub, task) if picking else None
+        if refusal is None:
+            sub.final = picking
+    if refusal is not None:
+        return refusal
     return jsonify(submission_json(sub, task, team, staff=False))
 
 
-def _picks(sub: Submission) -> int:
-    return session().scalar(
+def _pick_refusal(sub: Submission, task: Task) -> Response | None:
+    """Why ``sub`` cannot be picked now, or None; run under the team's lock."""
+    if sub.status != Status.SCORED:
+        return error(409, "not_scored", _("Only scored submissions can be picked."))
+    if sub.final:
+        return None  # picked already: picking again changes nothing
+    picks = session().scalar(
         select(func.count(Submission.id)).where(
             Submission.team_id == sub.team_id,
             Submission.task_id == sub.task_id,
             Submission.final.is_(True),
         )
     )
+    if picks >= task.final_picks:
+        return error(
+            409,
+            "too_many_picks",
+            _("At most %(count)d final picks; unpick one first.", count=task.final_picks),
+        )
+    return None
 
 
 @bp.get("/events/<event_slug>/leaderboard")
@@ -176,11 +199,16 @@ def leaderboard(event_slug: str) -> Response:
         board = Board(request.args.get("board", "public"))
     except ValueError:
         return error(400, "bad_board", _("board must be public, staff, private or final."))
+    unseen: dict[int, str] = {}
     if staff_only(task, board):
         user = user_or_401()
         if not user.is_staff:
             abort(403, description=_("This board is for staff only until the reveal."))
-    return jsonify(current_board(session(), event, task, board))
+        unseen = review_notes.conflicted_teams(session(), user, event)  # a judge's conflicts
+    data = current_board(session(), event, task, board)
+    if unseen:
+        data = {**data, "rows": review_notes.without_teams(data["rows"], unseen)}
+    return jsonify(data)
 
 
 @bp.get("/events/<event_slug>/tasks/<task_slug>/sample-submission")

@@ -1,5 +1,12 @@
 // Shared helpers of the board and team pages.
 "use strict";
+// The page's data: JSON blocks the server renders (the Content Security Policy runs no inline
+// script), copied onto window (HJ_* keys only) before any page script reads them.
+for (const block of document.querySelectorAll('script[type="application/json"][data-hj-globals]')) {
+  for (const [key, value] of Object.entries(JSON.parse(block.textContent))) {
+    if (key.startsWith("HJ_")) window[key] = value;
+  }
+}
 window.HJ = {
   time(iso) {
     if (!iso) return "";

@@ -49,10 +49,25 @@
 
   // The dashboard: refreshed every few seconds while the page is open.
   let chart = null;
+  // A full or nearly full submission storage: an alert at the top of the dashboard (the
+  // server words it in the page's language), gone once there is room again.
+  function showStorage(storage) {
+    let alert = document.getElementById("storage-alert");
+    if (!alert) {
+      alert = document.createElement("p");
+      alert.id = "storage-alert";
+      alert.className = "flash error";
+      alert.setAttribute("role", "alert");
+      document.querySelector("#dashboard h2").after(alert);
+    }
+    alert.textContent = (storage && storage.message) || "";
+    alert.hidden = !alert.textContent;
+  }
   async function refresh() {
     const reply = await fetch(`/api/v1/events/${encodeURIComponent(window.HJ_EVENT)}/dashboard`);
     if (!reply.ok) return;
     const d = await reply.json();
+    showStorage(d.storage);
     document.getElementById("workers").textContent = d.workers_alive;
     document.getElementById("queue").textContent = d.queue_depth;
     document.getElementById("by-status").textContent = Object.entries(d.by_status).map(([k, v]) => `${said(k)} ${v}`).join(" · ");

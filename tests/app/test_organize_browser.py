@@ -47,7 +47,7 @@ def test_rescore_button_shows_live_progress(
     page.wait_for_url(f"{server.url}/events/{contest.event}/organize")
     page.wait_for_selector("#live-status.live")
     # The dashboard: workers (embedded: the scoring threads), the queue, the per-minute chart.
-    page.wait_for_function("document.getElementById('workers').textContent !== '–'")
+    page.wait_for_function("() => document.getElementById('workers').textContent !== '–'")
     assert page.locator("#queue").inner_text() == "0"
     assert (
         page.evaluate("Chart.getChart('per-minute').data.datasets[0].data.reduce((a, b) => a + b)")
@@ -75,11 +75,11 @@ def test_rescore_button_shows_live_progress(
     page.fill("#announce-text", "  결과 발표는 17시에  ")
     page.click("#announce button")
     page.wait_for_function(
-        "document.getElementById('announce-status').textContent === '공지했습니다.'"
+        "() => document.getElementById('announce-status').textContent === '공지했습니다.'"
     )
     assert page.input_value("#announce-text") == ""
     hall.wait_for_function(
-        "document.getElementById('ticker-text').textContent === '결과 발표는 17시에'"
+        "() => document.getElementById('ticker-text').textContent === '결과 발표는 17시에'"
     )
     page.screenshot(path=str(tmp_path / "organize.png"), full_page=True)
     hall.close()

@@ -12,7 +12,7 @@ from tests.helpers import Proc, browser_sign_in, cli, end_event_now, seed_env, w
 from tests.scoreboard.test_freeze import upload as submit
 
 ROWS = "#rows li"
-SETTLED = "document.getAnimations().every(a => !a.effect?.target?.closest?.('#rows'))"
+SETTLED = "() => document.getAnimations().every(a => !a.effect?.target?.closest?.('#rows'))"
 
 
 def shown(page) -> list[tuple[str, str]]:  # noqa: ANN001
@@ -38,10 +38,10 @@ def test_projector_live_then_reveal_by_key_presses(
 
     for i, (team, noise) in enumerate((("팀0", 0.9), ("팀1", 0.5), ("팀2", 0.2))):
         submit(server, contest, team, noise, i)
-        hall.wait_for_function(f"document.querySelectorAll('{ROWS}').length === {i + 1}")
+        hall.wait_for_function(f"() => document.querySelectorAll('{ROWS}').length === {i + 1}")
     board = requests.get(f"{api}/leaderboard", timeout=10).json()
     assert shown(hall) == [(str(r["rank"]), r["team"]) for r in board["rows"]]
-    hall.wait_for_function("Chart.getChart('chart')?.data.datasets.length === 3")
+    hall.wait_for_function("() => Chart.getChart('chart')?.data.datasets.length === 3")
     assert hall.evaluate("window.__sameDocument") is True
     hall.wait_for_function(SETTLED)  # rows done sliding, for a readable screenshot
     hall.screenshot(path=str(tmp_path / "projector-live.png"))
@@ -69,10 +69,12 @@ def test_projector_live_then_reveal_by_key_presses(
     requests.post(
         f"{api}/announcements", json={"message": "곧 동결됩니다"}, timeout=10, headers=organizer_api
     )
-    hall.wait_for_function("document.getElementById('ticker-text').textContent === '곧 동결됩니다'")
+    hall.wait_for_function(
+        "() => document.getElementById('ticker-text').textContent === '곧 동결됩니다'"
+    )
     end_event_now(embedded_env)
     # The board clock pushes the moved deadline: the countdown ends without a reload.
-    hall.wait_for_function("document.getElementById('countdown-end').textContent === '종료'")
+    hall.wait_for_function("() => document.getElementById('countdown-end').textContent === '종료'")
 
     organizer = browser_sign_in(
         browser,
@@ -86,7 +88,7 @@ def test_projector_live_then_reveal_by_key_presses(
 
     organizer.keyboard.press("Space")  # starts the reveal: the frozen board, nothing revealed
     for page in (organizer, hall):
-        page.wait_for_function("document.body.dataset.mode === 'reveal'")
+        page.wait_for_function("() => document.body.dataset.mode === 'reveal'")
     state = requests.get(f"{api}/reveal", timeout=10).json()
     assert state["step"] == 0 and state["total"] == 4
     assert shown(hall) == [(str(r["rank"] or ""), r["team"]) for r in state["standings"]]
@@ -118,7 +120,7 @@ def test_projector_live_then_reveal_by_key_presses(
     assert private.status_code == 200
     expected_rows = [(str(r["rank"]), r["team"]) for r in private.json()["rows"]]
     for page in (organizer, hall):
-        page.wait_for_function("document.body.dataset.mode === 'final'")
+        page.wait_for_function("() => document.body.dataset.mode === 'final'")
         page.wait_for_function(
             "n => document.querySelectorAll('#rows li').length === n", arg=len(expected_rows)
         )

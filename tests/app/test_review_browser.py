@@ -97,7 +97,7 @@ def test_review_round_in_the_browser(
             judge.fill(f'#rubric input[name="{c["id"]}"]', str(points[team]))
         judge.click("#rubric button")
         judge.wait_for_function(
-            "document.getElementById('review-status').textContent === '저장했습니다.'"
+            "() => document.getElementById('review-status').textContent === '저장했습니다.'"
         )
     # On the last team's page: a comment and a flag, which the organizer sees.
     judge.fill("#comment-form textarea", "재현 스크립트가 없습니다")
@@ -107,7 +107,7 @@ def test_review_round_in_the_browser(
     judge.fill(".flag-form input[name='note']", "id 순서 의존")
     judge.click(".flag-form button")
     judge.wait_for_function(
-        "document.getElementById('review-status').textContent === '저장했습니다.'"
+        "() => document.getElementById('review-status').textContent === '저장했습니다.'"
     )
     judge.screenshot(path=str(tmp_path / "judge-team.png"), full_page=True)
 
@@ -133,7 +133,9 @@ def test_review_round_in_the_browser(
     assert [(r["rank"], r["team"]) for r in final["rows"]] == [(1, "팀0"), (2, "팀1"), (3, "팀2")]
     console.wait_for_selector(".badge.live:text-is('공개됨')")
     # The projector switches to the final ranking at once.
-    hall.wait_for_function("document.getElementById('task-title').textContent === '최종 순위'")
+    hall.wait_for_function(
+        "() => document.getElementById('task-title').textContent === '최종 순위'"
+    )
     assert hall.eval_on_selector_all("#rows li", "els => els.map(e => e.dataset.team)") == [
         "팀0",
         "팀1",

@@ -54,7 +54,9 @@ def test_organizer_creates_event_task_and_teams(
     assert "동결 안 됨" in state.inner_text() and "예약된 동결이 없습니다" in state.inner_text()
     page.fill('#event-edit input[name="freeze"]', "2026-12-06T17:00")
     page.click('#event-edit button[type="submit"]')
-    page.wait_for_function("document.getElementById('freeze-state').textContent.includes('17:00')")
+    page.wait_for_function(
+        "() => document.getElementById('freeze-state').textContent.includes('17:00')"
+    )
     assert "예약된 동결: 2026-12-06 17:00 KST" in state.inner_text()
     page.click("#freeze-now")
     page.wait_for_selector("#freeze-state .badge.frozen")

@@ -11,6 +11,7 @@ import secrets
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_INSTANCE = Path(__file__).resolve().parent / "instance"
@@ -59,6 +60,24 @@ def launch_with_gevent(command: str, environ: Mapping[str, str]) -> bool:
     return command == "serve" and bool(environ.get("HACKJUDGE_REDIS_URL"))
 
 
+def max_push_bytes() -> int:
+    """``HACKJUDGE_MAX_PUSH_KB``: the largest live message any process sends (default 4 MiB).
+
+    Read wherever a publisher is made (web nodes, workers, the CLI), so every emitter caps
+    alike: Redis drops a pub/sub subscriber whose buffer passes 32 MB (8 MB for a minute).
+    """
+    return int(float(_env("MAX_PUSH_KB", "4096")) * 1024)
+
+
+def default_token_days() -> float:
+    """``HACKJUDGE_TOKEN_DAYS``: how long a new API token lasts unless its maker chooses.
+
+    A function, not only a setting, so that code without the app's settings at hand (seeding
+    scripts, ``app.security.new_token``'s default) gets the same lifetime.
+    """
+    return float(_env("TOKEN_DAYS", "30") or 30)
+
+
 @dataclass
 class Settings:
     """Typed view of the ``HACKJUDGE_*`` variables (see README, "Configuration")."""
@@ -75,6 +94,12 @@ class Settings:
     embedded_threads: int = field(default_factory=lambda: int(_env("SCORING_THREADS", "2")))
     job_timeout: int = field(default_factory=lambda: int(_env("JOB_TIMEOUT", "600")))
     reconcile_seconds: float = field(default_factory=lambda: float(_env("RECONCILE_SECONDS", "30")))
+    # Upload files no row names (a crash between the file and its row) and stale .part files
+    # are swept once untouched this long; the organizer dashboard warns below this free space.
+    orphan_grace_seconds: float = field(
+        default_factory=lambda: float(_env("ORPHAN_GRACE_SECONDS", "3600"))
+    )
+    storage_alert_mb: float = field(default_factory=lambda: float(_env("STORAGE_ALERT_MB", "1024")))
     push_interval_ms: float = field(default_factory=lambda: float(_env("PUSH_INTERVAL_MS", "250")))
     queue_name: str = field(default_factory=lambda: _env("QUEUE", "hackjudge") or "hackjudge")
     default_timezone: str = field(
@@ -84,8 +109,38 @@ class Settings:
     socketio_channel: str = field(
         default_factory=lambda: _env("SOCKETIO_CHANNEL", "hackjudge") or "hackjudge"
     )
+    # Sign-in and sessions (README, "Sessions, tokens and sign-in limits").
+    # Failed sign-ins allowed per client address, and per account from any address.
+    login_limit_ip: str = field(
+        default_factory=lambda: _env("LOGIN_LIMIT_IP", "30 per minute; 300 per hour") or ""
+    )
+    login_limit_account: str = field(
+        default_factory=lambda: _env("LOGIN_LIMIT_ACCOUNT", "10 per 15 minutes") or ""
+    )
+    session_days: float = field(default_factory=lambda: float(_env("SESSION_DAYS", "14")))
+    # Served over HTTPS (directly or behind a TLS proxy): cookies then never travel in clear.
+    secure_cookies: bool = field(
+        default_factory=lambda: (_env("SECURE_COOKIES", "") or "").lower() in ("1", "true", "yes")
+    )
+    token_days: float = field(default_factory=lambda: default_token_days())
     # Flask-SocketIO async mode; empty means chosen in __post_init__ (see default_async_mode).
     async_mode: str = field(default_factory=lambda: _env("ASYNC_MODE") or "")
+    # The live channel under abuse, per web process (README, "Live channel"): a hall of ~200
+    # viewers behind one NAT, a few tabs each, all reconnecting at once, stays within them.
+    live_connections_per_ip: int = field(
+        default_factory=lambda: int(_env("LIVE_CONNECTIONS_PER_IP", "1000"))
+    )
+    live_events_per_second: float = field(
+        default_factory=lambda: float(_env("LIVE_EVENTS_PER_SECOND", "2"))
+    )
+    live_event_burst: int = field(default_factory=lambda: int(_env("LIVE_EVENT_BURST", "10")))
+    live_ip_events_per_second: float = field(
+        default_factory=lambda: float(_env("LIVE_IP_EVENTS_PER_SECOND", "100"))
+    )
+    max_push_bytes: int = field(default_factory=max_push_bytes)
+    # Reverse proxies in front of the web node (nginx: 1): their X-Forwarded-For then names the
+    # client, for the per-address limits; 0 trusts no header (a client could forge it).
+    proxy_count: int = field(default_factory=lambda: int(_env("PROXY_COUNT", "0")))
 
     def __post_init__(self) -> None:
         self.instance_dir = Path(self.instance_dir)
@@ -124,5 +179,22 @@ class Settings:
             "BABEL_DEFAULT_TIMEZONE": self.default_timezone,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_HEADERS_ENABLED": True,
+            # Redis away (issue 12): limits go on per web node in memory, and Redis is tried
+            # again with backoff; should even that fail, the request passes unlimited rather
+            # than failing (uploads are then accepted, or 503 if the database is away too).
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": True,
             "WTF_CSRF_TIME_LIMIT": None,
+            # A deployment's own limits in a shared Redis (the channel names the deployment).
+            "RATELIMIT_KEY_PREFIX": self.socketio_channel,
+            # Signed-cookie sessions end after this long without a sign-in (Flask checks the
+            # signature's age), as does the remember cookie; both are revoked server-side by
+            # the user's session epoch (app.auth).
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=self.session_days),
+            "REMEMBER_COOKIE_DURATION": timedelta(days=self.session_days),
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SECURE": self.secure_cookies,
+            "REMEMBER_COOKIE_SECURE": self.secure_cookies,
         }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import enum
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -47,10 +49,22 @@ class User(UserMixin, Base):
     affiliation: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session and remember cookie (``get_id``): raising it on sign-out or a
+    # password change makes all of them worthless, wherever their copies are (app.auth).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def is_staff(self) -> bool:
         return self.role in (Role.ORGANIZER, Role.JUDGE)
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember cookie: id and epoch."""
+        return f"{self.id}:{self.session_epoch or 0}"
+
+
+class TokenScope(enum.StrEnum):
+    FULL = "full"  # whatever the user's role allows
+    SUBMIT = "submit"  # a team's uploads, its submissions and the public boards only
 
 
 class ApiToken(Base):
@@ -59,8 +73,11 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    scope: Mapped[str] = mapped_column(String(20), default=TokenScope.FULL, server_default="full")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
@@ -148,7 +165,7 @@ class Task(Base):
     truth_sha256: Mapped[str] = mapped_column(String(64))
     truth_rows: Mapped[int] = mapped_column(Integer, default=0)
     public_rows: Mapped[int] = mapped_column(Integer, default=0)
-    daily_limit: Mapped[int | None] = mapped_column(Integer, nullable=True, default=5)
+    daily_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no limit
     total_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_file_mb: Mapped[float | None] = mapped_column(Float, nullable=True)
     final_picks: Mapped[int] = mapped_column(Integer, default=2)
@@ -166,11 +183,24 @@ class Task(Base):
     event: Mapped[Event] = relationship(back_populates="tasks")
 
 
+def new_public_id() -> str:
+    """A submission's id as its team sees it: 16 random base-32 characters (80 bits), never
+    all digits, which is how the API tells it from a global id (``app.serialize``)."""
+    while True:
+        candidate = base64.b32encode(secrets.token_bytes(10)).decode().lower()
+        if not candidate.isdigit():
+            return candidate
+
+
 class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (
         Index("ix_submissions_task_status", "task_id", "status"),
         Index("ix_submissions_team_task_created", "team_id", "task_id", "created_at"),
+        # A client's retry with the same Idempotency-Key finds its first upload (issue 12).
+        Index("uq_submissions_user_idempotency_key", "user_id", "idempotency_key", unique=True),
+        Index("uq_submissions_public_id", "public_id", unique=True),
+        Index("uq_submissions_team_number", "team_id", "number", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -201,6 +231,14 @@ class Submission(Base):
     scored_metric: Mapped[str] = mapped_column(String(64), default="")
     scored_truth_sha256: Mapped[str] = mapped_column(String(64), default="")
     final: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The uploader's Idempotency-Key header, if sent: unique per user (NULLs never collide).
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # What the team sees (issue 12): its number within the team (1, 2, 3, … given at intake
+    # under the team's lock; None only for rows made outside intake) and an opaque id for the
+    # API. The global ``id`` counts every team's uploads: during the freeze its jumps told a
+    # team how busy the others were, so only staff see it.
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    public_id: Mapped[str] = mapped_column(String(16), default=new_public_id)
 
     task: Mapped[Task] = relationship()
     team: Mapped[Team] = relationship()

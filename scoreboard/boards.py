@@ -6,7 +6,7 @@ import hashlib
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -113,7 +113,14 @@ def compute_rows(
     return out, frozen
 
 
-def staff_only(task: Task, board: Board) -> bool:
+class Revealable(Protocol):
+    """A task as far as who may see its boards goes (a ``Task`` row or a cached view of it)."""
+
+    @property
+    def revealed_at(self) -> datetime | None: ...
+
+
+def staff_only(task: Revealable, board: Board) -> bool:
     """Whether only staff may see this board now: the private board opens at its reveal."""
     if board is Board.PRIVATE:
         return task.revealed_at is None

@@ -68,6 +68,7 @@ chromium:
 
 test: setup chromium
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: setup
@@ -78,7 +79,7 @@ bench: setup
 
 # Re-extract the strings after changing templates or code, then fill in the new Korean msgstr.
 # Besides gettext's: a constant marked N_(), and errors whose template is an argument
-# (judge.errors.TranslatableError and its subclasses; tests/app/test_i18n.py keeps this list).
+# (core.errors.TranslatableError and its subclasses; tests/app/test_i18n.py keeps this list).
 KEYWORDS = lazy_gettext N_ TranslatableError ParticipantVisibleError RowError:2 IntakeError:3 \
 	ReviewError RevealRefused AssignmentRefused SetupError TruthError AnnouncementError
 

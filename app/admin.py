@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from app.cells import spreadsheet_safe_token
 from app.messages import translate as _
-from app.models import Event, RescoreRun, Role, Task, Team, TeamMember, User
 from app.security import create_user
-from judge.errors import TranslatableError
+from core.errors import TranslatableError
+from core.models import Event, RescoreRun, Role, Task, Team, TeamMember, User
 from judge.metrics import get_metric
 from judge.prepare import PreparedTruth, RatingRange, prepare_truth
 from judge.reader import read_table

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import AuditEntry, Event, User
+from core.models import AuditEntry, Event, User
 from scoreboard.boards import iso
 
 

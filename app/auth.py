@@ -36,8 +36,8 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from app.extensions import db, limiter, login_manager
-from app.models import ApiToken, User
 from app.security import LARGEST_ID, end_sessions, live_token, password_ok, scope_allows
+from core.models import ApiToken, User
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)

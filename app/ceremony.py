@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import audit
-from app.models import Announcement, Event, Reveal, Task, User
-from judge.errors import TranslatableError
+from core.errors import TranslatableError
+from core.models import Announcement, Event, Reveal, Task, User
 from scoreboard import reveal
 from scoreboard.boards import iso
 from scoreboard.publish import Publisher

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cli import CliError
-from app.models import Role, User
+from core.models import Role, User
 
 # Each organizer command that changes something takes this option.
 acting_as = click.option(

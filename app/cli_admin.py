@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app.cells import csv_text
 from app.cli import CliError, configured_db, main
 from app.cli_actor import acting_as, cli_actor
-from app.models import Role
 from config import Settings
+from core.models import Role
 
 
 class MetricChoice(click.Choice):
@@ -196,7 +196,7 @@ def _refusal(exc: Exception, truth: Path | None) -> str:
 
 def _task(session, event_slug: str, task_slug: str):  # noqa: ANN001, ANN202
     from app.admin import event_by_slug
-    from app.models import Task
+    from core.models import Task
 
     target = event_by_slug(session, event_slug)
     found = session.scalars(
@@ -263,7 +263,7 @@ def rescore(event_slug: str, task_slug: str, acting_as: str | None) -> None:
 
     from app.admin import start_rescore
     from app.audit import audit
-    from app.models import RescoreRun, User
+    from core.models import RescoreRun, User
 
     settings = Settings()
     db = _db()

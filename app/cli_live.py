@@ -9,15 +9,15 @@ import click
 
 from app.cli import CliError, cli_publisher, configured_db, main
 from app.cli_actor import acting_as, cli_actor
-from app.models import User
 from config import Settings
+from core.models import User
 
 
 def _freeze_change(event_slug: str, action: str, acting_as: str | None):  # noqa: ANN202
     """Freeze or unfreeze, audit-logged; the event's settings after the change."""
     from app.admin import event_by_slug, event_summary, freeze_event, unfreeze_event
     from app.audit import audit
-    from app.db import utcnow
+    from core.db import utcnow
 
     try:
         with configured_db(Settings()).begin() as session:
@@ -77,7 +77,7 @@ def reveal(event_slug: str, task_slug: str | None, to_end: bool, acting_as: str 
     """After the end: start the reveal, then one team per call, bottom-up (or --all)."""
     from app.admin import event_by_slug
     from app.ceremony import reveal_next
-    from app.db import utcnow
+    from core.db import utcnow
     from scoreboard.reveal import RevealRefused
 
     settings = Settings()
@@ -125,7 +125,7 @@ def announce(event_slug: str, message: str, acting_as: str | None) -> None:
     """Push an announcement to every page and projector of the event."""
     from app.admin import event_by_slug
     from app.ceremony import announce as store
-    from app.db import utcnow
+    from core.db import utcnow
 
     settings = Settings()
     db = configured_db(settings)

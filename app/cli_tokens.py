@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.cli import CliError, configured_db, main
 from app.cli_actor import acting_as, cli_actor
-from app.models import TokenScope, User
 from config import Settings
+from core.models import TokenScope, User
 
 
 def _db():  # noqa: ANN202
@@ -66,8 +66,8 @@ def token_create(
 @click.argument("email", required=False)
 def token_list(email: str | None) -> None:
     """List the tokens of EMAIL (or everyone's): never their secrets."""
-    from app.db import utcnow
     from app.security import tokens_of
+    from core.db import utcnow
 
     def when(moment) -> str:  # noqa: ANN001
         return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.messages import submission_error
-from app.models import Event, Status, Submission, Task, Team
+from core.db import utcnow
+from core.models import Event, Status, Submission, Task, Team
 from judge import heartbeat
 from scoreboard.boards import iso
 from submissions.storage import free_bytes

@@ -27,12 +27,12 @@ from sqlalchemy import select
 
 from app.admin import create_event, create_task, import_teams
 from app.ceremony import announce
-from app.db import utcnow
 from app.extensions import db, socketio
-from app.models import Event, Role, Task, Team, TeamMember, User
 from app.reviews import add_criterion, assign_judges
 from app.security import create_user
 from config import DEFAULT_INSTANCE, Settings
+from core.db import utcnow
+from core.models import Event, Role, Task, Team, TeamMember, User
 from submissions.intake import IntakeError, accept
 
 log = logging.getLogger(__name__)

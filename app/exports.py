@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app import audit, results, review_notes, reviews
 from app.cells import csv_text, xlsx_cell
-from app.models import Comment, Event, RubricScore, Team, User
+from core.models import Comment, Event, RubricScore, Team, User
 from scoreboard.boards import Board, current_board, iso
 
 

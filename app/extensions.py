@@ -10,8 +10,8 @@ from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 
-from app.db import Database
-from app.messages import DEFAULT_LOCALE, SUPPORTED_LOCALES
+from core.db import Database
+from core.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES
 
 db = Database()
 socketio = SocketIO()

@@ -26,9 +26,9 @@ from app.extensions import db, socketio
 from app.live_limits import LiveLimits, Quotas
 from app.live_viewers import RECHECK_S, Viewer, stale
 from app.live_viewers import viewers as _viewers
-from app.models import Event, User
 from app.security import live_token
 from config import Settings
+from core.models import Event, User
 from scoreboard.boards import Board, staff_only
 from scoreboard.live_cache import EventView, LiveCache
 from scoreboard.publish import NAMESPACE, fit, public_room, staff_room, team_room

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import review_notes
-from app.db import utcnow
-from app.models import ApiToken, Event, User
 from app.security import token_usable
+from core.db import utcnow
+from core.models import ApiToken, Event, User
 
 RECHECK_S = 10.0
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Event, Task
+from core.models import Event, Task
 
 
 def session():  # noqa: ANN201 - the request-scoped session

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from app.admin import SLUG_PATTERN
 from app.auth import safe_next
 from app.ceremony import recent_announcements
-from app.db import utcnow
 from app.lookup import event_or_404, session
-from app.models import Event, RescoreRun, Role, Submission, Team, TeamMember
 from app.results import published
 from app.serialize import submission_json
+from core.db import utcnow
+from core.models import Event, RescoreRun, Role, Submission, Team, TeamMember
 from judge.metrics import available as available_metrics
 from judge.metrics import get_metric
 from scoreboard import reveal

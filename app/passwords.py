@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.offload import Pool
-from judge.errors import N_, TranslatableError
+from core.errors import N_, TranslatableError
 
 T = TypeVar("T")
 

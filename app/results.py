@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import audit
-from app.models import Assignment, Event, RubricScore, Submission, User
 from app.offload import heavy
 from app.reviews import ReviewError, criteria_of, private_rows, teams_in_review
+from core.models import Assignment, Event, RubricScore, Submission, User
 from judge.metrics import get_metric
 from judge.truth import Solution, SolutionCache, rating_range_of
 from review import scoring

@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.models import (
+from app.results import task_statistics
+from app.reviews import ReviewError, assigned, audit
+from core.models import (
     Assignment,
     Comment,
     Conflict,
@@ -22,8 +24,6 @@ from app.models import (
     Team,
     User,
 )
-from app.results import task_statistics
-from app.reviews import ReviewError, assigned, audit
 from review import assignment as assigning
 from scoreboard.boards import iso
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from app import results, review_notes, reviews
 from app.lookup import event_or_404, session
-from app.models import Role, Submission, Team
 from app.runtime import runtime
+from core.models import Role, Submission, Team
 from submissions.preview import first_lines
 
 bp = Blueprint("review_pages", __name__)

@@ -13,7 +13,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import audit
-from app.models import (
+from core.errors import Param, TranslatableError
+from core.models import (
     Assignment,
     Conflict,
     Criterion,
@@ -24,7 +25,6 @@ from app.models import (
     Team,
     User,
 )
-from judge.errors import Param, TranslatableError
 from judge.metrics import get_metric
 from review import assignment as assigning
 from review import scoring

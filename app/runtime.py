@@ -12,10 +12,11 @@ from redis import Redis
 from app.extensions import db, socketio
 from config import Settings
 from judge.jobs import JudgeContext, set_context
-from judge.reconciler import one_pass_at_a_time, reconcile, sweep_orphans
+from judge.reconciler import one_pass_at_a_time, reconcile
 from judge.runner import Dispatcher, RQDispatcher, ThreadDispatcher
 from scoreboard.clock import BoardClock
 from scoreboard.publish import Publisher
+from submissions.sweep import sweep_orphans
 
 log = logging.getLogger(__name__)
 CLOCK_SECONDS = 1.0

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.cells import spreadsheet_safe_token
-from app.db import utcnow
-from app.models import ApiToken, Role, TokenScope, User
 from app.passwords import check_password_policy, hash_password, verify_password
 from config import default_token_days
-from judge.errors import N_, TranslatableError
+from core.db import utcnow
+from core.errors import N_, TranslatableError
+from core.models import ApiToken, Role, TokenScope, User
 
 TOKEN_PREFIX = "hj_"
 MAX_TOKEN_LIFETIME = timedelta(days=365)

@@ -18,20 +18,11 @@ from sqlalchemy.orm import Session
 
 from app.inputs import DB_INT_MAX
 from app.messages import submission_error
-from app.models import Submission, Task, Team
+from core.models import Submission, Task, Team, staff_names, team_names
 from scoreboard.boards import iso
 
-PUBLIC_ID = re.compile(r"[a-z2-7]{16}")  # app.models.new_public_id (never all digits)
+PUBLIC_ID = re.compile(r"[a-z2-7]{16}")  # core.models.new_public_id (never all digits)
 GLOBAL_ID = re.compile(r"[0-9]{1,10}")
-
-
-def team_names(sub: Submission) -> dict[str, Any]:
-    """How the team names and numbers its submission, on every path it reads."""
-    return {"id": sub.public_id, "number": sub.number}
-
-
-def staff_names(sub: Submission) -> dict[str, Any]:
-    return {"id": sub.id, "number": sub.number, "public_id": sub.public_id}
 
 
 def find_submission(session: Session, ref: str, *, staff: bool) -> Submission | None:

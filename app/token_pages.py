@@ -15,9 +15,7 @@ from flask_login import current_user, login_required
 
 from app.audit import audit
 from app.auth import bp
-from app.db import utcnow
 from app.extensions import db
-from app.models import Role, TokenScope
 from app.security import (
     TokenRefused,
     issue_token,
@@ -26,6 +24,8 @@ from app.security import (
     token_target,
     tokens_of,
 )
+from core.db import utcnow
+from core.models import Role, TokenScope
 
 # The lifetimes offered on the page (the API and the CLI take any up to a year).
 LIFETIMES = {

@@ -25,8 +25,8 @@ import psycopg
 from sqlalchemy import insert, select, text
 
 from app.admin import create_event, create_task
-from app.db import Database, utcnow
-from app.models import Event, Submission, Task, Team
+from core.db import Database, utcnow
+from core.models import Event, Submission, Task, Team
 from migrations import upgrade
 from scoreboard.boards import Board, compute_rows, load_entries
 from scoreboard.ranking import public_board

@@ -47,8 +47,8 @@ from flask_socketio import SocketIO
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import Database  # noqa: E402
 from bench.latency import percentiles  # noqa: E402
+from core.db import Database  # noqa: E402
 from migrations import upgrade  # noqa: E402
 from scoreboard.publish import NAMESPACE, public_room  # noqa: E402
 from tests.helpers import Proc, seed_contest, start_server, wait_for  # noqa: E402

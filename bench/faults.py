@@ -56,9 +56,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.admin import create_event, create_task, import_teams  # noqa: E402
-from app.db import Database  # noqa: E402
-from app.models import User  # noqa: E402
 from app.security import new_token  # noqa: E402
+from core.db import Database  # noqa: E402
+from core.models import User  # noqa: E402
 from migrations import upgrade  # noqa: E402
 
 FINAL = ("scored", "invalid", "failed")

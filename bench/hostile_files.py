@@ -139,7 +139,7 @@ def make_task(folder: Path) -> Path:
 
 
 def child(case: str, upload: Path, truth: Path) -> dict:
-    from judge.errors import ParticipantVisibleError
+    from core.errors import ParticipantVisibleError
     from judge.scoring import score
     from judge.sniff import sniff_header
     from judge.truth import load_solution

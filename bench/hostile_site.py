@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.admin import create_event, create_task, import_teams  # noqa: E402
-from app.db import Database, utcnow  # noqa: E402
-from app.models import User  # noqa: E402
 from app.security import new_token  # noqa: E402
+from core.db import Database, utcnow  # noqa: E402
+from core.models import User  # noqa: E402
 from migrations import upgrade  # noqa: E402
 
 HACKJUDGE = str(Path(sys.executable).with_name("hackjudge"))

@@ -32,7 +32,7 @@ import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.db import Database  # noqa: E402
+from core.db import Database  # noqa: E402
 from judge.scoring import score  # noqa: E402
 from judge.truth import load_solution  # noqa: E402
 from migrations import upgrade  # noqa: E402

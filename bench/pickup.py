@@ -46,8 +46,8 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.db import Database  # noqa: E402
-from app.models import Submission  # noqa: E402
+from core.db import Database  # noqa: E402
+from core.models import Submission  # noqa: E402
 from migrations import upgrade  # noqa: E402
 
 PG_URL = os.environ.get("HACKJUDGE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -94,8 +94,8 @@ class Proc:
 def seed(database: Database, storage: Path, tmp: Path, rows: int) -> tuple[pd.DataFrame, str]:
     """One open event, one roc_auc task, one team; the truth and the team's API token."""
     from app.admin import create_event, create_task, import_teams
-    from app.models import User
     from app.security import new_token
+    from core.models import User
 
     rng = np.random.default_rng(0)
     truth = pd.DataFrame({"id": [f"{i:06d}" for i in range(rows)]})

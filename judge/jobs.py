@@ -12,14 +12,13 @@ import socket
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from app.db import Database, utcnow
-from app.models import Status, Submission, Task
-from judge.errors import ParticipantVisibleError
+from core.db import Database, utcnow
+from core.errors import ParticipantVisibleError
+from core.models import Status, Submission, Task
 from judge.scoring import ScoreResult, score
 from judge.truth import SolutionCache
-from scoreboard.publish import Publisher
 
 log = logging.getLogger(__name__)
 FINISHED = (Status.SCORED, Status.INVALID, Status.FAILED)
@@ -27,11 +26,22 @@ FINISHED = (Status.SCORED, Status.INVALID, Status.FAILED)
 MAX_ATTEMPTS = 3
 
 
+class Publishing(Protocol):
+    """Where the jobs tell what changed (``scoreboard.publish.Publisher``, given by the
+    process that runs them: the scoreboard sits above the judge, not beneath it)."""
+
+    def submission(self, sub: Submission, task: Task) -> None: ...
+
+    def task_changed(self, task_id: int) -> None: ...
+
+    def rescore_progress(self, event_slug: str, data: dict[str, Any]) -> None: ...
+
+
 @dataclass
 class JudgeContext:
     db: Database
     storage_dir: Path
-    publisher: Publisher
+    publisher: Publishing
     solutions: SolutionCache = field(default_factory=SolutionCache)
     worker_name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from judge.errors import N_, ParticipantVisibleError
+from core.errors import N_, ParticipantVisibleError
 
 MAX_EXPANDED_BYTES = 1 << 30  # what a .gz or .zip may expand to
 MAX_HEADER_BYTES = 64 << 10  # the header (first line); the web node sees the first 64 KiB

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
-from judge.errors import ParticipantVisibleError
+from core.errors import ParticipantVisibleError
 
 
 class Shape(StrEnum):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from judge.errors import ParticipantVisibleError
+from core.errors import ParticipantVisibleError
 from judge.metrics import Metric, Shape, get_metric
 from judge.reader import read_table
 from judge.scoring import part_scores

@@ -19,7 +19,7 @@ from typing import IO
 
 import pandas as pd
 
-from judge.errors import ParticipantVisibleError, clip
+from core.errors import ParticipantVisibleError, clip
 from judge.limits import GZ_TOO_BIG, MAX_EXPANDED_BYTES, ZIP_TOO_BIG, check_lines
 from judge.sniff import (
     BINARY,

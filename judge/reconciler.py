@@ -14,7 +14,6 @@ import contextlib
 import logging
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from redis import Redis
 from redis.exceptions import LockError
@@ -23,16 +22,14 @@ from rq.job import Job, JobStatus
 from rq.queue import Queue
 from sqlalchemy import select
 
-from app.db import Database, utcnow
-from app.models import Status, Submission
+from core.db import Database, utcnow
+from core.models import Status, Submission
 from judge import heartbeat
 from judge.heartbeat import Holding
 from judge.runner import Dispatcher, job_id
-from submissions import storage
 
 log = logging.getLogger(__name__)
 ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
-SWEEP_BATCH = 500
 # This process's reconciler: since when each queued row's job has been in limbo.
 _limbo_since: dict[int, datetime] = {}
 
@@ -244,32 +241,3 @@ def _limbo_lost(
     for submission_id in now_in_limbo:
         since.setdefault(submission_id, now)
     return sorted(i for i in now_in_limbo if now - since[i] >= grace)
-
-
-def sweep_orphans(db: Database, storage_dir: Path, grace: timedelta) -> int:
-    """Remove stale ``.part`` files and uploads no row names; how many were removed.
-
-    Only files untouched for ``grace`` (``HACKJUDGE_ORPHAN_GRACE_SECONDS``; a stalled upload's
-    ``.part`` included): an upload is renamed and its row committed within moments of its
-    last write, so a younger file may still be on its way to a row.
-    """
-    found = storage.orphans(storage_dir, grace.total_seconds())
-    removed = 0
-    for part in found.parts:
-        part.unlink(missing_ok=True)
-        removed += 1
-    for start in range(0, len(found.uploads), SWEEP_BATCH):
-        batch = found.uploads[start : start + SWEEP_BATCH]
-        with db.begin() as session:
-            named = set(
-                session.scalars(
-                    select(Submission.stored_path).where(Submission.stored_path.in_(batch))
-                )
-            )
-        for relative in batch:
-            if relative not in named:
-                (storage_dir / relative).unlink(missing_ok=True)
-                removed += 1
-    if removed:
-        log.warning("swept %d files no submission names (left by a crash)", removed)
-    return removed

@@ -15,10 +15,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.db import utcnow
-from app.models import Event, RescoreRun, ScoreHistory, Status, Submission, Task
+from core.db import utcnow
+from core.models import Event, RescoreRun, ScoreHistory, Status, Submission, Task
 from judge.jobs import JudgeContext, evaluate, get_context
-from scoreboard.publish import NAMESPACE, staff_room
 
 log = logging.getLogger(__name__)
 RESCORABLE = (Status.SCORED, Status.INVALID)
@@ -28,8 +27,8 @@ Progress = Callable[[int, int], None]
 
 
 def _emit(ctx: JudgeContext, event_slug: str, run: RescoreRun, task: Task) -> None:
-    ctx.publisher.emitter.emit(
-        "rescore",
+    ctx.publisher.rescore_progress(
+        event_slug,
         {
             "event": event_slug,
             "task": task.slug,
@@ -39,8 +38,6 @@ def _emit(ctx: JudgeContext, event_slug: str, run: RescoreRun, task: Task) -> No
             "total": run.total,
             "changed": run.changed,
         },
-        namespace=NAMESPACE,
-        to=staff_room(event_slug),
     )
 
 

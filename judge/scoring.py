@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from judge.errors import N_, Param, ParticipantVisibleError, clip, quoted
+from core.errors import N_, Param, ParticipantVisibleError, clip, quoted
 from judge.metrics import Shape
 from judge.reader import physical_line, read_submission, read_submission_table
 from judge.sniff import check_columns

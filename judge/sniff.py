@@ -15,7 +15,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 
-from judge.errors import N_, ParticipantVisibleError, clip, quoted
+from core.errors import N_, ParticipantVisibleError, clip, quoted
 from judge.limits import MAX_HEADER_BYTES, check_column_count, header_too_long
 
 GZIP_MAGIC = b"\x1f\x8b"

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from judge.errors import TranslatableError
+from core.errors import TranslatableError
 from judge.metrics import Metric, Shape, get_metric
 
 USAGE = "Usage"
@@ -188,7 +188,7 @@ def load_solution(
 
 
 class TaskTruth(Protocol):
-    """What a task row says about its truth (``app.models.Task`` has these)."""
+    """What a task row says about its truth (``core.models.Task`` has these)."""
 
     truth_path: str
     truth_sha256: str

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import app.models  # noqa: F401  (registers the tables on Base.metadata)
-from app.db import Base
+import core.models  # noqa: F401  (registers the tables on Base.metadata)
+from core.db import Base
 
 config = context.config
 target_metadata = Base.metadata

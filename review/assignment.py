@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from judge.errors import TranslatableError
+from core.errors import TranslatableError
 
 
 @dataclass(frozen=True)

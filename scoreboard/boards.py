@@ -11,8 +11,8 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
-from app.models import BoardState, Event, Status, Submission, Task, Team
+from core.db import utcnow
+from core.models import BoardState, Event, Status, Submission, Task, Team
 from judge.metrics import get_metric
 from scoreboard.queries import board_rows
 from scoreboard.ranking import Entry

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.db import Database, utcnow
-from app.models import Event, Task
+from core.db import Database, utcnow
+from core.models import Event, Task
 from scoreboard.publish import Publisher
 
 State = tuple[datetime | None, datetime, bool, bool, tuple[datetime | None, ...]]

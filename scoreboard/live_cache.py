@@ -34,8 +34,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.db import Database
-from app.models import BoardState, Event, Task
+from core.db import Database
+from core.models import BoardState, Event, Task
 from scoreboard.boards import Board, current_board
 from scoreboard.publish import wire_size
 

@@ -9,11 +9,10 @@ import threading
 import time
 from typing import Any, Protocol
 
-from app.db import Database
-from app.messages import in_every_locale
-from app.models import Event, Submission, Task
-from app.serialize import team_names
 from config import max_push_bytes as max_push_bytes_setting
+from core.db import Database
+from core.locales import in_every_locale
+from core.models import Event, Submission, Task, team_names
 from scoreboard.boards import Board, refresh_board, staff_only
 
 NAMESPACE = "/live"
@@ -240,6 +239,10 @@ class Publisher:
         for data, room in pushes:
             self.emitter.emit("leaderboard", data, namespace=NAMESPACE, to=room)
         return bool(pushes)
+
+    def rescore_progress(self, event_slug: str, data: dict[str, Any]) -> None:
+        """A rescoring run's progress, to staff."""
+        self.emitter.emit("rescore", data, namespace=NAMESPACE, to=staff_room(event_slug))
 
     def reveal(self, event_slug: str, data: dict[str, Any]) -> None:
         """A step of the reveal, to every viewer of the event (projectors animate it)."""

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, literal, select
 from sqlalchemy.orm import Session
 
-from app.models import Status, Submission, Task, Team
+from core.models import Status, Submission, Task, Team
 from scoreboard.ranking import Row
 
 COUNTED = (Status.QUEUED, Status.SCORING, Status.SCORED, Status.INVALID)

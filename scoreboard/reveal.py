@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import Event, Reveal, Status, Submission, Task
-from judge.errors import TranslatableError
+from core.errors import TranslatableError
+from core.models import Event, Reveal, Status, Submission, Task
 from judge.metrics import get_metric
 from scoreboard import resolver
 from scoreboard.boards import iso

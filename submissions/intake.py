@@ -15,9 +15,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
-from app.models import Event, Role, Status, Submission, Task, Team, TeamMember, User
-from judge.errors import Param, ParticipantVisibleError, TranslatableError
+from core.db import utcnow
+from core.errors import Param, ParticipantVisibleError, TranslatableError
+from core.models import Event, Role, Status, Submission, Task, Team, TeamMember, User
 from judge.metrics import Shape, get_metric
 from judge.sniff import sniff_header
 from judge.truth import submission_columns

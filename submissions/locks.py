@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Team
+from core.models import Team
 
 # SQLite has no row locks; embedded mode is one process, whose requests take turns here.
 _sqlite_team_lock = threading.Lock()

@@ -20,9 +20,9 @@ import requests
 from sqlalchemy import select
 
 from app.admin import create_event, create_task, import_teams
-from app.db import Database, utcnow
-from app.models import Role, User
 from app.security import create_user, new_token
+from core.db import Database, utcnow
+from core.models import Role, User
 
 T = TypeVar("T")
 HACKJUDGE = str(Path(sys.executable).with_name("hackjudge"))
@@ -245,7 +245,7 @@ def cli(env: dict[str, str], *args: str) -> str:
 
 def end_event_now(env: dict[str, str]) -> None:
     """The deadline of the seeded event passes (as the clock would), in ``env``'s database."""
-    from app.models import Event
+    from core.models import Event
 
     database = Database()
     database.configure(env["HACKJUDGE_DATABASE_URL"])
@@ -271,7 +271,7 @@ def browser_sign_in(browser: Any, server: Proc, email: str, password: str, **pag
 # A custom metric as a package author ships it: a module with ``score`` and its direction.
 CUSTOM_METRIC = "max_abs_error"
 CUSTOM_PACKAGE = '''
-from judge.errors import ParticipantVisibleError
+from core.errors import ParticipantVisibleError
 
 higher_is_better = False
 

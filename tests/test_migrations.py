@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import app.models  # noqa: F401  (registers every table on Base.metadata)
-from app.db import Base
+import core.models  # noqa: F401  (registers every table on Base.metadata)
+from core.db import Base
 
 
 def test_migrated_schema_matches_the_models(database_url: str) -> None:

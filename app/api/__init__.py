@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from app import unavailable
 from app.auth import authenticated_by_token
 from app.extensions import csrf
-from judge.errors import N_
+from core.errors import N_
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer-token calls carry no cookie; browser calls are checked below

@@ -8,10 +8,10 @@ from flask_babel import gettext as _
 from app.api import bp, error, user_or_401
 from app.api.validate import json_body
 from app.ceremony import announce, recent_announcements, reveal_next
-from app.db import utcnow
 from app.lookup import event_or_404, session, task_from_args, task_or_404
-from app.models import Role
 from app.runtime import runtime
+from core.db import utcnow
+from core.models import Role
 from scoreboard import reveal
 
 

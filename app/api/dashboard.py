@@ -10,10 +10,10 @@ from app import dashboard
 from app.api import bp
 from app.api.review import _role
 from app.audit import audit
-from app.db import utcnow
 from app.lookup import event_or_404, session, task_or_404
-from app.models import Event, Role, Status, Submission, Task
 from app.runtime import runtime
+from core.db import utcnow
+from core.models import Event, Role, Status, Submission, Task
 
 
 @bp.get("/events/<event_slug>/dashboard")

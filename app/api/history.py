@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 
 from app.api import bp
-from app.db import utcnow
 from app.lookup import event_or_404, session, task_from_args
+from core.db import utcnow
 from judge.metrics import get_metric
 from scoreboard.boards import iso, load_entries, public_frozen
 from scoreboard.progress import best_over_time

@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from app import audit, results, review_notes, reviews
 from app.api import bp, error, user_or_401
 from app.api.validate import json_body
-from app.db import utcnow
 from app.lookup import event_or_404, session
-from app.models import Event, Role, Team, User
 from app.offload import heavy
 from app.runtime import runtime
+from core.db import utcnow
+from core.models import Event, Role, Team, User
 
 
 def _role(*roles: Role) -> User:

@@ -10,7 +10,7 @@ from app.api import bp
 from app.api.review import _refused, _role, _team
 from app.api.validate import json_body
 from app.lookup import event_or_404, session
-from app.models import Event, Role, Submission, Task
+from core.models import Event, Role, Submission, Task
 
 
 @bp.route("/events/<event_slug>/teams/<int:team_id>/comments", methods=["GET", "POST"])

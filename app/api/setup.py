@@ -17,12 +17,12 @@ from app.api.review import _role, _team
 from app.api.validate import json_body
 from app.audit import audit
 from app.cells import csv_text
-from app.db import utcnow
 from app.lookup import event_or_404, session
-from app.models import Role
 from app.runtime import runtime
 from app.security import create_user
-from judge.errors import ParticipantVisibleError
+from core.db import utcnow
+from core.errors import ParticipantVisibleError
+from core.models import Role
 from judge.metrics import available, get_metric
 from judge.prepare import RatingRange, parse_rating_range
 from judge.reader import read_table

@@ -16,7 +16,6 @@ from app.api import bp, error, user_or_401
 from app.api.validate import json_body
 from app.audit import audit
 from app.lookup import session
-from app.models import TokenScope
 from app.security import (
     TokenRefused,
     issue_token,
@@ -26,6 +25,7 @@ from app.security import (
     token_target,
     tokens_of,
 )
+from core.models import TokenScope
 
 
 @bp.get("/tokens")

@@ -28,7 +28,7 @@ from werkzeug.routing import Rule
 
 from app.api import bp
 from app.openapi import OPENAPI
-from judge.errors import N_
+from core.errors import N_
 
 MAX_JSON_BYTES = 64 * 1024  # the largest body a JSON route reads (a rubric, an announcement)
 KEYWORDS = frozenset(

@@ -14,14 +14,14 @@ from app.admin import start_rescore
 from app.api import bp, error, user_or_401
 from app.audit import audit
 from app.dashboard import note_storage_full
-from app.db import utcnow
 from app.extensions import limiter
 from app.lookup import event_or_404, session, task_from_args, task_or_404
-from app.models import Event, RescoreRun, Role, Status, Submission, Task, Team
 from app.openapi import OPENAPI
 from app.runtime import runtime
 from app.serialize import find_submission, submission_json
-from judge.errors import clip
+from core.db import utcnow
+from core.errors import clip
+from core.models import Event, RescoreRun, Role, Status, Submission, Task, Team
 from judge.truth import SolutionCache, sample_submission
 from scoreboard.boards import Board, current_board, staff_only
 from submissions.intake import IntakeError, accept_upload, idempotency_key, team_of

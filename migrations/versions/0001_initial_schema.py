@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-import app.db
 
 
 revision = '0001'
@@ -24,10 +23,10 @@ def upgrade() -> None:
     sa.Column('slug', sa.String(length=100), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
-    sa.Column('start_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('end_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('freeze_at', app.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('start_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('end_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('freeze_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('slug')
     )
@@ -38,7 +37,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('affiliation', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email')
     )
@@ -46,8 +45,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
@@ -72,7 +71,7 @@ def upgrade() -> None:
     sa.Column('max_file_mb', sa.Float(), nullable=True),
     sa.Column('final_picks', sa.Integer(), nullable=False),
     sa.Column('decimals', sa.Integer(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('event_id', 'slug')
@@ -115,7 +114,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('staff_error', sa.Text(), nullable=False),
@@ -125,8 +124,8 @@ def upgrade() -> None:
     sa.Column('public_ci_high', sa.Float(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('worker', sa.String(length=200), nullable=False),
-    sa.Column('started_at', app.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('scoring_ms', sa.Float(), nullable=True),
     sa.Column('final', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], ondelete='CASCADE'),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-import app.db
 
 
 revision = "0002"
@@ -30,8 +29,8 @@ def upgrade() -> None:
         sa.Column("done", sa.Integer(), nullable=False),
         sa.Column("changed", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["requested_by"], ["users.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
@@ -52,8 +51,8 @@ def upgrade() -> None:
         sa.Column("public_ci_high", sa.Float(), nullable=True),
         sa.Column("metric", sa.String(length=64), nullable=False),
         sa.Column("truth_sha256", sa.String(length=64), nullable=False),
-        sa.Column("scored_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("replaced_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("scored_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("replaced_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["rescore_run_id"], ["rescore_runs.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),

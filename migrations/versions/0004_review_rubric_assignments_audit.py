@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-import app.db
 
 
 revision = '0004'
@@ -27,7 +26,7 @@ def upgrade() -> None:
     sa.Column('target', sa.String(length=200), nullable=False),
     sa.Column('before', sa.Text(), nullable=False),
     sa.Column('after', sa.Text(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
@@ -54,7 +53,7 @@ def upgrade() -> None:
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('judge_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['judge_id'], ['users.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], ondelete='CASCADE'),
@@ -84,7 +83,7 @@ def upgrade() -> None:
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('criterion_id', sa.Integer(), nullable=False),
     sa.Column('score', sa.Float(), nullable=False),
-    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['criterion_id'], ['criteria.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['judge_id'], ['users.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], ondelete='CASCADE'),
@@ -100,8 +99,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('review_top_n', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('w_auto', sa.Float(), nullable=False, server_default='0.7'))
         batch_op.add_column(sa.Column('w_review', sa.Float(), nullable=False, server_default='0.3'))
-        batch_op.add_column(sa.Column('review_locked_at', app.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('final_published_at', app.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('review_locked_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('final_published_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('final_board', sa.Text(), nullable=False, server_default=''))
 
     op.create_table('comments',
@@ -109,7 +108,7 @@ def upgrade() -> None:
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('judge_id', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['judge_id'], ['users.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
@@ -122,7 +121,7 @@ def upgrade() -> None:
     sa.Column('judge_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['judge_id'], ['users.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')

@@ -39,7 +39,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
     until = datetime.now(UTC) + EXISTING_TOKENS_LAST
     if op.get_bind().dialect.name == 'sqlite':
-        until = until.replace(tzinfo=None)  # stored as naive UTC there (app.db.UTCDateTime)
+        until = until.replace(tzinfo=None)  # stored as naive UTC there (core.db.UTCDateTime)
     tokens = sa.table('api_tokens', sa.column('expires_at', sa.DateTime(timezone=True)))
     op.execute(tokens.update().values(expires_at=until))
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:

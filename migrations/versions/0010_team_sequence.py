@@ -27,7 +27,7 @@ BATCH = 1000
 
 
 def _public_id() -> str:
-    # The same shape as app.models.new_public_id (migrations never import live code).
+    # The same shape as core.models.new_public_id (migrations never import live code).
     while True:
         candidate = base64.b32encode(secrets.token_bytes(10)).decode().lower()
         if not candidate.isdigit():

@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
-from app.models import Role, Submission
 from app.security import create_user
 from config import Settings
+from core.models import Role, Submission
 from tests.conftest import server_in
 from tests.helpers import HACKJUDGE, Contest, Proc, prediction_csv, seed_env, wait_for
 
@@ -167,7 +167,7 @@ monkey.patch_all()  # as `hackjudge serve` does in production
 
 import gevent
 
-from app.models import User
+from core.models import User
 from app.security import password_ok, set_password
 
 user = User(email="someone@test.kr")

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Status, Submission
+from core.models import Status, Submission
 from tests.helpers import Contest, settle
 from tests.scoreboard.test_reveal import bearer, submit
 

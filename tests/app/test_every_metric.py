@@ -22,9 +22,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.db import Database
 from app.extensions import db
-from app.models import Task
+from core.db import Database
+from core.models import Task
 from judge.metrics import available
 from tests.helpers import (
     CUSTOM_METRIC,

@@ -14,8 +14,8 @@ import requests
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.db import Database
-from app.models import Team
+from core.db import Database
+from core.models import Team
 from tests.conftest import server_in
 from tests.helpers import Proc, cli, prediction_csv, seed_env, wait_for
 

@@ -8,8 +8,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Role, Team
 from app.security import create_user
+from core.models import Role, Team
 from tests.app.test_i18n import csrf_token
 from tests.helpers import Contest
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.db import Database
-from app.models import Role, Team
 from app.security import create_user
+from core.db import Database
+from core.models import Role, Team
 from tests.conftest import server_in
 from tests.helpers import Proc, seed_env
 

@@ -17,8 +17,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app.db import Database, utcnow
-from app.models import Event
+from core.db import Database, utcnow
+from core.models import Event
 from tests.conftest import server_in
 from tests.helpers import HACKJUDGE, Proc, cli, end_event_now, seed_env, wait_for
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import requests
 import socketio
 
-from app.db import Database
-from app.models import Role
 from app.security import create_user, new_token
+from core.db import Database
+from core.models import Role
 from tests.conftest import server_in
 from tests.helpers import Proc, browser_sign_in, end_event_now, prediction_csv, seed_env, wait_for
 

@@ -55,9 +55,9 @@ def test_statistics_page_shows_titles_and_the_tasks_decimals(
 
     from sqlalchemy import select
 
-    from app.db import utcnow
     from app.extensions import db
-    from app.models import Task
+    from core.db import utcnow
+    from core.models import Task
     from tests.scoreboard.test_reveal import move_event
 
     with db.begin() as session:

@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from app.messages import catalogue, in_every_locale, localize
-from judge.errors import ParticipantVisibleError, render
+from app.messages import localize
+from core.errors import ParticipantVisibleError, render
+from core.locales import catalogue, in_every_locale
 from judge.scoring import score
 from tests.helpers import make_solution
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import requests
 
-from app.db import Database
-from app.models import Role
 from app.security import create_user
+from core.db import Database
+from core.models import Role
 from tests.conftest import server_in, settings_from_env
 from tests.helpers import Contest, Proc, prediction_csv, seed_env, wait_for
 

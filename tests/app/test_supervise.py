@@ -15,8 +15,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app.db import Database
-from app.models import Submission
+from core.db import Database
+from core.models import Submission
 from tests.helpers import Proc, prediction_csv, seed_env, spawn, wait_for
 from tests.services import RedisServer, free_port
 

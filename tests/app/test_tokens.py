@@ -16,9 +16,9 @@ import requests
 import socketio
 from sqlalchemy import select
 
-from app.db import Database, utcnow
-from app.models import ApiToken, AuditEntry, User
 from app.security import MAX_TOKENS_PER_USER, hash_token
+from core.db import Database, utcnow
+from core.models import ApiToken, AuditEntry, User
 from tests.conftest import server_in
 from tests.helpers import HACKJUDGE, Contest, Proc, cli, prediction_csv, seed_env, wait_for
 

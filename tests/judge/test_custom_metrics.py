@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from judge.errors import ParticipantVisibleError
+from core.errors import ParticipantVisibleError
 from judge.metrics import available, get_metric
 from judge.prepare import prepare_truth
 from judge.scoring import score

@@ -3,7 +3,7 @@
 The web node's header check and the worker's read share the caps of ``judge.limits``: a
 header of at most 64 KiB and a few thousand distinct column names, lines of at most 1 MiB,
 1 GiB expanded, and no more rows than the test set could need. Every value a message echoes
-is quoted short (``judge.errors.quoted``), and every message is bounded even when a
+is quoted short (``core.errors.quoted``), and every message is bounded even when a
 parameter is not quoted. The same files are uploaded to real processes in
 ``test_hostile_uploads.py``.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from judge.errors import ParticipantVisibleError
+from core.errors import ParticipantVisibleError
 from judge.limits import GZ_TOO_BIG, MAX_EXPANDED_BYTES, ZIP_TOO_BIG, size_text
 from judge.reader import decompress
 from judge.scoring import score

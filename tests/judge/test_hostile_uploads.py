@@ -18,8 +18,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app.db import Database
-from app.models import Submission
+from core.db import Database
+from core.models import Submission
 from tests.conftest import server_in, worker_in
 from tests.helpers import Contest, Proc, prediction_csv, seed_env, upload, wait_for
 from tests.judge.bombs import gzip_bomb, zip_bomb

@@ -18,8 +18,8 @@ from redis import Redis
 from rq import Queue, Worker
 from sqlalchemy import select
 
-from app.db import Database
-from app.models import Submission
+from core.db import Database
+from core.models import Submission
 from tests.conftest import server_in, worker_in
 from tests.helpers import Proc, prediction_csv, seed_env, upload, wait_for
 

@@ -17,8 +17,8 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-from app.db import Database, utcnow
-from app.models import Submission, Task, Team
+from core.db import Database, utcnow
+from core.models import Submission, Task, Team
 from judge.heartbeat import Heartbeat
 from judge.reconciler import beats_settled, reconcile
 from judge.runner import RQDispatcher, job_id

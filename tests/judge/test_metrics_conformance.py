@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from judge.errors import ParticipantVisibleError
+from core.errors import ParticipantVisibleError
 from judge.metrics import METRICS, Metric, Shape
 from judge.prepare import prepare_truth
 from judge.scoring import ScoreResult, score

@@ -24,8 +24,8 @@ from redis import Redis
 from rq.job import Job
 from sqlalchemy import select
 
-from app.db import Database
-from app.models import Submission
+from core.db import Database
+from core.models import Submission
 from judge.runner import job_id
 from migrations import upgrade
 from tests.conftest import server_in, worker_in

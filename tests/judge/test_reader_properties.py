@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 import judge.reader
-from judge.errors import ParticipantVisibleError
+from core.errors import ParticipantVisibleError
 from judge.prepare import prepare_truth
 from judge.scoring import ScoreResult, score
 from judge.truth import Solution, load_solution

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from app.admin import start_rescore, update_task
 from app.extensions import db
-from app.models import RescoreRun, ScoreHistory, Submission, Task
 from config import Settings
+from core.models import RescoreRun, ScoreHistory, Submission, Task
 from tests.helpers import Contest, prediction_csv, settle
 
 

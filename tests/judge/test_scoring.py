@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
-from judge.errors import ParticipantVisibleError
+from core.errors import ParticipantVisibleError
 from judge.prepare import prepare_truth
 from judge.scoring import score
 from judge.truth import load_solution, sample_submission

@@ -10,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.db import utcnow
 from app.extensions import db
-from app.models import Event, Role
 from app.security import create_user, new_token
+from core.db import utcnow
+from core.models import Event, Role
 from tests.helpers import Contest
 from tests.scoreboard.test_reveal import bearer, move_event, submit
 

@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app.db import utcnow
 from app.extensions import db
-from app.models import Status, Submission, Task, Team
+from core.db import utcnow
+from core.models import Status, Submission, Task, Team
 from scoreboard.boards import load_entries
 from scoreboard.queries import board_rows
 from scoreboard.ranking import private_board, public_board

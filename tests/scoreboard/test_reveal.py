@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.db import utcnow
 from app.extensions import db
-from app.models import Event, Team
+from core.db import utcnow
+from core.models import Event, Team
 from tests.helpers import Contest, prediction_csv, settle
 
 
@@ -237,7 +237,7 @@ def test_presses_at_once_reveal_distinct_teams(
 
 
 def test_reveal_waits_for_pending_scores(app: Flask, client: FlaskClient, contest: Contest) -> None:
-    from app.models import Status, Submission
+    from core.models import Status, Submission
 
     submit(app, client, contest, "팀0", 0.5)
     with db.begin() as session:  # a submission from just before the end, still in the queue

@@ -28,10 +28,10 @@ from flask import Flask
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from app.db import utcnow
 from app.extensions import db
 from app.extensions import socketio as server_socketio
-from app.models import Event, Status, Submission, Task
+from core.db import utcnow
+from core.models import Event, Status, Submission, Task
 from scoreboard.boards import Board
 from scoreboard.clock import BoardClock
 from tests.conftest import server_in, worker_in

@@ -22,10 +22,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.db import Database
 from app.extensions import db
-from app.models import Submission
 from config import Settings
+from core.db import Database
+from core.models import Submission
 from tests.conftest import server_in
 from tests.helpers import (
     HACKJUDGE,

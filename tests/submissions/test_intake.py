@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Submission
 from config import Settings
+from core.models import Submission
 from tests.helpers import Contest, prediction_csv, seed_contest, settle
 
 
@@ -121,7 +121,7 @@ def test_wrong_or_missing_token(client: FlaskClient, settings: Settings, contest
 def test_participant_cannot_submit_for_another_team(
     client: FlaskClient, settings: Settings, contest: Contest
 ) -> None:
-    from app.models import Team
+    from core.models import Team
 
     with db.begin() as session:
         other = session.scalars(select(Team).where(Team.name == "팀1")).one().id

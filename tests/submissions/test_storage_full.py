@@ -21,8 +21,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from app.db import Database
-from app.models import Submission
+from core.db import Database
+from core.models import Submission
 from tests.conftest import server_in
 from tests.helpers import Proc, browser_sign_in, prediction_csv, seed_env
 

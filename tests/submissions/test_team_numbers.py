@@ -22,8 +22,8 @@ import requests
 import socketio
 from sqlalchemy import select
 
-from app.db import Database
-from app.models import Submission
+from core.db import Database
+from core.models import Submission
 from tests.conftest import server_in
 from tests.helpers import (
     HACKJUDGE,

@@ -8,7 +8,6 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime, utcnow
+from core.db import Base, UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):
@@ -39,7 +38,7 @@ class Status(enum.StrEnum):
     FAILED = "failed"
 
 
-class User(UserMixin, Base):
+class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +55,12 @@ class User(UserMixin, Base):
     @property
     def is_staff(self) -> bool:
         return self.role in (Role.ORGANIZER, Role.JUDGE)
+
+    # What Flask-Login asks of a user (its ``UserMixin``, written here so that the tables
+    # import no Flask): a stored user is a signed-in, active one.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the session and the remember cookie: id and epoch."""
@@ -242,6 +247,16 @@ class Submission(Base):
 
     task: Mapped[Task] = relationship()
     team: Mapped[Team] = relationship()
+
+
+def team_names(sub: Submission) -> dict[str, Any]:
+    """How the team names and numbers its submission, on every path it reads (never the
+    global id, which counts every team's uploads)."""
+    return {"id": sub.public_id, "number": sub.number}
+
+
+def staff_names(sub: Submission) -> dict[str, Any]:
+    return {"id": sub.id, "number": sub.number, "public_id": sub.public_id}
 
 
 class BoardState(Base):

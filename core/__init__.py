@@ -1,0 +1,1 @@
+"""The bottom layer: tables, sessions, time, locales. No Flask, nothing from above."""

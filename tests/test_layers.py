@@ -1,0 +1,71 @@
+"""The layers hold (pyproject ``[tool.importlinter]``): the engines load no Flask, and the
+import contracts pass on this tree and fail on a tree that breaks them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("app", "judge", "scoreboard", "submissions", "review", "core")
+LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
+
+
+def test_the_engines_load_no_flask() -> None:
+    probe = (
+        "import sys, judge.jobs, judge.worker, judge.reconciler, scoreboard.publish, "
+        "scoreboard.live_cache, submissions.intake, submissions.sweep, review, core.models\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'flask', 'flask_login', 'flask_babel', 'flask_socketio', 'werkzeug', 'app'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [LINT_IMPORTS, "--no-cache"],
+        cwd=tree,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of the packages and the contracts, to break."""
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    shutil.copy(ROOT / "config.py", tmp_path / "config.py")
+    return tmp_path
+
+
+def test_the_contracts_pass_here_and_fail_when_broken(tree: Path) -> None:
+    kept = _lint(tree)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert "0 broken" in kept.stdout
+
+    broken = {
+        "core/db.py": "import flask  # noqa\n",  # Flask at the bottom
+        "judge/metrics.py": "import scoreboard.boards  # noqa\n",  # the judge reaching up
+        "submissions/storage.py": "import review  # noqa\n",  # two engines side by side
+    }
+    for path, line in broken.items():
+        original = (tree / path).read_text()
+        (tree / path).write_text(original + line)
+        refused = _lint(tree)
+        (tree / path).write_text(original)
+        assert refused.returncode != 0, path
+        assert "BROKEN" in refused.stdout, path

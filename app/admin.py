@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from app.cells import spreadsheet_safe_token
 from app.messages import translate as _
 from app.security import create_user
+from core.db import iso
 from core.errors import TranslatableError
 from core.models import Event, RescoreRun, Role, Task, Team, TeamMember, User
 from judge.metrics import get_metric
 from judge.prepare import PreparedTruth, RatingRange, prepare_truth
 from judge.reader import read_table
 from judge.truth import rating_range_of
-from scoreboard.boards import ensure_board_states, iso
+from scoreboard.boards import ensure_board_states
 
 TEAM_COLUMNS = ["team", "affiliation", "name", "email"]
 # Event and task addresses: lower-case letters and digits, joined by single hyphens. The form

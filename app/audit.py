@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db import iso
 from core.models import AuditEntry, Event, User
-from scoreboard.boards import iso
 
 
 def audit(

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import audit
+from core.db import iso
 from core.errors import TranslatableError
 from core.models import Announcement, Event, Reveal, Task, User
 from scoreboard import reveal
-from scoreboard.boards import iso
 from scoreboard.publish import Publisher
 
 MAX_ANNOUNCEMENT = 500

@@ -13,10 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.messages import submission_error
-from core.db import utcnow
+from core.db import iso, utcnow
 from core.models import Event, Status, Submission, Task, Team
 from judge import heartbeat
-from scoreboard.boards import iso
 from submissions.storage import free_bytes
 
 WINDOW_MINUTES = 60

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from app import audit, results, review_notes, reviews
 from app.cells import csv_text, xlsx_cell
+from core.db import iso
 from core.models import Comment, Event, RubricScore, Team, User
-from scoreboard.boards import Board, current_board, iso
+from scoreboard.boards import Board, current_board
 
 
 def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:

@@ -16,12 +16,12 @@ from app.ceremony import recent_announcements
 from app.lookup import event_or_404, session
 from app.results import published
 from app.serialize import submission_json
-from core.db import utcnow
+from core.db import iso, utcnow
 from core.models import Event, RescoreRun, Role, Submission, Team, TeamMember
 from judge.metrics import available as available_metrics
 from judge.metrics import get_metric
 from scoreboard import reveal
-from scoreboard.boards import Board, current_board, iso
+from scoreboard.boards import Board, current_board
 from submissions.intake import team_of, used_today
 
 bp = Blueprint("pages", __name__)

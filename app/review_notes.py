@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.results import task_statistics
 from app.reviews import ReviewError, assigned, audit
+from core.db import iso
 from core.models import (
     Assignment,
     Comment,
@@ -25,7 +26,6 @@ from core.models import (
     User,
 )
 from review import assignment as assigning
-from scoreboard.boards import iso
 
 FLAG_KINDS = ("leakage", "late", "cheating", "other")
 

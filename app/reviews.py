@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import audit
+from core.db import iso
 from core.errors import Param, TranslatableError
 from core.models import (
     Assignment,
@@ -28,7 +29,6 @@ from core.models import (
 from judge.metrics import get_metric
 from review import assignment as assigning
 from review import scoring
-from scoreboard.boards import iso
 from scoreboard.queries import board_rows
 from scoreboard.ranking import Row
 

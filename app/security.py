@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.cells import spreadsheet_safe_token
 from app.passwords import check_password_policy, hash_password, verify_password
 from config import default_token_days
-from core.db import utcnow
+from core.db import iso, utcnow
 from core.errors import N_, TranslatableError
 from core.models import ApiToken, Role, TokenScope, User
 
@@ -178,8 +178,6 @@ def tokens_of(session: Session, user: User | None) -> list[ApiToken]:
 
 def token_json(row: ApiToken) -> dict[str, Any]:
     """What may be shown of a token: never its secret nor its hash."""
-    from scoreboard.boards import iso  # the boards' format; imported late, it loads the metrics
-
     return {
         "id": row.id,
         "name": row.name,

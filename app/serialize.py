@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.inputs import DB_INT_MAX
 from app.messages import submission_error
+from core.db import iso
 from core.models import Submission, Task, Team, staff_names, team_names
-from scoreboard.boards import iso
 
 PUBLIC_ID = re.compile(r"[a-z2-7]{16}")  # core.models.new_public_id (never all digits)
 GLOBAL_ID = re.compile(r"[0-9]{1,10}")

@@ -18,6 +18,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso(moment: datetime | None) -> str | None:
+    """A stored moment as the API and the live channel send it: ISO 8601 in UTC, ``Z``."""
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC, always hands back aware datetimes (SQLite forgets the zone otherwise)."""
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.db import iso, utcnow
 from core.models import BoardState, Event, Status, Submission, Task, Team
 from judge.metrics import get_metric
 from scoreboard.queries import board_rows
@@ -27,10 +27,6 @@ class Board(StrEnum):
 STAFF_ONLY = {Board.STAFF, Board.PRIVATE}
 # Statuses that count as an attempt on the board; platform faults never count (rule 3).
 COUNTED = (Status.QUEUED, Status.SCORING, Status.SCORED, Status.INVALID)
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def load_entries(

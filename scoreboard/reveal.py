@@ -16,11 +16,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.db import iso
 from core.errors import TranslatableError
 from core.models import Event, Reveal, Status, Submission, Task
 from judge.metrics import get_metric
 from scoreboard import resolver
-from scoreboard.boards import iso
 from scoreboard.queries import board_rows
 
 

@@ -6,9 +6,9 @@ from flask import Response, jsonify, request
 
 from app.api import bp
 from app.lookup import event_or_404, session, task_from_args
-from core.db import utcnow
+from core.db import iso, utcnow
 from judge.metrics import get_metric
-from scoreboard.boards import iso, load_entries, public_frozen
+from scoreboard.boards import load_entries, public_frozen
 from scoreboard.progress import best_over_time
 from scoreboard.queries import board_rows
 

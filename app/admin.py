@@ -19,7 +19,19 @@ from app.messages import translate as _
 from app.security import create_user
 from core.db import iso
 from core.errors import TranslatableError
-from core.models import Event, RescoreRun, Role, Task, Team, TeamMember, User
+from core.models import (
+    DEFAULT_DAILY_LIMIT,
+    DEFAULT_DECIMALS,
+    DEFAULT_FINAL_PICKS,
+    DEFAULT_PUBLIC_FRACTION,
+    Event,
+    RescoreRun,
+    Role,
+    Task,
+    Team,
+    TeamMember,
+    User,
+)
 from judge.metrics import get_metric
 from judge.prepare import PreparedTruth, RatingRange, prepare_truth
 from judge.reader import read_table
@@ -216,14 +228,14 @@ def create_task(
     storage_dir: Path,
     id_column: str = "id",
     target: str = "target",
-    public_fraction: float = 0.3,
+    public_fraction: float = DEFAULT_PUBLIC_FRACTION,
     usage_column: str | None = None,
-    daily_limit: int | None = 5,
+    daily_limit: int | None = DEFAULT_DAILY_LIMIT,
     total_limit: int | None = None,
-    final_picks: int = 2,
+    final_picks: int = DEFAULT_FINAL_PICKS,
     title: str = "",
     max_file_mb: float | None = None,
-    decimals: int = 5,
+    decimals: int = DEFAULT_DECIMALS,
     rating_range: RatingRange | None = None,
 ) -> Task:
     check_slug(slug)

@@ -14,7 +14,13 @@ from app.cells import csv_text
 from app.cli import CliError, configured_db, main
 from app.cli_actor import acting_as, cli_actor
 from config import Settings
-from core.models import Role
+from core.models import (
+    DEFAULT_DAILY_LIMIT,
+    DEFAULT_DECIMALS,
+    DEFAULT_FINAL_PICKS,
+    DEFAULT_PUBLIC_FRACTION,
+    Role,
+)
 
 
 class MetricChoice(click.Choice):
@@ -130,12 +136,12 @@ def task() -> None:
 @click.option("--target", default="target", show_default=True)
 @click.option("--public-fraction", type=float, default=None)
 @click.option("--usage-column")
-@click.option("--daily-limit", type=int, default=5, show_default=True)
+@click.option("--daily-limit", type=int, default=DEFAULT_DAILY_LIMIT, show_default=True)
 @click.option("--total-limit", type=int)
-@click.option("--final-picks", type=int, default=2, show_default=True)
+@click.option("--final-picks", type=int, default=DEFAULT_FINAL_PICKS, show_default=True)
 @click.option("--title", default="")
 @click.option("--max-file-mb", type=float)
-@click.option("--decimals", type=int, default=5, show_default=True)
+@click.option("--decimals", type=int, default=DEFAULT_DECIMALS, show_default=True)
 @click.option(
     "--rating-range",
     metavar="LOW..HIGH",
@@ -153,7 +159,7 @@ def task_create(
     if options["public_fraction"] is not None and options["usage_column"]:
         raise CliError("give --public-fraction or --usage-column, not both")
     if options["public_fraction"] is None:
-        options["public_fraction"] = 0.3
+        options["public_fraction"] = DEFAULT_PUBLIC_FRACTION
     settings = Settings()
     try:
         with _db().begin() as session:

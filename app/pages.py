@@ -17,7 +17,17 @@ from app.lookup import event_or_404, session
 from app.results import published
 from app.serialize import submission_json
 from core.db import iso, utcnow
-from core.models import Event, RescoreRun, Role, Submission, Team, TeamMember
+from core.models import (
+    DEFAULT_DAILY_LIMIT,
+    DEFAULT_FINAL_PICKS,
+    DEFAULT_PUBLIC_FRACTION,
+    Event,
+    RescoreRun,
+    Role,
+    Submission,
+    Team,
+    TeamMember,
+)
 from judge.metrics import available as available_metrics
 from judge.metrics import get_metric
 from scoreboard import reveal
@@ -211,6 +221,11 @@ def organize(event_slug: str) -> str:
         metrics=available_metrics(),
         frozen=event.is_frozen(utcnow()),
         slug_pattern=SLUG_PATTERN,
+        task_defaults={
+            "public_fraction": DEFAULT_PUBLIC_FRACTION,
+            "daily_limit": DEFAULT_DAILY_LIMIT,
+            "final_picks": DEFAULT_FINAL_PICKS,
+        },
     )
 
 

@@ -102,7 +102,3 @@ class Database:
         assert self.session_factory is not None, "Database.configure() was not called"
         with self.session_factory() as session, session.begin():
             yield session
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.engine is not None and self.engine.dialect.name == "postgresql"

@@ -38,6 +38,16 @@ class Status(enum.StrEnum):
     FAILED = "failed"
 
 
+# The groups of statuses the rules speak of, each defined once.
+PENDING = (Status.QUEUED, Status.SCORING)  # waiting for, or in, a worker
+FINISHED = (Status.SCORED, Status.INVALID, Status.FAILED)  # a job never runs again on these
+JUDGED = (Status.SCORED, Status.INVALID)  # the file was read: a rescore reads it again
+# Attempts on the boards: everything but a platform fault (``failed``), SPEC §3.
+COUNTED = (*PENDING, *JUDGED)
+# What the upload quota counts: a file found invalid gives its place back (README "Choices").
+USES_QUOTA = (*PENDING, Status.SCORED)
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -154,6 +164,13 @@ class TeamMember(Base):
     user: Mapped[User] = relationship()
 
 
+# A new task's settings unless its organizer chooses (CLI, console and API alike).
+DEFAULT_PUBLIC_FRACTION = 0.3  # of the truth's rows on the public board
+DEFAULT_DAILY_LIMIT = 5  # uploads per team and day (None: no limit)
+DEFAULT_FINAL_PICKS = 2
+DEFAULT_DECIMALS = 5  # shown on the boards
+
+
 class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (UniqueConstraint("event_id", "slug"),)
@@ -173,8 +190,8 @@ class Task(Base):
     daily_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no limit
     total_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_file_mb: Mapped[float | None] = mapped_column(Float, nullable=True)
-    final_picks: Mapped[int] = mapped_column(Integer, default=2)
-    decimals: Mapped[int] = mapped_column(Integer, default=5)
+    final_picks: Mapped[int] = mapped_column(Integer, default=DEFAULT_FINAL_PICKS)
+    decimals: Mapped[int] = mapped_column(Integer, default=DEFAULT_DECIMALS)
     # The scorer's classes, fixed with the truth: a class-probability task's file needs one
     # column per class (None for tasks made before they were kept: the upload checks the id).
     classes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)

@@ -16,12 +16,11 @@ from typing import Any, Protocol
 
 from core.db import Database, utcnow
 from core.errors import ParticipantVisibleError
-from core.models import Status, Submission, Task
+from core.models import FINISHED, JUDGED, Status, Submission, Task
 from judge.scoring import ScoreResult, score
 from judge.truth import SolutionCache
 
 log = logging.getLogger(__name__)
-FINISHED = (Status.SCORED, Status.INVALID, Status.FAILED)
 # A file that kills its worker (out of memory, say) must not take every worker down in turn.
 MAX_ATTEMPTS = 3
 
@@ -158,7 +157,7 @@ def record_fault(submission_id: int, error: str, *, final: bool) -> None:
     ctx = get_context()
     with ctx.db.begin() as session:
         sub = session.get(Submission, submission_id, with_for_update=True)
-        if sub is None or sub.status in (Status.SCORED, Status.INVALID):
+        if sub is None or sub.status in JUDGED:
             return
         sub.staff_error = error[-4000:]
         sub.status = Status.FAILED if final else Status.QUEUED

@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.models import Event, RescoreRun, ScoreHistory, Status, Submission, Task
+from core.models import JUDGED, Event, RescoreRun, ScoreHistory, Submission, Task
 from judge.jobs import JudgeContext, evaluate, get_context
 
 log = logging.getLogger(__name__)
-RESCORABLE = (Status.SCORED, Status.INVALID)
 PROGRESS_EVERY_S = 0.5
 
 Progress = Callable[[int, int], None]
@@ -45,7 +44,7 @@ def _rescore_one(ctx: JudgeContext, task: Task, submission_id: int, run_id: int)
     """Rescore one submission, keeping its old scores; True when its scores changed."""
     with ctx.db.begin() as session:
         sub = session.get(Submission, submission_id, with_for_update=True)
-        if sub is None or sub.status not in RESCORABLE:
+        if sub is None or sub.status not in JUDGED:
             return False
         before = (sub.status, sub.public_score, sub.private_score)
         try:
@@ -87,7 +86,7 @@ def rescore_task(run_id: int, progress: Progress | None = None) -> str:
         ids = list(
             session.scalars(
                 select(Submission.id)
-                .where(Submission.task_id == task.id, Submission.status.in_(RESCORABLE))
+                .where(Submission.task_id == task.id, Submission.status.in_(JUDGED))
                 .order_by(Submission.id)
             )
         )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import iso, utcnow
-from core.models import BoardState, Event, Status, Submission, Task, Team
+from core.models import COUNTED, BoardState, Event, Status, Submission, Task, Team
 from judge.metrics import get_metric
 from scoreboard.queries import board_rows
 from scoreboard.ranking import Entry
@@ -26,7 +26,6 @@ class Board(StrEnum):
 
 STAFF_ONLY = {Board.STAFF, Board.PRIVATE}
 # Statuses that count as an attempt on the board; platform faults never count (rule 3).
-COUNTED = (Status.QUEUED, Status.SCORING, Status.SCORED, Status.INVALID)
 
 
 def load_entries(

@@ -19,10 +19,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, literal, select
 from sqlalchemy.orm import Session
 
-from core.models import Status, Submission, Task, Team
-from scoreboard.ranking import Row
-
-COUNTED = (Status.QUEUED, Status.SCORING, Status.SCORED, Status.INVALID)
+from core.models import COUNTED, Status, Submission, Task, Team
+from scoreboard.ranking import Row, order_key
 
 
 def _audience(staff: bool) -> list[ColumnElement[bool]]:
@@ -201,14 +199,13 @@ def _private_picks(
 
 def _best_picked(picks: list[Any], higher: bool) -> list[Any]:
     """Each team's best pick by private score (rule 2; ties as rule 1; NaN never ranks)."""
-    sign = -1.0 if higher else 1.0
     keys: dict[int, tuple[float, datetime, int]] = {}
     best: dict[int, Any] = {}
     for row in picks:
         team_id, submission_id, score, created_at = row[0], row[1], row[2], row[3]  # _columns
         if score is None or math.isnan(score):
             continue
-        key = (sign * score, created_at, submission_id)
+        key = order_key(score, created_at, submission_id, higher)
         if team_id not in keys or key < keys[team_id]:
             keys[team_id], best[team_id] = key, row
     return list(best.values())
@@ -242,14 +239,13 @@ def board_rows(
     # Plain rows, not Team objects: building 2,000 ORM objects cost more than the queries.
     teams = {r.team_id: r for r in found}
     # Plain tuples from here: named access on 2,000 result rows cost as much as a query.
-    sign = -1.0 if higher_is_better else 1.0
     # In the order of _columns.
     ordered = sorted(
-        (sign * score, created_at, submission_id, team_id, name, score)
+        (order_key(score, created_at, submission_id, higher_is_better), team_id, name, score)
         for team_id, submission_id, score, created_at, name, *_team in found
     )
     rows = []
-    for rank, (_key, created_at, submission_id, team_id, name, score) in enumerate(ordered, 1):
+    for rank, ((_s, created_at, submission_id), team_id, name, score) in enumerate(ordered, 1):
         attempts, last = counts[team_id]
         rows.append(
             Row(

@@ -38,9 +38,17 @@ def rankable(value: float | None) -> bool:
     return value is not None and not math.isnan(value)
 
 
+def order_key(
+    score: float, created_at: datetime, submission_id: int, higher_is_better: bool
+) -> tuple[float, datetime, int]:
+    """Rule 1's order, the one Python definition: better score first; ties by the earlier
+    submission, then the lower id. (``scoreboard.queries._order`` is its SQL form, checked
+    against these rules by tests/scoreboard/test_queries.py.)"""
+    return (-score if higher_is_better else score, created_at, submission_id)
+
+
 def _order_key(score: float, entry: Entry, higher_is_better: bool) -> tuple[float, datetime, int]:
-    # Better score first; ties by the earlier submission, then the lower id (rule 1).
-    return (-score if higher_is_better else score, entry.created_at, entry.submission_id)
+    return order_key(score, entry.created_at, entry.submission_id, higher_is_better)
 
 
 def _rank(

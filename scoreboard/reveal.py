@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.db import iso
 from core.errors import TranslatableError
-from core.models import Event, Reveal, Status, Submission, Task
+from core.models import PENDING, Event, Reveal, Submission, Task
 from judge.metrics import get_metric
 from scoreboard import resolver
 from scoreboard.queries import board_rows
@@ -43,7 +43,7 @@ def _pending(session: Session, event: Event, task: Task) -> int:
     return session.scalar(
         select(func.count(Submission.id)).where(
             Submission.task_id == task.id,
-            Submission.status.in_((Status.QUEUED, Status.SCORING)),
+            Submission.status.in_(PENDING),
             Submission.created_at < event.end_at,
         )
     )

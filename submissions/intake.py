@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.db import utcnow
 from core.errors import Param, ParticipantVisibleError, TranslatableError
-from core.models import Event, Role, Status, Submission, Task, Team, TeamMember, User
+from core.models import USES_QUOTA, Event, Role, Status, Submission, Task, Team, TeamMember, User
 from judge.metrics import Shape, get_metric
 from judge.sniff import sniff_header
 from judge.truth import submission_columns
@@ -33,7 +33,6 @@ from submissions.storage import (
 )
 
 # Statuses that use up quota: format errors and platform faults do not (rule 3).
-USES_QUOTA = (Status.QUEUED, Status.SCORING, Status.SCORED)
 MAX_KEY_LENGTH = 200  # the Idempotency-Key column's width
 STORAGE_FULL_RETRY_S = 60
 

@@ -22,7 +22,13 @@ from app.runtime import runtime
 from app.security import create_user
 from core.db import utcnow
 from core.errors import ParticipantVisibleError
-from core.models import Role
+from core.models import (
+    DEFAULT_DAILY_LIMIT,
+    DEFAULT_DECIMALS,
+    DEFAULT_FINAL_PICKS,
+    DEFAULT_PUBLIC_FRACTION,
+    Role,
+)
 from judge.metrics import available, get_metric
 from judge.prepare import RatingRange, parse_rating_range
 from judge.reader import read_table
@@ -128,7 +134,7 @@ def preview_task(event_slug: str) -> Response | tuple[Response, int]:
                 id_column=id_column,
                 target_column=target,
                 metric=metric,
-                public_fraction=float(form.get("public_fraction") or 0.3),
+                public_fraction=float(form.get("public_fraction") or DEFAULT_PUBLIC_FRACTION),
                 usage_column=form.get("usage_column") or None,
                 rating_range=_rating_range(form.get("rating_range")),
             )
@@ -171,13 +177,13 @@ def create_task(event_slug: str) -> Response | tuple[Response, int]:
                 storage_dir=runtime().settings.storage_dir,
                 id_column=form.get("id_column") or "id",
                 target=form.get("target") or "target",
-                public_fraction=number("public_fraction", float, 0.3),
+                public_fraction=number("public_fraction", float, DEFAULT_PUBLIC_FRACTION),
                 usage_column=form.get("usage_column") or None,
-                daily_limit=number("daily_limit", int, 5),
+                daily_limit=number("daily_limit", int, DEFAULT_DAILY_LIMIT),
                 total_limit=number("total_limit", int, None),
-                final_picks=number("final_picks", int, 2),
+                final_picks=number("final_picks", int, DEFAULT_FINAL_PICKS),
                 title=form.get("title", "").strip(),
-                decimals=number("decimals", int, 5),
+                decimals=number("decimals", int, DEFAULT_DECIMALS),
                 rating_range=_rating_range(form.get("rating_range")),
             )
         except (KeyError, ValueError, ParticipantVisibleError) as exc:

@@ -47,12 +47,19 @@ from flask_socketio import SocketIO
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._support import (  # noqa: E402
+    PG_URL,
+    REDIS_URL,
+    Proc,
+    free_port,
+    seed_event,
+    start_server,
+    wait_for,
+)
 from bench.latency import percentiles  # noqa: E402
 from core.db import Database  # noqa: E402
 from migrations import upgrade  # noqa: E402
 from scoreboard.publish import NAMESPACE, public_room  # noqa: E402
-from tests.helpers import Proc, seed_contest, start_server, wait_for  # noqa: E402
-from tests.services import PG_URL, REDIS_URL, free_port  # noqa: E402
 
 CLIENTS = ROOT / "bench" / "fanout_clients.py"
 FLOOR = ROOT / "bench" / "fanout_floor.py"
@@ -309,7 +316,7 @@ def main() -> None:
         upgrade(db_url)
         database = Database()
         database.configure(db_url)
-        event = seed_contest(database, tmp / "storage", tmp, teams=3, rows=200).event
+        event = seed_event(database, tmp / "storage", tmp, teams=3, rows=200).event
         assert database.engine is not None
         database.engine.dispose()
         for viewers in sizes:

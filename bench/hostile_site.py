@@ -11,7 +11,6 @@ import contextlib
 import os
 import queue
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,19 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 from app.admin import create_event, create_task, import_teams  # noqa: E402
 from app.security import new_token  # noqa: E402
+from bench._support import HACKJUDGE, PG_URL, REDIS_URL, free_port  # noqa: E402
 from core.db import Database, utcnow  # noqa: E402
 from core.models import User  # noqa: E402
 from migrations import upgrade  # noqa: E402
-
-HACKJUDGE = str(Path(sys.executable).with_name("hackjudge"))
-PG_URL = os.environ.get("HACKJUDGE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("HACKJUDGE_BENCH_REDIS", "redis://127.0.0.1:6379/11")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:

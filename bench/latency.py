@@ -32,12 +32,19 @@ import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._support import (  # noqa: E402
+    PG_URL,
+    REDIS_URL,
+    free_port,
+    prediction_csv,
+    seed_event,
+    spawn,
+    start_server,
+)
 from core.db import Database  # noqa: E402
 from judge.scoring import score  # noqa: E402
 from judge.truth import load_solution  # noqa: E402
 from migrations import upgrade  # noqa: E402
-from tests.helpers import prediction_csv, seed_contest, spawn, start_server  # noqa: E402
-from tests.services import PG_URL, REDIS_URL, free_port  # noqa: E402
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -93,9 +100,7 @@ def main() -> None:
         upgrade(db_url)
         database = Database()
         database.configure(db_url)
-        contest = seed_contest(
-            database, tmp / "storage", tmp, teams=args.uploads, rows=args.rows, daily_limit=None
-        )
+        contest = seed_event(database, tmp / "storage", tmp, teams=args.uploads, rows=args.rows)
         database.engine.dispose()
         server = start_server(env, tmp / "web.log", free_port())
         procs.append(server)

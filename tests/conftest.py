@@ -1,4 +1,5 @@
-"""Fixtures by role: services, ``app``, ``client``, ``contest``, ``worker``, ``live_client``."""
+"""Fixtures by role: services, ``app``, ``client``, ``contest``, ``api``, ``worker``,
+``live_client``."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from app import create_app
 from app.extensions import db
 from config import Settings
 from migrations import upgrade
-from tests.helpers import Contest, Proc, seed_contest, spawn, start_server
-from tests.services import PG_URL, REDIS_URL, Throwaway, free_port, pg_answers, redis_answers
+from tests.actions import Api
+from tests.helpers import Contest, Proc, seed_contest
+from tests.services import PG_URL, REDIS_URL, Throwaway, pg_answers, redis_answers
 
 _counter = itertools.count()
 _asserts_passed = 0
@@ -154,6 +156,12 @@ def contest(app: Flask, settings: Settings, tmp_path: Path) -> Contest:
     return seed_contest(db, settings.storage_dir, tmp_path)
 
 
+@pytest.fixture
+def api(app: Flask, client: FlaskClient, contest: Contest) -> Api:
+    """The seeded contest's REST API through the test client (``tests/actions.py``)."""
+    return Api(client, contest, app)
+
+
 # --- real processes -----------------------------------------------------------------------
 
 
@@ -183,16 +191,6 @@ def embedded_env(tmp_path: Path, sqlite_url: str) -> dict[str, str]:
     }
 
 
-def settings_from_env(env: dict[str, str]) -> Settings:
-    return Settings(
-        instance_dir=Path(env["HACKJUDGE_INSTANCE_DIR"]),
-        database_url=env["HACKJUDGE_DATABASE_URL"],
-        redis_url=env.get("HACKJUDGE_REDIS_URL") or None,
-        storage_dir=Path(env["HACKJUDGE_STORAGE_DIR"]),
-        secret_key="test",
-    )
-
-
 @pytest.fixture
 def spawned(tmp_path: Path) -> Iterator[list[Proc]]:
     """Processes started by a test; all stopped afterwards, logs shown on failure."""
@@ -200,18 +198,6 @@ def spawned(tmp_path: Path) -> Iterator[list[Proc]]:
     yield procs
     for proc in procs:
         proc.stop()
-
-
-def server_in(env: dict[str, str], spawned: list[Proc], tmp_path: Path, name: str) -> Proc:
-    proc = start_server(env, tmp_path / f"{name}.log", free_port())
-    spawned.append(proc)
-    return proc
-
-
-def worker_in(env: dict[str, str], spawned: list[Proc], tmp_path: Path, name: str) -> Proc:
-    proc = spawn(["worker"], env, tmp_path / f"{name}.log")
-    spawned.append(proc)
-    return proc
 
 
 @pytest.fixture

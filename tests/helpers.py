@@ -21,10 +21,14 @@ from sqlalchemy import select
 
 from app.admin import create_event, create_task, import_teams
 from app.security import create_user, new_token
+from config import Settings
 from core.db import Database, utcnow
 from core.models import Role, User
+from tests.services import free_port
 
 T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[1]  # the checkout
+TRANSLATIONS = ROOT / "app" / "translations"
 HACKJUDGE = str(Path(sys.executable).with_name("hackjudge"))
 
 
@@ -204,15 +208,28 @@ def start_server(env: dict[str, str], log: Path, port: int) -> Proc:
     return proc
 
 
-def upload(
-    base: str, contest: Contest, team: str, body: bytes, name: str = "pred.csv", **extra: Any
-) -> requests.Response:
-    return requests.post(
-        f"{base}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers={"Authorization": f"Bearer {contest.tokens[team]}"},
-        files={"file": (name, body, "text/csv")},
-        data=extra,
-        timeout=30,
+def server_in(env: dict[str, str], spawned: list[Proc], tmp_path: Path, name: str) -> Proc:
+    """``hackjudge serve`` on a free port, stopped with the test's other ``spawned`` ones."""
+    proc = start_server(env, tmp_path / f"{name}.log", free_port())
+    spawned.append(proc)
+    return proc
+
+
+def worker_in(env: dict[str, str], spawned: list[Proc], tmp_path: Path, name: str) -> Proc:
+    """``hackjudge worker``, stopped with the test's other ``spawned`` ones."""
+    proc = spawn(["worker"], env, tmp_path / f"{name}.log")
+    spawned.append(proc)
+    return proc
+
+
+def settings_from_env(env: dict[str, str]) -> Settings:
+    """The settings a process started with ``env`` runs with."""
+    return Settings(
+        instance_dir=Path(env["HACKJUDGE_INSTANCE_DIR"]),
+        database_url=env["HACKJUDGE_DATABASE_URL"],
+        redis_url=env.get("HACKJUDGE_REDIS_URL") or None,
+        storage_dir=Path(env["HACKJUDGE_STORAGE_DIR"]),
+        secret_key="test",
     )
 
 
@@ -221,6 +238,17 @@ def settle(app: Any) -> None:
     runtime = app.extensions["hackjudge"]
     assert runtime.dispatcher.drain(60), "scoring jobs still running after 60 s"
     assert runtime.publisher.wait_idle(10), "board pushes still pending after 10 s"
+
+
+def move_event(**changes: object) -> None:
+    """Change the seeded event (``end_at``, ``freeze_at``…) in the in-process app's database."""
+    from app.extensions import db
+    from core.models import Event
+
+    with db.begin() as session:
+        event = session.scalars(select(Event)).one()
+        for name, value in changes.items():
+            setattr(event, name, value)
 
 
 def seed_env(env: dict[str, str], tmp: Path, **options: Any) -> Contest:
@@ -258,7 +286,8 @@ def end_event_now(env: dict[str, str]) -> None:
 
 
 def browser_sign_in(browser: Any, server: Proc, email: str, password: str, **page: Any) -> Any:
-    """A new Chromium page signed in as ``email`` (``page``: new_page options)."""
+    """A new Chromium page signed in as ``email`` (``browser``: a browser or a context of one;
+    ``page``: new_page options)."""
     tab = browser.new_page(**page)
     tab.goto(f"{server.url}/login")
     tab.fill('input[name="email"]', email)

@@ -18,8 +18,8 @@ import requests
 import socketio
 from sklearn.metrics import roc_auc_score
 
-from tests.conftest import server_in, worker_in
-from tests.helpers import Proc, cli, prediction_csv, truth_frame
+from tests.actions import bearer
+from tests.helpers import Proc, cli, prediction_csv, server_in, truth_frame, worker_in
 
 TEAMS = ["알파", "베타", "감마"]
 NOISES = {"알파": 0.9, "베타": 0.15, "감마": 0.45}
@@ -113,7 +113,7 @@ def run_flow(server: Proc, seeded: dict, live_client: socketio.Client, truth_pat
     for i, team in enumerate(TEAMS):
         reply = requests.post(
             f"{server.url}/api/v1/events/live/tasks/auc/submissions",
-            headers={"Authorization": f"Bearer {seeded['tokens'][team]}"},
+            headers=bearer(seeded["tokens"][team]),
             files={"file": ("pred.csv", prediction_csv(seeded["truth"], NOISES[team], i))},
             timeout=30,
         )
@@ -188,7 +188,7 @@ def test_submission_events_reach_only_the_team(
     bad = pd.DataFrame({"id": seeded["truth"]["id"][3:], "target": 0.5}).to_csv(index=False)
     reply = requests.post(
         f"{server.url}/api/v1/events/live/tasks/auc/submissions",
-        headers={"Authorization": f"Bearer {seeded['tokens']['알파']}"},
+        headers=bearer(seeded["tokens"]["알파"]),
         files={"file": ("bad.csv", bad.encode())},
         timeout=30,
     )

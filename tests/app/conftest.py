@@ -9,8 +9,7 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parents[2]
-TRANSLATIONS = ROOT / "app" / "translations"
+from tests.helpers import TRANSLATIONS
 
 
 def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:

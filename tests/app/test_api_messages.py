@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from tests.actions import bearer
 from tests.helpers import Contest
-from tests.scoreboard.test_reveal import bearer
 
 ENGLISH = {"Accept-Language": "en"}
 SIGN_IN_KO = "로그인하거나 'Authorization: Bearer <token>' 헤더를 보내세요."

@@ -18,8 +18,8 @@ import pytest
 import socketio
 
 from config import Settings, launch_with_gevent
-from tests.conftest import server_in, worker_in
-from tests.helpers import Proc, prediction_csv, seed_env, upload
+from tests.actions import Api
+from tests.helpers import Proc, prediction_csv, seed_env, server_in, worker_in
 
 PRODUCTION = {"HACKJUDGE_REDIS_URL": "redis://127.0.0.1:6379/0"}
 
@@ -110,7 +110,7 @@ def test_production_serve_runs_gevent_and_pushes_over_websocket(
     assert boards.get(timeout=10)["rows"] == []
 
     team = next(iter(contest.tokens))
-    reply = upload(server.url, contest, team, prediction_csv(contest.truth, 0.3, 1))
+    reply = Api(server, contest).upload(team, prediction_csv(contest.truth, 0.3, 1))
     assert reply.status_code == 202, reply.text
     while True:  # the worker's score, through Redis, to this websocket
         board = boards.get(timeout=60)

@@ -28,14 +28,21 @@ from app.extensions import db
 from app.security import create_user
 from config import Settings
 from core.models import Role, Submission
-from tests.conftest import server_in
-from tests.helpers import HACKJUDGE, Contest, Proc, prediction_csv, seed_env, wait_for
+from tests.actions import Api
+from tests.helpers import (
+    HACKJUDGE,
+    ROOT,
+    Contest,
+    Proc,
+    prediction_csv,
+    seed_env,
+    server_in,
+    wait_for,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 # The documented defaults (README, "Sessions, tokens and sign-in limits").
 ACCOUNT_FAILURES = 10  # per account, from any address, per 15 minutes
 ADDRESS_FAILURES = 30  # per address, whatever the account, per minute
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -58,15 +65,8 @@ def browser_at(address: str) -> requests.Session:
 
 
 def sign_in(http: requests.Session, base: str, email: str, password: str) -> requests.Response:
-    """Fill in the login form as a browser does (English page, so messages can be read)."""
-    form = http.get(f"{base}/login?lang=en", timeout=30)
-    token = CSRF_FIELD.search(form.text).group(1)
-    return http.post(
-        f"{base}/login?lang=en",
-        data={"csrf_token": token, "email": email, "password": password},
-        allow_redirects=False,
-        timeout=30,
-    )
+    """Sign in as the browser ``http`` (on the English page, so messages can be read)."""
+    return Api(base, http=http).sign_in(email, password, "?lang=en")
 
 
 def test_login_failures_are_limited_per_account_and_per_address(
@@ -111,13 +111,6 @@ def test_login_failures_are_limited_per_account_and_per_address(
     )
 
 
-def client_sign_in(client: FlaskClient, email: str, password: str, query: str = "") -> Any:
-    token = CSRF_FIELD.search(client.get("/login").get_data(as_text=True)).group(1)
-    return client.post(
-        f"/login{query}", data={"csrf_token": token, "email": email, "password": password}
-    )
-
-
 def test_a_locked_account_opens_again_when_its_window_passes(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -128,11 +121,11 @@ def test_a_locked_account_opens_again_when_its_window_passes(
         create_user(session, "judge@test.kr", Role.JUDGE, "correct-horse-battery")
     client = app.test_client()
     for _ in range(3):
-        assert client_sign_in(client, "judge@test.kr", "wrong-horse-battery").status_code == 200
-    assert client_sign_in(client, "judge@test.kr", "correct-horse-battery").status_code == 429
+        assert Api(client).sign_in("judge@test.kr", "wrong-horse-battery").status_code == 200
+    assert Api(client).sign_in("judge@test.kr", "correct-horse-battery").status_code == 429
     # Refused attempts while locked do not extend the lock: it opens when the window ends.
     wait_for(
-        lambda: client_sign_in(client, "judge@test.kr", "correct-horse-battery").status_code == 302,
+        lambda: Api(client).sign_in("judge@test.kr", "correct-horse-battery").status_code == 302,
         10,
         "the account to open again",
     )
@@ -152,7 +145,7 @@ def test_an_unknown_email_costs_the_same_password_check_as_a_known_one(
 
     def scrypt_runs(email: str) -> int:
         before = len(checks)
-        assert client_sign_in(client, email, "wrong-password-123").status_code == 200
+        assert Api(client).sign_in(email, "wrong-password-123").status_code == 200
         return len(checks) - before
 
     scrypt_runs("warm-up@test.kr")  # any one-time set-up is done before counting
@@ -291,14 +284,14 @@ OFF_SITE = [
 def test_login_never_redirects_off_site(client: FlaskClient, contest: Contest) -> None:
     followed = {}
     for target in OFF_SITE:
-        reply = client_sign_in(
-            client, "p0@test.kr", contest.passwords["p0@test.kr"], f"?next={target}"
+        reply = Api(client).sign_in(
+            "p0@test.kr", contest.passwords["p0@test.kr"], f"?next={target}"
         )
         followed[target] = (reply.status_code, reply.headers.get("Location"))
     assert followed == {target: (302, "/") for target in OFF_SITE}
     # A page of the site itself is where the user goes back to.
     back = "/events/test-event/team?task=t1"
-    reply = client_sign_in(client, "p0@test.kr", contest.passwords["p0@test.kr"], f"?next={back}")
+    reply = Api(client).sign_in("p0@test.kr", contest.passwords["p0@test.kr"], f"?next={back}")
     assert reply.headers["Location"] == back
 
 
@@ -328,7 +321,7 @@ def submissions_stored() -> int:
 def test_a_bogus_bearer_never_lifts_csrf_from_a_signed_in_browser(
     client: FlaskClient, contest: Contest
 ) -> None:
-    assert client_sign_in(client, "p0@test.kr", contest.passwords["p0@test.kr"]).status_code == 302
+    assert Api(client).sign_in("p0@test.kr", contest.passwords["p0@test.kr"]).status_code == 302
     url = f"/api/v1/events/{contest.event}/tasks/{contest.task}/submissions?lang=en"
     body = prediction_csv(contest.truth, 0.3, 1)
 
@@ -396,6 +389,6 @@ def test_cookies_are_secure_when_served_over_https(settings: Settings, tmp_path:
     app.config.update(TESTING=True)
     with db.begin() as session:
         create_user(session, "judge@test.kr", Role.JUDGE, "correct-horse-battery")
-    reply = client_sign_in(app.test_client(), "judge@test.kr", "correct-horse-battery")
+    reply = Api(app.test_client()).sign_in("judge@test.kr", "correct-horse-battery")
     cookies = {line.split("=", 1)[0]: line for line in reply.headers.getlist("Set-Cookie")}
     assert "; Secure" in cookies["session"] and "; Secure" in cookies["remember_token"]

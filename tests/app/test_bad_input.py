@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.openapi import OPENAPI
-from tests.conftest import server_in
-from tests.helpers import Contest, Proc, prediction_csv, seed_env
+from tests.actions import Api, bearer, csrf_token
+from tests.helpers import Contest, Proc, prediction_csv, seed_env, server_in
 
 HUGE_IDS = ("2147483648", "9223372036854775808", "1" + "0" * 30)
 BAD_SEGMENTS = ("%00", "a%00b", "%01", "%7F", "%0A")
@@ -54,7 +54,7 @@ def site(production_env: dict[str, str], tmp_path: Path, spawned: list[Proc]) ->
     team, and every id a path can name."""
     contest = seed_env(production_env, tmp_path)
     server = server_in(production_env, spawned, tmp_path, "web")
-    organizer = _bearer(contest.staff_tokens["organizer"])
+    organizer = bearer(contest.staff_tokens["organizer"])
     uploaded = _upload(server, contest, "팀0", "pred.csv")
     assert uploaded.status_code == 202, uploaded.text
     # Staff name a submission by its global id (a team by its public one).
@@ -66,22 +66,13 @@ def site(production_env: dict[str, str], tmp_path: Path, spawned: list[Proc]) ->
         "contest": contest,
         "submission": as_staff.json()["id"],
         "organizer": organizer,
-        "judge": _bearer(contest.staff_tokens["judge"]),
+        "judge": bearer(contest.staff_tokens["judge"]),
     }
 
 
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def _upload(server: Proc, contest: Contest, team: str, name: str, **form: str) -> Any:
-    return requests.post(
-        f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers=_bearer(contest.tokens[team]),
-        files={"file": (name, prediction_csv(contest.truth, 0.5, 1))},
-        data=form,
-        timeout=30,
-    )
+    """The same plausible file under ``name``."""
+    return Api(server, contest).upload(team, prediction_csv(contest.truth, 0.5, 1), name, **form)
 
 
 def _api_error(reply: requests.Response) -> dict[str, str]:
@@ -194,11 +185,10 @@ def test_ids_and_names_a_request_carries(site: dict[str, Any]) -> None:
     assert requests.get(board, params={"task": f"{contest.task}\x00"}, timeout=10).ok
     login = requests.Session()
     page = login.get(f"{server.url}/login", timeout=10).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token, "the sign-in form carries a CSRF token"
+    token = csrf_token(page)  # the sign-in form carries one
     signed = login.post(
         f"{server.url}/login",
-        data={"csrf_token": token[1], "email": "p0@test.kr\x00", "password": "x\x00"},
+        data={"csrf_token": token, "email": "p0@test.kr\x00", "password": "x\x00"},
         timeout=10,
     )
     assert signed.status_code in (200, 400, 429), signed.status_code

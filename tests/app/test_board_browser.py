@@ -6,8 +6,8 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import server_in
-from tests.helpers import Proc, prediction_csv, seed_env
+from tests.actions import bearer
+from tests.helpers import Proc, prediction_csv, seed_env, server_in
 
 
 def test_public_board_updates_live_in_the_browser(
@@ -26,7 +26,7 @@ def test_public_board_updates_live_in_the_browser(
     for i, (team, noise) in enumerate((("팀0", 0.8), ("팀1", 0.2))):
         reply = requests.post(
             f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-            headers={"Authorization": f"Bearer {contest.tokens[team]}"},
+            headers=bearer(contest.tokens[team]),
             files={"file": ("p.csv", prediction_csv(contest.truth, noise, i))},
             timeout=30,
         )
@@ -44,7 +44,7 @@ def test_public_board_updates_live_in_the_browser(
     # An announcement reaches the public board as a banner, without a reload.
     requests.post(
         f"{server.url}/api/v1/events/{contest.event}/announcements",
-        headers={"Authorization": f"Bearer {contest.staff_tokens['organizer']}"},
+        headers=bearer(contest.staff_tokens["organizer"]),
         json={"message": "30분 뒤 동결합니다"},
         timeout=10,
     )

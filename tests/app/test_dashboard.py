@@ -8,15 +8,15 @@ from sqlalchemy import select
 
 from app.extensions import db
 from core.models import Status, Submission
+from tests.actions import Api, bearer
 from tests.helpers import Contest, settle
-from tests.scoreboard.test_reveal import bearer, submit
 
 
-def test_dashboard_and_rejudge(app: Flask, client: FlaskClient, contest: Contest) -> None:
+def test_dashboard_and_rejudge(app: Flask, client: FlaskClient, contest: Contest, api: Api) -> None:
     organizer = bearer(contest.staff_tokens["organizer"])
     base = f"/api/v1/events/{contest.event}"
-    submit(app, client, contest, "팀0", 0.3)
-    submit(app, client, contest, "팀1", 0.6)
+    api.entry("팀0", 0.3)
+    api.entry("팀1", 0.6)
     with db.begin() as session:  # a platform fault, as a dead worker leaves it
         sub = session.scalars(select(Submission).order_by(Submission.id)).first()
         sub.status, sub.staff_error, sub.public_score = Status.FAILED, "MemoryError", None

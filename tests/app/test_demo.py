@@ -8,6 +8,7 @@ from pathlib import Path
 
 import requests
 
+from tests.actions import csrf_token
 from tests.helpers import Proc, spawn, wait_for
 
 
@@ -41,7 +42,7 @@ def test_demo_runs_with_bots_and_a_review_ready(tmp_path: Path, spawned: list[Pr
     assert requests.get(f"{base}/events/demo/projector", timeout=10).status_code == 200
     session = requests.Session()
     login = session.get(f"{base}/login", timeout=10).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
+    token = csrf_token(login)
     session.post(
         f"{base}/login",
         timeout=10,

@@ -6,7 +6,6 @@ scores must match scikit-learn. Once through the REST API (embedded, SQLite), on
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import secrets
@@ -26,6 +25,7 @@ from app.extensions import db
 from core.db import Database
 from core.models import Task
 from judge.metrics import available
+from tests.actions import Api, bearer
 from tests.helpers import (
     CUSTOM_METRIC,
     HACKJUDGE,
@@ -62,10 +62,6 @@ def custom_metric(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     sys.modules.pop("hj_maxerr", None)
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def test_every_metric_has_a_case() -> None:
     """Built-ins and the installed custom metric: a new metric gets a case or fails here."""
     assert CUSTOM_METRIC in available()
@@ -91,27 +87,17 @@ def _create_task(client: FlaskClient, contest: Contest, case: MetricCase) -> dic
     return reply.json
 
 
-def _upload(client: FlaskClient, contest: Contest, case: MetricCase, body: bytes, name: str) -> int:
-    reply = client.post(
-        f"/api/v1/events/{contest.event}/tasks/{case.slug}/submissions",
-        headers=bearer(contest.tokens["팀0"]),
-        data={"file": (io.BytesIO(body), name)},
-    )
-    assert reply.status_code == 202, reply.json
-    return reply.json["id"]
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_the_sample_scores_and_an_attempt_matches_scikit_learn(
-    app: Flask, client: FlaskClient, contest: Contest, case: MetricCase, tmp_path: Path
+    app: Flask, client: FlaskClient, contest: Contest, case: MetricCase, tmp_path: Path, api: Api
 ) -> None:
     _create_task(client, contest, case)
     sample = client.get(f"/api/v1/events/{contest.event}/tasks/{case.slug}/sample-submission")
     assert sample.status_code == 200
-    first = _upload(client, contest, case, sample.data, "sample_submission.csv")
+    first = api.submit("팀0", sample.data, "sample_submission.csv", task=case.slug)
     frame = truth(case)
     tried = attempt(case, frame)
-    second = _upload(client, contest, case, tried.body, "attempt.csv")
+    second = api.submit("팀0", tried.body, "attempt.csv", task=case.slug)
     settle(app)
     staff = bearer(contest.staff_tokens["organizer"])
     scored = client.get(f"/api/v1/submissions/{first}", headers=staff).json

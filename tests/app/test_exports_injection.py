@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Team
-from tests.conftest import server_in
-from tests.helpers import Proc, cli, prediction_csv, seed_env, wait_for
+from tests.actions import bearer
+from tests.helpers import Proc, cli, prediction_csv, seed_env, server_in, wait_for
 
 HOSTILE_TEAM = '=HYPERLINK("http://x")'
 HOSTILE_COMMENTS = ("+1", "-2", "@SUM(A1)")
@@ -112,14 +112,14 @@ def test_exports_write_formula_like_text_as_text(
     _rename_first_team(embedded_env, HOSTILE_TEAM)
     tokens = {HOSTILE_TEAM if t == "팀0" else t: v for t, v in contest.tokens.items()}
     server = server_in(embedded_env, spawned, tmp_path, "web")
-    organizer = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
-    judge = {"Authorization": f"Bearer {contest.staff_tokens['judge']}"}
+    organizer = bearer(contest.staff_tokens["organizer"])
+    judge = bearer(contest.staff_tokens["judge"])
     api = f"{server.url}/api/v1/events/{contest.event}"
     ids = []
     for i, token in enumerate(tokens.values()):
         reply = requests.post(
             f"{api}/tasks/{contest.task}/submissions",
-            headers={"Authorization": f"Bearer {token}"},
+            headers=bearer(token),
             files={"file": ("p.csv", prediction_csv(contest.truth, [0.1, 1.0, 3.0][i], i))},
             timeout=30,
         )

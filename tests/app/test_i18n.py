@@ -12,8 +12,8 @@ from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
-from tests.app.conftest import ROOT, TRANSLATIONS
-from tests.helpers import Contest
+from tests.actions import csrf_token
+from tests.helpers import ROOT, TRANSLATIONS, Contest
 
 KO_PO = TRANSLATIONS / "ko" / "LC_MESSAGES" / "messages.po"
 POT = TRANSLATIONS / "messages.pot"
@@ -57,12 +57,6 @@ def assert_english(html: str, expected: tuple[str, ...], korean: tuple[str, ...]
         assert text in html
     for text in korean:
         assert text not in html
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert match, "no CSRF token on the login page"
-    return match.group(1)
 
 
 # --- pages --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.security import create_user
 from core.models import Role, Team
-from tests.app.test_i18n import csrf_token
+from tests.actions import csrf_token
 from tests.helpers import Contest
 
 

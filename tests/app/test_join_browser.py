@@ -10,8 +10,7 @@ from sqlalchemy import select
 from app.security import create_user
 from core.db import Database
 from core.models import Role, Team
-from tests.conftest import server_in
-from tests.helpers import Proc, seed_env
+from tests.helpers import Proc, seed_env, server_in
 
 
 def test_join_by_invite_code_then_switch_language(

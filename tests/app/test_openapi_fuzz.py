@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from tests.conftest import server_in
-from tests.helpers import Proc, seed_env
+from tests.actions import bearer
+from tests.helpers import Proc, seed_env, server_in
 
 EXAMPLES = 4
 
@@ -37,7 +37,7 @@ def test_no_request_makes_a_server_error(
     server = server_in(production_env, spawned, tmp_path, "web")
     schema = schemathesis.openapi.from_url(f"{server.url}/api/v1/openapi.json")
     schema.config.update(base_url=f"{server.url}/api/v1")
-    headers = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
+    headers = bearer(contest.staff_tokens["organizer"])
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 40, "the document lost operations"
     failures: list[str] = []

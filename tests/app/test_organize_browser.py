@@ -7,8 +7,8 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import server_in
-from tests.helpers import Proc, prediction_csv, seed_env, wait_for
+from tests.actions import bearer
+from tests.helpers import Proc, prediction_csv, seed_env, server_in, wait_for
 
 
 def test_rescore_button_shows_live_progress(
@@ -20,7 +20,7 @@ def test_rescore_button_shows_live_progress(
     for i, team in enumerate(contest.tokens):
         reply = requests.post(
             f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-            headers={"Authorization": f"Bearer {contest.tokens[team]}"},
+            headers=bearer(contest.tokens[team]),
             files={"file": ("p.csv", prediction_csv(contest.truth, 0.3 + 0.1 * i, i))},
             timeout=30,
         )
@@ -31,7 +31,7 @@ def test_rescore_button_shows_live_progress(
             requests.get(
                 f"{server.url}/api/v1/submissions/{i}",
                 timeout=10,
-                headers={"Authorization": f"Bearer {contest.staff_tokens['organizer']}"},
+                headers=bearer(contest.staff_tokens["organizer"]),
             ).json()["status"]
             == "scored"
             for i in ids

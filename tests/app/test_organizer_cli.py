@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from core.db import Database, utcnow
 from core.models import Event
-from tests.conftest import server_in
-from tests.helpers import HACKJUDGE, Proc, cli, end_event_now, seed_env, wait_for
+from tests.actions import bearer
+from tests.helpers import HACKJUDGE, Proc, cli, end_event_now, seed_env, server_in, wait_for
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -151,7 +151,7 @@ def test_qwk_on_a_declared_scale_with_a_gap(
     rules = requests.get(f"{server.url}/events/{contest.event}/rules", timeout=10).text
     assert "1" in rules and ("평점" in rules or "ratings" in rules)
 
-    team = {"Authorization": f"Bearer {contest.tokens['팀0']}", "Accept-Language": "en"}
+    team = bearer(contest.tokens["팀0"], lang="en")
 
     def upload(values: np.ndarray) -> dict:
         body = pd.DataFrame({"id": [f"q{i:03d}" for i in range(200)], "target": values})

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import server_in
-from tests.helpers import Proc, browser_sign_in, cli, end_event_now, seed_env, wait_for
-from tests.scoreboard.test_freeze import upload as submit
+from tests.actions import Api, bearer
+from tests.helpers import Proc, browser_sign_in, cli, end_event_now, seed_env, server_in, wait_for
 
 ROWS = "#rows li"
 SETTLED = "() => document.getAnimations().every(a => !a.effect?.target?.closest?.('#rows'))"
@@ -37,7 +36,7 @@ def test_projector_live_then_reveal_by_key_presses(
     hall.evaluate("window.__sameDocument = true")
 
     for i, (team, noise) in enumerate((("팀0", 0.9), ("팀1", 0.5), ("팀2", 0.2))):
-        submit(server, contest, team, noise, i)
+        Api(server, contest).entry(team, noise, i)
         hall.wait_for_function(f"() => document.querySelectorAll('{ROWS}').length === {i + 1}")
     board = requests.get(f"{api}/leaderboard", timeout=10).json()
     assert shown(hall) == [(str(r["rank"]), r["team"]) for r in board["rows"]]
@@ -51,8 +50,8 @@ def test_projector_live_then_reveal_by_key_presses(
     assert not hall.locator("#final-badge").is_visible()
     cli(embedded_env, "freeze", contest.event)
     hall.wait_for_selector("#frozen-badge:visible")
-    submit(server, contest, "팀3", 0.1, 9)
-    organizer_api = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
+    Api(server, contest).entry("팀3", 0.1, 9)
+    organizer_api = bearer(contest.staff_tokens["organizer"])
     wait_for(
         lambda: (
             len(

@@ -13,8 +13,16 @@ import socketio
 from app.security import create_user, new_token
 from core.db import Database
 from core.models import Role
-from tests.conftest import server_in
-from tests.helpers import Proc, browser_sign_in, end_event_now, prediction_csv, seed_env, wait_for
+from tests.actions import bearer
+from tests.helpers import (
+    Proc,
+    browser_sign_in,
+    end_event_now,
+    prediction_csv,
+    seed_env,
+    server_in,
+    wait_for,
+)
 
 
 def test_review_round_in_the_browser(
@@ -31,12 +39,12 @@ def test_review_round_in_the_browser(
     judges["judge@test.kr"] = (contest.staff_tokens["judge"], contest.passwords["judge@test.kr"])
     server = server_in(embedded_env, spawned, tmp_path, "web")
     api = f"{server.url}/api/v1/events/{contest.event}"
-    organizer = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
+    organizer = bearer(contest.staff_tokens["organizer"])
     ids = []
     for i, team in enumerate(contest.tokens):
         reply = requests.post(
             f"{api}/tasks/{contest.task}/submissions",
-            headers={"Authorization": f"Bearer {contest.tokens[team]}"},
+            headers=bearer(contest.tokens[team]),
             files={"file": ("p.csv", prediction_csv(contest.truth, [0.1, 1.0, 3.0][i], i))},
             timeout=30,
         )
@@ -75,14 +83,14 @@ def test_review_round_in_the_browser(
     for email, (token, _password) in judges.items():
         if email == "judge@test.kr":
             continue
-        mine = requests.get(
-            f"{api}/assignments", headers={"Authorization": f"Bearer {token}"}, timeout=10
-        ).json()["assignments"]
+        mine = requests.get(f"{api}/assignments", headers=bearer(token), timeout=10).json()[
+            "assignments"
+        ]
         for row in mine:
             requests.put(
                 f"{api}/teams/{row['team_id']}/scores",
                 timeout=10,
-                headers={"Authorization": f"Bearer {token}"},
+                headers=bearer(token),
                 json={"scores": {c["id"]: points[row["team"]] for c in criteria}},
             ).raise_for_status()
     judge = browser_sign_in(browser, server, "judge@test.kr", contest.passwords["judge@test.kr"])

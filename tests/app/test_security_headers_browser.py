@@ -13,8 +13,17 @@ import requests
 from app.security import create_user
 from core.db import Database
 from core.models import Role
-from tests.conftest import server_in, settings_from_env
-from tests.helpers import Contest, Proc, prediction_csv, seed_env, wait_for
+from tests.actions import bearer
+from tests.helpers import (
+    Contest,
+    Proc,
+    browser_sign_in,
+    prediction_csv,
+    seed_env,
+    server_in,
+    settings_from_env,
+    wait_for,
+)
 
 # Before any page script: collect the violations the page reports to itself.
 WATCH_VIOLATIONS = """
@@ -77,12 +86,7 @@ def _sign_in(browser: Any, server: Proc, email: str | None, password: str = "") 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script(WATCH_VIOLATIONS)
     if email is not None:
-        page = context.new_page()
-        page.goto(f"{server.url}/login")
-        page.fill('input[name="email"]', email)
-        page.fill('input[name="password"]', password)
-        page.click('button[type="submit"]')
-        page.wait_for_load_state()
+        page = browser_sign_in(context, server, email, password)  # a context opens pages too
         assert "/login" not in page.url, f"{email} did not get in"
         page.close()
     return context
@@ -104,10 +108,10 @@ def _newcomer(env: dict[str, str]) -> tuple[str, str]:
 def _prepare_review(server: Proc, contest: Contest) -> int:
     """One scored upload and the judge assigned to its team; the team's id."""
     api = f"{server.url}/api/v1"
-    organizer = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
+    organizer = bearer(contest.staff_tokens["organizer"])
     sent = requests.post(
         f"{api}/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers={"Authorization": f"Bearer {contest.tokens['팀0']}"},
+        headers=bearer(contest.tokens["팀0"]),
         files={"file": ("p.csv", prediction_csv(contest.truth, 0.3, 0))},
         timeout=30,
     )

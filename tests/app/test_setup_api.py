@@ -10,8 +10,8 @@ import pandas as pd
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.actions import bearer
 from tests.helpers import Contest, truth_frame
-from tests.scoreboard.test_reveal import bearer
 
 
 def test_event_task_freeze_teams(app: Flask, client: FlaskClient, contest: Contest) -> None:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.conftest import server_in
-from tests.helpers import Proc, browser_sign_in, seed_env, truth_frame
+from tests.helpers import Proc, browser_sign_in, seed_env, server_in, truth_frame
 
 
 def test_organizer_creates_event_task_and_teams(

@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import server_in
-from tests.helpers import HACKJUDGE, Proc, prediction_csv, seed_env, wait_for
+from tests.helpers import HACKJUDGE, Proc, prediction_csv, seed_env, server_in, wait_for
 from tests.services import free_port
 
 

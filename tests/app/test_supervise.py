@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Submission
+from tests.actions import bearer
 from tests.helpers import Proc, prediction_csv, seed_env, spawn, wait_for
 from tests.services import RedisServer, free_port
 
@@ -98,7 +99,7 @@ def test_supervise_restarts_killed_children_and_stops_on_sigterm(
 
     reply = requests.post(
         f"{base}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers={"Authorization": f"Bearer {contest.tokens['팀0']}"},
+        headers=bearer(contest.tokens["팀0"]),
         files={"file": ("p.csv", prediction_csv(contest.truth, 0.3, 1))},
         timeout=30,
     )

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.conftest import server_in
-from tests.helpers import Proc, prediction_csv, seed_env
+from tests.helpers import Proc, prediction_csv, seed_env, server_in
 
 
 def test_upload_on_the_team_page_shows_live_status(

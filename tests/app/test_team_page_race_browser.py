@@ -12,8 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from tests.conftest import server_in
-from tests.helpers import Contest, Proc, browser_sign_in, prediction_csv, seed_env
+from tests.helpers import Contest, Proc, browser_sign_in, prediction_csv, seed_env, server_in
 
 ROWS = "#history tbody tr"
 

@@ -19,21 +19,22 @@ from sqlalchemy import select
 from app.security import MAX_TOKENS_PER_USER, hash_token
 from core.db import Database, utcnow
 from core.models import ApiToken, AuditEntry, User
-from tests.conftest import server_in
-from tests.helpers import HACKJUDGE, Contest, Proc, cli, prediction_csv, seed_env, wait_for
+from tests.actions import Api, bearer
+from tests.helpers import (
+    HACKJUDGE,
+    Contest,
+    Proc,
+    cli,
+    prediction_csv,
+    seed_env,
+    server_in,
+    wait_for,
+)
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def upload(base: str, contest: Contest, token: str) -> requests.Response:
-    return requests.post(
-        f"{base}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers=bearer(token),
-        files={"file": ("pred.csv", prediction_csv(contest.truth, 0.3, 1), "text/csv")},
-        timeout=30,
-    )
+def upload_with(server: Proc, contest: Contest, token: str) -> requests.Response:
+    """The same plausible file, sent with ``token``."""
+    return Api(server, contest).upload(None, prediction_csv(contest.truth, 0.3, 1), token=token)
 
 
 def in_database(env: dict[str, str]) -> Database:
@@ -72,7 +73,7 @@ def test_own_tokens_through_the_api_scoped_listed_and_revoked(
     assert secret not in listed.text and hash_token(secret) not in listed.text
 
     # What a submit-only token may do: upload, read its team's submissions, the public board.
-    sent = upload(server.url, contest, secret)
+    sent = upload_with(server, contest, secret)
     assert sent.status_code == 202
     assert requests.get(
         f"{api}/submissions/{sent.json()['id']}", headers=bearer(secret), timeout=30
@@ -108,7 +109,7 @@ def test_own_tokens_through_the_api_scoped_listed_and_revoked(
     assert requests.delete(f"{api}/tokens/{created['id']}", headers=other).status_code == 404
     revoked = requests.delete(f"{api}/tokens/{created['id']}", headers=mine, timeout=30)
     assert revoked.status_code == 200
-    assert upload(server.url, contest, secret).status_code == 401
+    assert upload_with(server, contest, secret).status_code == 401
     assert [t["name"] for t in requests.get(f"{api}/tokens", headers=mine).json()["tokens"]] == [""]
 
 
@@ -182,10 +183,10 @@ def test_organizers_list_and_revoke_tokens_from_the_command_line(
     token_id = ci_row.split()[0]
 
     server = server_in(embedded_env, spawned, tmp_path, "web")
-    assert upload(server.url, contest, secret).status_code == 202
+    assert upload_with(server, contest, secret).status_code == 202
     cli(embedded_env, "token", "revoke", token_id, "--as", "organizer@test.kr")
-    assert upload(server.url, contest, secret).status_code == 401
-    assert upload(server.url, contest, contest.tokens["팀1"]).status_code == 202  # others stay
+    assert upload_with(server, contest, secret).status_code == 401
+    assert upload_with(server, contest, contest.tokens["팀1"]).status_code == 202  # others stay
 
     database = in_database(embedded_env)
     with database.begin() as session:

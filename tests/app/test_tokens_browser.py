@@ -7,8 +7,8 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import server_in
-from tests.helpers import Proc, browser_sign_in, prediction_csv, seed_env
+from tests.actions import bearer
+from tests.helpers import Proc, browser_sign_in, prediction_csv, seed_env, server_in
 
 
 def test_make_see_once_use_and_revoke_a_token(
@@ -32,7 +32,7 @@ def test_make_see_once_use_and_revoke_a_token(
     def upload(token: str) -> int:
         return requests.post(
             f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-            headers={"Authorization": f"Bearer {token}"},
+            headers=bearer(token),
             files={"file": ("pred.csv", prediction_csv(contest.truth, 0.3, 1), "text/csv")},
             timeout=30,
         ).status_code

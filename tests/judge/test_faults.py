@@ -13,25 +13,14 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Submission
-from tests.conftest import server_in, worker_in
-from tests.helpers import Contest, Proc, prediction_csv, seed_contest, wait_for
+from tests.actions import Api
+from tests.helpers import Proc, prediction_csv, seed_contest, server_in, wait_for, worker_in
 from tests.services import RedisServer
 
 
 def rows_of(database: Database) -> list[Submission]:
     with database.begin() as session:
         return list(session.scalars(select(Submission).order_by(Submission.id)))
-
-
-def upload(server: Proc, contest: Contest, team: str, body: bytes) -> str:
-    reply = requests.post(
-        f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers={"Authorization": f"Bearer {contest.tokens[team]}"},
-        files={"file": ("p.csv", body)},
-        timeout=60,
-    )
-    assert reply.status_code == 202, reply.text
-    return reply.json()["id"]
 
 
 @pytest.fixture
@@ -52,7 +41,7 @@ def test_worker_killed_mid_job_is_rescored_by_another(
     )
     server = server_in(env, spawned, tmp_path, "web")
     first = worker_in(env, spawned, tmp_path, "worker1")
-    sub_id = upload(server, contest, "팀0", prediction_csv(contest.truth, 0.4, 1))
+    sub_id = Api(server, contest).submit("팀0", prediction_csv(contest.truth, 0.4, 1), timeout=60)
 
     def scoring_row() -> Submission | None:
         row = rows_of(database)[0]
@@ -92,7 +81,7 @@ def test_redis_restart_loses_no_queued_submission(
         server = server_in(env, spawned, tmp_path, "web")
         # No worker yet: the jobs wait in Redis, and then Redis dies with them.
         ids = [
-            upload(server, contest, team, prediction_csv(contest.truth, 0.3, i))
+            Api(server, contest).submit(team, prediction_csv(contest.truth, 0.3, i), timeout=60)
             for i, team in enumerate(contest.tokens)
         ]
         redis_server.stop()

@@ -24,8 +24,8 @@ from judge.reader import decompress
 from judge.scoring import score
 from judge.sniff import sniff_header
 from judge.truth import Solution
+from tests.bombs import gzip_bomb, zip_bomb
 from tests.helpers import make_solution
-from tests.judge.bombs import gzip_bomb, zip_bomb
 
 IDS = [f"{i:05d}" for i in range(40)]
 REQUIRED = ["id", "target"]

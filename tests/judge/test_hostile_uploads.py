@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Submission
-from tests.conftest import server_in, worker_in
-from tests.helpers import Contest, Proc, prediction_csv, seed_env, upload, wait_for
-from tests.judge.bombs import gzip_bomb, zip_bomb
+from tests.actions import Api, bearer
+from tests.bombs import gzip_bomb, zip_bomb
+from tests.helpers import Contest, Proc, prediction_csv, seed_env, server_in, wait_for, worker_in
 
 MIB = 1 << 20
 FINISHED = ("scored", "invalid", "failed")
@@ -78,27 +78,21 @@ def newest_finished(database: Database) -> Submission:
     return wait_for(row, 60, "the last upload to be scored or refused")
 
 
-def submit(server: Proc, contest: Contest, team: str, body: bytes, name: str) -> str:
-    """Upload ``body``; the reference the team's API gives it."""
-    reply = upload(server.url, contest, team, body, name)
-    assert reply.status_code == 202, reply.text
-    return str(reply.json()["id"])
-
-
 def test_hostile_files_end_invalid_with_a_short_message_and_the_worker_scores_on(
     production_env: dict[str, str], database: Database, tmp_path: Path, spawned: list[Proc]
 ) -> None:
     contest = seed_env(production_env, tmp_path, teams=2)
     server = server_in(production_env, spawned, tmp_path, "web")
     worker = worker_in(production_env, spawned, tmp_path, "worker")
+    api = Api(server, contest)
     good = prediction_csv(contest.truth, 0.3, 1)
-    submit(server, contest, "팀0", good, "p.csv")
+    api.submit("팀0", good)
     first = newest_finished(database)
     assert first.status == "scored", first.staff_error
     warm = peak_memory(worker)  # the task loaded and one file scored
 
     for case, (build, name, says) in CASES.items():
-        ref = submit(server, contest, "팀1", build(contest), name)
+        ref = str(api.submit("팀1", build(contest), name))
         sub = newest_finished(database)
         assert sub.status == "invalid", (case, sub.status, sub.staff_error[-500:])
         assert says in sub.error, (case, sub.error[:300])
@@ -106,13 +100,13 @@ def test_hostile_files_end_invalid_with_a_short_message_and_the_worker_scores_on
         assert len(json.dumps(sub.error_detail)) < 1000, case
         reply = requests.get(
             f"{server.url}/api/v1/submissions/{ref}",
-            headers={"Authorization": f"Bearer {contest.tokens['팀1']}", "Accept-Language": "en"},
+            headers=bearer(contest.tokens["팀1"], lang="en"),
             timeout=30,
         )
         assert reply.status_code == 200 and says in reply.json()["error"], (case, reply.text[:300])
         assert len(reply.content) < 2000, (case, len(reply.content))
 
-    submit(server, contest, "팀0", good, "p.csv")
+    api.submit("팀0", good)
     again = newest_finished(database)
     assert again.status == "scored" and again.worker == first.worker
     grown = peak_memory(worker) - warm

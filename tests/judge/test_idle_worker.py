@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Submission
-from tests.conftest import server_in, worker_in
-from tests.helpers import Proc, prediction_csv, seed_env, upload, wait_for
+from tests.actions import Api
+from tests.helpers import Proc, prediction_csv, seed_env, server_in, wait_for, worker_in
 
 # redis-py's read timeout for a client made without one: 5 s since 6.0, none before.
 SOCKET_TIMEOUT_S = inspect.signature(Redis).parameters["socket_timeout"].default or 5.0
@@ -65,9 +65,7 @@ def test_idle_worker_picks_up_promptly(
         return row if row is not None and row.status == "scored" else None
 
     def submit(seed: int) -> str:
-        reply = upload(server.url, contest, "팀0", prediction_csv(contest.truth, 0.3, seed))
-        assert reply.status_code == 202, reply.text
-        return reply.json()["id"]
+        return Api(server, contest).submit("팀0", prediction_csv(contest.truth, 0.3, seed))
 
     try:
         # A first job warms the worker up (its database connections), as in a running event.

@@ -28,8 +28,16 @@ from core.db import Database
 from core.models import Submission
 from judge.runner import job_id
 from migrations import upgrade
-from tests.conftest import server_in, worker_in
-from tests.helpers import Contest, Proc, prediction_csv, seed_contest, seed_env, wait_for
+from tests.actions import Api, bearer
+from tests.helpers import (
+    Proc,
+    prediction_csv,
+    seed_contest,
+    seed_env,
+    server_in,
+    wait_for,
+    worker_in,
+)
 from tests.services import RedisServer, free_port
 
 FINAL = ("scored", "invalid", "failed")
@@ -115,15 +123,6 @@ def rows_of(url: str) -> list[Submission]:
         database.engine.dispose()
 
 
-def post(server: Proc, contest: Contest, team: str, body: bytes) -> requests.Response:
-    return requests.post(
-        f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers={"Authorization": f"Bearer {contest.tokens[team]}"},
-        files={"file": ("p.csv", body)},
-        timeout=60,
-    )
-
-
 def assert_unavailable(reply: requests.Response) -> None:
     """503, a ``Retry-After`` in seconds, and the API's error shape."""
     assert reply.status_code == 503, (reply.status_code, reply.text[:300])
@@ -144,7 +143,10 @@ def test_workers_live_through_a_redis_outage_and_uploads_are_never_500(
     server = server_in(env, spawned, tmp_path, "web")
     workers = [worker_in(env, spawned, tmp_path, f"worker{i}") for i in (1, 2)]
     bodies = [prediction_csv(contest.truth, 0.3 + 0.05 * i, i) for i in range(8)]
-    before = [post(server, contest, team, bodies[i]) for i, team in enumerate(contest.tokens)]
+    before = [
+        Api(server, contest).upload(team, bodies[i], timeout=60)
+        for i, team in enumerate(contest.tokens)
+    ]
     assert [r.status_code for r in before] == [202] * 4, [r.text for r in before]
     url = env["HACKJUDGE_DATABASE_URL"]
     wait_for(
@@ -154,7 +156,10 @@ def test_workers_live_through_a_redis_outage_and_uploads_are_never_500(
     )
 
     private_redis.stop()
-    during = [post(server, contest, team, bodies[4 + i]) for i, team in enumerate(contest.tokens)]
+    during = [
+        Api(server, contest).upload(team, bodies[4 + i], timeout=60)
+        for i, team in enumerate(contest.tokens)
+    ]
     # Each worker has met the outage (its job ended, RQ's bookkeeping after it failed).
     wait_for(
         lambda: all(
@@ -204,7 +209,7 @@ def test_postgres_outage_answers_503_and_heals_a_row_left_scoring(
     contest = seed_env(env, tmp_path, rows=400_000, max_file_mb=100)
     server = server_in(env, spawned, tmp_path, "web")
     worker = worker_in(env, spawned, tmp_path, "worker")
-    first = post(server, contest, "팀0", prediction_csv(contest.truth, 0.3, 1))
+    first = Api(server, contest).upload("팀0", prediction_csv(contest.truth, 0.3, 1), timeout=60)
     assert first.status_code == 202, first.text
     first_id = first.json()["id"]  # the team's name for it
     row = wait_for(
@@ -219,17 +224,17 @@ def test_postgres_outage_answers_503_and_heals_a_row_left_scoring(
     redis = Redis.from_url(env["HACKJUDGE_REDIS_URL"])
     job = Job.fetch(job_id(row.id), connection=redis)
     small = prediction_csv(contest.truth, 0.4, 2)
-    replies = [post(server, contest, team, small) for team in ("팀1", "팀2")]
+    replies = [Api(server, contest).upload(team, small, timeout=60) for team in ("팀1", "팀2")]
     wait_for(
         lambda: job.get_status(refresh=True) == "failed",
         90,
         "RQ to give up the job while the database is away",
     )
-    replies.append(post(server, contest, "팀1", small))
+    replies.append(Api(server, contest).upload("팀1", small, timeout=60))
     page = requests.get(f"{server.url}/events/{contest.event}", timeout=30)
     mine = requests.get(
         f"{server.url}/api/v1/submissions/{first_id}",
-        headers={"Authorization": f"Bearer {contest.tokens['팀0']}"},
+        headers=bearer(contest.tokens["팀0"]),
         timeout=30,
     )
     private_postgres.start()
@@ -246,7 +251,7 @@ def test_postgres_outage_answers_503_and_heals_a_row_left_scoring(
     wait_for(lambda: rows_of(url)[0].status in FINAL, 60, "the row left scoring to be scored again")
     assert rows_of(url)[0].status == "scored", rows_of(url)[0].staff_error
     # The pool healed: uploads are accepted and scored again.
-    again = post(server, contest, "팀1", prediction_csv(contest.truth, 0.4, 2))
+    again = Api(server, contest).upload("팀1", prediction_csv(contest.truth, 0.4, 2), timeout=60)
     assert again.status_code == 202, again.text
     wait_for(
         lambda: [r.status for r in rows_of(url)] == ["scored", "scored"],
@@ -274,7 +279,7 @@ def test_uploads_during_a_redis_outage_are_dispatched_when_it_returns(
     lock = threading.Lock()
 
     def one(i: int, team: str) -> None:
-        reply = post(server, contest, team, prediction_csv(contest.truth, 0.3, i))
+        reply = Api(server, contest).upload(team, prediction_csv(contest.truth, 0.3, i), timeout=60)
         with lock:
             replies.append(reply)
 

@@ -17,25 +17,17 @@ from app.admin import start_rescore, update_task
 from app.extensions import db
 from config import Settings
 from core.models import RescoreRun, ScoreHistory, Submission, Task
+from tests.actions import Api, bearer
 from tests.helpers import Contest, prediction_csv, settle
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def submit_all(app: Flask, client: FlaskClient, contest: Contest) -> list[int]:
-    ids = []
-    for i, team in enumerate(contest.tokens):
-        body = prediction_csv(contest.truth, 0.3 + 0.2 * i, i)
-        reply = client.post(
-            f"/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-            headers=bearer(contest.tokens[team]),
-            data={"file": (io.BytesIO(body), "p.csv")},
-        )
-        assert reply.status_code == 202
-        ids.append(reply.json["id"])
-    settle(app)
+    api = Api(client, contest, app)
+    ids = [
+        api.submit(team, prediction_csv(contest.truth, 0.3 + 0.2 * i, i))
+        for i, team in enumerate(contest.tokens)
+    ]
+    api.settle()
     with db.begin() as session:  # the teams' opaque ids → the global ids staff go by
         rows = session.execute(select(Submission.public_id, Submission.id))
         global_ids = {public_id: global_id for public_id, global_id in rows}

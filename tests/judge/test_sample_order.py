@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from judge.truth import natural_order
-from tests.conftest import server_in
-from tests.helpers import Proc, cli, seed_env, wait_for
+from tests.actions import bearer
+from tests.helpers import Proc, cli, seed_env, server_in, wait_for
 
 ROWS = 2_000
 
@@ -54,7 +54,7 @@ def test_row_index_of_the_sample_scores_like_chance(
     )  # fmt: skip
     server = server_in(embedded_env, spawned, tmp_path, "web")
     base = f"{server.url}/api/v1/events/{contest.event}/tasks/sorted"
-    participant = {"Authorization": f"Bearer {contest.tokens['팀0']}"}
+    participant = bearer(contest.tokens["팀0"])
 
     reply = requests.get(f"{base}/sample-submission", headers=participant, timeout=30)
     assert reply.status_code == 200
@@ -72,7 +72,7 @@ def test_row_index_of_the_sample_scores_like_chance(
         timeout=30,
     )
     assert upload.status_code == 202, upload.text
-    staff = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
+    staff = bearer(contest.staff_tokens["organizer"])
     url = f"{server.url}/api/v1/submissions/{upload.json()['id']}"
 
     def scored() -> dict | None:

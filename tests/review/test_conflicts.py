@@ -13,14 +13,10 @@ import socketio
 from app.security import create_user, new_token
 from core.db import Database
 from core.models import Role
-from tests.conftest import server_in
-from tests.helpers import Proc, end_event_now, prediction_csv, seed_env, wait_for
+from tests.actions import bearer
+from tests.helpers import Proc, end_event_now, prediction_csv, seed_env, server_in, wait_for
 
 TEAM = "팀0"  # affiliation 소속0 in the seeded roster
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _add_judges(env: dict[str, str]) -> dict[str, tuple[int, str]]:
@@ -73,12 +69,12 @@ def test_a_conflicted_judge_sees_nothing_of_the_team(
     server = server_in(embedded_env, spawned, tmp_path, "web")
     api = f"{server.url}/api/v1"
     base = f"{api}/events/{contest.event}"
-    organizer = _bearer(contest.staff_tokens["organizer"])
+    organizer = bearer(contest.staff_tokens["organizer"])
     submitted: dict[str, int] = {}
     for i, (team, token) in enumerate(contest.tokens.items()):
         reply = requests.post(
             f"{base}/tasks/{contest.task}/submissions",
-            headers=_bearer(token),
+            headers=bearer(token),
             files={"file": ("p.csv", prediction_csv(contest.truth, [0.1, 1.0, 3.0][i], i))},
             timeout=30,
         )
@@ -119,7 +115,7 @@ def test_a_conflicted_judge_sees_nothing_of_the_team(
             timeout=10,
         )
         assert moved.status_code == 200, moved.text
-    declared = _bearer(judges["declared"][1])
+    declared = bearer(judges["declared"][1])
     conflict = requests.post(
         f"{base}/teams/{team_id}/conflict", headers=declared, json={"reason": "지도 교수"}
     )
@@ -154,7 +150,7 @@ def test_a_conflicted_judge_sees_nothing_of_the_team(
         }
 
     assert requests.post(f"{base}/review/lock", headers=organizer, timeout=10).status_code == 200
-    open_view = views(_bearer(judges["clean"][1]))
+    open_view = views(bearer(judges["clean"][1]))
     assert open_view == {
         "submission": 200,
         "file page": 200,
@@ -167,7 +163,7 @@ def test_a_conflicted_judge_sees_nothing_of_the_team(
         "flag": 201,
     }
     for key in ("declared", "alumnus"):
-        shut = views(_bearer(judges[key][1]))
+        shut = views(bearer(judges[key][1]))
         assert shut == {
             "submission": 404,
             "file page": 403,

@@ -14,8 +14,8 @@ from app.extensions import db
 from app.security import create_user, new_token
 from core.db import utcnow
 from core.models import Event, Role
-from tests.helpers import Contest
-from tests.scoreboard.test_reveal import bearer, move_event, submit
+from tests.actions import Api, bearer
+from tests.helpers import Contest, move_event
 
 
 def add_judges(contest: Contest) -> dict[str, str]:
@@ -30,13 +30,13 @@ def add_judges(contest: Contest) -> dict[str, str]:
     return tokens
 
 
-def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None:
+def test_review_round(app: Flask, client: FlaskClient, contest: Contest, api: Api) -> None:
     organizer = bearer(contest.staff_tokens["organizer"])
     participant = bearer(contest.tokens["팀0"])
     judges = add_judges(contest)
     base = f"/api/v1/events/{contest.event}"
     for i, team in enumerate(("팀0", "팀1", "팀2")):
-        submit(app, client, contest, team, [0.1, 1.0, 3.0][i])  # 팀0 best, 팀2 worst
+        api.entry(team, [0.1, 1.0, 3.0][i])  # 팀0 best, 팀2 worst
     move_event(end_at=utcnow() - timedelta(seconds=1))
 
     for name, weight, scale in (("기술성", 40, 10), ("창의성", 30, 10), ("완성도", 30, 5)):
@@ -169,12 +169,12 @@ def test_review_round(app: Flask, client: FlaskClient, contest: Contest) -> None
 
 
 def test_disqualification_is_audited_and_boards_recompute(
-    app: Flask, client: FlaskClient, contest: Contest
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
 ) -> None:
     organizer = bearer(contest.staff_tokens["organizer"])
     base = f"/api/v1/events/{contest.event}"
     for i, team in enumerate(("팀0", "팀1")):
-        submit(app, client, contest, team, [0.1, 1.0][i])
+        api.entry(team, [0.1, 1.0][i])
     staff = client.get(f"{base}/leaderboard?board=staff", headers=organizer).json["rows"]
     team_id = next(r["team_id"] for r in staff if r["team"] == "팀0")
     url = f"{base}/teams/{team_id}/disqualify"
@@ -221,7 +221,7 @@ def test_exports_from_the_api_and_the_cli(
 
     from app.cli import main
 
-    test_review_round(app, client, contest)  # a full round, published
+    test_review_round(app, client, contest, Api(client, contest, app))  # a full round, published
     organizer = bearer(contest.staff_tokens["organizer"])
     base = f"/api/v1/events/{contest.event}"
     assert (
@@ -261,10 +261,10 @@ def test_exports_from_the_api_and_the_cli(
     assert wrong.exit_code == 1 and ".xlsx or .csv" in wrong.output
 
 
-def test_statistics(app: Flask, client: FlaskClient, contest: Contest) -> None:
+def test_statistics(app: Flask, client: FlaskClient, contest: Contest, api: Api) -> None:
     base = f"/api/v1/events/{contest.event}"
     for i, team in enumerate(("팀0", "팀1", "팀2")):
-        submit(app, client, contest, team, [0.05, 2.0, 2.1][i])
+        api.entry(team, [0.05, 2.0, 2.1][i])
     move_event(end_at=utcnow() - timedelta(seconds=1))
     assert (
         client.get(f"{base}/statistics", headers=bearer(contest.tokens["팀0"])).status_code == 403
@@ -282,12 +282,12 @@ def test_statistics(app: Flask, client: FlaskClient, contest: Contest) -> None:
 
 
 def test_comments_flags_conflicts_and_moves(
-    app: Flask, client: FlaskClient, contest: Contest
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
 ) -> None:
     organizer = bearer(contest.staff_tokens["organizer"])
     judges = add_judges(contest)
     base = f"/api/v1/events/{contest.event}"
-    submit(app, client, contest, "팀1", 0.5)
+    api.entry("팀1", 0.5)
     client.post(f"{base}/criteria", headers=organizer, json={"name": "기술성", "weight": 1})
     client.post(f"{base}/assignments", headers=organizer, json={"per_team": 2})
     rows = client.get(f"{base}/assignments", headers=organizer).json["assignments"]

@@ -4,34 +4,13 @@ viewer can see changes — API, pages, websocket — while staff boards stay liv
 from __future__ import annotations
 
 import json
-import queue
 import re
 from pathlib import Path
 
 import requests
-import socketio
 
-from tests.conftest import server_in
-from tests.helpers import Contest, Proc, cli, prediction_csv, seed_env, wait_for
-
-
-def upload(server: Proc, contest: Contest, team: str, noise: float, seed: int) -> int:
-    reply = requests.post(
-        f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers={"Authorization": f"Bearer {contest.tokens[team]}"},
-        files={"file": ("p.csv", prediction_csv(contest.truth, noise, seed))},
-        timeout=30,
-    )
-    assert reply.status_code == 202, reply.text
-    return reply.json()["id"]
-
-
-def status_of(server: Proc, contest: Contest, sub_id: int) -> dict:
-    return requests.get(
-        f"{server.url}/api/v1/submissions/{sub_id}",
-        timeout=10,
-        headers={"Authorization": f"Bearer {contest.staff_tokens['organizer']}"},
-    ).json()
+from tests.actions import Api, bearer, drain, watch
+from tests.helpers import Contest, Proc, cli, seed_env, server_in, wait_for
 
 
 def public_views(server: Proc, contest: Contest) -> dict:
@@ -44,34 +23,10 @@ def public_views(server: Proc, contest: Contest) -> dict:
     return {
         "anonymous_api": requests.get(url, timeout=10).json(),
         "participant_api": requests.get(
-            url, timeout=10, headers={"Authorization": f"Bearer {contest.tokens['팀1']}"}
+            url, timeout=10, headers=bearer(contest.tokens["팀1"])
         ).json(),
         "page": json.loads(initial.group(1)),
     }
-
-
-def connect(
-    server: Proc, event: str, token: str | None = None
-) -> tuple[socketio.Client, queue.Queue]:
-    client = socketio.Client(reconnection=False)
-    boards: queue.Queue = queue.Queue()
-    client.on("leaderboard", boards.put, namespace="/live")
-    client.connect(
-        server.url,
-        namespaces=["/live"],
-        transports=["websocket"],
-        auth={"token": token} if token else None,
-        wait_timeout=10,
-    )
-    client.call("subscribe", {"event": event}, namespace="/live", timeout=10)
-    return client, boards
-
-
-def drain(boards: queue.Queue) -> list[dict]:
-    out = []
-    while not boards.empty():
-        out.append(boards.get_nowait())
-    return out
 
 
 def test_freeze_hides_everything_after_it_from_non_staff(
@@ -79,11 +34,12 @@ def test_freeze_hides_everything_after_it_from_non_staff(
 ) -> None:
     contest = seed_env(embedded_env, tmp_path)
     server = server_in(embedded_env, spawned, tmp_path, "web")
-    first = upload(server, contest, "팀0", 0.8, 1)
-    wait_for(lambda: status_of(server, contest, first)["status"] == "scored", 30, "first score")
+    api = Api(server, contest)
+    first = api.entry("팀0", 0.8, 1)
+    assert api.finished(first, 30)["status"] == "scored"
 
-    viewer, public_boards = connect(server, contest.event)
-    judge, staff_boards = connect(server, contest.event, contest.staff_tokens["judge"])
+    viewer, public_boards = watch(server.url, contest.event)
+    judge, staff_boards = watch(server.url, contest.event, contest.staff_tokens["judge"])
     cli(embedded_env, "freeze", contest.event)
     frozen = wait_for(
         lambda: [b for b in drain(public_boards) if b["frozen"]],
@@ -96,9 +52,9 @@ def test_freeze_hides_everything_after_it_from_non_staff(
     assert before["page"]["frozen"] is True
 
     # After the freeze: a new team scores, the leader improves and submits again.
-    later = [upload(server, contest, "팀1", 0.1, 2), upload(server, contest, "팀0", 0.05, 3)]
+    later = [api.entry("팀1", 0.1, 2), api.entry("팀0", 0.05, 3)]
     for sub_id in later:
-        wait_for(lambda s=sub_id: status_of(server, contest, s)["status"] == "scored", 30, "score")
+        assert api.finished(sub_id, 30)["status"] == "scored"
     staff = wait_for(
         lambda: [b for b in drain(staff_boards) if b["board"] == "staff" and len(b["rows"]) == 2],
         15,
@@ -113,7 +69,7 @@ def test_freeze_hides_everything_after_it_from_non_staff(
     own = requests.get(
         f"{server.url}/api/v1/submissions/{later[0]}",
         timeout=10,
-        headers={"Authorization": f"Bearer {contest.tokens['팀1']}"},
+        headers=bearer(contest.tokens["팀1"]),
     ).json()
     assert own["status"] == "scored" and own["public_score"] is not None
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import requests
 import socketio
 
-from tests.conftest import server_in
-from tests.helpers import Contest, Proc, prediction_csv, seed_env, wait_for
+from tests.actions import Api
+from tests.helpers import Contest, Proc, seed_env, server_in, wait_for
 
 
 def start(
@@ -22,14 +22,9 @@ def start(
     return server_in(embedded_env, spawned, tmp_path, "web"), contest
 
 
-def upload(server: Proc, contest: Contest, team: str, seed: int) -> None:
-    reply = requests.post(
-        f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers={"Authorization": f"Bearer {contest.tokens[team]}"},
-        files={"file": ("p.csv", prediction_csv(contest.truth, 0.2 + 0.05 * seed, seed))},
-        timeout=30,
-    )
-    assert reply.status_code == 202, reply.text
+def entry(server: Proc, contest: Contest, team: str, seed: int) -> None:
+    """An accepted file whose noise grows with ``seed``."""
+    Api(server, contest).entry(team, 0.2 + 0.05 * seed, seed)
 
 
 def api_board(server: Proc, contest: Contest) -> dict:
@@ -65,7 +60,7 @@ def test_a_burst_is_coalesced_and_ends_on_the_latest_board(
     with ThreadPoolExecutor(8) as pool:
         list(
             pool.map(
-                lambda ts: upload(server, contest, *ts),
+                lambda ts: entry(server, contest, *ts),
                 [(team, i) for i, team in enumerate(contest.tokens)],
             )
         )
@@ -100,7 +95,7 @@ def test_reconnect_with_since_gets_only_what_it_lacks(
     embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
 ) -> None:
     server, contest = start(embedded_env, tmp_path, spawned, teams=3)
-    upload(server, contest, "팀0", 0)
+    entry(server, contest, "팀0", 0)
     observer, watched, _ack = viewer(server, contest)  # stays connected throughout
     client, inbox, _ack = viewer(server, contest)
 
@@ -113,8 +108,8 @@ def test_reconnect_with_since_gets_only_what_it_lacks(
     held = latest_push(inbox, 1)
     client.disconnect()  # the network drops
 
-    upload(server, contest, "팀1", 1)
-    upload(server, contest, "팀2", 2)
+    entry(server, contest, "팀1", 1)
+    entry(server, contest, "팀2", 2)
     final = latest_push(watched, 3)  # what the server published last
 
     again, inbox, ack = viewer(server, contest, since={contest.task: held["version"]})

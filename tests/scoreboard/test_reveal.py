@@ -3,8 +3,6 @@ step shows, and the private board opening to everyone at the end."""
 
 from __future__ import annotations
 
-import io
-import zlib
 from datetime import timedelta
 
 from flask import Flask
@@ -13,45 +11,20 @@ from sqlalchemy import select
 
 from app.extensions import db
 from core.db import utcnow
-from core.models import Event, Team
-from tests.helpers import Contest, prediction_csv, settle
+from core.models import Team
+from tests.actions import Api, bearer
+from tests.helpers import Contest, move_event
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def submit(app: Flask, client: FlaskClient, contest: Contest, team: str, noise: float) -> None:
-    reply = client.post(
-        f"/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers=bearer(contest.tokens[team]),
-        data={
-            "file": (
-                io.BytesIO(prediction_csv(contest.truth, noise, zlib.crc32(team.encode()) % 97)),
-                "p.csv",
-            )
-        },
-    )
-    assert reply.status_code == 202, reply.json
-    settle(app)
-
-
-def move_event(**changes: object) -> None:
-    with db.begin() as session:
-        event = session.scalars(select(Event)).one()
-        for name, value in changes.items():
-            setattr(event, name, value)
-
-
-def test_reveal_round(app: Flask, client: FlaskClient, contest: Contest) -> None:
+def test_reveal_round(app: Flask, client: FlaskClient, contest: Contest, api: Api) -> None:
     organizer = bearer(contest.staff_tokens["organizer"])
     participant = bearer(contest.tokens["팀0"])
     url = f"/api/v1/events/{contest.event}/reveal"
     board_url = f"/api/v1/events/{contest.event}/leaderboard?board=private"
-    submit(app, client, contest, "팀0", 3.0)
-    submit(app, client, contest, "팀1", 0.3)
+    api.entry("팀0", 3.0)
+    api.entry("팀1", 0.3)
     move_event(freeze_at=utcnow())
-    submit(app, client, contest, "팀2", 0.2)  # after the freeze: unranked until revealed
+    api.entry("팀2", 0.2)  # after the freeze: unranked until revealed
 
     refused = client.post(f"{url}?lang=en", headers=organizer, json={})
     assert (
@@ -126,11 +99,11 @@ def test_reveal_round(app: Flask, client: FlaskClient, contest: Contest) -> None
 
 
 def test_reveal_all_at_once_and_unknown_task(
-    app: Flask, client: FlaskClient, contest: Contest
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
 ) -> None:
     organizer = bearer(contest.staff_tokens["organizer"])
     url = f"/api/v1/events/{contest.event}/reveal"
-    submit(app, client, contest, "팀0", 0.4)
+    api.entry("팀0", 0.4)
     move_event(end_at=utcnow() - timedelta(seconds=1))
     assert client.post(url, headers=organizer, json={"task": "nope"}).status_code == 404
     done = client.post(url, headers=organizer, json={"task": contest.task, "all": True}).json
@@ -156,12 +129,14 @@ def test_announcements(app: Flask, client: FlaskClient, contest: Contest) -> Non
     assert [a["message"] for a in listed] == ["마감 1시간 전", "점심 식사는 12시입니다"]
 
 
-def test_history_follows_the_freeze(app: Flask, client: FlaskClient, contest: Contest) -> None:
-    submit(app, client, contest, "팀0", 3.0)
-    submit(app, client, contest, "팀0", 0.2)
-    submit(app, client, contest, "팀0", 3.5)  # worse: no new point
+def test_history_follows_the_freeze(
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
+) -> None:
+    api.entry("팀0", 3.0)
+    api.entry("팀0", 0.2)
+    api.entry("팀0", 3.5)  # worse: no new point
     move_event(freeze_at=utcnow())
-    submit(app, client, contest, "팀1", 0.1)
+    api.entry("팀1", 0.1)
     history = client.get(f"/api/v1/events/{contest.event}/history").json
     assert history["frozen"] is True
     assert [s["team"] for s in history["series"]] == ["팀0"]
@@ -176,14 +151,15 @@ def test_reveal_and_announce_from_the_cli(
     client: FlaskClient,
     settings,
     contest: Contest,
-    monkeypatch,  # noqa: ANN001
+    monkeypatch,
+    api: Api,  # noqa: ANN001
 ) -> None:
     from click.testing import CliRunner
 
     from app.cli import main
 
-    submit(app, client, contest, "팀0", 0.9)
-    submit(app, client, contest, "팀1", 0.3)
+    api.entry("팀0", 0.9)
+    api.entry("팀1", 0.3)
     monkeypatch.setenv("HACKJUDGE_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("HACKJUDGE_INSTANCE_DIR", str(settings.instance_dir))
     monkeypatch.delenv("HACKJUDGE_REDIS_URL", raising=False)
@@ -211,14 +187,14 @@ def test_reveal_and_announce_from_the_cli(
 
 
 def test_presses_at_once_reveal_distinct_teams(
-    app: Flask, client: FlaskClient, contest: Contest
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     organizer = bearer(contest.staff_tokens["organizer"])
     url = f"/api/v1/events/{contest.event}/reveal"
     for team, noise in (("팀0", 0.9), ("팀1", 0.5), ("팀2", 0.2)):
-        submit(app, client, contest, team, noise)
+        api.entry(team, noise)
     move_event(end_at=utcnow() - timedelta(seconds=1))
     assert client.post(url, headers=organizer, json={}).json["step"] == 0
 
@@ -236,10 +212,12 @@ def test_presses_at_once_reveal_distinct_teams(
     assert sorted(r["step"] for r in replies) == [1, 2, 3]
 
 
-def test_reveal_waits_for_pending_scores(app: Flask, client: FlaskClient, contest: Contest) -> None:
+def test_reveal_waits_for_pending_scores(
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
+) -> None:
     from core.models import Status, Submission
 
-    submit(app, client, contest, "팀0", 0.5)
+    api.entry("팀0", 0.5)
     with db.begin() as session:  # a submission from just before the end, still in the queue
         session.scalars(select(Submission)).one().status = Status.QUEUED
     move_event(end_at=utcnow())

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import server_in
-from tests.helpers import Proc, cli, end_event_now, seed_env, wait_for
-from tests.scoreboard.test_freeze import connect, drain, status_of, upload
+from tests.actions import Api, drain, watch
+from tests.helpers import Proc, cli, end_event_now, seed_env, server_in, wait_for
 
 
 def test_cli_reveal_reaches_viewers(
@@ -15,12 +14,13 @@ def test_cli_reveal_reaches_viewers(
 ) -> None:
     contest = seed_env(embedded_env, tmp_path)
     server = server_in(embedded_env, spawned, tmp_path, "web")
-    ids = [upload(server, contest, "팀0", 0.8, 1), upload(server, contest, "팀1", 0.2, 2)]
+    api = Api(server, contest)
+    ids = [api.entry("팀0", 0.8, 1), api.entry("팀1", 0.2, 2)]
     for sub_id in ids:
-        wait_for(lambda s=sub_id: status_of(server, contest, s)["status"] == "scored", 30, "score")
+        assert api.finished(sub_id, 30)["status"] == "scored"
     end_event_now(embedded_env)
 
-    viewer, boards = connect(server, contest.event)
+    viewer, boards = watch(server.url, contest.event)
     assert all(b["board"] == "public" for b in drain(boards))  # nothing private yet
     out = cli(embedded_env, "reveal", contest.event, "--all")
     assert "the private board is public" in out

@@ -8,7 +8,6 @@ one address holds a bounded number of sockets; no message over the push cap is e
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import queue
@@ -34,8 +33,17 @@ from core.db import utcnow
 from core.models import Event, Status, Submission, Task
 from scoreboard.boards import Board
 from scoreboard.clock import BoardClock
-from tests.conftest import server_in, worker_in
-from tests.helpers import Contest, Proc, prediction_csv, seed_env, settle, upload, wait_for
+from tests.actions import Api, drain, watch
+from tests.helpers import (
+    Contest,
+    Proc,
+    prediction_csv,
+    seed_env,
+    server_in,
+    settle,
+    wait_for,
+    worker_in,
+)
 
 NS = "/live"
 
@@ -44,27 +52,6 @@ NS = "/live"
 def live_env(request: pytest.FixtureRequest) -> dict[str, str]:
     """Threads on SQLite (embedded) and gevent on PostgreSQL and Redis (``hackjudge serve``)."""
     return request.getfixturevalue(f"{request.param}_env")
-
-
-def connect(url: str, token: str | None = None) -> tuple[socketio.Client, queue.Queue]:
-    client = socketio.Client(reconnection=False)
-    boards: queue.Queue = queue.Queue()
-    client.on("leaderboard", boards.put, namespace=NS)
-    client.connect(
-        url,
-        namespaces=[NS],
-        transports=["websocket"],
-        auth={"token": token} if token else None,
-        wait_timeout=10,
-    )
-    return client, boards
-
-
-def drain(inbox: queue.Queue) -> list[Any]:
-    out = []
-    while not inbox.empty():
-        out.append(inbox.get_nowait())
-    return out
 
 
 # --- (a) a flood from one socket --------------------------------------------------------------
@@ -78,10 +65,10 @@ def test_a_flooding_socket_is_refused_and_dropped_while_others_are_served(
 ) -> None:
     contest = seed_env(live_env, tmp_path)
     server = server_in(live_env, spawned, tmp_path, "web")
-    reply = upload(server.url, contest, "팀0", prediction_csv(contest.truth, 0.5, 1))
+    reply = Api(server, contest).upload("팀0", prediction_csv(contest.truth, 0.5, 1))
     assert reply.status_code == 202
 
-    flooder, _flooder_boards = connect(server.url)
+    flooder, _flooder_boards = watch(server.url)
     dropped = threading.Event()
     flooder.on("disconnect", lambda *_: dropped.set(), namespace=NS)
     answers: queue.Queue = queue.Queue()
@@ -90,7 +77,7 @@ def test_a_flooding_socket_is_refused_and_dropped_while_others_are_served(
             flooder.emit("subscribe", {"event": contest.event}, namespace=NS, callback=answers.put)
 
     # Meanwhile a well-behaved viewer on the same address subscribes and is answered...
-    viewer, boards = connect(server.url)
+    viewer, boards = watch(server.url)
     ack = viewer.call("subscribe", {"event": contest.event}, namespace=NS, timeout=15)
     assert ack["ok"] is True
     assert boards.get(timeout=15)["board"] == "public"
@@ -156,7 +143,7 @@ def test_a_raw_frame_flood_neither_stalls_the_node_nor_stays_connected(
         board = f"{server.url}/api/v1/events/{contest.event}/leaderboard"
         for _ in range(3):
             assert requests.get(board, timeout=15).status_code == 200
-        viewer, boards = connect(server.url)
+        viewer, boards = watch(server.url)
         ack = viewer.call("subscribe", {"event": contest.event}, namespace=NS, timeout=15)
         assert ack["ok"] is True and boards.get(timeout=15)["board"] == "public"
         viewer.disconnect()
@@ -190,16 +177,6 @@ def statements(app: Flask) -> Iterator[Statements]:
     sa_event.remove(db.engine, "before_cursor_execute", recorder)
 
 
-def submit(app: Flask, contest: Contest, team: str, noise: float, seed: int) -> None:
-    reply = app.test_client().post(
-        f"/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers={"Authorization": f"Bearer {contest.tokens[team]}"},
-        data={"file": (io.BytesIO(prediction_csv(contest.truth, noise, seed)), "p.csv")},
-    )
-    assert reply.status_code == 202, reply.get_data(as_text=True)
-    settle(app)
-
-
 def subscribe(viewer: Any) -> tuple[dict, list[dict]]:
     """The acknowledgement of one ``subscribe`` and the boards that came with it."""
     viewer.get_received(NS)
@@ -209,14 +186,14 @@ def subscribe(viewer: Any) -> tuple[dict, list[dict]]:
 
 
 def test_b_subscribes_cost_no_board_computation_and_keep_the_freeze(
-    app: Flask, contest: Contest, statements: Statements
+    app: Flask, contest: Contest, statements: Statements, api: Api
 ) -> None:
-    submit(app, contest, "팀0", 0.8, 1)
+    api.entry("팀0", 0.8, 1)
     with db.begin() as session:  # `hackjudge freeze`: the freeze starts now
         session.scalars(select(Event)).one().freeze_at = utcnow()
     BoardClock(db, app.extensions["hackjudge"].publisher).tick()  # the web node's clock
     settle(app)
-    submit(app, contest, "팀1", 0.1, 2)  # after the freeze: staff see it, nobody else
+    api.entry("팀1", 0.1, 2)  # after the freeze: staff see it, nobody else
 
     def viewer(token: str | None = None) -> Any:
         return server_socketio.test_client(
@@ -242,13 +219,13 @@ def test_b_subscribes_cost_no_board_computation_and_keep_the_freeze(
 
     # What the cache served is exactly the frozen board the API shows non-staff; a socket is
     # sent a version once (it has every later push, being in the room).
-    api = app.test_client().get(f"/api/v1/events/{contest.event}/leaderboard").get_json()
-    assert [r["team"] for r in api["rows"]] == ["팀0"]
+    listed = app.test_client().get(f"/api/v1/events/{contest.event}/leaderboard").get_json()
+    assert [r["team"] for r in listed["rows"]] == ["팀0"]
     public = [board for _ack, boards in answers for board in boards]
     assert len(public) == len(anonymous)
     for board in public:
         assert board["frozen"] is True and board["board"] == "public"
-        assert board["rows"] == api["rows"] and board["version"] == api["version"]
+        assert board["rows"] == listed["rows"] and board["version"] == listed["version"]
     for i, (ack, _boards) in enumerate(answers):
         assert ack["ok"] is True and ack["boards"] == ["public"]
         first_of_a_fresh_socket = i % 4 == 0 and i < 4 * len(anonymous)
@@ -258,7 +235,7 @@ def test_b_subscribes_cost_no_board_computation_and_keep_the_freeze(
     assert {r["team"] for r in by_board["staff"]["rows"]} == {"팀0", "팀1"}
 
     # A new score is served as pushed: the publisher's push fills the cache, no recompute.
-    submit(app, contest, "팀2", 0.2, 3)
+    api.entry("팀2", 0.2, 3)
     statements.seen.clear()
     statements.recording = True
     _ack, after = subscribe(judge)
@@ -272,11 +249,11 @@ def test_b_subscribes_cost_no_board_computation_and_keep_the_freeze(
 
 
 def test_b_a_cold_board_is_computed_once_however_many_ask(
-    app: Flask, contest: Contest, statements: Statements
+    app: Flask, contest: Contest, statements: Statements, api: Api
 ) -> None:
     from scoreboard.live_cache import LiveCache
 
-    submit(app, contest, "팀0", 0.5, 1)
+    api.entry("팀0", 0.5, 1)
 
     def lookup(cache: LiveCache) -> dict:
         found = cache.event(contest.event)
@@ -316,7 +293,7 @@ def test_c_one_address_holds_at_most_the_cap_of_sockets(
     env = {**embedded_env, "HACKJUDGE_LIVE_CONNECTIONS_PER_IP": "3"}
     seed_env(env, tmp_path)
     server = server_in(env, spawned, tmp_path, "web")
-    held = [connect(server.url)[0] for _ in range(3)]
+    held = [watch(server.url)[0] for _ in range(3)]
     extra = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         extra.connect(server.url, namespaces=[NS], transports=["websocket"], wait_timeout=10)
@@ -326,7 +303,7 @@ def test_c_one_address_holds_at_most_the_cap_of_sockets(
 
     def accepted() -> socketio.Client | None:
         try:
-            return connect(server.url)[0]
+            return watch(server.url)[0]
         except socketio.exceptions.ConnectionError:
             return None
 
@@ -362,10 +339,10 @@ def test_c_connections_that_never_join_count_too(
     server = server_in(env, spawned, tmp_path, "web")
     bare = [bare_engine_io(server.url) for _ in range(2)]
     with pytest.raises(socketio.exceptions.ConnectionError):
-        connect(server.url)
+        watch(server.url)
     bare.pop().close()
     again = wait_for(
-        lambda: suppress_refusal(lambda: connect(server.url)[0]), 15, "a socket after one left"
+        lambda: suppress_refusal(lambda: watch(server.url)[0]), 15, "a socket after one left"
     )
     assert again.connected
     again.disconnect()
@@ -424,10 +401,10 @@ def test_d_a_push_over_the_cap_is_never_emitted(
     contest = seed_env(env, tmp_path, teams=10, rows=100)
     server = server_in(env, spawned, tmp_path, "web")
     worker = worker_in(env, spawned, tmp_path, "worker")
-    viewer, boards = connect(server.url)
+    viewer, boards = watch(server.url)
     assert viewer.call("subscribe", {"event": contest.event}, namespace=NS, timeout=10)["ok"]
     for i, team in enumerate(contest.tokens):
-        assert upload(server.url, contest, team, prediction_csv(contest.truth, 0.3, i)).ok
+        assert Api(server, contest).upload(team, prediction_csv(contest.truth, 0.3, i)).ok
 
     def api_rows() -> int:
         url = f"{server.url}/api/v1/events/{contest.event}/leaderboard"
@@ -446,7 +423,7 @@ def test_d_a_push_over_the_cap_is_never_emitted(
     assert all(len(board["rows"]) < 10 for _size, board in received)
 
     # A late viewer gets at most the last board that fitted (the full one is read over HTTP).
-    late, late_boards = connect(server.url)
+    late, late_boards = watch(server.url)
     ack = late.call("subscribe", {"event": contest.event}, namespace=NS, timeout=10)
     assert ack["ok"] is True and len(ack["sent"]) <= 1
     wait_for(lambda: late_boards.qsize() >= len(ack["sent"]), 10, "the boards the ack lists")
@@ -458,12 +435,12 @@ def test_d_a_push_over_the_cap_is_never_emitted(
         client.disconnect()
 
 
-def test_d_a_long_text_in_a_push_is_cut_to_fit(app: Flask, contest: Contest) -> None:
+def test_d_a_long_text_in_a_push_is_cut_to_fit(app: Flask, contest: Contest, api: Api) -> None:
     from scoreboard.publish import Publisher
 
     member = server_socketio.test_client(app, namespace=NS, auth={"token": contest.tokens["팀0"]})
     assert subscribe(member)[0]["ok"] is True
-    submit(app, contest, "팀0", 0.5, 1)
+    api.entry("팀0", 0.5, 1)
     with db.begin() as session:
         sub = session.scalars(select(Submission)).one()
         task = session.get(Task, sub.task_id)

@@ -8,8 +8,8 @@ from pathlib import Path
 import requests
 import socketio
 
-from tests.conftest import server_in, worker_in
-from tests.helpers import Proc, prediction_csv, seed_env
+from tests.actions import bearer
+from tests.helpers import Proc, prediction_csv, seed_env, server_in, worker_in
 
 
 def test_viewer_on_node_b_sees_upload_to_node_a(
@@ -29,7 +29,7 @@ def test_viewer_on_node_b_sees_upload_to_node_a(
 
     reply = requests.post(
         f"{node_a.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers={"Authorization": f"Bearer {contest.tokens['팀2']}"},
+        headers=bearer(contest.tokens["팀2"]),
         files={"file": ("p.csv", prediction_csv(contest.truth, 0.3, 1))},
         timeout=30,
     )

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import server_in, worker_in
-from tests.helpers import Contest, Proc, prediction_csv, seed_env, upload, wait_for
+from tests.actions import Api, bearer
+from tests.helpers import Contest, Proc, prediction_csv, seed_env, server_in, worker_in
 
 CANDIDATES = 5  # scored submissions picked at once, each by its own request
 ROUNDS = 10
@@ -22,23 +22,10 @@ ROUNDS = 10
 
 def scored_submissions(server: Proc, contest: Contest, team: str, count: int) -> list[str]:
     """``count`` submissions of ``team``, uploaded and scored; their ids as the team sees them."""
-    ids = []
-    for seed in range(count):
-        reply = upload(server.url, contest, team, prediction_csv(contest.truth, 0.3, seed))
-        assert reply.status_code == 202, reply.text
-        ids.append(reply.json()["id"])
-    auth = {"Authorization": f"Bearer {contest.tokens[team]}"}
-
-    def all_scored() -> bool:
-        return all(
-            requests.get(f"{server.url}/api/v1/submissions/{i}", headers=auth, timeout=10).json()[
-                "status"
-            ]
-            == "scored"
-            for i in ids
-        )
-
-    wait_for(all_scored, 120, "the submissions to be scored")
+    api = Api(server, contest)
+    ids = [api.submit(team, prediction_csv(contest.truth, 0.3, seed)) for seed in range(count)]
+    for sub_id in ids:
+        assert api.finished(sub_id, 120, token=contest.tokens[team])["status"] == "scored"
     return ids
 
 
@@ -49,7 +36,7 @@ def pick_at_once(server: Proc, token: str, ids: list[str]) -> list[requests.Resp
 
     def pick(slot: int) -> None:
         with requests.Session() as http:
-            http.headers.update(Authorization=f"Bearer {token}", **{"Accept-Language": "en"})
+            http.headers.update(bearer(token, lang="en"))
             # Connected (keep-alive) before the barrier, so the picks arrive together.
             http.get(f"{server.url}/api/v1/submissions/{ids[slot]}", timeout=30)
             barrier.wait()
@@ -67,7 +54,7 @@ def pick_at_once(server: Proc, token: str, ids: list[str]) -> list[requests.Resp
 
 
 def picked(server: Proc, token: str, ids: list[str]) -> list[str]:
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = bearer(token)
     return [
         i
         for i in ids
@@ -104,7 +91,7 @@ def test_concurrent_picks_never_exceed_the_limit(
         for i in won:  # unpick for the next round
             reply = requests.delete(
                 f"{server.url}/api/v1/submissions/{i}/final",
-                headers={"Authorization": f"Bearer {token}"},
+                headers=bearer(token),
                 timeout=10,
             )
             assert reply.status_code == 200, reply.text

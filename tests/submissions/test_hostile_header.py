@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3 import encode_multipart_formdata
 
-from tests.conftest import server_in
-from tests.helpers import Contest, Proc, seed_env
+from tests.helpers import Contest, Proc, seed_env, server_in
 
 HEADER = b",".join([b"a"] * 32_000) + b"\n" + b"1\n" * 100  # 64 KB of header, then rows
 UPLOADS = 4

@@ -8,7 +8,6 @@ references (a crash between the file and the row) are swept.
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import socket
@@ -26,7 +25,7 @@ from app.extensions import db
 from config import Settings
 from core.db import Database
 from core.models import Submission
-from tests.conftest import server_in
+from tests.actions import Api, bearer
 from tests.helpers import (
     HACKJUDGE,
     Contest,
@@ -34,6 +33,7 @@ from tests.helpers import (
     prediction_csv,
     seed_contest,
     seed_env,
+    server_in,
     settle,
     start_server,
     wait_for,
@@ -43,15 +43,9 @@ KEY = "Idempotency-Key"
 
 
 def post(client: FlaskClient, contest: Contest, body: bytes, key: str | None, team: str = "팀0"):  # noqa: ANN201
-    headers = {"Authorization": f"Bearer {contest.tokens[team]}"}
-    if key is not None:
-        headers[KEY] = key
-    return client.post(
-        f"/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers=headers,
-        data={"file": (io.BytesIO(body), "pred.csv")},
-        content_type="multipart/form-data",
-    )
+    """An upload that carries ``key`` as its idempotency key (none for ``None``)."""
+    headers = {KEY: key} if key is not None else {}
+    return Api(client, contest).upload(team, body, "pred.csv", headers=headers)
 
 
 def stored_files(storage: Path) -> list[Path]:
@@ -103,7 +97,7 @@ def request_bytes(url: str, token: str, body: bytes, key: str) -> bytes:
     prepared = requests.Request(
         "POST",
         url,
-        headers={"Authorization": f"Bearer {token}", KEY: key, "Connection": "close"},
+        headers={**bearer(token), KEY: key, "Connection": "close"},
         files={"file": ("pred.csv", body, "text/csv")},
     ).prepare()
     assert isinstance(prepared.body, bytes)
@@ -142,7 +136,7 @@ def test_a_client_that_lost_the_reply_or_the_web_node_retries_into_one_row(
     committed = wait_for(lambda: rows_in(production_env), 30, "the server to commit the upload")
     retry = requests.post(
         url,
-        headers={"Authorization": f"Bearer {token}", KEY: "lost-reply"},
+        headers={**bearer(token), KEY: "lost-reply"},
         files={"file": ("pred.csv", body, "text/csv")},
         timeout=30,
     )
@@ -164,7 +158,7 @@ def test_a_client_that_lost_the_reply_or_the_web_node_retries_into_one_row(
     replies = [
         requests.post(
             url,
-            headers={"Authorization": f"Bearer {token}", KEY: "killed-node"},
+            headers={**bearer(token), KEY: "killed-node"},
             files={"file": ("pred.csv", second, "text/csv")},
             timeout=30,
         )
@@ -186,7 +180,7 @@ def test_files_no_row_references_are_swept(
     server = server_in(env, spawned, tmp_path, "web")
     reply = requests.post(
         f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers={"Authorization": f"Bearer {contest.tokens['팀0']}"},
+        headers=bearer(contest.tokens["팀0"]),
         files={"file": ("pred.csv", prediction_csv(contest.truth, 0.3, 1))},
         timeout=30,
     )

@@ -13,29 +13,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from config import Settings
 from core.models import Submission
+from tests.actions import Api, bearer
 from tests.helpers import Contest, prediction_csv, seed_contest, settle
-
-
-def post(
-    client: FlaskClient,
-    contest: Contest,
-    body: bytes,
-    *,
-    token: str | None,
-    name: str = "pred.csv",
-    lang: str | None = None,
-    **form: object,
-):  # noqa: ANN201
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if lang:
-        headers["Accept-Language"] = lang
-    data = {"file": (__import__("io").BytesIO(body), name), **form}
-    return client.post(
-        f"/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers=headers,
-        data=data,
-        content_type="multipart/form-data",
-    )
 
 
 def snapshot(settings: Settings) -> tuple[list[tuple], list[str]]:
@@ -50,23 +29,21 @@ def snapshot(settings: Settings) -> tuple[list[tuple], list[str]]:
     return rows, files
 
 
-def drain(app: Flask) -> None:
-    settle(app)
-
-
 def team0(contest: Contest) -> str:
     return contest.tokens["팀0"]
 
 
-def test_upload_is_accepted_then_scored(app: Flask, client: FlaskClient, contest: Contest) -> None:
+def test_upload_is_accepted_then_scored(
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
+) -> None:
     body = prediction_csv(contest.truth, noise=0.4, seed=1)
-    reply = post(client, contest, body, token=team0(contest), note="first try")
+    reply = api.upload("팀0", body, note="first try")
     assert reply.status_code == 202
     assert reply.json["status"] == "queued" and reply.json["note"] == "first try"
-    drain(app)
+    settle(app)
     seen = client.get(
         f"/api/v1/submissions/{reply.json['id']}",
-        headers={"Authorization": f"Bearer {team0(contest)}"},
+        headers=bearer(team0(contest)),
     ).json
     assert seen["status"] == "scored"
     assert 0.5 < seen["public_score"] <= 1.0
@@ -75,7 +52,7 @@ def test_upload_is_accepted_then_scored(app: Flask, client: FlaskClient, contest
     assert "private_score" not in seen  # rule 6: never to a participant before the reveal
     staff = client.get(
         f"/api/v1/submissions/{reply.json['id']}",
-        headers={"Authorization": f"Bearer {contest.staff_tokens['judge']}"},
+        headers=bearer(contest.staff_tokens["judge"]),
     ).json
     assert staff["private_score"] is not None
 
@@ -99,38 +76,39 @@ def test_bad_files_are_refused_at_once(
     code: str,
     lang: str | None,
     text: str,
+    api: Api,
 ) -> None:
     before = snapshot(settings)
-    reply = post(client, contest, body, token=team0(contest), lang=lang)
+    reply = api.upload("팀0", body, lang=lang)
     assert reply.status_code == status
     assert reply.json["error"]["code"] == code
     assert text in reply.json["error"]["message"]
     assert snapshot(settings) == before
 
 
-def test_wrong_or_missing_token(client: FlaskClient, settings: Settings, contest: Contest) -> None:
+def test_wrong_or_missing_token(
+    client: FlaskClient, settings: Settings, contest: Contest, api: Api
+) -> None:
     before = snapshot(settings)
     body = prediction_csv(contest.truth, 0.3, 1)
     for token in ("hj_not-a-real-token", None):
-        reply = post(client, contest, body, token=token)
+        reply = api.upload(None, body, token=token)
         assert reply.status_code == 401
         assert reply.json["error"]["code"] == "unauthorized"
     assert snapshot(settings) == before
 
 
 def test_participant_cannot_submit_for_another_team(
-    client: FlaskClient, settings: Settings, contest: Contest
+    client: FlaskClient, settings: Settings, contest: Contest, api: Api
 ) -> None:
     from core.models import Team
 
     with db.begin() as session:
         other = session.scalars(select(Team).where(Team.name == "팀1")).one().id
     before = snapshot(settings)
-    reply = post(
-        client,
-        contest,
+    reply = api.upload(
+        "팀0",
         prediction_csv(contest.truth, 0.3, 1),
-        token=team0(contest),
         team_id=str(other),
     )
     assert reply.status_code == 403
@@ -141,11 +119,12 @@ def test_participant_cannot_submit_for_another_team(
     assert snapshot(settings) == before
 
 
-def test_staff_cannot_submit(client: FlaskClient, settings: Settings, contest: Contest) -> None:
+def test_staff_cannot_submit(
+    client: FlaskClient, settings: Settings, contest: Contest, api: Api
+) -> None:
     before = snapshot(settings)
-    reply = post(
-        client,
-        contest,
+    reply = api.upload(
+        None,
         prediction_csv(contest.truth, 0.3, 1),
         token=contest.staff_tokens["organizer"],
     )
@@ -168,11 +147,9 @@ def test_upload_after_the_deadline(
     client: FlaskClient, settings: Settings, closed_contest: Contest
 ) -> None:
     before = snapshot(settings)
-    reply = post(
-        client,
-        closed_contest,
+    reply = Api(client, closed_contest).upload(
+        "팀0",
         prediction_csv(closed_contest.truth, 0.3, 1),
-        token=team0(closed_contest),
     )
     assert reply.status_code == 409
     assert reply.json["error"] == {
@@ -194,7 +171,7 @@ def test_file_over_the_size_limit(
 ) -> None:
     before = snapshot(settings)
     body = b"id,target\n" + b"000001,0.5\n" * 400  # 4.4 kB > 2 kB
-    reply = post(client, small_contest, body, token=team0(small_contest))
+    reply = Api(client, small_contest).upload("팀0", body)
     assert reply.status_code == 413
     assert reply.json["error"]["code"] == "too_large"
     assert reply.json["error"]["message"] == "파일이 제한 크기 0.002 MB보다 큽니다."
@@ -208,26 +185,24 @@ def test_missing_ids_become_an_invalid_submission_that_uses_no_quota(
     truth = small_contest.truth
     partial = prediction_csv(truth.iloc[5:], 0.3, 1)
     board_before = client.get(f"/api/v1/events/{small_contest.event}/leaderboard").json
-    reply = post(client, small_contest, partial, token=token)
+    small = Api(client, small_contest)
+    reply = small.upload("팀0", partial)
     assert reply.status_code == 202
-    drain(app)
+    settle(app)
     url = f"/api/v1/submissions/{reply.json['id']}"
-    seen = client.get(url, headers={"Authorization": f"Bearer {token}"}).json
+    seen = client.get(url, headers=bearer(token)).json
     assert seen["status"] == "invalid"
     # Scored in a worker, shown in the reader's language: Korean unless asked otherwise.
     assert seen["error"].startswith("빠진 id가 5개 있습니다(예: '000000'")
-    english = client.get(url, headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+    english = client.get(url, headers=bearer(token, lang="en"))
     assert english.json["error"].startswith("5 ids are missing, e.g. '000000'")
     assert client.get(f"/api/v1/events/{small_contest.event}/leaderboard").json == board_before
     # Invalid uploads do not count: the daily limit of 2 still allows two good ones.
     for seed in (1, 2):
-        assert (
-            post(client, small_contest, prediction_csv(truth, 0.3, seed), token=token).status_code
-            == 202
-        )
-    drain(app)
+        assert small.upload("팀0", prediction_csv(truth, 0.3, seed)).status_code == 202
+    settle(app)
     before = snapshot(settings)
-    refused = post(client, small_contest, prediction_csv(truth, 0.3, 3), token=token)
+    refused = small.upload("팀0", prediction_csv(truth, 0.3, 3))
     assert refused.status_code == 429
     assert refused.json["error"]["code"] == "daily_quota"
     assert 0 < int(refused.headers["Retry-After"]) <= 24 * 3600
@@ -235,13 +210,13 @@ def test_missing_ids_become_an_invalid_submission_that_uses_no_quota(
 
 
 def test_other_teams_submissions_are_invisible(
-    app: Flask, client: FlaskClient, contest: Contest
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
 ) -> None:
-    reply = post(client, contest, prediction_csv(contest.truth, 0.3, 1), token=team0(contest))
-    drain(app)
+    reply = api.upload("팀0", prediction_csv(contest.truth, 0.3, 1))
+    settle(app)
     other = client.get(
         f"/api/v1/submissions/{reply.json['id']}",
-        headers={"Authorization": f"Bearer {contest.tokens['팀1']}"},
+        headers=bearer(contest.tokens["팀1"]),
     )
     assert other.status_code == 404
 
@@ -249,21 +224,18 @@ def test_other_teams_submissions_are_invisible(
 def test_staff_boards_need_staff(client: FlaskClient, contest: Contest) -> None:
     url = f"/api/v1/events/{contest.event}/leaderboard?board=staff"
     assert client.get(url).status_code == 401
-    assert client.get(url, headers={"Authorization": f"Bearer {team0(contest)}"}).status_code == 403
-    staff = client.get(url, headers={"Authorization": f"Bearer {contest.staff_tokens['judge']}"})
+    assert client.get(url, headers=bearer(team0(contest))).status_code == 403
+    staff = client.get(url, headers=bearer(contest.staff_tokens["judge"]))
     assert staff.status_code == 200 and staff.json["board"] == "staff"
 
 
-def test_public_board_ranks_best_scores(app: Flask, client: FlaskClient, contest: Contest) -> None:
+def test_public_board_ranks_best_scores(
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
+) -> None:
     noises = {"팀0": 3.0, "팀1": 0.05, "팀2": 0.5}  # wide gaps: the public split is random
     for i, (team, noise) in enumerate(noises.items()):
-        assert (
-            post(
-                client, contest, prediction_csv(contest.truth, noise, i), token=contest.tokens[team]
-            ).status_code
-            == 202
-        )
-    drain(app)
+        assert api.upload(team, prediction_csv(contest.truth, noise, i)).status_code == 202
+    settle(app)
     board = client.get(f"/api/v1/events/{contest.event}/leaderboard?task={contest.task}").json
     assert [row["team"] for row in board["rows"]] == ["팀1", "팀2", "팀0"]
     assert set(board["rows"][0]) == {"rank", "team", "score", "submissions", "last_submission_at"}
@@ -293,28 +265,17 @@ def strict_app(settings: Settings) -> Flask:
 def test_hourly_rate_limit_counts_refused_uploads_too(strict_app: Flask, tmp_path: Path) -> None:
     contest = seed_contest(db, strict_app.config["HACKJUDGE"].storage_dir, tmp_path)
     client = strict_app.test_client()
-    codes = [post(client, contest, b"", token=team0(contest)).status_code for _ in range(3)]
+    api = Api(client, contest)
+    codes = [api.upload("팀0", b"").status_code for _ in range(3)]
     assert codes == [422, 422, 422]
-    limited = post(client, contest, prediction_csv(contest.truth, 0.3, 1), token=team0(contest))
+    limited = api.upload("팀0", prediction_csv(contest.truth, 0.3, 1))
     assert limited.status_code == 429
     assert limited.json["error"]["code"] == "rate_limited"
     assert int(limited.headers["Retry-After"]) > 0
     # Another team has its own allowance.
-    other = post(
-        client, contest, prediction_csv(contest.truth, 0.3, 1), token=contest.tokens["팀1"]
-    )
+    other = api.upload("팀1", prediction_csv(contest.truth, 0.3, 1))
     assert other.status_code == 202
     settle(strict_app)
-
-
-def sign_in(client: FlaskClient, email: str, password: str, next_url: str = "") -> object:
-    import re
-
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    return client.post(
-        f"/login{next_url}", data={"csrf_token": token, "email": email, "password": password}
-    )
 
 
 def test_browser_upload_is_capped_before_the_csrf_check_reads_it(
@@ -322,7 +283,7 @@ def test_browser_upload_is_capped_before_the_csrf_check_reads_it(
 ) -> None:
     import re
 
-    sign_in(client, "p0@test.kr", small_contest.passwords["p0@test.kr"])
+    Api(client, small_contest).sign_in("p0@test.kr")
     page = client.get(f"/events/{small_contest.event}/team").get_data(as_text=True)
     csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
     before = snapshot(settings)
@@ -345,18 +306,18 @@ def test_browser_upload_is_capped_before_the_csrf_check_reads_it(
     assert snapshot(settings) == before
 
 
-def test_login_never_redirects_off_site(client: FlaskClient, contest: Contest) -> None:
+def test_login_never_redirects_off_site(client: FlaskClient, contest: Contest, api: Api) -> None:
     for target in ("//evil.example", "/\\evil.example", "https://evil.example"):
-        reply = sign_in(client, "p0@test.kr", contest.passwords["p0@test.kr"], f"?next={target}")
+        reply = api.sign_in("p0@test.kr", query=f"?next={target}")
         assert reply.status_code == 302
         assert reply.headers["Location"] == "/"
 
 
 def test_a_submission_that_keeps_killing_workers_is_given_up(
-    app: Flask, client: FlaskClient, contest: Contest
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
 ) -> None:
-    reply = post(client, contest, prediction_csv(contest.truth, 0.3, 1), token=team0(contest))
-    drain(app)
+    reply = api.upload("팀0", prediction_csv(contest.truth, 0.3, 1))
+    settle(app)
     with db.begin() as session:
         # The team's reply names it by its opaque id; workers go by the global one.
         sub = session.scalars(select(Submission).where(Submission.public_id == reply.json["id"]))
@@ -364,12 +325,12 @@ def test_a_submission_that_keeps_killing_workers_is_given_up(
         sub.status, sub.attempts = "queued", 3  # three workers died on it already
         sub_id = sub.id
     app.extensions["hackjudge"].dispatcher.enqueue(sub_id)
-    drain(app)
+    settle(app)
     with db.begin() as session:
         sub = session.get(Submission, sub_id)
         assert sub.status == "failed" and "gave up after 3 attempts" in sub.staff_error
     seen = client.get(
         f"/api/v1/submissions/{reply.json['id']}",
-        headers={"Authorization": f"Bearer {team0(contest)}"},
+        headers=bearer(team0(contest)),
     ).json
     assert seen["status"] == "failed" and "staff_error" not in seen

@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 
 from core.db import Database
 from core.models import Submission
-from tests.conftest import server_in
-from tests.helpers import Proc, browser_sign_in, prediction_csv, seed_env
+from tests.actions import bearer
+from tests.helpers import Proc, browser_sign_in, prediction_csv, seed_env, server_in
 
 TMPFS_BYTES = 2 * 1024 * 1024
 ROWS = 10_000  # a prediction file of ~270 KB
@@ -87,7 +87,7 @@ def test_a_full_storage_answers_507_and_alerts_the_organizers(
     filling.fill(server, room=len(body) // 2)
 
     url = f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions"
-    token = {"Authorization": f"Bearer {contest.tokens['팀0']}", "Accept-Language": "en"}
+    token = bearer(contest.tokens["팀0"], lang="en")
     refused = requests.post(url, headers=token, files={"file": ("p.csv", body)}, timeout=30)
     assert refused.status_code == 507, (filling.how, refused.status_code, refused.text[:300])
     assert refused.json()["error"] == {
@@ -109,7 +109,7 @@ def test_a_full_storage_answers_507_and_alerts_the_organizers(
         database.engine.dispose()
 
     # The organizers see it: the dashboard's data, and the alert on their page.
-    organizer = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
+    organizer = bearer(contest.staff_tokens["organizer"])
     health = requests.get(
         f"{server.url}/api/v1/events/{contest.event}/dashboard",
         headers={**organizer, "Accept-Language": "en"},

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Submission
-from tests.conftest import server_in
+from tests.actions import Api, bearer
 from tests.helpers import (
     HACKJUDGE,
     Contest,
@@ -33,7 +33,7 @@ from tests.helpers import (
     cli,
     prediction_csv,
     seed_env,
-    upload,
+    server_in,
     wait_for,
 )
 
@@ -41,7 +41,7 @@ DONE = ("scored", "invalid", "failed")
 
 
 def sent(server: Proc, contest: Contest, team: str, seed: int) -> dict[str, Any]:
-    reply = upload(server.url, contest, team, prediction_csv(contest.truth, 0.3, seed))
+    reply = Api(server, contest).upload(team, prediction_csv(contest.truth, 0.3, seed))
     assert reply.status_code == 202, reply.text
     return reply.json()
 
@@ -103,8 +103,8 @@ def test_a_teams_numbers_skip_nothing_during_the_freeze(
     server = server_in(embedded_env, spawned, tmp_path, "web")
     pushes = Pushes(server, contest, "팀0")
     pushes_of.append(pushes)
-    mine = {"Authorization": f"Bearer {contest.tokens['팀0']}"}
-    organizer = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
+    mine = bearer(contest.tokens["팀0"])
+    organizer = bearer(contest.staff_tokens["organizer"])
 
     first = sent(server, contest, "팀0", 1)
     assert first["number"] == 1

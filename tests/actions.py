@@ -162,9 +162,9 @@ class Api:
 
     # --- as the staff ----------------------------------------------------------------------
 
-    def submission(self, sub_id: Any, token: str | None = None) -> dict:
+    def submission(self, sub_id: Any, token: str | None = None, lang: str | None = None) -> dict:
         """A submission as the API shows it to ``token`` (the organizer by default)."""
-        headers = bearer(token or self.staff_token())
+        headers = bearer(token or self.staff_token(), lang)
         if self.client is not None:
             return self.client.get(f"/api/v1/submissions/{sub_id}", headers=headers).json
         reply = self.http.get(
@@ -172,12 +172,15 @@ class Api:
         )
         return reply.json()
 
-    def finished(self, sub_id: Any, timeout: float = 60, token: str | None = None) -> dict:
-        """Wait until the submission is scored, found invalid or failed; how the API shows it."""
+    def finished(
+        self, sub_id: Any, timeout: float = 60, token: str | None = None, lang: str | None = None
+    ) -> dict:
+        """Wait until the submission is scored, found invalid or failed; how the API then
+        shows it to ``token`` (the organizer by default)."""
         if self.client is not None:
             self.settle()
         return wait_for(
-            lambda: (row := self.submission(sub_id, token))["status"] in FINISHED and row,
+            lambda: (row := self.submission(sub_id, token, lang))["status"] in FINISHED and row,
             timeout,
             f"submission {sub_id} to finish",
         )

@@ -262,11 +262,16 @@ def seed_env(env: dict[str, str], tmp: Path, **options: Any) -> Contest:
         database.engine.dispose()
 
 
-def cli(env: dict[str, str], *args: str) -> str:
-    """Run a ``hackjudge`` command as an organizer would; its stdout, or fail with stderr."""
-    done = subprocess.run(
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """A ``hackjudge`` command as typed in a terminal; its result, whatever it is."""
+    return subprocess.run(
         [HACKJUDGE, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
     )
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    """Run a ``hackjudge`` command as an organizer would; its stdout, or fail with stderr."""
+    done = run_cli(env, *args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

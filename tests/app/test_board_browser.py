@@ -6,8 +6,8 @@ from pathlib import Path
 
 import requests
 
-from tests.actions import bearer
-from tests.helpers import Proc, prediction_csv, seed_env, server_in
+from tests.actions import Api, bearer
+from tests.helpers import Proc, seed_env, server_in
 
 
 def test_public_board_updates_live_in_the_browser(
@@ -24,13 +24,7 @@ def test_public_board_updates_live_in_the_browser(
     page.evaluate("window.__sameDocument = true")
 
     for i, (team, noise) in enumerate((("팀0", 0.8), ("팀1", 0.2))):
-        reply = requests.post(
-            f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-            headers=bearer(contest.tokens[team]),
-            files={"file": ("p.csv", prediction_csv(contest.truth, noise, i))},
-            timeout=30,
-        )
-        assert reply.status_code == 202
+        Api(server, contest).entry(team, noise, i)
         page.wait_for_function(
             "n => document.querySelectorAll('section.board tbody tr').length === n", arg=i + 1
         )

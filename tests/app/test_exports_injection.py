@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Team
-from tests.actions import bearer
-from tests.helpers import Proc, cli, prediction_csv, seed_env, server_in, wait_for
+from tests.actions import Api, bearer
+from tests.helpers import Proc, cli, prediction_csv, seed_env, server_in
 
 HOSTILE_TEAM = '=HYPERLINK("http://x")'
 HOSTILE_COMMENTS = ("+1", "-2", "@SUM(A1)")
@@ -115,27 +115,11 @@ def test_exports_write_formula_like_text_as_text(
     organizer = bearer(contest.staff_tokens["organizer"])
     judge = bearer(contest.staff_tokens["judge"])
     api = f"{server.url}/api/v1/events/{contest.event}"
-    ids = []
+    uploads = Api(server, contest)
     for i, token in enumerate(tokens.values()):
-        reply = requests.post(
-            f"{api}/tasks/{contest.task}/submissions",
-            headers=bearer(token),
-            files={"file": ("p.csv", prediction_csv(contest.truth, [0.1, 1.0, 3.0][i], i))},
-            timeout=30,
-        )
-        assert reply.status_code == 202, reply.text
-        ids.append(reply.json()["id"])
-    wait_for(
-        lambda: all(
-            requests.get(
-                f"{server.url}/api/v1/submissions/{i}", headers=organizer, timeout=10
-            ).json()["status"]
-            == "scored"
-            for i in ids
-        ),
-        60,
-        "the uploads to be scored",
-    )
+        body = prediction_csv(contest.truth, [0.1, 1.0, 3.0][i], i)
+        row = uploads.finished(uploads.submit(None, body, token=token))
+        assert row["status"] == "scored", row
     _run_review(server, contest.event, organizer, judge)
 
     # The exports, from the API and from the command line.

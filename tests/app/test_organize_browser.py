@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import requests
-
-from tests.actions import bearer
-from tests.helpers import Proc, prediction_csv, seed_env, server_in, wait_for
+from tests.actions import Api
+from tests.helpers import Proc, seed_env, server_in
 
 
 def test_rescore_button_shows_live_progress(
@@ -16,28 +14,10 @@ def test_rescore_button_shows_live_progress(
 ) -> None:
     contest = seed_env(embedded_env, tmp_path, teams=4)
     server = server_in(embedded_env, spawned, tmp_path, "web")
-    ids = []
-    for i, team in enumerate(contest.tokens):
-        reply = requests.post(
-            f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-            headers=bearer(contest.tokens[team]),
-            files={"file": ("p.csv", prediction_csv(contest.truth, 0.3 + 0.1 * i, i))},
-            timeout=30,
-        )
-        ids.append(reply.json()["id"])
-
-    def all_scored() -> bool:
-        return all(
-            requests.get(
-                f"{server.url}/api/v1/submissions/{i}",
-                timeout=10,
-                headers=bearer(contest.staff_tokens["organizer"]),
-            ).json()["status"]
-            == "scored"
-            for i in ids
-        )
-
-    wait_for(all_scored, 60, "the uploads to be scored")
+    api = Api(server, contest)
+    ids = [api.entry(team, 0.3 + 0.1 * i, i) for i, team in enumerate(contest.tokens)]
+    for sub_id in ids:
+        assert api.finished(sub_id)["status"] == "scored"
 
     page = browser.new_page()
     page.goto(f"{server.url}/login?next=/events/{contest.event}/organize")

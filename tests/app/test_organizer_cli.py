@@ -5,8 +5,6 @@ entry for every change, naming who made it."""
 from __future__ import annotations
 
 import getpass
-import os
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,24 +17,20 @@ from sqlalchemy import select
 
 from core.db import Database, utcnow
 from core.models import Event
-from tests.actions import bearer
-from tests.helpers import HACKJUDGE, Proc, cli, end_event_now, seed_env, server_in, wait_for
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """A ``hackjudge`` command as typed in a terminal; its result, whatever it is."""
-    return subprocess.run(
-        [HACKJUDGE, *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.actions import Api
+from tests.helpers import (
+    Proc,
+    cli,
+    end_event_now,
+    run_cli,
+    seed_env,
+    server_in,
+)
 
 
 def refused(env: dict[str, str], *args: str) -> str:
     """A command that must fail with one clear line: that line."""
-    done = run(env, *args)
+    done = run_cli(env, *args)
     assert done.returncode != 0, done.stdout
     assert "Traceback" not in done.stderr, done.stderr
     lines = done.stderr.strip().splitlines()
@@ -151,24 +145,13 @@ def test_qwk_on_a_declared_scale_with_a_gap(
     rules = requests.get(f"{server.url}/events/{contest.event}/rules", timeout=10).text
     assert "1" in rules and ("평점" in rules or "ratings" in rules)
 
-    team = bearer(contest.tokens["팀0"], lang="en")
+    api = Api(server, contest)
+    team = {"token": contest.tokens["팀0"], "lang": "en", "task": "essay"}
 
     def upload(values: np.ndarray) -> dict:
         body = pd.DataFrame({"id": [f"q{i:03d}" for i in range(200)], "target": values})
-        reply = requests.post(
-            f"{server.url}/api/v1/events/{contest.event}/tasks/essay/submissions",
-            headers=team,
-            files={"file": ("r.csv", body.to_csv(index=False).encode())},
-            timeout=30,
-        )
-        assert reply.status_code == 202, reply.text
-        url = f"{server.url}/api/v1/submissions/{reply.json()['id']}"
-
-        def done() -> dict | None:
-            sub = requests.get(url, headers=team, timeout=10).json()
-            return sub if sub["status"] in ("scored", "invalid", "failed") else None
-
-        return wait_for(done, 60, "the submission to be scored")
+        sub_id = api.submit(None, body.to_csv(index=False).encode(), "r.csv", **team)
+        return api.finished(sub_id, token=contest.tokens["팀0"], lang="en")
 
     fours = ratings.copy()
     fours[ratings == 5] = 4  # a rating the hidden set lacks, inside the scale

@@ -13,15 +13,13 @@ import socketio
 from app.security import create_user, new_token
 from core.db import Database
 from core.models import Role
-from tests.actions import bearer
+from tests.actions import Api, bearer
 from tests.helpers import (
     Proc,
     browser_sign_in,
     end_event_now,
-    prediction_csv,
     seed_env,
     server_in,
-    wait_for,
 )
 
 
@@ -40,26 +38,10 @@ def test_review_round_in_the_browser(
     server = server_in(embedded_env, spawned, tmp_path, "web")
     api = f"{server.url}/api/v1/events/{contest.event}"
     organizer = bearer(contest.staff_tokens["organizer"])
-    ids = []
+    uploads = Api(server, contest)
     for i, team in enumerate(contest.tokens):
-        reply = requests.post(
-            f"{api}/tasks/{contest.task}/submissions",
-            headers=bearer(contest.tokens[team]),
-            files={"file": ("p.csv", prediction_csv(contest.truth, [0.1, 1.0, 3.0][i], i))},
-            timeout=30,
-        )
-        ids.append(reply.json()["id"])
-    wait_for(
-        lambda: all(
-            requests.get(
-                f"{server.url}/api/v1/submissions/{i}", headers=organizer, timeout=10
-            ).json()["status"]
-            == "scored"
-            for i in ids
-        ),
-        60,
-        "the uploads to be scored",
-    )
+        row = uploads.finished(uploads.entry(team, [0.1, 1.0, 3.0][i], i))
+        assert row["status"] == "scored", row
     database.engine.dispose()
     end_event_now(embedded_env)
 

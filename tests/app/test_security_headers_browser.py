@@ -13,16 +13,14 @@ import requests
 from app.security import create_user
 from core.db import Database
 from core.models import Role
-from tests.actions import bearer
+from tests.actions import Api, bearer
 from tests.helpers import (
     Contest,
     Proc,
     browser_sign_in,
-    prediction_csv,
     seed_env,
     server_in,
     settings_from_env,
-    wait_for,
 )
 
 # Before any page script: collect the violations the page reports to itself.
@@ -109,23 +107,8 @@ def _prepare_review(server: Proc, contest: Contest) -> int:
     """One scored upload and the judge assigned to its team; the team's id."""
     api = f"{server.url}/api/v1"
     organizer = bearer(contest.staff_tokens["organizer"])
-    sent = requests.post(
-        f"{api}/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers=bearer(contest.tokens["팀0"]),
-        files={"file": ("p.csv", prediction_csv(contest.truth, 0.3, 0))},
-        timeout=30,
-    )
-    assert sent.status_code == 202, sent.text
-    wait_for(
-        lambda: (
-            requests.get(
-                f"{api}/submissions/{sent.json()['id']}", headers=organizer, timeout=10
-            ).json()["status"]
-            == "scored"
-        ),
-        60,
-        "the upload to be scored",
-    )
+    uploads = Api(server, contest)
+    assert uploads.finished(uploads.entry("팀0", 0.3, 0))["status"] == "scored"
     events = f"{api}/events/{contest.event}"
     made = requests.post(
         f"{events}/criteria", headers=organizer, json={"name": "기술성", "weight": 1}

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Submission
-from tests.actions import bearer
+from tests.actions import Api
 from tests.helpers import Proc, prediction_csv, seed_env, spawn, wait_for
 from tests.services import RedisServer, free_port
 
@@ -97,13 +97,7 @@ def test_supervise_restarts_killed_children_and_stops_on_sigterm(
     wait_for(lambda: (now := of_kind(pid, "serve")) and now != web, 30, "a new web node")
     wait_for(answers, 60, "the restarted web node to answer")
 
-    reply = requests.post(
-        f"{base}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-        headers=bearer(contest.tokens["팀0"]),
-        files={"file": ("p.csv", prediction_csv(contest.truth, 0.3, 1))},
-        timeout=30,
-    )
-    assert reply.status_code == 202, reply.text
+    Api(base, contest).submit("팀0", prediction_csv(contest.truth, 0.3, 1))
     database = Database()
     database.configure(env["HACKJUDGE_DATABASE_URL"])
 

@@ -5,8 +5,6 @@ else. Secrets are shown once and never listed."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,11 +19,11 @@ from core.db import Database, utcnow
 from core.models import ApiToken, AuditEntry, User
 from tests.actions import Api, bearer
 from tests.helpers import (
-    HACKJUDGE,
     Contest,
     Proc,
     cli,
     prediction_csv,
+    run_cli,
     seed_env,
     server_in,
     wait_for,
@@ -142,16 +140,6 @@ def test_an_expired_token_is_refused_by_the_api_and_the_live_channel(
     assert fresh.status_code == 404
 
 
-def hackjudge(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [HACKJUDGE, *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_organizers_list_and_revoke_tokens_from_the_command_line(
     embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
 ) -> None:
@@ -197,11 +185,11 @@ def test_organizers_list_and_revoke_tokens_from_the_command_line(
     database.engine.dispose()
 
     refusals = {
-        "staff submit-only": hackjudge(
+        "staff submit-only": run_cli(
             embedded_env, "token", "create", "judge@test.kr", "--scope", "submit"
         ),
-        "too long": hackjudge(embedded_env, "token", "create", "p1@test.kr", "--expires", "400d"),
-        "no such token": hackjudge(embedded_env, "token", "revoke", "99999"),
+        "too long": run_cli(embedded_env, "token", "create", "p1@test.kr", "--expires", "400d"),
+        "no such token": run_cli(embedded_env, "token", "revoke", "99999"),
     }
     for what, done in refusals.items():
         assert done.returncode != 0 and done.stderr.strip(), what

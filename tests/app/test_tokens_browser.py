@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import requests
-
-from tests.actions import bearer
+from tests.actions import Api
 from tests.helpers import Proc, browser_sign_in, prediction_csv, seed_env, server_in
 
 
@@ -30,12 +28,8 @@ def test_make_see_once_use_and_revoke_a_token(
     assert row.count() == 1 and secret not in row.inner_text()
 
     def upload(token: str) -> int:
-        return requests.post(
-            f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions",
-            headers=bearer(token),
-            files={"file": ("pred.csv", prediction_csv(contest.truth, 0.3, 1), "text/csv")},
-            timeout=30,
-        ).status_code
+        body = prediction_csv(contest.truth, 0.3, 1)
+        return Api(server, contest).upload(None, body, "pred.csv", token=token).status_code
 
     assert upload(secret) == 202
     page.goto(f"{server.url}/tokens")  # shown once: never again

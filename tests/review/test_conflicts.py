@@ -13,8 +13,8 @@ import socketio
 from app.security import create_user, new_token
 from core.db import Database
 from core.models import Role
-from tests.actions import bearer
-from tests.helpers import Proc, end_event_now, prediction_csv, seed_env, server_in, wait_for
+from tests.actions import Api, bearer
+from tests.helpers import Proc, end_event_now, seed_env, server_in
 
 TEAM = "팀0"  # affiliation 소속0 in the seeded roster
 
@@ -70,27 +70,13 @@ def test_a_conflicted_judge_sees_nothing_of_the_team(
     api = f"{server.url}/api/v1"
     base = f"{api}/events/{contest.event}"
     organizer = bearer(contest.staff_tokens["organizer"])
+    uploads = Api(server, contest)
     submitted: dict[str, int] = {}
-    for i, (team, token) in enumerate(contest.tokens.items()):
-        reply = requests.post(
-            f"{base}/tasks/{contest.task}/submissions",
-            headers=bearer(token),
-            files={"file": ("p.csv", prediction_csv(contest.truth, [0.1, 1.0, 3.0][i], i))},
-            timeout=30,
-        )
-        assert reply.status_code == 202, reply.text
+    for i, team in enumerate(contest.tokens):
         # Staff name a submission by its global id (its team by a public one).
-        as_staff = requests.get(f"{api}/submissions/{reply.json()['id']}", headers=organizer)
-        submitted[team] = as_staff.json()["id"]
-    wait_for(
-        lambda: all(
-            requests.get(f"{api}/submissions/{i}", headers=organizer, timeout=10).json()["status"]
-            == "scored"
-            for i in submitted.values()
-        ),
-        60,
-        "the uploads to be scored",
-    )
+        row = uploads.finished(uploads.entry(team, [0.1, 1.0, 3.0][i], i))
+        assert row["status"] == "scored", row
+        submitted[team] = row["id"]
     end_event_now(embedded_env)
 
     # The review: every judge is assigned (the alumnus never to 팀0), then a conflict.

@@ -6,7 +6,7 @@ PYTHON ?= python3
 # and upgrading". Written by `make lock` / `make upgrade` from pyproject.toml and build.in.
 LOCK := requirements/lock.txt
 
-.PHONY: setup demo test lint bench bench-fanout chromium messages lock upgrade upgrade-tools
+.PHONY: setup demo test test-fast lint bench bench-fanout chromium messages lock upgrade upgrade-tools
 
 # pip first, at the lock's pin; then exactly the lock (wheels only, each hash-checked); then
 # hackjudge itself, editable, without dependencies, built by the lock's setuptools (no isolated
@@ -70,6 +70,14 @@ test: setup chromium
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# The quick loop while working: the linters, then every test not marked slow (tests/conftest.py
+# marks those that start hackjudge processes or Chromium, or take seconds), in under two minutes
+# on a 2-core machine. `make test` (CI) still runs everything.
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

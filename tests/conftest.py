@@ -61,6 +61,19 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     return result
 
 
+# What makes a test slow, by the fixtures it asks for: hackjudge processes (a server, a worker,
+# the command line, all run with one of the two environments) or Chromium. Such a test is marked
+# ``slow`` here, and `make test-fast` (pytest -m "not slow") leaves it out; a test slow for
+# another reason (seconds of scoring, a subprocess of its own) carries the mark in its module.
+SLOW_FIXTURES = frozenset({"spawned", "embedded_env", "production_env", "browser"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def throwaway() -> Iterator[Throwaway]:
     servers = Throwaway()
@@ -120,7 +133,9 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+# The PostgreSQL twin of each in-process test makes a database of its own: ``slow``, so that
+# `make test-fast` runs each once, on SQLite.
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def database_url(request: pytest.FixtureRequest) -> str:
     """Both backends: SQLite (embedded default) and PostgreSQL (production)."""
     return request.getfixturevalue(f"{request.param}_url")

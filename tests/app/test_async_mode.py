@@ -71,6 +71,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_production_serve_patches_before_the_drivers_load(
     production_env: dict[str, str],
 ) -> None:

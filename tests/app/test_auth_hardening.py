@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
 import requests
 from flask.testing import FlaskClient
 from requests.adapters import HTTPAdapter
@@ -30,11 +30,11 @@ from config import Settings
 from core.models import Role, Submission
 from tests.actions import Api
 from tests.helpers import (
-    HACKJUDGE,
     ROOT,
     Contest,
     Proc,
     prediction_csv,
+    run_cli,
     seed_env,
     server_in,
     wait_for,
@@ -111,6 +111,7 @@ def test_login_failures_are_limited_per_account_and_per_address(
     )
 
 
+@pytest.mark.slow  # seconds of password checks
 def test_a_locked_account_opens_again_when_its_window_passes(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -131,6 +132,7 @@ def test_a_locked_account_opens_again_when_its_window_passes(
     )
 
 
+@pytest.mark.slow  # seconds of password checks
 def test_an_unknown_email_costs_the_same_password_check_as_a_known_one(
     client: FlaskClient, contest: Contest, monkeypatch: Any
 ) -> None:
@@ -182,6 +184,7 @@ print(",".join(order))
 """
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_password_checks_leave_the_event_loop_free() -> None:
     done = subprocess.run(
         [sys.executable, "-c", GREENLETS], cwd=ROOT, capture_output=True, text=True, timeout=120
@@ -191,22 +194,12 @@ def test_password_checks_leave_the_event_loop_free() -> None:
     assert done.stdout.strip() == "another request served,checked"
 
 
-def hackjudge(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [HACKJUDGE, *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_people_cannot_choose_weak_passwords(embedded_env: dict[str, str]) -> None:
-    weak = hackjudge(
+    weak = run_cli(
         embedded_env, "user", "create", "org@test.kr", "--role", "organizer", "--password", "x"
     )
     assert weak.returncode != 0 and "at least 10 characters" in weak.stderr
-    common = hackjudge(
+    common = run_cli(
         embedded_env,
         "user",
         "create",
@@ -217,7 +210,7 @@ def test_people_cannot_choose_weak_passwords(embedded_env: dict[str, str]) -> No
         "iloveyou",
     )
     assert common.returncode != 0 and "most common passwords" in common.stderr
-    chosen = hackjudge(
+    chosen = run_cli(
         embedded_env,
         "user",
         "create",
@@ -229,7 +222,7 @@ def test_people_cannot_choose_weak_passwords(embedded_env: dict[str, str]) -> No
     )
     assert chosen.returncode == 0, chosen.stderr
     # Generated passwords are random: nothing to check, and they pass anyway.
-    made = hackjudge(embedded_env, "user", "create", "p2@test.kr", "--role", "participant")
+    made = run_cli(embedded_env, "user", "create", "p2@test.kr", "--role", "participant")
     assert made.returncode == 0 and "password: " in made.stdout
 
 
@@ -281,6 +274,7 @@ OFF_SITE = [
 ]
 
 
+@pytest.mark.slow  # seconds of password checks
 def test_login_never_redirects_off_site(client: FlaskClient, contest: Contest) -> None:
     followed = {}
     for target in OFF_SITE:

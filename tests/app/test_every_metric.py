@@ -178,6 +178,7 @@ def _submit(env: dict[str, str], server: Proc, token: str, event: str, task: str
     )
 
 
+@pytest.mark.slow  # a server and a worker (module fixture), the CLI per case
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_submit_wait_scores_the_sample_and_an_attempt(
     running: tuple[Proc, Contest, dict[str, str]], case: MetricCase, tmp_path: Path

@@ -159,6 +159,7 @@ def test_refusals_are_one_line_in_the_terminals_language(
             assert words in line, (what, lang, wait, line)
 
 
+@pytest.mark.slow  # runs the CLI
 def test_a_server_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     good.write_text("id,target\n1,0.5\n")
@@ -220,6 +221,7 @@ def test_a_server_that_is_not_hackjudge_is_one_line(tmp_path: Path, spawned: lis
         assert words in line, (lang, wait, line)
 
 
+@pytest.mark.slow  # runs the CLI
 def test_a_file_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
     # Nothing listens at the server: the file is checked before anything is sent.
     server = f"http://127.0.0.1:{free_port()}"

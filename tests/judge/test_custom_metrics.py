@@ -70,6 +70,7 @@ def test_other_exceptions_are_platform_faults(installed: Path, tmp_path: Path) -
         score(solution, body, "p.csv")
 
 
+@pytest.mark.slow  # runs the CLI
 def test_cli_offers_the_installed_metric(installed: Path, tmp_path: Path) -> None:
     env = {
         **os.environ,

@@ -219,6 +219,7 @@ def peak_growth_refusing(data: bytes) -> tuple[int, ParticipantVisibleError]:
     return memory("VmHWM") - before, caught.value
 
 
+@pytest.mark.slow  # seconds of inflating
 def test_a_gzip_bomb_is_refused_holding_none_of_what_it_expands_to() -> None:
     bomb = gzip_bomb()
     assert len(bomb) < 2 * MIB

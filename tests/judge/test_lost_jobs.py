@@ -84,6 +84,7 @@ def test_a_row_its_live_worker_no_longer_holds_is_dispatched_again(
         database.engine.dispose()
 
 
+@pytest.mark.slow  # seconds
 def test_a_job_taken_by_a_worker_that_died_before_its_row_moved_is_dispatched_again(
     postgres_url: str, private_redis: RedisServer, tmp_path: Path
 ) -> None:

@@ -42,6 +42,8 @@ from judge.prepare import prepare_truth
 from judge.scoring import ScoreResult, score
 from judge.truth import Solution, load_solution
 
+pytestmark = pytest.mark.slow  # generated files: seconds per property
+
 # No example database: nothing is written into the working tree, and runs stay independent.
 FUZZ = settings(
     deadline=None,

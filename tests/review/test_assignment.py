@@ -26,6 +26,7 @@ def events(draw: st.DrawFn) -> tuple[list[Candidate], list[Judge], int]:
     return teams, judges, draw(st.integers(1, 4))
 
 
+@pytest.mark.slow  # 300 generated events
 @settings(max_examples=300, deadline=None)
 @given(events())
 def test_coverage_balance_and_no_conflict(event: tuple) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,6 +77,7 @@ def test_plan_survives_storage_round_trip() -> None:
 scores = st.floats(0, 1, allow_nan=False).map(lambda x: round(x, 2))  # ties happen
 
 
+@pytest.mark.slow  # seconds of generated reveals
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -126,11 +128,22 @@ def postgres_url(postgres_admin_url: str, pg_template: str) -> Iterator[str]:
     _admin(postgres_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database that each test copies (as ``pg_template`` for PostgreSQL)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "hackjudge.sqlite"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'hackjudge.sqlite'}"
-    upgrade(url)
-    return url
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh SQLite database for one test: a copy of the migrated template."""
+    path = tmp_path / "hackjudge.sqlite"
+    source, copy = sqlite3.connect(sqlite_template), sqlite3.connect(path)
+    with closing(source), closing(copy):
+        source.backup(copy)
+    return f"sqlite:///{path}"
 
 
 # The PostgreSQL twin of each in-process test makes a database of its own: ``slow``, so that

@@ -87,6 +87,7 @@ def _create_task(client: FlaskClient, contest: Contest, case: MetricCase) -> dic
     return reply.json
 
 
+@pytest.mark.slow  # every metric scored through the API: half a minute in all
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_the_sample_scores_and_an_attempt_matches_scikit_learn(
     app: Flask, client: FlaskClient, contest: Contest, case: MetricCase, tmp_path: Path, api: Api

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app import results, review_notes, reviews
 from app.lookup import event_or_404, session
 from app.runtime import runtime
+from app.security import user_with_role
 from core.models import Role, Submission, Team
 from submissions.preview import first_lines
 
@@ -20,8 +21,7 @@ bp = Blueprint("review_pages", __name__)
 
 
 def _staff() -> None:
-    if current_user.role not in (Role.ORGANIZER, Role.JUDGE):
-        abort(403, description=_("Judges and organizers only."))
+    user_with_role(Role.ORGANIZER, Role.JUDGE, refusal=_("Judges and organizers only."))
 
 
 @bp.get("/events/<event_slug>/review")

@@ -48,6 +48,18 @@ COUNTED = (*PENDING, *JUDGED)
 USES_QUOTA = (*PENDING, Status.SCORED)
 
 
+class RunStatus(enum.StrEnum):
+    """A rescoring run's state (``RescoreRun.status``)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+RUN_BUSY = (RunStatus.QUEUED, RunStatus.RUNNING)  # a task has at most one such run
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -302,8 +314,8 @@ for _name, _score in (
         _score,
         Submission.created_at,
         Submission.id,
-        postgresql_where=Submission.status == "scored",
-        sqlite_where=Submission.status == "scored",
+        postgresql_where=Submission.status == Status.SCORED,
+        sqlite_where=Submission.status == Status.SCORED,
     )
 # The final picks (about one submission in a hundred), for the private board.
 Index(
@@ -311,8 +323,8 @@ Index(
     Submission.task_id,
     Submission.team_id,
     Submission.id,
-    postgresql_where=(Submission.final.is_(True)) & (Submission.status == "scored"),
-    sqlite_where=(Submission.final.is_(True)) & (Submission.status == "scored"),
+    postgresql_where=(Submission.final.is_(True)) & (Submission.status == Status.SCORED),
+    sqlite_where=(Submission.final.is_(True)) & (Submission.status == Status.SCORED),
 )
 # A board's attempt count and last time per team, read from the index alone (PostgreSQL).
 Index(
@@ -359,7 +371,7 @@ class RescoreRun(Base):
     requested_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # running, done, failed
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED)
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     changed: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,6 +18,7 @@ from app.extensions import limiter
 from app.lookup import event_or_404, session, task_from_args, task_or_404
 from app.openapi import OPENAPI
 from app.runtime import runtime
+from app.security import user_with_role
 from app.serialize import find_submission, submission_json
 from core.db import utcnow
 from core.errors import clip
@@ -247,9 +248,7 @@ def _run_json(run: RescoreRun) -> dict:
 @bp.post("/events/<event_slug>/tasks/<task_slug>/rescore")
 def start_rescore_run(event_slug: str, task_slug: str) -> Response | tuple[Response, int]:
     """Organizers: rescore every submission of the task in the background."""
-    user = user_or_401()
-    if user.role != Role.ORGANIZER:
-        abort(403, description=_("Only organizers can rescore."))
+    user = user_with_role(Role.ORGANIZER, refusal=_("Only organizers can rescore."))
     task = task_or_404(event_or_404(event_slug), task_slug)
     try:
         run = start_rescore(session(), task, user.id)
@@ -264,9 +263,7 @@ def start_rescore_run(event_slug: str, task_slug: str) -> Response | tuple[Respo
 @bp.get("/rescore-runs/<int:run_id>")
 def rescore_run(run_id: int) -> Response:
     """Staff: progress of a rescore run."""
-    user = user_or_401()
-    if not user.is_staff:
-        abort(403, description=_("Staff only."))
+    user_with_role(Role.ORGANIZER, Role.JUDGE, refusal=_("Staff only."))
     run = session().get(RescoreRun, run_id)
     if run is None:
         abort(404, description=_("No rescore run %(id)s.", id=run_id))

@@ -85,8 +85,8 @@ COMMON_PASSWORDS = frozenset(
 
 
 def check_password_policy(password: str, email: str, role: str) -> None:
-    """Refuse a password a person chose for ``email`` with ``role`` (README, "Sessions,
-    tokens and sign-in limits"); generated passwords are random and need no check."""
+    """Refuse a password a person chose for ``email`` with ``role`` (docs/api.md,
+    "Sessions, tokens and sign-in limits"); generated passwords are random and need no check."""
     shortest = MIN_LENGTH.get(role, max(MIN_LENGTH.values()))
     if len(password) < shortest:
         raise PasswordRefused(

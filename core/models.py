@@ -44,7 +44,8 @@ FINISHED = (Status.SCORED, Status.INVALID, Status.FAILED)  # a job never runs ag
 JUDGED = (Status.SCORED, Status.INVALID)  # the file was read: a rescore reads it again
 # Attempts on the boards: everything but a platform fault (``failed``), SPEC §3.
 COUNTED = (*PENDING, *JUDGED)
-# What the upload quota counts: a file found invalid gives its place back (README "Choices").
+# What the upload quota counts: a file found invalid gives its place back (docs/participants.md,
+# "File rules").
 USES_QUOTA = (*PENDING, Status.SCORED)
 
 

@@ -14,9 +14,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cells import spreadsheet_safe_token
 from app.messages import translate as _
 from app.security import create_user
+from core.cells import spreadsheet_safe_token
 from core.db import iso
 from core.errors import TranslatableError
 from core.models import (

@@ -21,7 +21,7 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_socketio import SocketIO, disconnect, join_room
 
-from app import live_transport, review_notes
+from app import live_transport
 from app.extensions import db, socketio
 from app.live_limits import LiveLimits, Quotas
 from app.live_viewers import RECHECK_S, Viewer, stale
@@ -29,6 +29,7 @@ from app.live_viewers import viewers as _viewers
 from app.security import live_token
 from config import Settings
 from core.models import Event, User
+from review import notes
 from scoreboard.boards import Board, staff_only
 from scoreboard.live_cache import EventView, LiveCache
 from scoreboard.publish import NAMESPACE, fit, public_room, staff_room, team_room
@@ -294,7 +295,7 @@ def _sees_full_boards(viewer: Viewer, event: EventView) -> bool:
             viewer.full_boards[event.id] = (
                 user is not None
                 and row is not None
-                and not review_notes.conflicted_teams(session, user, row)
+                and not notes.conflicted_teams(session, user, row)
             )
     return viewer.full_boards[event.id]
 

@@ -12,9 +12,7 @@ from sqlalchemy import func, select
 
 from app.admin import SLUG_PATTERN
 from app.auth import safe_next
-from app.ceremony import recent_announcements
 from app.lookup import event_or_404, session
-from app.results import published
 from app.security import user_with_role
 from app.serialize import submission_json
 from core.db import iso, utcnow
@@ -32,8 +30,10 @@ from core.models import (
 )
 from judge.metrics import available as available_metrics
 from judge.metrics import get_metric
+from review.results import published
 from scoreboard import reveal
 from scoreboard.boards import Board, current_board
+from scoreboard.ceremony import recent_announcements
 from submissions.intake import team_of, used_today
 
 bp = Blueprint("pages", __name__)

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.offload import Pool
 from core.errors import N_, TranslatableError
+from core.offload import Pool
 
 T = TypeVar("T")
 
@@ -28,7 +28,7 @@ _hashing = Pool("password-hash", HASH_THREADS)
 
 
 def off_loop(work: Callable[..., T], *args: Any) -> T:
-    """``work(*args)`` in the hashing pool (``app.offload``)."""
+    """``work(*args)`` in the hashing pool (``core.offload``)."""
     return _hashing.run(work, *args)
 
 

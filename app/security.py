@@ -13,9 +13,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.cells import spreadsheet_safe_token
 from app.passwords import check_password_policy, hash_password, verify_password
 from config import default_token_days
+from core.cells import spreadsheet_safe_token
 from core.db import iso, utcnow
 from core.errors import N_, TranslatableError
 from core.models import ApiToken, Role, TokenScope, User

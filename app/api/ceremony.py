@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 
 from app.api import bp, error
 from app.api.validate import json_body
-from app.ceremony import announce, recent_announcements, reveal_next
 from app.lookup import event_or_404, session, task_from_args, task_or_404
 from app.runtime import runtime
 from app.security import user_with_role
 from core.db import utcnow
 from core.models import Role
 from scoreboard import reveal
+from scoreboard.ceremony import announce, recent_announcements, reveal_next
 
 
 def _organizer() -> int:

@@ -12,15 +12,16 @@ from flask import Response, abort, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app import audit, results, review_notes, reviews
 from app.api import bp, error, user_or_401
 from app.api.validate import json_body
 from app.lookup import event_or_404, session
-from app.offload import heavy
 from app.runtime import runtime
 from app.security import user_with_role
+from core import audit
 from core.db import utcnow
 from core.models import Event, Role, Team
+from core.offload import heavy
+from review import notes, results, reviews
 
 
 def _team(event: Event, team_id: int) -> Team:
@@ -154,8 +155,8 @@ def final(event_slug: str) -> Response:
     if user.role == Role.JUDGE and event.review_locked_at is None:
         abort(403, description=_("Judges see the other judges' scores after the lock."))
     standing = results.final_standing(session(), event)
-    unseen = review_notes.conflicted_teams(session(), user, event)
-    return jsonify({**standing, "rows": review_notes.without_teams(standing["rows"], unseen)})
+    unseen = notes.conflicted_teams(session(), user, event)
+    return jsonify({**standing, "rows": notes.without_teams(standing["rows"], unseen)})
 
 
 @bp.post("/events/<event_slug>/final/publish")
@@ -216,7 +217,7 @@ def audit_log(event_slug: str) -> Response:
 @bp.get("/events/<event_slug>/export.<fmt>")
 def export(event_slug: str, fmt: str) -> Response:
     """Organizers: XLSX with every sheet, or CSV of the final ranking."""
-    from app import exports
+    from review import exports
 
     user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
@@ -243,7 +244,7 @@ def statistics(event_slug: str) -> Response:
     user = user_with_role(Role.ORGANIZER, Role.JUDGE)
     event = event_or_404(event_slug)
     storage = runtime().settings.storage_dir
-    tasks = review_notes.statistics_for(session(), user, event, storage)
+    tasks = notes.statistics_for(session(), user, event, storage)
     return jsonify({"event": event.slug, "tasks": tasks})
 
 

@@ -9,10 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import review_notes
 from app.admin import start_rescore
 from app.api import bp, error, user_or_401
-from app.audit import audit
 from app.dashboard import note_storage_full
 from app.extensions import limiter
 from app.lookup import event_or_404, session, task_from_args, task_or_404
@@ -20,10 +18,12 @@ from app.openapi import OPENAPI
 from app.runtime import runtime
 from app.security import user_with_role
 from app.serialize import find_submission, submission_json
+from core.audit import audit
 from core.db import utcnow
 from core.errors import clip
 from core.models import Event, RescoreRun, Role, Status, Submission, Task, Team
 from judge.truth import SolutionCache, sample_submission
+from review import notes
 from scoreboard.boards import Board, current_board, staff_only
 from submissions.intake import IntakeError, accept_upload, idempotency_key, team_of
 from submissions.locks import team_locked
@@ -123,7 +123,7 @@ def _visible_submission(submission_ref: str) -> tuple[Submission, Task, Team, bo
     event = session().get(Event, task.event_id)
     staff = user.is_staff
     if staff:
-        visible = review_notes.may_see_team(session(), user, team)  # a judge's conflicts
+        visible = notes.may_see_team(session(), user, team)  # a judge's conflicts
     else:
         mine = team_of(session(), user, event)
         visible = mine is not None and mine.id == sub.team_id
@@ -205,10 +205,10 @@ def leaderboard(event_slug: str) -> Response:
         user = user_or_401()
         if not user.is_staff:
             abort(403, description=_("This board is for staff only until the reveal."))
-        unseen = review_notes.conflicted_teams(session(), user, event)  # a judge's conflicts
+        unseen = notes.conflicted_teams(session(), user, event)  # a judge's conflicts
     data = current_board(session(), event, task, board)
     if unseen:
-        data = {**data, "rows": review_notes.without_teams(data["rows"], unseen)}
+        data = {**data, "rows": notes.without_teams(data["rows"], unseen)}
     return jsonify(data)
 
 

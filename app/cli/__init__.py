@@ -200,7 +200,7 @@ def demo(host: str, port: int, no_bots: bool) -> None:
     run_server(settings, host, port, before_serving=seed)
 
 
-from app import cli_admin, cli_live, cli_submit  # noqa: E402,F401  (registers commands)
+from app.cli import admin, live, submit  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":
     sys.exit(main())

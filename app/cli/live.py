@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from app.cli import CliError, cli_publisher, configured_db, main
-from app.cli_actor import acting_as, cli_actor
+from app.cli.actor import acting_as, cli_actor
 from config import Settings
 from core.models import User
 

@@ -11,7 +11,7 @@ import click
 from sqlalchemy import select
 
 from app.cli import CliError, configured_db, main
-from app.cli_actor import acting_as, cli_actor
+from app.cli.actor import acting_as, cli_actor
 from config import Settings
 from core.cells import csv_text
 from core.models import (
@@ -442,4 +442,4 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
             )
 
 
-from app import cli_tokens  # noqa: E402,F401  (registers `hackjudge token`)
+from app.cli import tokens  # noqa: E402,F401  (registers `hackjudge token`)

@@ -6,7 +6,7 @@ import click
 from sqlalchemy import select
 
 from app.cli import CliError, configured_db, main
-from app.cli_actor import acting_as, cli_actor
+from app.cli.actor import acting_as, cli_actor
 from config import Settings
 from core.models import TokenScope, User
 

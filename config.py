@@ -189,7 +189,7 @@ class Settings:
             "RATELIMIT_KEY_PREFIX": self.socketio_channel,
             # Signed-cookie sessions end after this long without a sign-in (Flask checks the
             # signature's age), as does the remember cookie; both are revoked server-side by
-            # the user's session epoch (app.auth).
+            # the user's session epoch (app.web.auth).
             "PERMANENT_SESSION_LIFETIME": timedelta(days=self.session_days),
             "REMEMBER_COOKIE_DURATION": timedelta(days=self.session_days),
             "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -72,7 +72,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of every session and remember cookie (``get_id``): raising it on sign-out or a
-    # password change makes all of them worthless, wherever their copies are (app.auth).
+    # password change makes all of them worthless, wherever their copies are (app.web.auth).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property

@@ -10,9 +10,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app import unavailable
-from app.auth import authenticated_by_token
 from app.extensions import csrf
+from app.web import unavailable
+from app.web.auth import authenticated_by_token
 from core.errors import N_
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -11,10 +11,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.admin import SLUG_PATTERN
-from app.auth import safe_next
 from app.lookup import event_or_404, session
 from app.security import user_with_role
 from app.serialize import submission_json
+from app.web.auth import safe_next
 from core.db import iso, utcnow
 from core.models import (
     DEFAULT_DAILY_LIMIT,

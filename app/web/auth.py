@@ -217,4 +217,4 @@ def logout() -> object:
     return redirect(url_for("pages.index"))
 
 
-from app import token_pages  # noqa: E402,F401  (its routes register on bp)
+from app.web import tokens as token_pages  # noqa: E402,F401  (its routes register on bp)

@@ -15,7 +15,7 @@ from core import audit
 from core.cells import csv_text, xlsx_cell
 from core.db import iso
 from core.models import Comment, Event, RubricScore, Team, User
-from review import results, reviews
+from review import notes, results, reviews
 from scoreboard.boards import Board, current_board
 
 
@@ -86,7 +86,7 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
             for j in standing["judges"]
         ]
     )
-    notes = session.execute(
+    comment_rows = session.execute(
         select(Comment, Team)
         .join(Team, Team.id == Comment.team_id)
         .where(Team.event_id == event.id)
@@ -100,7 +100,7 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
                 "text": c.text,
                 "at": iso(c.created_at),
             }
-            for c, t in notes
+            for c, t in comment_rows
         ],
         columns=["team", "judge", "text", "at"],
     )

@@ -39,7 +39,7 @@ def gevent_patched() -> bool:
 def default_async_mode(production: bool) -> str:
     """gevent for a production web node running under gevent, else threading.
 
-    gevent holds thousands of websocket viewers where threads collapse (README, "Measured"),
+    gevent holds thousands of websocket viewers where threads collapse (bench/README.md),
     but only works in a patched process, so an unpatched one (``gunicorn --threads``, tests
     building the app in-process) stays on threads. Embedded mode scores in the server's own
     threads: CPU-bound work in greenlets would freeze every connection, so it never uses gevent.
@@ -80,7 +80,7 @@ def default_token_days() -> float:
 
 @dataclass
 class Settings:
-    """Typed view of the ``HACKJUDGE_*`` variables (see README, "Configuration")."""
+    """Typed view of the ``HACKJUDGE_*`` variables (see docs/deploy.md, "Configuration")."""
 
     instance_dir: Path = field(
         default_factory=lambda: Path(_env("INSTANCE_DIR") or DEFAULT_INSTANCE)
@@ -109,7 +109,7 @@ class Settings:
     socketio_channel: str = field(
         default_factory=lambda: _env("SOCKETIO_CHANNEL", "hackjudge") or "hackjudge"
     )
-    # Sign-in and sessions (README, "Sessions, tokens and sign-in limits").
+    # Sign-in and sessions (docs/api.md, "Sessions, tokens and sign-in limits").
     # Failed sign-ins allowed per client address, and per account from any address.
     login_limit_ip: str = field(
         default_factory=lambda: _env("LOGIN_LIMIT_IP", "30 per minute; 300 per hour") or ""
@@ -125,7 +125,7 @@ class Settings:
     token_days: float = field(default_factory=lambda: default_token_days())
     # Flask-SocketIO async mode; empty means chosen in __post_init__ (see default_async_mode).
     async_mode: str = field(default_factory=lambda: _env("ASYNC_MODE") or "")
-    # The live channel under abuse, per web process (README, "Live channel"): a hall of ~200
+    # The live channel under abuse, per web process (docs/api.md, "Live channel"): a hall of ~200
     # viewers behind one NAT, a few tabs each, all reconnecting at once, stays within them.
     live_connections_per_ip: int = field(
         default_factory=lambda: int(_env("LIVE_CONNECTIONS_PER_IP", "1000"))
@@ -189,7 +189,7 @@ class Settings:
             "RATELIMIT_KEY_PREFIX": self.socketio_channel,
             # Signed-cookie sessions end after this long without a sign-in (Flask checks the
             # signature's age), as does the remember cookie; both are revoked server-side by
-            # the user's session epoch (app.auth).
+            # the user's session epoch (app.web.auth).
             "PERMANENT_SESSION_LIFETIME": timedelta(days=self.session_days),
             "REMEMBER_COOKIE_DURATION": timedelta(days=self.session_days),
             "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -13,10 +13,12 @@ from config import Settings
 
 def create_app(settings: Settings | None = None, *, start_background: bool = True) -> Flask:
     """Build the Flask app for ``settings`` (embedded or production mode)."""
-    from app import auth, headers, inputs, live, messages, pages, review_pages, templating
+    from app import live, messages
     from app.api import bp as api_bp
     from app.extensions import babel, csrf, db, limiter, login_manager, select_locale, socketio
     from app.runtime import init_runtime
+    from app.web import auth, headers, inputs, pages, templating
+    from app.web import review as review_pages
 
     settings = settings or Settings()
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))

@@ -14,9 +14,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cells import spreadsheet_safe_token
 from app.messages import translate as _
 from app.security import create_user
+from core.cells import spreadsheet_safe_token
 from core.db import iso
 from core.errors import TranslatableError
 from core.models import (
@@ -24,9 +24,11 @@ from core.models import (
     DEFAULT_DECIMALS,
     DEFAULT_FINAL_PICKS,
     DEFAULT_PUBLIC_FRACTION,
+    RUN_BUSY,
     Event,
     RescoreRun,
     Role,
+    RunStatus,
     Task,
     Team,
     TeamMember,
@@ -328,15 +330,13 @@ def _keep_scale(task: Task, prepared: PreparedTruth) -> None:
 def start_rescore(session: Session, task: Task, user_id: int | None) -> RescoreRun:
     """A new rescore run for ``task``; refused while another one is under way."""
     busy = session.scalars(
-        select(RescoreRun).where(
-            RescoreRun.task_id == task.id, RescoreRun.status.in_(("queued", "running"))
-        )
+        select(RescoreRun).where(RescoreRun.task_id == task.id, RescoreRun.status.in_(RUN_BUSY))
     ).first()
     if busy is not None:
-        if busy.status == "running":
+        if busy.status == RunStatus.RUNNING:
             raise SetupError("Rescore run %(run)d of this task is still running.", run=busy.id)
         raise SetupError("Rescore run %(run)d of this task is still queued.", run=busy.id)
-    run = RescoreRun(task_id=task.id, requested_by=user_id, status="queued")
+    run = RescoreRun(task_id=task.id, requested_by=user_id, status=RunStatus.QUEUED)
     session.add(run)
     session.flush()
     return run

@@ -26,13 +26,13 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sqlalchemy import select
 
 from app.admin import create_event, create_task, import_teams
-from app.ceremony import announce
 from app.extensions import db, socketio
-from app.reviews import add_criterion, assign_judges
 from app.security import create_user
 from config import DEFAULT_INSTANCE, Settings
 from core.db import utcnow
 from core.models import Event, Role, Task, Team, TeamMember, User
+from review.reviews import add_criterion, assign_judges
+from scoreboard.ceremony import announce
 from submissions.intake import IntakeError, accept
 
 log = logging.getLogger(__name__)

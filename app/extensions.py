@@ -31,7 +31,7 @@ def select_locale() -> str:
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in SUPPORTED_LOCALES:
         return chosen
-    from app.auth import bearer_token  # app.auth imports these extensions
+    from app.web.auth import bearer_token  # app.web.auth imports these extensions
 
     if bearer_token(request) is not None:
         asked = request.accept_languages.best_match(SUPPORTED_LOCALES)

@@ -306,7 +306,7 @@ _PATH_ACTION = {"name": "action", "in": "path", "required": True, "schema": {"ty
 _PATH_FMT = {"name": "fmt", "in": "path", "required": True, "schema": {"enum": ["xlsx", "csv"]}}
 _E, _T = _PATH_EVENT, _PATH_TEAM
 
-# Organizer console, review and judging (README: "The organizer console", "Human review").
+# Organizer console, review and judging (docs/organizers.md, docs/judges.md).
 OPENAPI["paths"].update(
     {
         "/events": {
@@ -383,7 +383,7 @@ OPENAPI["paths"].update(
     }
 )
 
-# One's own API tokens (README, "Sessions, tokens and sign-in limits"); secrets never listed.
+# One's own API tokens (docs/api.md, "Sessions, tokens and sign-in limits"); secrets never listed.
 _TOKEN = {
     "type": "object",
     "properties": {

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.review_notes import FLAG_KINDS
 from core.models import Role
+from review.notes import FLAG_KINDS
 
 _DB_INT_MAX = 2**31 - 1
 

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.offload import Pool
 from core.errors import N_, TranslatableError
+from core.offload import Pool
 
 T = TypeVar("T")
 
@@ -28,7 +28,7 @@ _hashing = Pool("password-hash", HASH_THREADS)
 
 
 def off_loop(work: Callable[..., T], *args: Any) -> T:
-    """``work(*args)`` in the hashing pool (``app.offload``)."""
+    """``work(*args)`` in the hashing pool (``core.offload``)."""
     return _hashing.run(work, *args)
 
 
@@ -85,8 +85,8 @@ COMMON_PASSWORDS = frozenset(
 
 
 def check_password_policy(password: str, email: str, role: str) -> None:
-    """Refuse a password a person chose for ``email`` with ``role`` (README, "Sessions,
-    tokens and sign-in limits"); generated passwords are random and need no check."""
+    """Refuse a password a person chose for ``email`` with ``role`` (docs/api.md,
+    "Sessions, tokens and sign-in limits"); generated passwords are random and need no check."""
     shortest = MIN_LENGTH.get(role, max(MIN_LENGTH.values()))
     if len(password) < shortest:
         raise PasswordRefused(

@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import wraps
 from typing import Any
 
 from flask import abort
@@ -15,9 +13,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.cells import spreadsheet_safe_token
 from app.passwords import check_password_policy, hash_password, verify_password
 from config import default_token_days
+from core.cells import spreadsheet_safe_token
 from core.db import iso, utcnow
 from core.errors import N_, TranslatableError
 from core.models import ApiToken, Role, TokenScope, User
@@ -249,18 +247,13 @@ def create_user(
     return user, password
 
 
-def roles_required(*roles: Role) -> Callable:
-    """View decorator: 401 when anonymous, 403 when the role does not fit."""
+def user_with_role(*roles: Role, refusal: str | None = None) -> User:
+    """The one role check of every view: the signed-in user (session or bearer token) if
+    their role is one of ``roles``; 401 for nobody, 403 with ``refusal`` for another role."""
+    from flask_babel import gettext
 
-    def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                abort(401)
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
+    if not current_user.is_authenticated:
+        abort(401)
+    if current_user.role not in roles:
+        abort(403, description=refusal or gettext("Not for your role."))
+    return current_user._get_current_object()

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.inputs import DB_INT_MAX
 from app.messages import submission_error
+from app.web.inputs import DB_INT_MAX
 from core.db import iso
 from core.models import Submission, Task, Team, staff_names, team_names
 

@@ -44,8 +44,21 @@ FINISHED = (Status.SCORED, Status.INVALID, Status.FAILED)  # a job never runs ag
 JUDGED = (Status.SCORED, Status.INVALID)  # the file was read: a rescore reads it again
 # Attempts on the boards: everything but a platform fault (``failed``), SPEC §3.
 COUNTED = (*PENDING, *JUDGED)
-# What the upload quota counts: a file found invalid gives its place back (README "Choices").
+# What the upload quota counts: a file found invalid gives its place back (docs/participants.md,
+# "File rules").
 USES_QUOTA = (*PENDING, Status.SCORED)
+
+
+class RunStatus(enum.StrEnum):
+    """A rescoring run's state (``RescoreRun.status``)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+RUN_BUSY = (RunStatus.QUEUED, RunStatus.RUNNING)  # a task has at most one such run
 
 
 class User(Base):
@@ -59,7 +72,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of every session and remember cookie (``get_id``): raising it on sign-out or a
-    # password change makes all of them worthless, wherever their copies are (app.auth).
+    # password change makes all of them worthless, wherever their copies are (app.web.auth).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
@@ -302,8 +315,8 @@ for _name, _score in (
         _score,
         Submission.created_at,
         Submission.id,
-        postgresql_where=Submission.status == "scored",
-        sqlite_where=Submission.status == "scored",
+        postgresql_where=Submission.status == Status.SCORED,
+        sqlite_where=Submission.status == Status.SCORED,
     )
 # The final picks (about one submission in a hundred), for the private board.
 Index(
@@ -311,8 +324,8 @@ Index(
     Submission.task_id,
     Submission.team_id,
     Submission.id,
-    postgresql_where=(Submission.final.is_(True)) & (Submission.status == "scored"),
-    sqlite_where=(Submission.final.is_(True)) & (Submission.status == "scored"),
+    postgresql_where=(Submission.final.is_(True)) & (Submission.status == Status.SCORED),
+    sqlite_where=(Submission.final.is_(True)) & (Submission.status == Status.SCORED),
 )
 # A board's attempt count and last time per team, read from the index alone (PostgreSQL).
 Index(
@@ -359,7 +372,7 @@ class RescoreRun(Base):
     requested_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # running, done, failed
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED)
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     changed: Mapped[int] = mapped_column(Integer, default=0)

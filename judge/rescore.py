@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.models import JUDGED, Event, RescoreRun, ScoreHistory, Submission, Task
+from core.models import JUDGED, Event, RescoreRun, RunStatus, ScoreHistory, Submission, Task
 from judge.jobs import JudgeContext, evaluate, get_context
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def rescore_task(run_id: int, progress: Progress | None = None) -> str:
                 .order_by(Submission.id)
             )
         )
-        run.status, run.total, run.done, run.changed = "running", len(ids), 0, 0
+        run.status, run.total, run.done, run.changed = RunStatus.RUNNING, len(ids), 0, 0
     _emit(ctx, event_slug, run, task)
     last = time.monotonic()
     for i, submission_id in enumerate(ids, start=1):
@@ -102,7 +102,7 @@ def rescore_task(run_id: int, progress: Progress | None = None) -> str:
             last = time.monotonic()
             _save(ctx, run)
             _emit(ctx, event_slug, run, task)
-    run.status = "done"
+    run.status = RunStatus.DONE
     run.finished_at = utcnow()
     _save(ctx, run)
     ctx.publisher.task_changed(task.id)
@@ -123,7 +123,7 @@ def mark_failed(run_id: int, error: str) -> None:
     with ctx.db.begin() as session:
         run = session.get(RescoreRun, run_id)
         if run is not None:
-            run.status, run.error, run.finished_at = "failed", error[-4000:], utcnow()
+            run.status, run.error, run.finished_at = RunStatus.FAILED, error[-4000:], utcnow()
 
 
 def on_rq_failure(job: Any, connection: Any, exc_type: type, exc: BaseException, tb: Any) -> None:

@@ -13,14 +13,16 @@ import pytest
 pytestmark = pytest.mark.slow  # each test runs Python or lint-imports in a process of its own
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("app", "judge", "scoreboard", "submissions", "review", "core", "tests", "bench")
+PRODUCT = ("app", "judge", "scoreboard", "submissions", "review", "core")
+PACKAGES = (*PRODUCT, "tests", "bench")  # what the contracts look at
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
 
 def test_the_engines_load_no_flask() -> None:
     probe = (
         "import sys, judge.jobs, judge.worker, judge.reconciler, scoreboard.publish, "
-        "scoreboard.live_cache, submissions.intake, submissions.sweep, review, core.models\n"
+        "scoreboard.live_cache, scoreboard.ceremony, submissions.intake, submissions.sweep, "
+        "review.results, review.exports, review.notes, core.models\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'flask', 'flask_login', 'flask_babel', 'flask_socketio', 'werkzeug', 'app'}))"
     )
@@ -64,7 +66,8 @@ def test_the_contracts_pass_here_and_fail_when_broken(tree: Path) -> None:
     broken = {
         "core/db.py": "import flask  # noqa\n",  # Flask at the bottom
         "judge/metrics.py": "import scoreboard.boards  # noqa\n",  # the judge reaching up
-        "submissions/storage.py": "import review  # noqa\n",  # two engines side by side
+        "submissions/storage.py": "import scoreboard.boards  # noqa\n",  # side by side
+        "scoreboard/boards.py": "import review.results  # noqa\n",  # the boards reaching up
         "tests/app/test_join.py": "import tests.app.test_i18n  # noqa\n",  # a test on a test
         "tests/judge/test_rescore.py": "import tests.scoreboard.test_reveal  # noqa\n",
         "bench/latency.py": "import tests.helpers  # noqa\n",  # a bench on test code
@@ -76,3 +79,20 @@ def test_the_contracts_pass_here_and_fail_when_broken(tree: Path) -> None:
         (tree / path).write_text(original)
         assert refused.returncode != 0, path
         assert "BROKEN" in refused.stdout, path
+
+
+def test_every_module_imports() -> None:
+    """A name moved or renamed fails here, not in the first request that reaches it."""
+    probe = (
+        "import importlib, pkgutil\n"
+        f"for name in {PRODUCT!r}:\n"
+        "    package = importlib.import_module(name)\n"
+        "    for found in pkgutil.walk_packages(package.__path__, name + '.'):\n"
+        "        importlib.import_module(found.name)\n"
+        "print('ok')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -10,9 +10,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app import unavailable
-from app.auth import authenticated_by_token
 from app.extensions import csrf
+from app.web import unavailable
+from app.web.auth import authenticated_by_token
 from core.errors import N_
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -33,7 +33,7 @@ def _limit_then_csrf() -> None:
     # The size limit must be in force before anything reads the body: Flask-WTF's CSRF check
     # parses the form of a browser upload.
     if request.endpoint == "api.create_submission" and request.view_args:
-        from app.api.views import apply_upload_limit
+        from app.api.submissions import apply_upload_limit
 
         apply_upload_limit(**request.view_args)
     # Only a valid token lifts CSRF: with a bogus one, the session cookie is what identifies
@@ -121,9 +121,11 @@ from app.api import (  # noqa: E402,F401  (routes register on bp)
     ceremony,
     dashboard,
     history,
+    leaderboard,
+    rescore,
     review,
     review_notes,
     setup,
+    submissions,
     tokens,
-    views,
 )

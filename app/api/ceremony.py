@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, request
+from flask import Response, jsonify, request
 from flask_babel import gettext as _
 
-from app.api import bp, error, user_or_401
+from app.api import bp, error
 from app.api.validate import json_body
-from app.ceremony import announce, recent_announcements, reveal_next
 from app.lookup import event_or_404, session, task_from_args, task_or_404
 from app.runtime import runtime
+from app.security import user_with_role
 from core.db import utcnow
 from core.models import Role
 from scoreboard import reveal
+from scoreboard.ceremony import announce, recent_announcements, reveal_next
 
 
 def _organizer() -> int:
-    user = user_or_401()
-    if user.role != Role.ORGANIZER:
-        abort(403, description=_("Only organizers can do this."))
-    return user.id
+    return user_with_role(Role.ORGANIZER, refusal=_("Only organizers can do this.")).id
 
 
 @bp.get("/events/<event_slug>/reveal")

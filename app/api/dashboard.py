@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from app import dashboard
 from app.api import bp
-from app.api.review import _role
-from app.audit import audit
 from app.lookup import event_or_404, session, task_or_404
 from app.runtime import runtime
+from app.security import user_with_role
+from core.audit import audit
 from core.db import utcnow
 from core.models import Event, Role, Status, Submission, Task
 
@@ -19,7 +19,7 @@ from core.models import Event, Role, Status, Submission, Task
 @bp.get("/events/<event_slug>/dashboard")
 def health(event_slug: str) -> Response:
     """Staff: submissions per minute, queue depth, workers alive, stuck and failed rows."""
-    _role(Role.ORGANIZER, Role.JUDGE)
+    user_with_role(Role.ORGANIZER, Role.JUDGE)
     event = event_or_404(event_slug)
     return jsonify(dashboard.health(session(), event, utcnow(), runtime()))
 
@@ -27,7 +27,7 @@ def health(event_slug: str) -> Response:
 @bp.post("/submissions/<int:submission_id>/rejudge")
 def rejudge(submission_id: int) -> Response:
     """Organizers: score one submission again."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     sub = session().get(Submission, submission_id)
     if sub is None:
         abort(404, description=_("No submission %(id)s.", id=submission_id))
@@ -44,7 +44,7 @@ def rejudge(submission_id: int) -> Response:
 @bp.post("/events/<event_slug>/tasks/<task_slug>/rejudge-failed")
 def rejudge_failed(event_slug: str, task_slug: str) -> Response:
     """Organizers: score every failed submission of the task again."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     task = task_or_404(event, task_slug)
     subs = (

@@ -12,21 +12,16 @@ from flask import Response, abort, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app import audit, results, review_notes, reviews
 from app.api import bp, error, user_or_401
 from app.api.validate import json_body
 from app.lookup import event_or_404, session
-from app.offload import heavy
 from app.runtime import runtime
+from app.security import user_with_role
+from core import audit
 from core.db import utcnow
-from core.models import Event, Role, Team, User
-
-
-def _role(*roles: Role) -> User:
-    user = user_or_401()
-    if user.role not in roles:
-        abort(403, description=_("Not for your role."))
-    return user
+from core.models import Event, Role, Team
+from core.offload import heavy
+from review import notes, results, reviews
 
 
 def _team(event: Event, team_id: int) -> Team:
@@ -54,7 +49,7 @@ def _criterion_json(c: Any) -> dict[str, Any]:
 @bp.get("/events/<event_slug>/criteria")
 def criteria(event_slug: str) -> Response:
     """Staff: the rubric."""
-    _role(Role.ORGANIZER, Role.JUDGE)
+    user_with_role(Role.ORGANIZER, Role.JUDGE)
     event = event_or_404(event_slug)
     return jsonify(
         {"criteria": [_criterion_json(c) for c in reviews.criteria_of(session(), event)]}
@@ -64,7 +59,7 @@ def criteria(event_slug: str) -> Response:
 @bp.post("/events/<event_slug>/criteria")
 def add_criterion(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: add a criterion (name, weight, scale, description)."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     body = json_body()
     try:
@@ -88,7 +83,7 @@ def add_criterion(event_slug: str) -> Response | tuple[Response, int]:
 @bp.post("/events/<event_slug>/assignments")
 def assign(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: assign judges to every team in review (or the top N), balanced, no COI."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     body = json_body()
     per_team = body.get("per_team", event.judges_per_team)
@@ -106,7 +101,7 @@ def assign(event_slug: str) -> Response | tuple[Response, int]:
 @bp.get("/events/<event_slug>/assignments")
 def assignments(event_slug: str) -> Response:
     """Judges: their teams and progress; organizers: everyone's."""
-    user = _role(Role.ORGANIZER, Role.JUDGE)
+    user = user_with_role(Role.ORGANIZER, Role.JUDGE)
     event = event_or_404(event_slug)
     mine = user.id if user.role == Role.JUDGE else None
     rows = reviews.progress(session(), event, mine)
@@ -116,7 +111,7 @@ def assignments(event_slug: str) -> Response:
 @bp.route("/events/<event_slug>/teams/<int:team_id>/scores", methods=["GET", "PUT"])
 def scores(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
     """Judges: read or set their own rubric scores of an assigned team."""
-    user = _role(Role.JUDGE)
+    user = user_with_role(Role.JUDGE)
     event = event_or_404(event_slug)
     team = _team(event, team_id)
     if request.method == "GET":
@@ -142,7 +137,7 @@ def scores(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
 @bp.post("/events/<event_slug>/review/lock")
 def lock(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: lock review; scores stop changing and the final ranking can be published."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     try:
         reviews.lock(session(), event, user, utcnow())
@@ -155,19 +150,19 @@ def lock(event_slug: str) -> Response | tuple[Response, int]:
 @bp.get("/events/<event_slug>/final")
 def final(event_slug: str) -> Response:
     """Organizers (and judges once review is locked): the final ranking and why."""
-    user = _role(Role.ORGANIZER, Role.JUDGE)
+    user = user_with_role(Role.ORGANIZER, Role.JUDGE)
     event = event_or_404(event_slug)
     if user.role == Role.JUDGE and event.review_locked_at is None:
         abort(403, description=_("Judges see the other judges' scores after the lock."))
     standing = results.final_standing(session(), event)
-    unseen = review_notes.conflicted_teams(session(), user, event)
-    return jsonify({**standing, "rows": review_notes.without_teams(standing["rows"], unseen)})
+    unseen = notes.conflicted_teams(session(), user, event)
+    return jsonify({**standing, "rows": notes.without_teams(standing["rows"], unseen)})
 
 
 @bp.post("/events/<event_slug>/final/publish")
 def publish(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: publish the final ranking; pushed live as the ``final`` board."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     try:
         board = results.publish(session(), event, user, utcnow())
@@ -193,7 +188,7 @@ def published_final(event: Event) -> Response:
 @bp.route("/events/<event_slug>/teams/<int:team_id>/disqualify", methods=["POST", "DELETE"])
 def disqualify(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
     """Organizers: disqualify a team with a reason (DELETE reinstates); boards recompute."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     team = _team(event, team_id)
     try:
@@ -215,16 +210,16 @@ def disqualify(event_slug: str, team_id: int) -> Response | tuple[Response, int]
 @bp.get("/events/<event_slug>/audit")
 def audit_log(event_slug: str) -> Response:
     """Organizers: everything organizers changed, newest first, with before → after."""
-    _role(Role.ORGANIZER)
+    user_with_role(Role.ORGANIZER)
     return jsonify({"entries": audit.audit_log(session(), event_or_404(event_slug))})
 
 
 @bp.get("/events/<event_slug>/export.<fmt>")
 def export(event_slug: str, fmt: str) -> Response:
     """Organizers: XLSX with every sheet, or CSV of the final ranking."""
-    from app import exports
+    from review import exports
 
-    _role(Role.ORGANIZER)
+    user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     tables = exports.sheets(session(), event)
     # The workbook is written off the event loop (openpyxl is pure Python: seconds for a big
@@ -246,17 +241,17 @@ def export(event_slug: str, fmt: str) -> Response:
 @bp.get("/events/<event_slug>/statistics")
 def statistics(event_slug: str) -> Response:
     """Judges and organizers: per task, the public→private shake-up and rank intervals."""
-    user = _role(Role.ORGANIZER, Role.JUDGE)
+    user = user_with_role(Role.ORGANIZER, Role.JUDGE)
     event = event_or_404(event_slug)
     storage = runtime().settings.storage_dir
-    tasks = review_notes.statistics_for(session(), user, event, storage)
+    tasks = notes.statistics_for(session(), user, event, storage)
     return jsonify({"event": event.slug, "tasks": tasks})
 
 
 @bp.put("/events/<event_slug>/review/weights")
 def weights(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: ``{"w_auto", "w_review"}`` of the final blend."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     body = json_body()
     try:

@@ -13,13 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app import admin
 from app.api import bp, error
-from app.api.review import _role, _team
+from app.api.review import _team
 from app.api.validate import json_body
-from app.audit import audit
-from app.cells import csv_text
 from app.lookup import event_or_404, session
 from app.runtime import runtime
-from app.security import create_user
+from app.security import create_user, user_with_role
+from core.audit import audit
+from core.cells import csv_text
 from core.db import utcnow
 from core.errors import ParticipantVisibleError
 from core.models import (
@@ -40,7 +40,7 @@ PREVIEW_ROWS = 5
 @bp.post("/events")
 def create_event() -> Response | tuple[Response, int]:
     """Organizers: a new event (times without an offset are in its timezone)."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     body = json_body()
     try:
         event = admin.create_event(
@@ -63,7 +63,7 @@ def create_event() -> Response | tuple[Response, int]:
 @bp.patch("/events/<event_slug>")
 def edit_event(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: change the title or the times (in the event's timezone)."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     body = json_body()
     before = admin.event_summary(event)
@@ -104,7 +104,7 @@ def _rating_range(text: str | None) -> RatingRange | None:
 @bp.post("/events/<event_slug>/tasks/preview")
 def preview_task(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: what a ground truth would make: columns, first rows, classes, split."""
-    _role(Role.ORGANIZER)
+    user_with_role(Role.ORGANIZER)
     event_or_404(event_slug)
     form = request.form
     with tempfile.TemporaryDirectory() as work:
@@ -157,7 +157,7 @@ def preview_task(event_slug: str) -> Response | tuple[Response, int]:
 @bp.post("/events/<event_slug>/tasks")
 def create_task(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: a task from an uploaded ground truth (the split is fixed now)."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     form = request.form
 
@@ -218,7 +218,7 @@ def metrics() -> Response:
 @bp.post("/events/<event_slug>/<any(freeze, unfreeze):action>")
 def freeze(event_slug: str, action: str) -> Response | tuple[Response, int]:
     """Organizers: freeze the public board now, or lift the freeze."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     before = admin.event_summary(event)
     try:
@@ -239,7 +239,7 @@ def freeze(event_slug: str, action: str) -> Response | tuple[Response, int]:
 @bp.post("/events/<event_slug>/teams/import")
 def import_teams(event_slug: str) -> Response | tuple[Response, int]:
     """Organizers: teams from CSV/XLSX (team, affiliation, name, email); credentials CSV back."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -280,7 +280,7 @@ def import_teams(event_slug: str) -> Response | tuple[Response, int]:
 @bp.post("/events/<event_slug>/teams/<int:team_id>/<any(hide, show):action>")
 def hide(event_slug: str, team_id: int, action: str) -> Response:
     """Organizers: hide a team from the public boards (a test team, say), or show it again."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     team = _team(event, team_id)
     before = team.hidden
@@ -295,7 +295,7 @@ def hide(event_slug: str, team_id: int, action: str) -> Response:
 @bp.post("/users")
 def create_staff() -> Response | tuple[Response, int]:
     """Organizers: add a judge or an organizer; the password is shown this once."""
-    user = _role(Role.ORGANIZER)
+    user = user_with_role(Role.ORGANIZER)
     body = json_body()
     role = str(body.get("role", ""))
     if role not in (Role.JUDGE, Role.ORGANIZER):

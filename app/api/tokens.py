@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 
 from app.api import bp, error, user_or_401
 from app.api.validate import json_body
-from app.audit import audit
 from app.lookup import session
 from app.security import (
     TokenRefused,
@@ -25,6 +24,7 @@ from app.security import (
     token_target,
     tokens_of,
 )
+from core.audit import audit
 from core.models import TokenScope
 
 

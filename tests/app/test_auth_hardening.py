@@ -40,7 +40,7 @@ from tests.helpers import (
     wait_for,
 )
 
-# The documented defaults (README, "Sessions, tokens and sign-in limits").
+# The documented defaults (docs/api.md, "Sessions, tokens and sign-in limits").
 ACCOUNT_FAILURES = 10  # per account, from any address, per 15 minutes
 ADDRESS_FAILURES = 30  # per address, whatever the account, per minute
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -371,7 +371,7 @@ def test_signing_out_ends_the_session_and_the_remember_cookie(
     # Copies of the cookies taken before signing out are worth nothing now ...
     assert not signed_in(base, {"session": stolen["session"]})
     assert not signed_in(base, {"remember_token": stolen["remember_token"]})
-    # ... and signing out ended the account's other sessions too (README: one sign-out, all).
+    # ... and signing out ended the account's other sessions too (docs/api.md: one sign-out, all).
     assert not signed_in(base, phone.cookies.get_dict())
     assert sign_in(laptop, base, "p0@test.kr", contest.passwords["p0@test.kr"]).status_code == 302
     assert signed_in(base, laptop.cookies.get_dict())

@@ -1,4 +1,4 @@
-"""The live channel's limits as rules (``app.live_limits``), on a clock the test moves.
+"""The live channel's limits as rules (``app.live.limits``), on a clock the test moves.
 
 The defaults must let a hall of ~200 viewers behind one NAT reconnect at once, while one
 socket that floods is refused, then dropped, and its address pays for it.
@@ -6,7 +6,7 @@ socket that floods is refused, then dropped, and its address pays for it.
 
 from __future__ import annotations
 
-from app.live_limits import LiveLimits, Quotas
+from app.live.limits import LiveLimits, Quotas
 from config import Settings
 
 HALL = "203.0.113.1"

@@ -19,7 +19,8 @@ SCRIPT = """
 from gevent import monkey
 monkey.patch_all()
 import gevent
-from app import offload, passwords
+from app import passwords
+from core import offload
 
 ticks = [0]
 def ticker():

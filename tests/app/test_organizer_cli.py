@@ -191,7 +191,7 @@ def test_cli_changes_are_audit_logged_with_who_made_them(
     line = refused(env, "freeze", event, "--as", "judge@test.kr")
     assert "no organizer account" in line
 
-    from app.audit import audit_log
+    from core.audit import audit_log
 
     database = Database()
     database.configure(env["HACKJUDGE_DATABASE_URL"])

@@ -246,7 +246,7 @@ def test_a_file_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
 
 
 def test_a_silent_server_times_out_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    from app import cli_submit
+    from app.cli import submit as cli_submit
 
     # Accepts connections (the kernel's backlog) but never answers: a hung server.
     with socket.socket() as silent:

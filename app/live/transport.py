@@ -14,7 +14,7 @@ window then slows the client down: a flood fills its own buffers, not the server
 yields to the other connections after every read, and refuses a message longer than
 engine.io's own limit while it arrives, not after it was buffered whole. Each socket's events
 are handled one after another (``async_handlers=False`` in ``app.live``), so what is pending
-is bounded per socket; the event limits of ``app.live_limits`` then drop a socket that keeps
+is bounded per socket; the event limits of ``app.live.limits`` then drop a socket that keeps
 flooding.
 """
 

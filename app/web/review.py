@@ -10,18 +10,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app import results, review_notes, reviews
 from app.lookup import event_or_404, session
 from app.runtime import runtime
+from app.security import user_with_role
 from core.models import Role, Submission, Team
+from review import notes, results, reviews
 from submissions.preview import first_lines
 
 bp = Blueprint("review_pages", __name__)
 
 
 def _staff() -> None:
-    if current_user.role not in (Role.ORGANIZER, Role.JUDGE):
-        abort(403, description=_("Judges and organizers only."))
+    user_with_role(Role.ORGANIZER, Role.JUDGE, refusal=_("Judges and organizers only."))
 
 
 @bp.get("/events/<event_slug>/review")
@@ -40,7 +40,7 @@ def workspace(event_slug: str) -> str:
     if organizer:
         context["standing"] = results.final_standing(session(), event)
         context["judges"] = {u.id: u for u in reviews.judges_of(session())}
-        context["flags"] = review_notes.flags(session(), event)
+        context["flags"] = notes.flags(session(), event)
     return render_template("review.html", **context)
 
 
@@ -56,7 +56,7 @@ def team_file(event_slug: str, team_id: int) -> str:
     judging = current_user.role == Role.JUDGE
     if judging and not reviews.assigned(session(), current_user, team):
         abort(403, description=_("You are not assigned to this team."))
-    if not review_notes.may_see_team(session(), current_user, team):
+    if not notes.may_see_team(session(), current_user, team):
         abort(403, description=_("You have a conflict of interest with this team."))
     storage = Path(runtime().settings.storage_dir)
     tasks = {t.id: t for t in event.tasks}
@@ -83,7 +83,7 @@ def team_file(event_slug: str, team_id: int) -> str:
         criteria=reviews.criteria_of(session(), event),
         mine=mine,
         standing=standing,
-        notes=review_notes.comments(session(), event, current_user, team),
+        notes=notes.comments(session(), event, current_user, team),
     )
 
 
@@ -94,5 +94,5 @@ def statistics(event_slug: str) -> str:
     _staff()
     event = event_or_404(event_slug)
     storage = runtime().settings.storage_dir
-    stats = review_notes.statistics_for(session(), current_user, event, storage)
+    stats = notes.statistics_for(session(), current_user, event, storage)
     return render_template("statistics.html", event=event, stats=stats)

@@ -19,16 +19,21 @@ def cli_publisher(settings: Settings, db):  # noqa: ANN001,ANN201
     from scoreboard.publish import NoEmitter, Publisher
 
     if settings.redis_url:
-        from flask_socketio import SocketIO
-
-        # Write-only, so threading: left unset, Flask-SocketIO would pick gevent once installed.
-        emitter = SocketIO(
-            message_queue=settings.redis_url,
-            channel=settings.socketio_channel,
-            async_mode="threading",
-        )
-        return Publisher(emitter, db, min_interval=0)
+        return Publisher(queue_emitter(settings), db, min_interval=0)
     return Publisher(NoEmitter(), db)
+
+
+def queue_emitter(settings: Settings):  # noqa: ANN201
+    """Emits through the Redis message queue to whichever web node holds each client
+    (Flask-SocketIO with no app: workers and CLI commands)."""
+    from flask_socketio import SocketIO
+
+    # Write-only, so threading: left unset, Flask-SocketIO would pick gevent once installed.
+    return SocketIO(
+        message_queue=settings.redis_url,
+        channel=settings.socketio_channel,
+        async_mode="threading",
+    )
 
 
 @click.group()
@@ -96,7 +101,6 @@ def serve(host: str, port: int) -> None:
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def worker(burst: bool) -> None:
     """Run an RQ scoring worker (production mode); it lives through Redis outages."""
-    from flask_socketio import SocketIO
     from redis import Redis
     from rq import Queue
     from rq.defaults import DEFAULT_WORKER_TTL
@@ -113,17 +117,12 @@ def worker(burst: bool) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     db = configured_db(settings)
-    # Emits go through the Redis message queue to whichever web node holds the client.
-    # Write-only, so threading: left unset, Flask-SocketIO would pick gevent once installed.
-    emitter = SocketIO(
-        message_queue=settings.redis_url,
-        channel=settings.socketio_channel,
-        async_mode="threading",
-    )
     context = JudgeContext(
         db=db,
         storage_dir=settings.storage_dir,
-        publisher=Publisher(emitter, db, min_interval=settings.push_interval_ms / 1000),
+        publisher=Publisher(
+            queue_emitter(settings), db, min_interval=settings.push_interval_ms / 1000
+        ),
     )
     set_context(context)
     beat = Heartbeat(settings.redis_url, context.worker_name).start()
@@ -201,7 +200,7 @@ def demo(host: str, port: int, no_bots: bool) -> None:
     run_server(settings, host, port, before_serving=seed)
 
 
-from app import cli_admin, cli_live, cli_submit  # noqa: E402,F401  (registers commands)
+from app.cli import admin, live, submit  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":
     sys.exit(main())

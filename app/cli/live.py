@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from app.cli import CliError, cli_publisher, configured_db, main
-from app.cli_actor import acting_as, cli_actor
+from app.cli.actor import acting_as, cli_actor
 from config import Settings
 from core.models import User
 
@@ -16,7 +16,7 @@ from core.models import User
 def _freeze_change(event_slug: str, action: str, acting_as: str | None):  # noqa: ANN202
     """Freeze or unfreeze, audit-logged; the event's settings after the change."""
     from app.admin import event_by_slug, event_summary, freeze_event, unfreeze_event
-    from app.audit import audit
+    from core.audit import audit
     from core.db import utcnow
 
     try:
@@ -76,8 +76,8 @@ def _score(value: float | None, decimals: int) -> str:
 def reveal(event_slug: str, task_slug: str | None, to_end: bool, acting_as: str | None) -> None:
     """After the end: start the reveal, then one team per call, bottom-up (or --all)."""
     from app.admin import event_by_slug
-    from app.ceremony import reveal_next
     from core.db import utcnow
+    from scoreboard.ceremony import reveal_next
     from scoreboard.reveal import RevealRefused
 
     settings = Settings()
@@ -124,8 +124,8 @@ def reveal(event_slug: str, task_slug: str | None, to_end: bool, acting_as: str 
 def announce(event_slug: str, message: str, acting_as: str | None) -> None:
     """Push an announcement to every page and projector of the event."""
     from app.admin import event_by_slug
-    from app.ceremony import announce as store
     from core.db import utcnow
+    from scoreboard.ceremony import announce as store
 
     settings = Settings()
     db = configured_db(settings)
@@ -152,8 +152,8 @@ def announce(event_slug: str, message: str, acting_as: str | None) -> None:
 )
 def export(event_slug: str, out: Path) -> None:
     """Export the final ranking, judges' scores, private boards and the audit log."""
-    from app import exports
     from app.admin import event_by_slug
+    from review import exports
 
     if out.suffix.lower() not in (".xlsx", ".csv"):
         raise CliError("--out must end in .xlsx or .csv")

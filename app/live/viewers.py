@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import review_notes
 from app.security import token_usable
 from core.db import utcnow
 from core.models import ApiToken, Event, User
+from review import notes
 
 RECHECK_S = 10.0
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Viewer:
     epoch: int | None = None  # the session epoch a cookie-signed socket was opened under
     teams: dict[int, int | None] = field(default_factory=dict)
     # event id -> whether this staff member may have the staff room's full boards: a judge
-    # with a conflict of interest in the event may not (``review_notes.conflicted_teams``).
+    # with a conflict of interest in the event may not (``notes.conflicted_teams``).
     full_boards: dict[int, bool] = field(default_factory=dict)
     # (event, task, board) -> the version this socket was last sent by a subscribe: within
     # one connection it is in the rooms and has every later push, so it needs no version twice.
@@ -91,7 +91,7 @@ def stale(session: Session, held: dict[str, Viewer]) -> list[str]:
 def _newly_conflicted(session: Session, user: User, full_boards: dict[int, bool]) -> bool:
     for event_id in _granted(full_boards):
         event = session.get(Event, event_id)
-        if event is None or review_notes.conflicted_teams(session, user, event):
+        if event is None or notes.conflicted_teams(session, user, event):
             return True
     return False
 

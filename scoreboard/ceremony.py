@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import audit
+from core.audit import audit
 from core.db import iso
 from core.errors import TranslatableError
 from core.models import Announcement, Event, Reveal, Task, User

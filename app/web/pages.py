@@ -11,16 +11,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.admin import SLUG_PATTERN
-from app.auth import safe_next
-from app.ceremony import recent_announcements
 from app.lookup import event_or_404, session
-from app.results import published
+from app.security import user_with_role
 from app.serialize import submission_json
+from app.web.auth import safe_next
 from core.db import iso, utcnow
 from core.models import (
     DEFAULT_DAILY_LIMIT,
     DEFAULT_FINAL_PICKS,
     DEFAULT_PUBLIC_FRACTION,
+    RUN_BUSY,
     Event,
     RescoreRun,
     Role,
@@ -30,8 +30,10 @@ from core.models import (
 )
 from judge.metrics import available as available_metrics
 from judge.metrics import get_metric
+from review.results import published
 from scoreboard import reveal
 from scoreboard.boards import Board, current_board
+from scoreboard.ceremony import recent_announcements
 from submissions.intake import team_of, used_today
 
 bp = Blueprint("pages", __name__)
@@ -169,8 +171,7 @@ def rules(event_slug: str) -> str:
 @login_required
 def new_event() -> str:
     """Organizers: create an event."""
-    if current_user.role != Role.ORGANIZER:
-        abort(403, description=_("Organizers only."))
+    user_with_role(Role.ORGANIZER, refusal=_("Organizers only."))
     return render_template("event_new.html", slug_pattern=SLUG_PATTERN)
 
 
@@ -178,8 +179,7 @@ def new_event() -> str:
 @login_required
 def organize(event_slug: str) -> str:
     """Organizers: the event's tasks, with rescoring and its live progress."""
-    if current_user.role != Role.ORGANIZER:
-        abort(403, description=_("Organizers only."))
+    user_with_role(Role.ORGANIZER, refusal=_("Organizers only."))
     event = event_or_404(event_slug)
     counts = dict(
         session()
@@ -221,6 +221,7 @@ def organize(event_slug: str) -> str:
         metrics=available_metrics(),
         frozen=event.is_frozen(utcnow()),
         slug_pattern=SLUG_PATTERN,
+        run_busy=RUN_BUSY,
         task_defaults={
             "public_fraction": DEFAULT_PUBLIC_FRACTION,
             "daily_limit": DEFAULT_DAILY_LIMIT,

@@ -1,4 +1,4 @@
-"""The API's routes."""
+"""Uploads, a submission's state and its final pick (SPEC §4)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import review_notes
-from app.admin import start_rescore
 from app.api import bp, error, user_or_401
-from app.audit import audit
 from app.dashboard import note_storage_full
 from app.extensions import limiter
-from app.lookup import event_or_404, session, task_from_args, task_or_404
-from app.openapi import OPENAPI
+from app.lookup import event_or_404, session, task_or_404
 from app.runtime import runtime
 from app.serialize import find_submission, submission_json
 from core.db import utcnow
 from core.errors import clip
-from core.models import Event, RescoreRun, Role, Status, Submission, Task, Team
-from judge.truth import SolutionCache, sample_submission
-from scoreboard.boards import Board, current_board, staff_only
+from core.models import Event, Role, Status, Submission, Task, Team
+from review import notes
 from submissions.intake import IntakeError, accept_upload, idempotency_key, team_of
 from submissions.locks import team_locked
 
-_samples = SolutionCache(size=4)
 log = logging.getLogger(__name__)
 
 
@@ -122,7 +116,7 @@ def _visible_submission(submission_ref: str) -> tuple[Submission, Task, Team, bo
     event = session().get(Event, task.event_id)
     staff = user.is_staff
     if staff:
-        visible = review_notes.may_see_team(session(), user, team)  # a judge's conflicts
+        visible = notes.may_see_team(session(), user, team)  # a judge's conflicts
     else:
         mine = team_of(session(), user, event)
         visible = mine is not None and mine.id == sub.team_id
@@ -182,92 +176,3 @@ def _pick_refusal(sub: Submission, task: Task) -> Response | None:
             _("At most %(count)d final picks; unpick one first.", count=task.final_picks),
         )
     return None
-
-
-@bp.get("/events/<event_slug>/leaderboard")
-def leaderboard(event_slug: str) -> Response:
-    """A task's board: public for all; staff, and private until its reveal, for staff."""
-    event = event_or_404(event_slug)
-    if not event.tasks:
-        abort(404, description=_("This event has no tasks yet."))
-    if request.args.get("board") == "final":
-        from app.api.review import published_final
-
-        return published_final(event)
-    task = task_from_args(event)
-    try:
-        board = Board(request.args.get("board", "public"))
-    except ValueError:
-        return error(400, "bad_board", _("board must be public, staff, private or final."))
-    unseen: dict[int, str] = {}
-    if staff_only(task, board):
-        user = user_or_401()
-        if not user.is_staff:
-            abort(403, description=_("This board is for staff only until the reveal."))
-        unseen = review_notes.conflicted_teams(session(), user, event)  # a judge's conflicts
-    data = current_board(session(), event, task, board)
-    if unseen:
-        data = {**data, "rows": review_notes.without_teams(data["rows"], unseen)}
-    return jsonify(data)
-
-
-@bp.get("/events/<event_slug>/tasks/<task_slug>/sample-submission")
-def sample(event_slug: str, task_slug: str) -> Response:
-    """A sample submission with every id and a placeholder prediction."""
-    event = event_or_404(event_slug)
-    task = task_or_404(event, task_slug)
-    solution = _samples.of(task)
-    body = sample_submission(solution)
-    filename = f"{event.slug}-{task.slug}-sample_submission.csv"
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-@bp.get("/openapi.json")
-def openapi() -> Response:
-    """The OpenAPI document of this API."""
-    return jsonify(OPENAPI)
-
-
-def _run_json(run: RescoreRun) -> dict:
-    return {
-        "id": run.id,
-        "task_id": run.task_id,
-        "status": run.status,
-        "done": run.done,
-        "total": run.total,
-        "changed": run.changed,
-        "error": run.error if run.error else "",
-    }
-
-
-@bp.post("/events/<event_slug>/tasks/<task_slug>/rescore")
-def start_rescore_run(event_slug: str, task_slug: str) -> Response | tuple[Response, int]:
-    """Organizers: rescore every submission of the task in the background."""
-    user = user_or_401()
-    if user.role != Role.ORGANIZER:
-        abort(403, description=_("Only organizers can rescore."))
-    task = task_or_404(event_or_404(event_slug), task_slug)
-    try:
-        run = start_rescore(session(), task, user.id)
-    except ValueError as exc:
-        return error(409, "busy", str(exc))
-    audit(session(), task.event, user, "task.rescore", task.slug, None, {"run": run.id})
-    session().commit()
-    runtime().dispatcher.enqueue_rescore(run.id)
-    return jsonify(_run_json(run)), 202
-
-
-@bp.get("/rescore-runs/<int:run_id>")
-def rescore_run(run_id: int) -> Response:
-    """Staff: progress of a rescore run."""
-    user = user_or_401()
-    if not user.is_staff:
-        abort(403, description=_("Staff only."))
-    run = session().get(RescoreRun, run_id)
-    if run is None:
-        abort(404, description=_("No rescore run %(id)s.", id=run_id))
-    return jsonify(_run_json(run))

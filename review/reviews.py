@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.audit import audit
+from core.audit import audit
 from core.db import iso
 from core.errors import Param, TranslatableError
 from core.models import (

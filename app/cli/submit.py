@@ -5,7 +5,7 @@ Like the Kaggle CLI, the server and token come from the options, else the enviro
 (``{"server": ..., "token": ...}``; another path in ``HACKJUDGE_CONFIG``).
 
 Requests, the terminal's language and the one-line failures with their exit codes (0 done,
-1 refused or invalid, 2 unreadable file, 3 server unreachable) are ``app.cli_http``'s; its
+1 refused or invalid, 2 unreadable file, 3 server unreachable) are ``app.cli.http``'s; its
 docstring has the full table.
 """
 
@@ -27,7 +27,7 @@ import socketio
 from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
 
 from app.cli import CliError, main
-from app.cli_http import (
+from app.cli.http import (
     Unreachable,
     Unreadable,
     body_of,

@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from app.cells import csv_text
 from app.cli import CliError, configured_db, main
-from app.cli_actor import acting_as, cli_actor
+from app.cli.actor import acting_as, cli_actor
 from config import Settings
+from core.cells import csv_text
 from core.models import (
     DEFAULT_DAILY_LIMIT,
     DEFAULT_DECIMALS,
@@ -66,8 +66,8 @@ def user_create(
     acting_as: str | None,
 ) -> None:
     """Create a user."""
-    from app.audit import audit
     from app.security import create_user
+    from core.audit import audit
 
     try:
         with _db().begin() as session:
@@ -108,7 +108,7 @@ def event_create(
 ) -> None:
     """Create an event."""
     from app.admin import create_event, event_summary
-    from app.audit import audit
+    from core.audit import audit
 
     try:
         with _db().begin() as session:
@@ -153,7 +153,7 @@ def task_create(
 ) -> None:
     """Create a task from a hidden ground-truth CSV (the split is fixed now)."""
     from app.admin import create_task, event_by_slug, task_summary
-    from app.audit import audit
+    from core.audit import audit
     from judge.prepare import parse_rating_range
 
     if options["public_fraction"] is not None and options["usage_column"]:
@@ -230,7 +230,7 @@ def task_update(
 ) -> None:
     """Replace the ground truth (same ids; the split is kept), the metric or the scale."""
     from app.admin import task_summary, update_task
-    from app.audit import audit
+    from core.audit import audit
     from judge.prepare import parse_rating_range
 
     if truth is None and metric is None and rating_range is None:
@@ -268,7 +268,7 @@ def rescore(event_slug: str, task_slug: str, acting_as: str | None) -> None:
     import time
 
     from app.admin import start_rescore
-    from app.audit import audit
+    from core.audit import audit
     from core.models import RescoreRun, User
 
     settings = Settings()
@@ -354,7 +354,7 @@ def team() -> None:
 def team_import(event_slug: str, file: Path, out: Path | None, acting_as: str | None) -> None:
     """Import teams and members (CSV/XLSX: team, affiliation, name, email)."""
     from app.admin import event_by_slug, import_teams, read_team_file
-    from app.audit import audit
+    from core.audit import audit
 
     try:
         roster = read_team_file(file)
@@ -375,7 +375,7 @@ def team_import(event_slug: str, file: Path, out: Path | None, acting_as: str | 
         raise CliError(str(exc)) from None
     header = ["team", "name", "email", "password", "invite_code"]
     lines = [[c.team, c.name, c.email, c.password, c.invite_code] for c in credentials]
-    text = csv_text([header, *lines])  # formula-like names written as text (app.cells)
+    text = csv_text([header, *lines])  # formula-like names written as text (core.cells)
     if out:
         # UTF-8 with BOM: Korean Excel opens it with the names intact.
         with out.open("w", newline="", encoding="utf-8-sig") as fh:
@@ -404,7 +404,7 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
         except ValueError as exc:
             raise CliError(str(exc)) from None
         if board == "final":
-            from app.results import final_board, final_standing, published
+            from review.results import final_board, final_standing, published
 
             boards = [published(target) or final_board(target, final_standing(session, target))]
             boards[0]["task"] = "final"
@@ -442,4 +442,4 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
             )
 
 
-from app import cli_tokens  # noqa: E402,F401  (registers `hackjudge token`)
+from app.cli import tokens  # noqa: E402,F401  (registers `hackjudge token`)

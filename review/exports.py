@@ -11,10 +11,11 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import audit, results, review_notes, reviews
-from app.cells import csv_text, xlsx_cell
+from core import audit
+from core.cells import csv_text, xlsx_cell
 from core.db import iso
 from core.models import Comment, Event, RubricScore, Team, User
+from review import notes, results, reviews
 from scoreboard.boards import Board, current_board
 
 
@@ -85,7 +86,7 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
             for j in standing["judges"]
         ]
     )
-    notes = session.execute(
+    comment_rows = session.execute(
         select(Comment, Team)
         .join(Team, Team.id == Comment.team_id)
         .where(Team.event_id == event.id)
@@ -99,12 +100,12 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
                 "text": c.text,
                 "at": iso(c.created_at),
             }
-            for c, t in notes
+            for c, t in comment_rows
         ],
         columns=["team", "judge", "text", "at"],
     )
     flags = pd.DataFrame(
-        review_notes.flags(session, event),
+        notes.flags(session, event),
         columns=["at", "team", "submission_id", "kind", "note", "judge", "disqualified"],
     )
     out = {
@@ -127,7 +128,7 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
 
 
 def to_xlsx(tables: dict[str, pd.DataFrame]) -> bytes:
-    """Every table as a sheet; text is written as text, never as a formula (app.cells)."""
+    """Every table as a sheet; text is written as text, never as a formula (core.cells)."""
     book = Workbook(write_only=True)
     for name, frame in tables.items():
         sheet = book.create_sheet(name)
@@ -140,7 +141,7 @@ def to_xlsx(tables: dict[str, pd.DataFrame]) -> bytes:
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
-    """The table as CSV with formula-like text quoted (app.cells); numbers as numbers."""
+    """The table as CSV with formula-like text quoted (core.cells); numbers as numbers."""
     cells = frame.astype(object).where(frame.notna(), "")  # NaN is an empty cell
     rows = [list(frame.columns), *cells.itertuples(index=False, name=None)]
     # UTF-8 with BOM: Korean Excel opens it with the names intact.

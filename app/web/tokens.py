@@ -13,8 +13,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 
-from app.audit import audit
-from app.auth import bp
 from app.extensions import db
 from app.security import (
     TokenRefused,
@@ -24,6 +22,8 @@ from app.security import (
     token_target,
     tokens_of,
 )
+from app.web.auth import bp
+from core.audit import audit
 from core.db import utcnow
 from core.models import Role, TokenScope
 

@@ -8,7 +8,7 @@ The pages keep to the policy: no inline ``<script>`` (page data travels in
 ``static/common.js``), no ``style=`` attributes or event-handler attributes, nothing from other
 origins. ``tests/app/test_security_headers_browser.py`` opens every page type in Chromium and
 fails on any violation. A few lines, not Flask-Talisman: its HTTPS redirect and cookie
-handling would overlap what ``config`` and ``app.auth`` already decide.
+handling would overlap what ``config`` and ``app.web.auth`` already decide.
 """
 
 from __future__ import annotations

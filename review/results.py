@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import audit
-from app.offload import heavy
-from app.reviews import ReviewError, criteria_of, private_rows, teams_in_review
+from core.audit import audit
 from core.db import iso
 from core.models import Assignment, Event, RubricScore, Submission, User
+from core.offload import heavy
 from judge.metrics import get_metric
 from judge.truth import Solution, SolutionCache, rating_range_of
 from review import scoring
+from review.reviews import ReviewError, criteria_of, private_rows, teams_in_review
 from scoreboard.queries import board_rows
 
 # Truths read for the statistics, kept between requests (keyed by file hash), and the rank

@@ -10,8 +10,6 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.results import task_statistics
-from app.reviews import ReviewError, assigned, audit
 from core.db import iso
 from core.models import (
     Assignment,
@@ -26,6 +24,8 @@ from core.models import (
     User,
 )
 from review import assignment as assigning
+from review.results import task_statistics
+from review.reviews import ReviewError, assigned, audit
 
 FLAG_KINDS = ("leakage", "late", "cheating", "other")
 

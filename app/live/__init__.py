@@ -2,10 +2,10 @@
 
 Under abuse (issue 12): a ``subscribe`` is answered from the boards as last published
 (``scoreboard.live_cache``: a lookup, not a query), every socket event passes the limits of
-``app.live_limits`` (an error acknowledgement when over, a disconnect when it persists), an
+``app.live.limits`` (an error acknowledgement when over, a disconnect when it persists), an
 address holds a bounded number of sockets, and nothing over the push cap leaves this process:
 the Socket.IO manager below checks every message, whoever emits it; and a socket is read no
-faster than its events are handled (``app.live_transport``).
+faster than its events are handled (``app.live.transport``).
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_socketio import SocketIO, disconnect, join_room
 
-from app import live_transport, review_notes
 from app.extensions import db, socketio
-from app.live_limits import LiveLimits, Quotas
-from app.live_viewers import RECHECK_S, Viewer, stale
-from app.live_viewers import viewers as _viewers
+from app.live import transport
+from app.live.limits import LiveLimits, Quotas
+from app.live.viewers import RECHECK_S, Viewer, stale
+from app.live.viewers import viewers as _viewers
 from app.security import live_token
 from config import Settings
 from core.models import Event, User
+from review import notes
 from scoreboard.boards import Board, staff_only
 from scoreboard.live_cache import EventView, LiveCache
 from scoreboard.publish import NAMESPACE, fit, public_room, staff_room, team_room
@@ -202,7 +203,7 @@ def _start_recheck(live: LiveState) -> None:
 
 def _recheck(app: Flask) -> None:
     """Every ``RECHECK_S``: disconnect the sockets whose credentials no longer hold
-    (``app.live_viewers``); they reconnect and are identified afresh."""
+    (``app.live.viewers``); they reconnect and are identified afresh."""
     while True:
         socketio.sleep(RECHECK_S)
         try:
@@ -238,7 +239,7 @@ def _drop(sid: str) -> None:
     eio_sid = server.manager.eio_sid_from_sid(sid, NAMESPACE)
     log.warning("live socket %s from %s dropped: too many events", sid, request.remote_addr)
     disconnect()
-    websocket = request.environ.get(live_transport.ENVIRON_KEY)
+    websocket = request.environ.get(transport.ENVIRON_KEY)
     if websocket is not None:
         websocket.hold()  # its flood is not even parsed any more
         socketio.start_background_task(_abort_after_grace, websocket)
@@ -256,7 +257,7 @@ def _answer(board: dict[str, Any]) -> None:
     )
 
 
-def _abort_after_grace(websocket: live_transport.PacedWebSocket) -> None:
+def _abort_after_grace(websocket: transport.PacedWebSocket) -> None:
     # The refusals and the disconnect already queued reach a client that reads them.
     socketio.sleep(DROP_GRACE_S)
     websocket.abort()
@@ -294,7 +295,7 @@ def _sees_full_boards(viewer: Viewer, event: EventView) -> bool:
             viewer.full_boards[event.id] = (
                 user is not None
                 and row is not None
-                and not review_notes.conflicted_teams(session, user, row)
+                and not notes.conflicted_teams(session, user, row)
             )
     return viewer.full_boards[event.id]
 
@@ -383,7 +384,7 @@ def _gate(
 
 def register(socketio: SocketIO) -> None:
     eio = socketio.server.eio
-    live_transport.install(eio, socketio.sleep)
+    transport.install(eio, socketio.sleep)
     connect, disconnect = _gate(eio.handlers["connect"], eio.handlers["disconnect"])
     eio.on("connect", connect)
     eio.on("disconnect", disconnect)

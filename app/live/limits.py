@@ -2,10 +2,10 @@
 
 Token buckets kept per web process, in memory: the check runs on every socket event, so a
 round trip to Redis would itself be the load it guards against. With several web nodes the
-load balancer's sticky sessions (``ip_hash``, README) send one address to one node, so a
+load balancer's sticky sessions (``ip_hash``, docs/deploy.md) send one address to one node, so a
 node's buckets are in effect the address's.
 
-Defaults (``config.Settings``, README "Live channel"), sized for a hall of ~200 viewers behind
+Defaults (``config.Settings``, docs/api.md "Live channel"), sized for a hall of ~200 viewers behind
 one NAT, each with two or three tabs (board, team page, projector):
 
 - 1,000 sockets per address: 200 × 2–3 tabs, doubled because after a Wi-Fi drop a dead

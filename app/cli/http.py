@@ -1,6 +1,6 @@
 """Talking to a hackjudge server from the command line, in the terminal's language.
 
-What ``hackjudge submit`` (``app.cli_submit``) needs for every request and every failure:
+What ``hackjudge submit`` (``app.cli.submit``) needs for every request and every failure:
 ``call`` makes a request and turns a network failure into one line naming the server;
 ``expect`` and ``refusal`` turn a reply other than the one wanted into one line; ``say`` words
 the command's own messages (``TEXTS``); ``headers`` sends the token and the language.
@@ -139,7 +139,7 @@ def headers(token: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Accept-Language": language(), **extra}
 
 
-# Here rather than with the rest of the settings (app.cli_submit.resolve): a refused token's
+# Here rather than with the rest of the settings (app.cli.submit.resolve): a refused token's
 # message names the config file, as the place the token may have come from.
 def config_path() -> Path:
     return Path(os.environ.get("HACKJUDGE_CONFIG") or DEFAULT_CONFIG).expanduser()

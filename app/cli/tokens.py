@@ -6,7 +6,7 @@ import click
 from sqlalchemy import select
 
 from app.cli import CliError, configured_db, main
-from app.cli_actor import acting_as, cli_actor
+from app.cli.actor import acting_as, cli_actor
 from config import Settings
 from core.models import TokenScope, User
 
@@ -45,8 +45,8 @@ def token_create(
     email: str, name: str, scope: str, expires: str | None, acting_as: str | None
 ) -> None:
     """Print a new API token for EMAIL, alone on stdout (stored hashed)."""
-    from app.audit import audit
     from app.security import issue_token, parse_lifetime, token_target
+    from core.audit import audit
 
     try:
         with _db().begin() as session:
@@ -99,8 +99,8 @@ def token_list(email: str | None) -> None:
 @acting_as
 def token_revoke(token_id: int, acting_as: str | None) -> None:
     """Revoke token TOKEN_ID (ids from `hackjudge token list`); it stops working at once."""
-    from app.audit import audit
     from app.security import revoke_token, token_target
+    from core.audit import audit
 
     try:
         with _db().begin() as session:

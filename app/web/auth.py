@@ -146,7 +146,7 @@ def normalised_email(text: str | None) -> str:
 # right password is refused, or guessing would only need patience. A lock lasts to the end of
 # its fixed window, which refused attempts do not extend: an attacker keeps an account locked
 # only by failing again every window, and the user keeps every signed-in session and token
-# (README, "Sessions, tokens and sign-in limits", on this trade-off).
+# (docs/api.md, "Sessions, tokens and sign-in limits", on this trade-off).
 def _settings():  # noqa: ANN202
     return current_app.config["HACKJUDGE"]
 
@@ -208,7 +208,7 @@ def _too_many_sign_ins(_exc: HTTPException) -> tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> object:
-    """Sign out: this browser and every other session of the account (README)."""
+    """Sign out: this browser and every other session of the account (docs/api.md)."""
     if current_user.is_authenticated and not authenticated_by_token():
         assert db.session is not None
         end_sessions(current_user._get_current_object())
@@ -217,4 +217,4 @@ def logout() -> object:
     return redirect(url_for("pages.index"))
 
 
-from app import token_pages  # noqa: E402,F401  (its routes register on bp)
+from app.web import tokens as token_pages  # noqa: E402,F401  (its routes register on bp)

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from core.db import Database
 from core.models import Submission
-from tests.actions import bearer
+from tests.actions import Api, bearer
 from tests.helpers import Proc, browser_sign_in, prediction_csv, seed_env, server_in
 
 TMPFS_BYTES = 2 * 1024 * 1024
@@ -86,9 +86,8 @@ def test_a_full_storage_answers_507_and_alerts_the_organizers(
     body = prediction_csv(contest.truth, 0.3, 1)
     filling.fill(server, room=len(body) // 2)
 
-    url = f"{server.url}/api/v1/events/{contest.event}/tasks/{contest.task}/submissions"
-    token = bearer(contest.tokens["팀0"], lang="en")
-    refused = requests.post(url, headers=token, files={"file": ("p.csv", body)}, timeout=30)
+    team = Api(server, contest)
+    refused = team.upload("팀0", body, lang="en")
     assert refused.status_code == 507, (filling.how, refused.status_code, refused.text[:300])
     assert refused.json()["error"] == {
         "code": "storage_full",
@@ -131,6 +130,6 @@ def test_a_full_storage_answers_507_and_alerts_the_organizers(
 
     # Room again: the same upload is accepted.
     filling.free_up(server)
-    accepted = requests.post(url, headers=token, files={"file": ("p.csv", body)}, timeout=30)
+    accepted = team.upload("팀0", body, lang="en")
     assert accepted.status_code == 202, accepted.text
     assert len(list((filling.storage / "submissions").rglob("*.upload"))) == 1

@@ -25,12 +25,14 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sqlalchemy import select
 
-from app.admin import create_event, create_task, import_teams
 from app.extensions import db, socketio
-from app.security import create_user
 from config import DEFAULT_INSTANCE, Settings
 from core.db import utcnow
 from core.models import Event, Role, Task, Team, TeamMember, User
+from organize.accounts import create_user
+from organize.events import create_event
+from organize.tasks import create_task
+from organize.teams import import_teams
 from review.reviews import add_criterion, assign_judges
 from scoreboard.ceremony import announce
 from submissions.intake import IntakeError, accept

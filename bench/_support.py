@@ -142,9 +142,11 @@ def seed_event(
 ) -> Seeded:
     """Seed an event open for the next hours: ``teams`` teams of one member each, a binary
     truth of ``rows`` rows (``daily_limit``: uploads a team may make a day)."""
-    from app.admin import create_event, create_task, import_teams
     from app.security import new_token
     from core.models import User
+    from organize.events import create_event
+    from organize.tasks import create_task
+    from organize.teams import import_teams
 
     rng = np.random.default_rng(rows)
     truth = pd.DataFrame(

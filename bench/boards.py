@@ -24,10 +24,11 @@ import pandas as pd
 import psycopg
 from sqlalchemy import insert, select, text
 
-from app.admin import create_event, create_task
 from core.db import Database, utcnow
 from core.models import Event, Submission, Task, Team
 from migrations import upgrade
+from organize.events import create_event
+from organize.tasks import create_task
 from scoreboard.boards import Board, compute_rows, load_entries
 from scoreboard.ranking import public_board
 

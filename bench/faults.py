@@ -55,11 +55,13 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.admin import create_event, create_task, import_teams  # noqa: E402
 from app.security import new_token  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.models import User  # noqa: E402
 from migrations import upgrade  # noqa: E402
+from organize.events import create_event
+from organize.tasks import create_task
+from organize.teams import import_teams  # noqa: E402
 
 FINAL = ("scored", "invalid", "failed")
 HACKJUDGE = [sys.executable, "-m", "hackjudge_launch"]

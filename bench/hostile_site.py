@@ -29,12 +29,14 @@ import socketio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.admin import create_event, create_task, import_teams  # noqa: E402
 from app.security import new_token  # noqa: E402
 from bench._support import HACKJUDGE, PG_URL, REDIS_URL, free_port  # noqa: E402
 from core.db import Database, utcnow  # noqa: E402
 from core.models import User  # noqa: E402
 from migrations import upgrade  # noqa: E402
+from organize.events import create_event  # noqa: E402
+from organize.tasks import create_task  # noqa: E402
+from organize.teams import import_teams  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:

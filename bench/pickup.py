@@ -93,9 +93,11 @@ class Proc:
 
 def seed(database: Database, storage: Path, tmp: Path, rows: int) -> tuple[pd.DataFrame, str]:
     """One open event, one roc_auc task, one team; the truth and the team's API token."""
-    from app.admin import create_event, create_task, import_teams
     from app.security import new_token
     from core.models import User
+    from organize.events import create_event
+    from organize.tasks import create_task
+    from organize.teams import import_teams
 
     rng = np.random.default_rng(0)
     truth = pd.DataFrame({"id": [f"{i:06d}" for i in range(rows)]})

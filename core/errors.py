@@ -86,6 +86,19 @@ def _english(template: str) -> str:
 translator: Callable[[str], str] = _english
 
 
+def text(template: str, **params: Param) -> str:
+    """A message for whoever reads it now: the request's language in the web, English elsewhere."""
+    return render(template, params, translator)
+
+
+def stored_text(detail: Mapping[str, Any] | None, fallback: str) -> str:
+    """A stored message (``TranslatableError.detail``) as :func:`text` shows it; ``fallback``
+    when none was stored."""
+    if not detail or not detail.get("template"):
+        return fallback
+    return render(detail["template"], detail.get("params"), translator)
+
+
 class TranslatableError(Exception):
     """A refusal or problem described by a catalogue template and its parameters.
 

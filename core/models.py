@@ -139,13 +139,6 @@ class Event(Base):
     def is_frozen(self, now: datetime) -> bool:
         return self.freeze_at is not None and now >= self.freeze_at
 
-    def state(self, now: datetime) -> str:
-        if now < self.start_at:
-            return "draft"
-        if now >= self.end_at:
-            return "ended"
-        return "frozen" if self.is_frozen(now) else "running"
-
 
 class Team(Base):
     __tablename__ = "teams"

@@ -50,7 +50,7 @@ def comments(session: Session, event: Event, viewer: User, team: Team) -> list[d
         .where(Comment.team_id == team.id)
         .order_by(Comment.id)
     )
-    if viewer.role == "judge" and event.review_locked_at is None:
+    if viewer.role == Role.JUDGE and event.review_locked_at is None:
         query = query.where(Comment.judge_id == viewer.id)
     return [
         {"id": c.id, "judge": u.name or u.email, "text": c.text, "at": iso(c.created_at)}

@@ -21,6 +21,7 @@ from core.models import (
     Criterion,
     Event,
     Reveal,
+    Role,
     RubricScore,
     Task,
     Team,
@@ -114,7 +115,7 @@ def teams_in_review(session: Session, event: Event) -> list[Team]:
 
 
 def judges_of(session: Session) -> list[User]:
-    return list(session.scalars(select(User).where(User.role == "judge").order_by(User.id)))
+    return list(session.scalars(select(User).where(User.role == Role.JUDGE).order_by(User.id)))
 
 
 def assign_judges(
@@ -297,7 +298,7 @@ def move_assignment(
     ]
     if add is not None:
         judge = session.get(User, add)
-        if judge is None or judge.role != "judge":
+        if judge is None or judge.role != Role.JUDGE:
             raise ReviewError("No judge %(judge)s.", 404, judge=add)
         declared = {
             c.team_id for c in session.scalars(select(Conflict).where(Conflict.judge_id == add))

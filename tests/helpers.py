@@ -19,11 +19,14 @@ import pandas as pd
 import requests
 from sqlalchemy import select
 
-from app.admin import create_event, create_task, import_teams
-from app.security import create_user, new_token
+from app.security import new_token
 from config import Settings
 from core.db import Database, utcnow
 from core.models import Role, User
+from organize.accounts import create_user
+from organize.events import create_event
+from organize.tasks import create_task
+from organize.teams import import_teams
 from tests.services import free_port
 
 T = TypeVar("T")

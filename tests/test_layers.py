@@ -13,7 +13,7 @@ import pytest
 pytestmark = pytest.mark.slow  # each test runs Python or lint-imports in a process of its own
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("app", "judge", "scoreboard", "submissions", "review", "core")
+PRODUCT = ("app", "organize", "review", "scoreboard", "submissions", "judge", "core")
 PACKAGES = (*PRODUCT, "tests", "bench")  # what the contracts look at
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
@@ -25,6 +25,22 @@ def test_the_engines_load_no_flask() -> None:
         "review.results, review.exports, review.notes, core.models\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'flask', 'flask_login', 'flask_babel', 'flask_socketio', 'werkzeug', 'app'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_set_up_loads_no_flask() -> None:
+    """The organizer's services (events, tasks, teams, accounts, dashboard) run in the CLI and
+    the web alike; they hash passwords with werkzeug.security but load nothing of Flask."""
+    probe = (
+        "import sys, organize.events, organize.tasks, organize.teams, organize.accounts, "
+        "organize.dashboard\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'flask', 'flask_login', 'flask_babel', 'flask_socketio', 'app'}))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
@@ -68,6 +84,9 @@ def test_the_contracts_pass_here_and_fail_when_broken(tree: Path) -> None:
         "judge/metrics.py": "import scoreboard.boards  # noqa\n",  # the judge reaching up
         "submissions/storage.py": "import scoreboard.boards  # noqa\n",  # side by side
         "scoreboard/boards.py": "import review.results  # noqa\n",  # the boards reaching up
+        "review/notes.py": "import organize.events  # noqa\n",  # side by side
+        "organize/tasks.py": "import app.lookup  # noqa\n",  # the set-up reaching up
+        "judge/jobs.py": "import werkzeug  # noqa\n",  # an HTTP toolkit in a worker
         "tests/app/test_join.py": "import tests.app.test_i18n  # noqa\n",  # a test on a test
         "tests/judge/test_rescore.py": "import tests.scoreboard.test_reveal  # noqa\n",
         "bench/latency.py": "import tests.helpers  # noqa\n",  # a bench on test code

@@ -6,7 +6,6 @@ from flask import Response, abort, jsonify
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app import dashboard
 from app.api import bp
 from app.lookup import event_or_404, session, task_or_404
 from app.runtime import runtime
@@ -14,6 +13,7 @@ from app.security import user_with_role
 from core.audit import audit
 from core.db import utcnow
 from core.models import Event, Role, Status, Submission, Task
+from organize import dashboard
 
 
 @bp.get("/events/<event_slug>/dashboard")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Response, abort, jsonify
 from flask_babel import gettext as _
 
-from app.admin import start_rescore
 from app.api import bp, error
 from app.lookup import event_or_404, session, task_or_404
 from app.runtime import runtime
 from app.security import user_with_role
 from core.audit import audit
 from core.models import RescoreRun, Role
+from organize.tasks import start_rescore
 
 
 def _run_json(run: RescoreRun) -> dict:

@@ -11,13 +11,12 @@ from flask import Response, abort, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app import admin
 from app.api import bp, error
 from app.api.review import _team
 from app.api.validate import json_body
 from app.lookup import event_or_404, session
 from app.runtime import runtime
-from app.security import create_user, user_with_role
+from app.security import user_with_role
 from core.audit import audit
 from core.cells import csv_text
 from core.db import utcnow
@@ -30,9 +29,11 @@ from core.models import (
     Role,
 )
 from judge.metrics import available, get_metric
-from judge.prepare import RatingRange, parse_rating_range
+from judge.prepare import RatingRange, parse_rating_range, prepare_truth
 from judge.reader import read_table
 from judge.truth import load_solution, sample_submission
+from organize import events, tasks, teams
+from organize.accounts import create_user
 
 PREVIEW_ROWS = 5
 
@@ -43,7 +44,7 @@ def create_event() -> Response | tuple[Response, int]:
     user = user_with_role(Role.ORGANIZER)
     body = json_body()
     try:
-        event = admin.create_event(
+        event = events.create_event(
             session(),
             str(body.get("slug", "")).strip(),
             str(body.get("title", "")).strip(),
@@ -55,9 +56,9 @@ def create_event() -> Response | tuple[Response, int]:
     except ValueError as exc:
         session().rollback()
         return error(400, "bad_event", str(exc))
-    audit(session(), event, user, "event.create", event.slug, None, admin.event_summary(event))
+    audit(session(), event, user, "event.create", event.slug, None, events.event_summary(event))
     session().commit()
-    return jsonify(admin.event_summary(event)), 201
+    return jsonify(events.event_summary(event)), 201
 
 
 @bp.patch("/events/<event_slug>")
@@ -66,25 +67,25 @@ def edit_event(event_slug: str) -> Response | tuple[Response, int]:
     user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     body = json_body()
-    before = admin.event_summary(event)
+    before = events.event_summary(event)
     try:
         if "title" in body:
             event.title = str(body["title"]).strip() or event.title
         for field, column in (("start", "start_at"), ("end", "end_at")):
             if field in body:
                 value = body[field]
-                setattr(event, column, admin.parse_time(value, event.timezone) if value else None)
+                setattr(event, column, events.parse_time(value, event.timezone) if value else None)
         if "freeze" in body:
             value = body["freeze"]
-            moment = admin.parse_time(value, event.timezone) if value else None
-            admin.schedule_freeze(event, moment, utcnow())
-        admin.check_times(event.start_at, event.end_at, event.freeze_scheduled_at)
+            moment = events.parse_time(value, event.timezone) if value else None
+            events.schedule_freeze(event, moment, utcnow())
+        events.check_times(event.start_at, event.end_at, event.freeze_scheduled_at)
     except ValueError as exc:
         session().rollback()
         return error(400, "bad_event", str(exc))
-    audit(session(), event, user, "event.edit", event.slug, before, admin.event_summary(event))
+    audit(session(), event, user, "event.edit", event.slug, before, events.event_summary(event))
     session().commit()
-    return jsonify(admin.event_summary(event))
+    return jsonify(events.event_summary(event))
 
 
 def _uploaded_truth(folder: Path) -> Path:
@@ -128,7 +129,7 @@ def preview_task(event_slug: str) -> Response | tuple[Response, int]:
         }
         try:
             get_metric(metric)
-            prepared = admin.prepare_truth(
+            prepared = prepare_truth(
                 path,
                 Path(work) / "prepared",
                 id_column=id_column,
@@ -168,7 +169,7 @@ def create_task(event_slug: str) -> Response | tuple[Response, int]:
     with tempfile.TemporaryDirectory() as work:
         path = _uploaded_truth(Path(work))
         try:
-            task = admin.create_task(
+            task = tasks.create_task(
                 session(),
                 event,
                 form.get("slug", "").strip(),
@@ -196,7 +197,7 @@ def create_task(event_slug: str) -> Response | tuple[Response, int]:
         "task.create",
         task.slug,
         None,
-        admin.task_summary(task),
+        tasks.task_summary(task),
     )
     session().commit()
     return jsonify(
@@ -220,20 +221,20 @@ def freeze(event_slug: str, action: str) -> Response | tuple[Response, int]:
     """Organizers: freeze the public board now, or lift the freeze."""
     user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
-    before = admin.event_summary(event)
+    before = events.event_summary(event)
     try:
         if action == "freeze":
-            admin.freeze_event(event, utcnow())
+            events.freeze_event(event, utcnow())
         else:
-            admin.unfreeze_event(event, utcnow())
+            events.unfreeze_event(event, utcnow())
     except ValueError as exc:
         return error(409, "closed", str(exc))
-    after = admin.event_summary(event)
+    after = events.event_summary(event)
     audit(session(), event, user, f"event.{action}", event.slug, before, after)
     session().commit()
     for task in event.tasks:
         runtime().publisher.task_changed(task.id)
-    return jsonify(admin.event_summary(event))
+    return jsonify(events.event_summary(event))
 
 
 @bp.post("/events/<event_slug>/teams/import")
@@ -248,8 +249,8 @@ def import_teams(event_slug: str) -> Response | tuple[Response, int]:
         path = Path(work) / Path(upload.filename).name
         upload.save(path)
         try:
-            roster = admin.read_team_file(path)
-            credentials = list(admin.import_teams(session(), event, roster))
+            roster = teams.read_team_file(path)
+            credentials = list(teams.import_teams(session(), event, roster))
         except (ValueError, ParticipantVisibleError, IntegrityError) as exc:
             session().rollback()
             return error(422, "bad_roster", str(exc))

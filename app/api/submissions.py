@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.api import bp, error, user_or_401
-from app.dashboard import note_storage_full
 from app.extensions import limiter
 from app.lookup import event_or_404, session, task_or_404
 from app.runtime import runtime
@@ -18,6 +17,7 @@ from app.serialize import find_submission, submission_json
 from core.db import utcnow
 from core.errors import clip
 from core.models import Event, Role, Status, Submission, Task, Team
+from organize.dashboard import note_storage_full
 from review import notes
 from submissions.intake import IntakeError, accept_upload, idempotency_key, team_of
 from submissions.locks import team_locked

@@ -20,6 +20,7 @@ from core.models import (
     DEFAULT_FINAL_PICKS,
     DEFAULT_PUBLIC_FRACTION,
     Role,
+    RunStatus,
 )
 
 
@@ -66,8 +67,8 @@ def user_create(
     acting_as: str | None,
 ) -> None:
     """Create a user."""
-    from app.security import create_user
     from core.audit import audit
+    from organize.accounts import create_user
 
     try:
         with _db().begin() as session:
@@ -107,8 +108,8 @@ def event_create(
     acting_as: str | None,
 ) -> None:
     """Create an event."""
-    from app.admin import create_event, event_summary
     from core.audit import audit
+    from organize.events import create_event, event_summary
 
     try:
         with _db().begin() as session:
@@ -152,9 +153,10 @@ def task_create(
     event_slug: str, slug: str, rating_range: str | None, acting_as: str | None, **options: object
 ) -> None:
     """Create a task from a hidden ground-truth CSV (the split is fixed now)."""
-    from app.admin import create_task, event_by_slug, task_summary
     from core.audit import audit
     from judge.prepare import parse_rating_range
+    from organize.events import event_by_slug
+    from organize.tasks import create_task, task_summary
 
     if options["public_fraction"] is not None and options["usage_column"]:
         raise CliError("give --public-fraction or --usage-column, not both")
@@ -201,8 +203,8 @@ def _refusal(exc: Exception, truth: Path | None) -> str:
 
 
 def _task(session, event_slug: str, task_slug: str):  # noqa: ANN001, ANN202
-    from app.admin import event_by_slug
     from core.models import Task
+    from organize.events import event_by_slug
 
     target = event_by_slug(session, event_slug)
     found = session.scalars(
@@ -229,9 +231,9 @@ def task_update(
     acting_as: str | None,
 ) -> None:
     """Replace the ground truth (same ids; the split is kept), the metric or the scale."""
-    from app.admin import task_summary, update_task
     from core.audit import audit
     from judge.prepare import parse_rating_range
+    from organize.tasks import task_summary, update_task
 
     if truth is None and metric is None and rating_range is None:
         raise CliError("give --truth, --metric and/or --rating-range")
@@ -267,9 +269,9 @@ def rescore(event_slug: str, task_slug: str, acting_as: str | None) -> None:
     """Rescore every submission of a task (old scores kept in history), with progress."""
     import time
 
-    from app.admin import start_rescore
     from core.audit import audit
     from core.models import RescoreRun, User
+    from organize.tasks import start_rescore
 
     settings = Settings()
     db = _db()
@@ -306,7 +308,7 @@ def rescore(event_slug: str, task_slug: str, acting_as: str | None) -> None:
                     bar.length = total
                 bar.update(done - shown)
                 shown = done
-                if status in ("done", "failed"):
+                if status in (RunStatus.DONE, RunStatus.FAILED):
                     break
                 time.sleep(0.5)
     else:
@@ -335,7 +337,7 @@ def rescore(event_slug: str, task_slug: str, acting_as: str | None) -> None:
         with db.begin() as session:
             row = session.get(RescoreRun, run.id)
             done, total, changed, error = row.done, row.total, row.changed, row.error
-    if status != "done":
+    if status != RunStatus.DONE:
         last = error.strip().splitlines()[-1] if error.strip() else "see the worker's log"
         raise CliError(f"rescore run {run.id} failed: {last}")
     click.echo(f"rescored {done} of {total} submissions; {changed} changed score")
@@ -353,8 +355,9 @@ def team() -> None:
 @acting_as
 def team_import(event_slug: str, file: Path, out: Path | None, acting_as: str | None) -> None:
     """Import teams and members (CSV/XLSX: team, affiliation, name, email)."""
-    from app.admin import event_by_slug, import_teams, read_team_file
     from core.audit import audit
+    from organize.events import event_by_slug
+    from organize.teams import import_teams, read_team_file
 
     try:
         roster = read_team_file(file)
@@ -395,7 +398,7 @@ def team_import(event_slug: str, file: Path, out: Path | None, acting_as: str | 
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) -> None:
     """Print a board from the database (organizer's view)."""
-    from app.admin import event_by_slug
+    from organize.events import event_by_slug
     from scoreboard.boards import Board, current_board
 
     with _db().begin() as session:

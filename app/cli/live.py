@@ -15,9 +15,9 @@ from core.models import User
 
 def _freeze_change(event_slug: str, action: str, acting_as: str | None):  # noqa: ANN202
     """Freeze or unfreeze, audit-logged; the event's settings after the change."""
-    from app.admin import event_by_slug, event_summary, freeze_event, unfreeze_event
     from core.audit import audit
     from core.db import utcnow
+    from organize.events import event_by_slug, event_summary, freeze_event, unfreeze_event
 
     try:
         with configured_db(Settings()).begin() as session:
@@ -75,8 +75,8 @@ def _score(value: float | None, decimals: int) -> str:
 @acting_as
 def reveal(event_slug: str, task_slug: str | None, to_end: bool, acting_as: str | None) -> None:
     """After the end: start the reveal, then one team per call, bottom-up (or --all)."""
-    from app.admin import event_by_slug
     from core.db import utcnow
+    from organize.events import event_by_slug
     from scoreboard.ceremony import reveal_next
     from scoreboard.reveal import RevealRefused
 
@@ -123,8 +123,8 @@ def reveal(event_slug: str, task_slug: str | None, to_end: bool, acting_as: str 
 @acting_as
 def announce(event_slug: str, message: str, acting_as: str | None) -> None:
     """Push an announcement to every page and projector of the event."""
-    from app.admin import event_by_slug
     from core.db import utcnow
+    from organize.events import event_by_slug
     from scoreboard.ceremony import announce as store
 
     settings = Settings()
@@ -152,7 +152,7 @@ def announce(event_slug: str, message: str, acting_as: str | None) -> None:
 )
 def export(event_slug: str, out: Path) -> None:
     """Export the final ranking, judges' scores, private boards and the audit log."""
-    from app.admin import event_by_slug
+    from organize.events import event_by_slug
     from review import exports
 
     if out.suffix.lower() not in (".xlsx", ".csv"):

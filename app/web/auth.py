@@ -36,8 +36,9 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from app.extensions import db, limiter, login_manager
-from app.security import LARGEST_ID, end_sessions, live_token, password_ok, scope_allows
+from app.security import LARGEST_ID, live_token, scope_allows
 from core.models import ApiToken, User
+from organize.accounts import end_sessions, password_ok
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)

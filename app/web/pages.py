@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from app.admin import SLUG_PATTERN
 from app.lookup import event_or_404, session
 from app.security import user_with_role
 from app.serialize import submission_json
@@ -30,6 +29,7 @@ from core.models import (
 )
 from judge.metrics import available as available_metrics
 from judge.metrics import get_metric
+from organize.events import SLUG_PATTERN
 from review.results import published
 from scoreboard import reveal
 from scoreboard.boards import Board, current_board

@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
-from app.security import create_user
 from config import Settings
 from core.models import Role, Submission
+from organize.accounts import create_user
 from tests.actions import Api
 from tests.helpers import (
     ROOT,
@@ -163,7 +163,7 @@ monkey.patch_all()  # as `hackjudge serve` does in production
 import gevent
 
 from core.models import User
-from app.security import password_ok, set_password
+from organize.accounts import password_ok, set_password
 
 user = User(email="someone@test.kr")
 set_password(user, "correct horse battery staple")
@@ -227,7 +227,7 @@ def test_people_cannot_choose_weak_passwords(embedded_env: dict[str, str]) -> No
 
 
 def test_the_password_policy_by_role() -> None:
-    from app.passwords import PasswordRefused, check_password_policy
+    from organize.passwords import PasswordRefused, check_password_policy
 
     refused = {
         ("org@test.kr", "organizer", "nine-char"): "at least 10 characters",

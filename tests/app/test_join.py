@@ -8,8 +8,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
-from app.security import create_user
 from core.models import Role, Team
+from organize.accounts import create_user
 from tests.actions import csrf_token
 from tests.helpers import Contest
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.security import create_user
 from core.db import Database
 from core.models import Role, Team
+from organize.accounts import create_user
 from tests.helpers import Proc, seed_env, server_in
 
 

@@ -19,7 +19,7 @@ SCRIPT = """
 from gevent import monkey
 monkey.patch_all()
 import gevent
-from app import passwords
+from organize import passwords
 from core import offload
 
 ticks = [0]

@@ -10,9 +10,9 @@ from typing import Any
 
 import requests
 
-from app.security import create_user
 from core.db import Database
 from core.models import Role
+from organize.accounts import create_user
 from tests.actions import Api, bearer
 from tests.helpers import (
     Contest,

@@ -158,8 +158,8 @@ def test_organizers_add_staff(client: FlaskClient, contest: Contest) -> None:
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.security import password_ok
     from core.models import User
+    from organize.accounts import password_ok
 
     with db.begin() as session:
         account = session.scalars(select(User).where(User.email == "judge2@x.kr")).one()

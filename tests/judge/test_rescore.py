@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from sklearn.metrics import log_loss, roc_auc_score
 from sqlalchemy import select
 
-from app.admin import start_rescore, update_task
 from app.extensions import db
 from config import Settings
 from core.models import RescoreRun, ScoreHistory, Submission, Task
+from organize.tasks import start_rescore, update_task
 from tests.actions import Api, bearer
 from tests.helpers import Contest, prediction_csv, settle
 

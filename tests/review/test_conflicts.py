@@ -10,9 +10,10 @@ from pathlib import Path
 import requests
 import socketio
 
-from app.security import create_user, new_token
+from app.security import new_token
 from core.db import Database
 from core.models import Role
+from organize.accounts import create_user
 from tests.actions import Api, bearer
 from tests.helpers import Proc, end_event_now, seed_env, server_in
 

@@ -11,9 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
-from app.security import create_user, new_token
+from app.security import new_token
 from core.db import utcnow
 from core.models import Event, Role
+from organize.accounts import create_user
 from tests.actions import Api, bearer
 from tests.helpers import Contest, move_event
 

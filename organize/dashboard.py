@@ -8,12 +8,12 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.messages import submission_error
+from core import errors
 from core.db import iso, utcnow
+from core.errors import N_
 from core.models import Event, Status, Submission, Task, Team
 from judge import heartbeat
 from submissions.storage import free_bytes
@@ -61,7 +61,9 @@ def storage_health(runtime: Any, now: datetime) -> dict[str, Any]:
     try:
         free, total = free_bytes(runtime.settings.storage_dir)
     except OSError as exc:  # a shared storage that is not mounted, say
-        message = _("The submission storage cannot be read: %(error)s", error=exc.strerror)
+        message = errors.text(
+            N_("The submission storage cannot be read: %(error)s"), error=exc.strerror or ""
+        )
         return {
             "free_bytes": None,
             "total_bytes": None,
@@ -74,13 +76,17 @@ def storage_health(runtime: Any, now: datetime) -> dict[str, Any]:
     free_mb = f"{free / 1e6:,.0f}"
     message = ""
     if full_at is not None:
-        message = _(
-            "Uploads were refused: the submission storage is full (%(free)s MB free). "
-            "Free some space now.",
+        message = errors.text(
+            N_(
+                "Uploads were refused: the submission storage is full (%(free)s MB free). "
+                "Free some space now."
+            ),
             free=free_mb,
         )
     elif low:
-        message = _("The submission storage is running low: %(free)s MB free.", free=free_mb)
+        message = errors.text(
+            N_("The submission storage is running low: %(free)s MB free."), free=free_mb
+        )
     return {
         "free_bytes": free,
         "total_bytes": total,
@@ -122,7 +128,7 @@ def _sub_json(sub: Submission, task: Task, team: Team) -> dict[str, Any]:
         "started_at": iso(sub.started_at),
         "attempts": sub.attempts,
         "worker": sub.worker,
-        "error": submission_error(sub),
+        "error": errors.stored_text(sub.error_detail, sub.error),
         "staff_error": sub.staff_error,
     }
 

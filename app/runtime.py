@@ -16,6 +16,7 @@ from judge.reconciler import one_pass_at_a_time, reconcile
 from judge.runner import Dispatcher, RQDispatcher, ThreadDispatcher
 from scoreboard.clock import BoardClock
 from scoreboard.publish import Publisher
+from scoreboard.slots import SharedSlots
 from submissions.sweep import sweep_orphans
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,13 @@ def runtime() -> Runtime:
     return current_app.extensions["hackjudge"]
 
 
+def board_slots(redis: Redis, settings: Settings) -> SharedSlots:
+    """The deployment's board refresh slots, shared by its web nodes and workers."""
+    return SharedSlots(
+        redis, f"hackjudge:{settings.socketio_channel}", settings.push_interval_ms / 1000
+    )
+
+
 def init_runtime(app: Flask, settings: Settings, *, start_background: bool) -> Runtime:
     publisher = Publisher(socketio, db, min_interval=settings.push_interval_ms / 1000)
     redis: Redis | None = None
@@ -53,6 +61,7 @@ def init_runtime(app: Flask, settings: Settings, *, start_background: bool) -> R
             socket_connect_timeout=REDIS_TIMEOUT_S,
         )
         dispatcher = RQDispatcher(redis, settings.queue_name, settings.job_timeout)
+        publisher.shared = board_slots(redis, settings)
     else:
         # Embedded: this process scores, so it is also the judge's context.
         dispatcher = ThreadDispatcher(settings.embedded_threads)

@@ -62,6 +62,8 @@ from migrations import upgrade  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
+# Files sent, by teams of their own, before each system's clock starts (``warm_up``).
+WARM_FILES = 8
 
 
 @dataclass
@@ -147,10 +149,27 @@ class System:
     send: Callable[[requests.Session, int, int], requests.Response]
     finished: Callable[[], int]
     pushes: list[tuple[float, Any]] = field(default_factory=list)
+    # Nothing left over from the warm-up (the platform's deferred intervals).
+    quiet: Callable[[], bool] = lambda: True
+
+
+def warm_up(system: System, warm: Load) -> None:
+    """A few files from teams outside the load, scored before the clock starts: both systems
+    run warm (libraries loaded, the truth cached, statements prepared), as in an event."""
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(
+            pool.map(
+                lambda j: system.send(requests.Session(), j, j % len(system.web)),
+                range(len(warm.files)),
+            )
+        )
+    assert all(r.status_code == 202 for r in replies), [r.text[:200] for r in replies]
+    wait_for(lambda: system.finished() >= len(warm.files) and system.quiet(), 120, "the warm-up")
 
 
 def drive(system: System, load: Load, redis_conn: redis.Redis, drain_s: float) -> dict[str, Any]:
     """Send the load on schedule; wait until every accepted file is finished."""
+    before = system.finished()
     sessions = threading.local()
     sent = [0.0] * len(load.files)
     took: list[float | None] = [None] * len(load.files)
@@ -195,7 +214,7 @@ def drive(system: System, load: Load, redis_conn: redis.Redis, drain_s: float) -
             pool.submit(send, j)
     accepted = [j for j, r in enumerate(replies) if isinstance(r, dict)]
     deadline = time.monotonic() + drain_s
-    while system.finished() < len(accepted) and time.monotonic() < deadline:
+    while system.finished() - before < len(accepted) and time.monotonic() < deadline:
         time.sleep(0.1)
     ended = time.perf_counter()
     time.sleep(1.0)  # the last coalesced pushes
@@ -213,8 +232,9 @@ def drive(system: System, load: Load, redis_conn: redis.Redis, drain_s: float) -
         "replies": replies,
         "accepted": accepted,
         "refused": [r for r in replies if not isinstance(r, dict)][:5],
-        "finished": system.finished(),
+        "finished": system.finished() - before,
         "drain_s": ended - start,
+        "start": start,
         "cpu_s": cpu,
         "queue_max": max((n for _, n in depth), default=0),
         "queue_per_5s": per_5s,
@@ -263,6 +283,7 @@ def summarise(
 
 
 def run_floor(
+    warm: Load,
     args: argparse.Namespace,
     db_url: str,
     tmp: Path,
@@ -332,13 +353,16 @@ def run_floor(
         pushes: list[tuple[float, Any]] = []
         client = viewer(web[0].url, "/", None, pushes)
 
-        def send(session: requests.Session, j: int, node: int) -> requests.Response:
-            return session.post(
-                web[node].url + "/upload",
-                data={"team": load.teams_of[j]},
-                files={"file": ("p.csv", load.files[j], "text/csv")},
-                timeout=60,
-            )
+        def sender(of: Load) -> Callable[[requests.Session, int, int], requests.Response]:
+            def send(session: requests.Session, j: int, node: int) -> requests.Response:
+                return session.post(
+                    web[node].url + "/upload",
+                    data={"team": of.teams_of[j]},
+                    files={"file": ("p.csv", of.files[j], "text/csv")},
+                    timeout=60,
+                )
+
+            return send
 
         def finished() -> int:
             with psycopg.connect(db_url) as conn:
@@ -346,8 +370,9 @@ def run_floor(
                     "SELECT count(*) FROM floor_uploads WHERE status = 'scored'"
                 ).fetchone()[0]
 
-        time.sleep(2)  # the workers register
-        system = System("floor", web, workers, f"rq:queue:floor-{tag}", send, finished, pushes)
+        queue = f"rq:queue:floor-{tag}"
+        warm_up(System("floor", web, workers, queue, sender(warm), finished), warm)
+        system = System("floor", web, workers, queue, sender(load), finished, pushes)
         driven = drive(system, load, redis_conn, args.drain)
         client.disconnect()
         first: dict[int, float] = {}
@@ -360,6 +385,7 @@ def run_floor(
         ]
         with psycopg.connect(db_url) as conn:
             stored = conn.execute("SELECT count(*) FROM floor_uploads").fetchone()[0]
+        stored -= len(warm.files)
         return summarise("floor", driven, latencies, len(load.files), stored)
     finally:
         for proc in web + workers:
@@ -367,6 +393,7 @@ def run_floor(
 
 
 def run_platform(
+    warm: Load,
     args: argparse.Namespace,
     db_url: str,
     tmp: Path,
@@ -396,14 +423,24 @@ def run_platform(
         client = viewer(web[0].url, "/live", {"event": contest.event}, pushes)
         path = f"/api/v1/events/{contest.event}/tasks/{contest.task}/submissions"
 
-        def send(session: requests.Session, j: int, node: int) -> requests.Response:
-            token = contest.tokens[load.teams_of[j]]
-            return session.post(
-                web[node].url + path,
-                headers={"Authorization": f"Bearer {token}"},
-                files={"file": ("p.csv", load.files[j], "text/csv")},
-                timeout=60,
-            )
+        def sender(of: Load) -> Callable[[requests.Session, int, int], requests.Response]:
+            def send(session: requests.Session, j: int, node: int) -> requests.Response:
+                token = contest.tokens[of.teams_of[j]]
+                return session.post(
+                    web[node].url + path,
+                    headers={"Authorization": f"Bearer {token}"},
+                    files={"file": ("p.csv", of.files[j], "text/csv")},
+                    timeout=60,
+                )
+
+            return send
+
+        def quiet() -> bool:
+            with psycopg.connect(db_url) as conn:
+                return not conn.execute(
+                    "SELECT count(*) FROM submissions WHERE status = 'scored' "
+                    "AND public_ci_low IS NULL"
+                ).fetchone()[0]
 
         def finished() -> int:
             with psycopg.connect(db_url) as conn:
@@ -412,13 +449,15 @@ def run_platform(
                     "'failed')"
                 ).fetchone()[0]
 
-        time.sleep(2)  # the workers register
-        system = System("hackjudge", web, workers, f"rq:queue:rush-{tag}", send, finished, pushes)
+        queue = f"rq:queue:rush-{tag}"
+        warm_up(System("hackjudge", web, workers, queue, sender(warm), finished, quiet=quiet), warm)
+        system = System("hackjudge", web, workers, queue, sender(load), finished, pushes)
         driven = drive(system, load, redis_conn, args.drain)
         client.disconnect()
+        intervals_s, intervals_left = intervals_done(db_url, driven["start"], args.drain)
         with psycopg.connect(db_url) as conn:
             scores = dict(conn.execute("SELECT sha256, public_score FROM submissions").fetchall())
-            stored = len(scores)
+            stored = len(scores) - len(warm.files)
         # A file's push: the first public board at or after its upload that shows its team at
         # or above its public score (each team's files score better one after another).
         boards = [
@@ -439,10 +478,26 @@ def run_platform(
                 if moment >= driven["sent"][j] and shown is not None and shown >= wanted - 1e-9:
                     latencies.append(moment - driven["sent"][j])
                     break
-        return summarise("hackjudge", driven, latencies, len(load.files), stored)
+        summary = summarise("hackjudge", driven, latencies, len(load.files), stored)
+        summary["intervals_done_s"], summary["intervals_left"] = intervals_s, intervals_left
+        return summary
     finally:
         for proc in web + workers:
             proc.stop()
+
+
+def intervals_done(db_url: str, start: float, most_s: float) -> tuple[float, int]:
+    """When every scored file had its bootstrap interval (seconds since the rush began; the
+    workers compute them once the scoring queue is quiet), and how many had none by then."""
+    deadline = time.monotonic() + most_s
+    while True:
+        with psycopg.connect(db_url) as conn:
+            left = conn.execute(
+                "SELECT count(*) FROM submissions WHERE status = 'scored' AND public_ci_low IS NULL"
+            ).fetchone()[0]
+        if left == 0 or time.monotonic() > deadline:
+            return time.perf_counter() - start, left
+        time.sleep(0.2)
 
 
 def _spawn_raw(argv: list[str], env: dict[str, str], log: Path) -> Proc:
@@ -535,10 +590,17 @@ def main() -> None:
         database = Database()
         database.configure(f"{base}/{template}")
         contest = seed_event(
-            database, tmp / "storage", tmp, teams=args.teams, rows=args.rows, daily_limit=100_000
+            database,
+            tmp / "storage",
+            tmp,
+            teams=args.teams + WARM_FILES,
+            rows=args.rows,
+            daily_limit=100_000,
         )
         database.engine.dispose()
-        load = make_load(contest.truth, list(contest.tokens), args.files, args.seconds, seed=1)
+        teams = list(contest.tokens)
+        load = make_load(contest.truth, teams[: args.teams], args.files, args.seconds, seed=1)
+        warm = make_load(contest.truth, teams[args.teams :], WARM_FILES, 0.0, seed=2)
         print(
             f"{args.files} files of {args.rows:,} rows ({len(load.files[0]) / 1e6:.2f} MB) from "
             f"{args.teams} teams over {args.seconds:.0f} s; {args.web_nodes} web node(s), "
@@ -555,11 +617,11 @@ def main() -> None:
                 tag = f"{os.getpid()}-{run}-{system}"
                 if system == "floor":
                     results[system] = run_floor(
-                        args, f"{base}/{name}", tmp, contest.truth_path, load, redis_conn, tag
+                        warm, args, f"{base}/{name}", tmp, contest.truth_path, load, redis_conn, tag
                     )
                 else:
                     results[system] = run_platform(
-                        args, f"{base}/{name}", tmp, contest, load, redis_conn, tag
+                        warm, args, f"{base}/{name}", tmp, contest, load, redis_conn, tag
                     )
                 show(run, results[system])
             runs.append(results)
@@ -592,9 +654,17 @@ def show(run: int, result: dict[str, Any]) -> None:
         f"({result['pushed']}/{result['accepted']}) | cpu/upload web {cpu['web']:5.1f} "
         f"workers {cpu['workers']:5.1f} pg {cpu['postgres']:5.1f} ms | "
         f"queue max {result['queue_max']} | lost {result['lost']} dup {result['duplicated']}"
-        + (f" | refused {result['refused']}" if result["refused"] else ""),
+        + (f" | refused {result['refused']}" if result["refused"] else "")
+        + (
+            f" | intervals done at {result['intervals_done_s']:.0f} s"
+            f" ({result['intervals_left']} left)"
+            if "intervals_done_s" in result
+            else ""
+        ),
         flush=True,
     )
+    depth = result["queue_per_5s"]
+    print("    queue max per 5 s: " + " ".join(f"{depth[t]}" for t in sorted(depth)), flush=True)
 
 
 if __name__ == "__main__":

@@ -330,6 +330,27 @@ Index(
 )
 
 
+class Standing(Base):
+    """A team's aggregates on a task, kept by ``judge.standings`` in the same transaction as
+    every change of the team's submissions: what the live boards read (a board read is a read,
+    whatever the number of submissions; issue 14)."""
+
+    __tablename__ = "standings"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # submissions in COUNTED
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The best submission by public score under rule 1 (score, earlier, lower id); None: none.
+    best_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    best_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    best_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class ScoreHistory(Base):
     """A submission's scores before a rescore replaced them."""
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core.db import utcnow
 from core.models import JUDGED, Event, RescoreRun, RunStatus, ScoreHistory, Submission, Task
 from judge.jobs import JudgeContext, evaluate, get_context
+from judge.standings import recount, recount_task
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5
@@ -71,7 +72,10 @@ def _rescore_one(ctx: JudgeContext, task: Task, submission_id: int, run_id: int)
         for key, value in updates.items():
             setattr(sub, key, value)
         sub.finished_at = utcnow()
-        return (sub.status, sub.public_score, sub.private_score) != before
+        changed = (sub.status, sub.public_score, sub.private_score) != before
+        if changed:
+            recount(session, task, sub.team_id)
+        return changed
 
 
 def rescore_task(run_id: int, progress: Progress | None = None) -> str:
@@ -102,6 +106,9 @@ def rescore_task(run_id: int, progress: Progress | None = None) -> str:
             last = time.monotonic()
             _save(ctx, run)
             _emit(ctx, event_slug, run, task)
+    with ctx.db.begin() as session:
+        # The metric's direction may have changed with the truth: every team's best again.
+        recount_task(session, task)
     run.status = RunStatus.DONE
     run.finished_at = utcnow()
     _save(ctx, run)

@@ -15,6 +15,8 @@ from judge.jobs import on_rq_failure, record_fault, score_submission
 
 log = logging.getLogger(__name__)
 JOB_PATH = "judge.jobs.score_submission"
+INTERVAL_PATH = "judge.jobs.compute_interval"
+INTERVAL_TIMEOUT = 600
 RESCORE_PATH = "judge.rescore.rescore_task"
 RESCORE_TIMEOUT = 6 * 3600
 RETRY_INTERVALS = [2, 10]
@@ -22,6 +24,11 @@ RETRY_INTERVALS = [2, 10]
 
 def job_id(submission_id: int) -> str:
     return f"submission-{submission_id}"
+
+
+def interval_queue_name(queue_name: str) -> str:
+    """The queue of the bootstrap intervals, which every worker serves after its own."""
+    return f"{queue_name}-intervals"
 
 
 class Dispatcher(Protocol):
@@ -35,7 +42,20 @@ class RQDispatcher:
 
     def __init__(self, redis: Redis, queue_name: str, job_timeout: int) -> None:
         self.queue = Queue(queue_name, connection=redis)
+        self.intervals = Queue(interval_queue_name(queue_name), connection=redis)
         self.job_timeout = job_timeout
+
+    def enqueue_interval(self, submission_id: int) -> None:
+        """A scored file's bootstrap interval, behind every scoring job (no retry: a lost
+        interval leaves the score without its ±, and a rescore computes it again)."""
+        self.intervals.enqueue(
+            INTERVAL_PATH,
+            submission_id,
+            job_id=f"interval-{submission_id}",
+            job_timeout=INTERVAL_TIMEOUT,
+            result_ttl=0,
+            failure_ttl=24 * 3600,
+        )
 
     def enqueue(self, submission_id: int) -> None:
         self.queue.enqueue(

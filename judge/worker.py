@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import signal
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
+from rq.exceptions import DequeueTimeout
 from rq.job import Job
 from rq.queue import Queue
 
@@ -35,6 +37,8 @@ FIRST_WAIT_S = 0.5
 MAX_WAIT_S = 5.0
 # A worker that ran this long before ending had recovered: the next wait starts short again.
 STEADY_S = 60.0
+# How long without a scoring job before a worker turns to the bootstrap intervals.
+QUIET_S = 2.0
 
 
 def submission_of(job: Job) -> int | None:
@@ -54,6 +58,35 @@ class JudgeWorker(SimpleWorker):
 
     max_connection_wait_time = MAX_WAIT_S
     beat: Heartbeat | None = None
+    # The scoring queue alone. Given, the worker serves its other queues (the bootstrap
+    # intervals) only in a quiet spell: once no scoring job has come for ``QUIET_S``. In a
+    # deadline rush the intervals (most of a file's CPU) wait until it is over, and the
+    # scores, the web node and the database keep the cores (issue 14).
+    scores_only: list[Queue] | None = None
+    _last_score_at = -math.inf
+
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> tuple[Job, Queue] | None:
+        left = QUIET_S - (time.monotonic() - self._last_score_at)
+        result = None
+        if self.scores_only and left > 0:
+            try:
+                result = self.queue_class.dequeue_any(
+                    self.scores_only,
+                    None if timeout is None else max(1, math.ceil(left)),
+                    connection=self.connection,
+                    job_class=self.job_class,
+                    serializer=self.serializer,
+                    death_penalty_class=self.death_penalty_class,
+                )
+            except DequeueTimeout:
+                result = None
+        if result is None:
+            result = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        if result is not None and self.scores_only and result[1].name == self.scores_only[0].name:
+            self._last_score_at = time.monotonic()
+        return result
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         if self.beat is not None:

@@ -20,5 +20,11 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database schema to ``revision``."""
+    """Bring the database schema to ``revision``, then fill what a new table needs from the
+    live rules (the per-team standings of 0011, whose best submission follows each metric's
+    direction: the versions never import live code)."""
     command.upgrade(alembic_config(database_url), revision)
+    if revision == "head":
+        from judge.standings import backfill_url
+
+        backfill_url(database_url)

@@ -16,6 +16,7 @@ from core.db import iso, utcnow
 from core.errors import N_
 from core.models import Event, Status, Submission, Task, Team
 from judge import heartbeat
+from judge.standings import recount
 from submissions.storage import free_bytes
 
 WINDOW_MINUTES = 60
@@ -178,8 +179,9 @@ def health(session: Session, event: Event, now: datetime, runtime: Any) -> dict[
     }
 
 
-def reset_for_rejudge(sub: Submission) -> None:
-    """Back to the queue as new: the job scores it again (history keeps nothing: not scored)."""
+def reset_for_rejudge(session: Session, sub: Submission) -> None:
+    """Back to the queue as new: the job scores it again (history keeps nothing: not scored).
+    The team's standing follows: a failed file counts again, a scored one leaves the best."""
     sub.status = Status.QUEUED
     sub.attempts = 0
     sub.error = ""
@@ -188,3 +190,6 @@ def reset_for_rejudge(sub: Submission) -> None:
     sub.worker = ""
     sub.started_at = None
     sub.finished_at = None
+    task = session.get(Task, sub.task_id)
+    assert task is not None
+    recount(session, task, sub.team_id)

@@ -7,13 +7,17 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
+
+from redis.exceptions import RedisError
 
 from config import max_push_bytes as max_push_bytes_setting
 from core.db import Database
 from core.locales import in_every_locale
 from core.models import Event, Submission, Task, team_names
 from scoreboard.boards import Board, refresh_board, staff_only
+from scoreboard.slots import SharedSlots
 
 NAMESPACE = "/live"
 MIN_INTERVAL_S = 0.25  # at most four board pushes a second per task and process
@@ -145,13 +149,18 @@ class Publisher:
         db: Database,
         min_interval: float = MIN_INTERVAL_S,
         max_push_bytes: int | None = None,
+        shared: SharedSlots | None = None,
     ) -> None:
         self.emitter = BoundedEmitter(emitter, max_push_bytes or max_push_bytes_setting())
         self.db = db
         self.min_interval = min_interval
+        # With Redis: the interval holds across the deployment (``scoreboard.slots``), not
+        # per process; without (embedded mode, or Redis away) each process keeps its own.
+        self.shared = shared
         self._lock = threading.Lock()
         self._last: dict[int, float] = {}
-        self._trailing: set[int] = set()
+        self._trailing: set[int] = set()  # tasks with a refresh scheduled in this process
+        self._pending = 0  # timers not yet run
         # SQLite ignores FOR UPDATE: within a process, refreshes take turns (PostgreSQL's row
         # lock in refresh_board orders those of different processes).
         self._refreshing = threading.Lock()
@@ -166,20 +175,77 @@ class Publisher:
             to=team_room(sub.team_id),
         )
 
-    def task_changed(self, task_id: int) -> None:
-        """A task's boards may have changed: push now, or once at the end of the interval."""
+    def task_changed(self, task_id: int, *, inline: bool = True) -> None:
+        """A task's boards may have changed: push now, or once at the end of the interval.
+
+        ``inline=False`` never refreshes in the caller's thread (an upload's request answers
+        without waiting for the boards): the refresh is scheduled, at once or at the interval.
+        """
+        if self.shared is not None:
+            try:
+                wait = self.shared.change(task_id)
+            except RedisError as exc:
+                log.warning("board slots unreachable (%s): this process coalesces alone", exc)
+            else:
+                if wait == 0 and inline:
+                    self.refresh(task_id)
+                elif wait == 0:
+                    with self._lock:
+                        self._later(0.0, self.refresh, task_id)
+                else:
+                    self._wait_for_slot(task_id, wait)
+                return
         with self._lock:
             if task_id in self._trailing:
                 return  # the scheduled refresh will read this change too
             wait = self._last.get(task_id, -math.inf) + self.min_interval - time.monotonic()
-            if wait > 0:
+            if wait > 0 or not inline:
                 self._trailing.add(task_id)
-                self._idle.clear()
-                # Not a daemon: a burst worker exiting still sends the last state.
-                threading.Timer(wait, self._trailing_refresh, args=(task_id,)).start()
+                self._later(max(0.0, wait), self._trailing_refresh, task_id)
                 return
             claim = self._claim(task_id)
         self._refresh_claimed(task_id, claim)
+
+    def _later(self, delay: float, work: Callable[[int], Any], task_id: int) -> None:
+        """``work(task_id)`` in a timer thread after ``delay``; ``wait_idle`` waits for it.
+        Called with ``_lock`` held, so the timer is counted before the lock is let go."""
+
+        def run() -> None:
+            try:
+                work(task_id)
+            except Exception:
+                log.exception("board refresh of task %s failed", task_id)
+            finally:
+                with self._lock:
+                    self._pending -= 1
+                    if not self._pending:
+                        self._idle.set()
+
+        self._pending += 1
+        self._idle.clear()
+        # Not a daemon: a burst worker exiting still sends the last state.
+        threading.Timer(delay, run).start()
+
+    def _wait_for_slot(self, task_id: int, wait: float) -> None:
+        """Another process holds the task's slot: look again when it frees (once per task)."""
+        with self._lock:
+            if task_id in self._trailing:
+                return
+            self._trailing.add(task_id)
+            self._later(wait, self._slot_freed, task_id)
+
+    def _slot_freed(self, task_id: int) -> None:
+        with self._lock:
+            self._trailing.discard(task_id)
+        assert self.shared is not None
+        try:
+            wait = self.shared.again(task_id)
+        except RedisError:
+            wait = 0.0  # refresh here rather than leave the change unseen
+        if wait == 0:
+            self.refresh(task_id)
+        elif wait is not None:
+            self._wait_for_slot(task_id, wait)
 
     def _claim(self, task_id: int) -> tuple[float, float | None]:
         """Take the task's push slot now (under the lock): concurrent changes wait for it."""
@@ -202,20 +268,13 @@ class Publisher:
                             self._last[task_id] = claim[1]
 
     def _trailing_refresh(self, task_id: int) -> None:
-        try:
-            with self._lock:
-                claim = self._claim(task_id)
-                self._trailing.discard(task_id)
-            self._refresh_claimed(task_id, claim)
-        except Exception:
-            log.exception("trailing board refresh of task %s failed", task_id)
-        finally:
-            with self._lock:
-                if not self._trailing:
-                    self._idle.set()
+        with self._lock:
+            claim = self._claim(task_id)
+            self._trailing.discard(task_id)
+        self._refresh_claimed(task_id, claim)
 
     def wait_idle(self, timeout: float) -> bool:
-        """Wait until no trailing refresh is pending (tests, orderly shutdown)."""
+        """Wait until no scheduled refresh is pending (tests, orderly shutdown)."""
         return self._idle.wait(timeout)
 
     def refresh(self, task_id: int) -> bool:

@@ -16,10 +16,11 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, select
+from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session
 
-from core.models import COUNTED, Status, Submission, Task, Team
+from core.models import COUNTED, Standing, Status, Submission, Task, Team
+from judge.standings import rankable, rule_order
 from scoreboard.ranking import Row, order_key
 
 
@@ -42,20 +43,6 @@ def _counted(task: Task, before: datetime | None) -> list[ColumnElement[bool]]:
 def _attempts(task: Task, before: datetime | None, staff: bool) -> list[ColumnElement[bool]]:
     """The submissions a board counts, of its audience's teams (joined to ``Team``)."""
     return [*_counted(task, before), *_audience(staff)]
-
-
-def _rankable(session: Session, column: Any) -> ColumnElement[bool]:
-    # NaN never ranks. SQLite stores NaN as NULL; PostgreSQL keeps it (and NaN = NaN there).
-    condition = and_(Submission.status == Status.SCORED, column.is_not(None))
-    if session.get_bind().dialect.name == "postgresql":
-        condition = and_(condition, column != literal(float("nan")))
-    return condition
-
-
-def _order(column: Any, higher_is_better: bool) -> list[Any]:
-    # Rule 1: better score first, then the earlier submission, then the lower id.
-    score = column.desc() if higher_is_better else column.asc()
-    return [score, Submission.created_at.asc(), Submission.id.asc()]
 
 
 def _counts(
@@ -123,22 +110,20 @@ def _leading(
     ranked_by = Submission.public_score
     if session.get_bind().dialect.name != "postgresql":
         position = func.row_number().over(
-            partition_by=Submission.team_id, order_by=_order(ranked_by, higher)
+            partition_by=Submission.team_id, order_by=rule_order(ranked_by, higher)
         )
         ranked = (
             select(*_columns(score), position.label("position"))
             .join(Team, Team.id == Submission.team_id)
-            .where(*_attempts(task, before, staff), _rankable(session, ranked_by))
+            .where(*_attempts(task, before, staff), rankable(session, ranked_by))
             .subquery()
         )
         columns = [c for c in ranked.c if c.name != "position"]
         return list(session.execute(select(*columns).where(ranked.c.position <= k)))
     probe = (
         select(*_columns(score)[:4])  # the submission part; the team joins outside
-        .where(
-            Submission.team_id == Team.id, *_counted(task, before), _rankable(session, ranked_by)
-        )
-        .order_by(*_order(ranked_by, higher))
+        .where(Submission.team_id == Team.id, *_counted(task, before), rankable(session, ranked_by))
+        .order_by(*rule_order(ranked_by, higher))
         .limit(k)
         .lateral()
     )
@@ -211,6 +196,34 @@ def _best_picked(picks: list[Any], higher: bool) -> list[Any]:
     return list(best.values())
 
 
+def _standing_rows(
+    session: Session, task: Task, staff: bool, *, scored_only: bool = True
+) -> tuple[list[Any], dict[int, tuple[int, datetime]]]:
+    """A live board's best submission and attempts per team, read from the standings that
+    every change of a team's submissions keeps (``judge.standings``): one indexed read."""
+    found = session.execute(
+        select(
+            # As _columns names them, then the counts.
+            Standing.team_id,
+            Standing.best_id.label("id"),
+            Standing.best_score.label("score"),
+            Standing.best_at.label("created_at"),
+            Team.name,
+            Team.hidden,
+            Team.disqualified,
+            Standing.attempts,
+            Standing.last_at,
+        )
+        .join(Team, Team.id == Standing.team_id)
+        .where(
+            Standing.task_id == task.id,
+            Standing.best_id.is_not(None) if scored_only else Standing.attempts > 0,
+            *_audience(staff),
+        )
+    ).all()
+    return list(found), {row.team_id: (row.attempts, row.last_at) for row in found}
+
+
 def board_rows(
     session: Session,
     task: Task,
@@ -221,8 +234,35 @@ def board_rows(
     higher_is_better: bool,
     ended: bool,
 ) -> tuple[list[Row], dict[int, Any]]:
-    """A board's ranked rows, and the teams on it (``name``, ``hidden``, ``disqualified``)."""
-    counts = _counts(session, task, before, staff)
+    """A board's ranked rows, and the teams on it (``name``, ``hidden``, ``disqualified``).
+
+    A live public or staff board reads the standings; a frozen one (as of the freeze) and the
+    private board (the picks) are computed from the submissions.
+    """
+    if not private and before is None:
+        found, counts = _standing_rows(session, task, staff)
+    else:
+        found, counts = _board_inputs(
+            session, task, private, before, staff, higher_is_better, ended
+        )
+    return _ranked(found, counts, higher_is_better)
+
+
+def _board_inputs(
+    session: Session,
+    task: Task,
+    private: bool,
+    before: datetime | None,
+    staff: bool,
+    higher_is_better: bool,
+    ended: bool,
+) -> tuple[list[Any], dict[int, tuple[int, datetime]]]:
+    """Each team's best row and attempt counts, from the submissions themselves (the live
+    private board's counts from the standings, which hold the same)."""
+    if before is None:
+        counts = _standing_rows(session, task, staff, scored_only=False)[1]
+    else:
+        counts = _counts(session, task, before, staff)
     if private:
         picks = _private_picks(session, task, before, staff, higher_is_better, ended)
         found = _best_picked(picks, higher_is_better)
@@ -236,6 +276,12 @@ def board_rows(
             higher=higher_is_better,
             k=1,
         )
+    return found, counts
+
+
+def _ranked(
+    found: list[Any], counts: dict[int, tuple[int, datetime]], higher_is_better: bool
+) -> tuple[list[Row], dict[int, Any]]:
     # Plain rows, not Team objects: building 2,000 ORM objects cost more than the queries.
     teams = {r.team_id: r for r in found}
     # Plain tuples from here: named access on 2,000 result rows cost as much as a query.

@@ -32,7 +32,7 @@ def rejudge(submission_id: int) -> Response:
     if sub is None:
         abort(404, description=_("No submission %(id)s.", id=submission_id))
     before = {"status": sub.status, "staff_error": sub.staff_error}
-    dashboard.reset_for_rejudge(sub)
+    dashboard.reset_for_rejudge(session(), sub)
     event = session().get(Event, session().get(Task, sub.task_id).event_id)
     audit(session(), event, user, "submission.rejudge", str(sub.id), before, {"status": "queued"})
     session().commit()
@@ -57,7 +57,7 @@ def rejudge_failed(event_slug: str, task_slug: str) -> Response:
         .all()
     )
     for sub in subs:
-        dashboard.reset_for_rejudge(sub)
+        dashboard.reset_for_rejudge(session(), sub)
     audit(session(), event, user, "task.rejudge_failed", task.slug, None, [s.id for s in subs])
     session().commit()
     for sub in subs:

@@ -100,7 +100,8 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
     except Exception:
         # The row is committed: the reconciler dispatches it once the queue is back.
         log.exception("enqueue of submission %s failed; left to the reconciler", sub.id)
-    runtime().publisher.task_changed(task.id)  # a team's attempt count may show on the board
+    # A team's attempt count shows on the board: refreshed beside the request, not in it.
+    runtime().publisher.task_changed(task.id, inline=False)
     team = session().get(Team, sub.team_id)
     return jsonify(submission_json(sub, task, team, staff=False)), 202
 

@@ -105,8 +105,10 @@ def worker(burst: bool) -> None:
     from rq import Queue
     from rq.defaults import DEFAULT_WORKER_TTL
 
+    from app.runtime import REDIS_TIMEOUT_S, board_slots
     from judge.heartbeat import Heartbeat
     from judge.jobs import JudgeContext, set_context
+    from judge.runner import RQDispatcher, interval_queue_name
     from judge.worker import JudgeWorker, work_through_outages
     from scoreboard.publish import Publisher
 
@@ -117,12 +119,25 @@ def worker(burst: bool) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     db = configured_db(settings)
+    # Enqueues and the board slots: a client of its own, with the web node's short timeouts
+    # (the RQ worker's own waits long in BLPOP, see below).
+    short = Redis.from_url(
+        settings.redis_url,
+        socket_timeout=REDIS_TIMEOUT_S,
+        socket_connect_timeout=REDIS_TIMEOUT_S,
+    )
     context = JudgeContext(
         db=db,
         storage_dir=settings.storage_dir,
         publisher=Publisher(
-            queue_emitter(settings), db, min_interval=settings.push_interval_ms / 1000
+            queue_emitter(settings),
+            db,
+            min_interval=settings.push_interval_ms / 1000,
+            shared=board_slots(short, settings),
         ),
+        defer_interval=RQDispatcher(
+            short, settings.queue_name, settings.job_timeout
+        ).enqueue_interval,
     )
     set_context(context)
     beat = Heartbeat(settings.redis_url, context.worker_name).start()
@@ -142,12 +157,17 @@ def worker(burst: bool) -> None:
     def make_worker() -> JudgeWorker:
         # SimpleWorker scores in-process: no fork per job, the truth stays cached between
         # jobs. A new one (a new registration) after each outage (judge.worker).
+        # The scoring jobs first; the bootstrap intervals when none waits.
         rq_worker = JudgeWorker(
-            [Queue(settings.queue_name, connection=redis)],
+            [
+                Queue(settings.queue_name, connection=redis),
+                Queue(interval_queue_name(settings.queue_name), connection=redis),
+            ],
             connection=redis,
             worker_ttl=DEFAULT_WORKER_TTL,
         )
         rq_worker.beat = beat
+        rq_worker.scores_only = [Queue(settings.queue_name, connection=redis)]
         return rq_worker
 
     try:

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from app.extensions import db
 from core.db import utcnow
 from core.models import Status, Submission, Task, Team
+from judge.metrics import get_metric
+from judge.standings import recount_task
 from scoreboard.boards import load_entries
 from scoreboard.queries import board_rows
 from scoreboard.ranking import private_board, public_board
@@ -23,10 +25,13 @@ STATUSES = [Status.SCORED] * 6 + [Status.INVALID, Status.QUEUED, Status.FAILED, 
 
 
 def populate(seed: int) -> None:
+    """Random submissions written as rows (then the standings recounted, as a backfill does),
+    on a task whose metric is higher-is-better for even seeds, lower-is-better for odd."""
     rng = random.Random(seed)
     now = utcnow()
     with db.begin() as session:
         task = session.scalars(select(Task)).one()
+        task.metric = "rmse" if seed % 2 else "roc_auc"
         teams = list(session.scalars(select(Team)))
         for i in range(12):
             team = Team(event_id=task.event_id, name=f"extra{i}", invite_code=f"x{seed}-{i}")
@@ -55,6 +60,7 @@ def populate(seed: int) -> None:
                     final=status == Status.SCORED and rng.random() < 0.15,
                 )
             )
+        recount_task(session, task)
 
 
 def plain(rows: list) -> list[tuple]:
@@ -72,10 +78,13 @@ def test_database_boards_match_the_rules(app: Flask, contest: Contest, seed: int
     with db.begin() as session:
         task = session.scalars(select(Task)).one()
         for _ in range(6):
-            higher = rng.random() < 0.5
             staff = rng.random() < 0.5
             before = (
                 utcnow() - timedelta(seconds=rng.randint(0, 45)) if rng.random() < 0.5 else None
+            )
+            # The live boards read the standings, kept in the task's metric's direction.
+            higher = (
+                get_metric(task.metric).higher_is_better if before is None else rng.random() < 0.5
             )
             ended = rng.random() < 0.5
             entries, _ = load_entries(session, task, before=before, staff=staff)

@@ -165,8 +165,9 @@ class Statements:
             self.seen.append(statement)
 
     def board_computations(self) -> list[str]:
-        # Every board reads the submissions table; catalogue and version checks never do.
-        return [s for s in self.seen if "submissions" in s]
+        # Every board reads the standings (live) or the submissions (frozen, private);
+        # catalogue and version checks never do.
+        return [s for s in self.seen if "submissions" in s or "standings" in s]
 
 
 @pytest.fixture

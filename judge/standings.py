@@ -1,0 +1,119 @@
+"""Each team's aggregates on a task, kept as its submissions change (issue 14).
+
+A live board used to be recomputed from every submission of its task at each score landing;
+now each change of a team's submissions recounts that team's ``Standing`` row in the same
+transaction — its attempts (``COUNTED``), its last upload and its best public submission under
+rule 1 — from the team's own rows, by index. A board read is then one read of the task's
+standings (``scoreboard.queries``), whatever the number of submissions.
+
+Every path that changes a submission's status or scores calls :func:`recount`: intake (a new
+row), the job's start (a row given up), its result, a platform fault, a rejudge and a rescore.
+``tests/scoreboard/test_standings.py`` checks the rows against the pure rules after each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from core.db import Database
+from core.models import COUNTED, Standing, Status, Submission, Task
+from judge.metrics import get_metric
+
+
+def rankable(session: Session, column: Any) -> ColumnElement[bool]:
+    """A scored submission whose ``column`` score can rank: NaN never ranks (SQLite stores
+    NaN as NULL; PostgreSQL keeps it, and NaN = NaN there)."""
+    condition = and_(Submission.status == Status.SCORED, column.is_not(None))
+    if session.get_bind().dialect.name == "postgresql":
+        condition = and_(condition, column != literal(float("nan")))
+    return condition
+
+
+def rule_order(column: Any, higher_is_better: bool) -> list[Any]:
+    """Rule 1 in SQL (``scoreboard.ranking.order_key`` in Python): the better score first,
+    then the earlier submission, then the lower id."""
+    score = column.desc() if higher_is_better else column.asc()
+    return [score, Submission.created_at.asc(), Submission.id.asc()]
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def recount(session: Session, task: Task, team_id: int) -> Standing:
+    """Recount ``team_id``'s standing on ``task`` from its submissions, in the caller's
+    transaction (which commits it with the change that called for it).
+
+    PostgreSQL: the standing's row lock orders the recounts of one team (two workers scoring
+    two of its files); each statement after the lock sees what was committed before it was
+    granted. SQLite: the pending write taken first makes this transaction the only writer.
+    """
+    session.flush()
+    session.execute(
+        _insert(session)(Standing)
+        .values(task_id=task.id, team_id=team_id, attempts=0)
+        .on_conflict_do_nothing()
+    )
+    standing = session.scalars(
+        select(Standing)
+        .where(Standing.task_id == task.id, Standing.team_id == team_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    mine = (Submission.task_id == task.id, Submission.team_id == team_id)
+    attempts, last_at = session.execute(
+        select(func.count(Submission.id), func.max(Submission.created_at)).where(
+            *mine, Submission.status.in_(COUNTED)
+        )
+    ).one()
+    best = session.execute(
+        select(Submission.id, Submission.public_score, Submission.created_at)
+        .where(*mine, rankable(session, Submission.public_score))
+        .order_by(*rule_order(Submission.public_score, get_metric(task.metric).higher_is_better))
+        .limit(1)
+    ).first()
+    standing.attempts, standing.last_at = attempts, last_at
+    standing.best_id, standing.best_score, standing.best_at = best or (None, None, None)
+    session.flush()
+    return standing
+
+
+def recount_task(session: Session, task: Task) -> None:
+    """Recount every team with submissions on ``task`` (a rescore, a backfill)."""
+    teams = session.scalars(
+        select(Submission.team_id).where(Submission.task_id == task.id).distinct()
+    ).all()
+    for team_id in teams:
+        recount(session, task, team_id)
+
+
+def backfill(session: Session) -> int:
+    """Recount the tasks that have submissions but no standings (a database from before the
+    standings); returns how many."""
+    missing = session.scalars(
+        select(Submission.task_id)
+        .where(Submission.task_id.not_in(select(Standing.task_id).distinct()))
+        .distinct()
+    ).all()
+    for task_id in missing:
+        task = session.get(Task, task_id)
+        if task is not None:
+            recount_task(session, task)
+    return len(missing)
+
+
+def backfill_url(database_url: str) -> int:
+    """:func:`backfill` on the database at ``database_url`` (``migrations.upgrade``)."""
+    db = Database()
+    db.configure(database_url)
+    try:
+        with db.begin() as session:
+            return backfill(session)
+    finally:
+        assert db.engine is not None
+        db.engine.dispose()

@@ -1,0 +1,56 @@
+"""One board refresh per task and interval across the whole deployment (issue 14).
+
+Every web node and worker used to refresh a task's boards up to four times a second on its
+own: in the rush, three processes made a refresh and a push per score, and each refresh waited
+on the others' row lock of the board's version (14 ms a refresh, 29 s of PostgreSQL in a
+minute). Here a change marks its task in Redis; whoever takes the task's slot (``SET NX PX``
+for the interval) clears the mark and refreshes; a change seen while another holds the slot
+is refreshed, by the process that saw it, once the slot frees if its mark is still there.
+"""
+
+from __future__ import annotations
+
+from redis import Redis
+
+# KEYS: the slot, the mark. ARGV: the interval in ms. Mark the change, then try the slot:
+# 0 if taken (the mark cleared: the refresh reads every change marked so far), else the ms
+# until it frees.
+_CHANGE = """
+redis.call('SET', KEYS[2], '1', 'EX', 3600)
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  redis.call('DEL', KEYS[2])
+  return 0
+end
+return math.max(redis.call('PTTL', KEYS[1]), 1)
+"""
+# The same without marking: -1 if no change awaits (someone refreshed it meanwhile).
+_AGAIN = """
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  redis.call('DEL', KEYS[2])
+  return 0
+end
+return math.max(redis.call('PTTL', KEYS[1]), 1)
+"""
+
+
+class SharedSlots:
+    """The deployment's refresh slots, one per task, in Redis (one round trip each)."""
+
+    def __init__(self, redis: Redis, prefix: str, interval_s: float) -> None:
+        self.prefix = prefix
+        self.interval_ms = max(1, int(interval_s * 1000))
+        self._change = redis.register_script(_CHANGE)
+        self._again = redis.register_script(_AGAIN)
+
+    def _keys(self, task_id: int) -> list[str]:
+        return [f"{self.prefix}:board-slot:{task_id}", f"{self.prefix}:board-dirty:{task_id}"]
+
+    def change(self, task_id: int) -> float:
+        """A change of the task: 0 if this process refreshes now, else seconds to wait."""
+        return int(self._change(keys=self._keys(task_id), args=[self.interval_ms])) / 1000
+
+    def again(self, task_id: int) -> float | None:
+        """After a wait: None if nothing awaits, 0 to refresh now, else seconds to wait."""
+        waited = int(self._again(keys=self._keys(task_id), args=[self.interval_ms]))
+        return None if waited < 0 else waited / 1000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -15,17 +15,34 @@ def session():  # noqa: ANN201 - the request-scoped session
     return db.session
 
 
+def _looked_up() -> dict[tuple[object, ...], object]:
+    """What this request has looked up already (an upload's size check and its view both
+    need the event and the task)."""
+    return g.setdefault("hackjudge_lookups", {})
+
+
 def event_or_404(slug: str) -> Event:
-    event = session().scalars(select(Event).where(Event.slug == slug)).first()
+    seen = _looked_up()
+    event = seen.get(("event", slug))
     if event is None:
-        abort(404, description=_("No event %(event)s.", event=repr(slug)))
-    return event
+        event = session().scalars(select(Event).where(Event.slug == slug)).first()
+        if event is None:
+            abort(404, description=_("No event %(event)s.", event=repr(slug)))
+        seen[("event", slug)] = event
+    return event  # type: ignore[return-value]
 
 
 def task_or_404(event: Event, slug: str) -> Task:
-    task = (
-        session().scalars(select(Task).where(Task.event_id == event.id, Task.slug == slug)).first()
-    )
+    seen = _looked_up()
+    task = seen.get(("task", event.id, slug))
+    if task is None:
+        task = (
+            session()
+            .scalars(select(Task).where(Task.event_id == event.id, Task.slug == slug))
+            .first()
+        )
+        if task is not None:
+            seen[("task", event.id, slug)] = task
     if task is None:
         abort(
             404,

@@ -11,7 +11,7 @@ from typing import Any
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from config import default_token_days
 from core.db import iso, utcnow
@@ -142,7 +142,11 @@ def live_token(session: Session, token: str) -> ApiToken | None:
     """The token row ``token`` opens, if it exists and has not expired; its use is noted."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None  # not one of ours: no query
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
+    row = session.scalars(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))  # the user in the same query: every request reads it
+        .where(ApiToken.token_hash == hash_token(token))
+    ).first()
     now = utcnow()
     if row is None or not token_usable(row, now):
         return None

@@ -13,9 +13,10 @@ row), the job's start (a row given up), its result, a platform fault, a rejudge 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -81,6 +82,28 @@ def recount(session: Session, task: Task, team_id: int) -> Standing:
     standing.best_id, standing.best_score, standing.best_at = best or (None, None, None)
     session.flush()
     return standing
+
+
+def count_upload(session: Session, task: Task, team_id: int, created_at: datetime) -> None:
+    """A new (queued) submission: one more attempt, the last at ``created_at``. Its best is
+    unchanged, so no recount: one statement, under the team's lock of the intake."""
+    insert = _insert(session)(Standing).values(
+        task_id=task.id, team_id=team_id, attempts=1, last_at=created_at
+    )
+    stored = Standing.__table__.c
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[stored.task_id, stored.team_id],
+            set_={
+                "attempts": stored.attempts + 1,
+                "last_at": case(
+                    (stored.last_at.is_(None), insert.excluded.last_at),
+                    (stored.last_at < insert.excluded.last_at, insert.excluded.last_at),
+                    else_=stored.last_at,
+                ),
+            },
+        )
+    )
 
 
 def recount_task(session: Session, task: Task) -> None:

@@ -51,4 +51,14 @@ class BoardClock:
         refreshed = [task_id for task_id, event_id, _ in tasks if event_id in changed_events]
         for task_id in refreshed:
             self.publisher.task_changed(task_id)
+        # Changes only marked (uploads) that no score's push has shown yet.
+        taking_uploads = self.open_events(events, now)
+        for task_id, event_id, _ in tasks:
+            if task_id not in refreshed and event_id in taking_uploads:
+                self.publisher.settle(task_id)
         return refreshed
+
+    @staticmethod
+    def open_events(events: list, now: datetime) -> set[int]:
+        """Events still taking uploads (only they get marked changes)."""
+        return {event_id for event_id, _freeze, end_at in events if now < end_at}

@@ -40,11 +40,16 @@ class SharedSlots:
     def __init__(self, redis: Redis, prefix: str, interval_s: float) -> None:
         self.prefix = prefix
         self.interval_ms = max(1, int(interval_s * 1000))
+        self._redis = redis
         self._change = redis.register_script(_CHANGE)
         self._again = redis.register_script(_AGAIN)
 
     def _keys(self, task_id: int) -> list[str]:
         return [f"{self.prefix}:board-slot:{task_id}", f"{self.prefix}:board-dirty:{task_id}"]
+
+    def mark(self, task_id: int) -> None:
+        """A change that needs no push of its own: the next refresh, by anyone, shows it."""
+        self._redis.set(self._keys(task_id)[1], "1", ex=3600)
 
     def change(self, task_id: int) -> float:
         """A change of the task: 0 if this process refreshes now, else seconds to wait."""

@@ -20,7 +20,7 @@ from core.errors import Param, ParticipantVisibleError, TranslatableError
 from core.models import USES_QUOTA, Event, Role, Status, Submission, Task, Team, TeamMember, User
 from judge.metrics import Shape, get_metric
 from judge.sniff import sniff_header
-from judge.standings import recount
+from judge.standings import count_upload
 from judge.truth import submission_columns
 from submissions.locks import team_locked
 from submissions.quota import day_window, seconds_until
@@ -303,7 +303,8 @@ def _record(
             number=next_number(session, team),
         )
         session.add(sub)
-        recount(session, task, team.id)  # its attempt on the boards, in the same commit
+        session.flush()
+        count_upload(session, task, team.id, now)  # its attempt on the boards, same commit
         return sub
 
     # The team's lock serialises its uploads (double clicks at the quota's edge) and their

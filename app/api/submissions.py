@@ -100,8 +100,9 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
     except Exception:
         # The row is committed: the reconciler dispatches it once the queue is back.
         log.exception("enqueue of submission %s failed; left to the reconciler", sub.id)
-    # A team's attempt count shows on the board: refreshed beside the request, not in it.
-    runtime().publisher.task_changed(task.id, inline=False)
+    # A team's attempt count shows on the board with the next push (its score's, or the
+    # clock's within a second): the request only marks it (``Publisher.noted``).
+    runtime().publisher.noted(task.id)
     team = session().get(Team, sub.team_id)
     return jsonify(submission_json(sub, task, team, staff=False)), 202
 

@@ -1,0 +1,92 @@
+"""Production mode coalesces a task's board pushes across the whole deployment (issue 14):
+two web nodes and two workers that all see changes push at most once per interval between
+them, end on the latest board, and an upload's attempt count shows without any score."""
+
+from __future__ import annotations
+
+import math
+import queue
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+import socketio
+
+from tests.actions import Api
+from tests.helpers import Contest, Proc, seed_env, server_in, wait_for, worker_in
+
+PUSH_INTERVAL_S = 2.0
+TEAMS = 12
+
+
+def viewer(server: Proc, contest: Contest) -> tuple[socketio.Client, queue.Queue]:
+    client = socketio.Client(reconnection=False)
+    inbox: queue.Queue = queue.Queue()
+    client.on("leaderboard", inbox.put, namespace="/live")
+    client.connect(server.url, namespaces=["/live"], transports=["websocket"], wait_timeout=10)
+    client.call("subscribe", {"event": contest.event}, namespace="/live", timeout=10)
+    return client, inbox
+
+
+def public(server: Proc, contest: Contest) -> dict:
+    return requests.get(
+        f"{server.url}/api/v1/events/{contest.event}/leaderboard", timeout=10
+    ).json()
+
+
+def test_pushes_are_coalesced_across_nodes_and_workers(
+    production_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
+) -> None:
+    env = {**production_env, "HACKJUDGE_PUSH_INTERVAL_MS": str(int(PUSH_INTERVAL_S * 1000))}
+    contest = seed_env(env, tmp_path, teams=TEAMS, rows=100)
+    nodes = [server_in(env, spawned, tmp_path, f"web{i}") for i in range(2)]
+    for i in range(2):
+        worker_in(env, spawned, tmp_path, f"worker{i}")
+    client, inbox = viewer(nodes[0], contest)
+    inbox.get(timeout=10)  # the answer to subscribe
+    began = time.monotonic()
+    with ThreadPoolExecutor(6) as pool:
+        list(
+            pool.map(
+                lambda it: Api(nodes[it[0] % 2], contest).entry(it[1], 0.2 + 0.02 * it[0], it[0]),
+                enumerate(contest.tokens),
+            )
+        )
+    final = wait_for(
+        lambda: len((board := public(nodes[1], contest))["rows"]) == TEAMS and board,
+        90,
+        "every team to be ranked",
+    )
+    boards = [inbox.get(timeout=30)]
+    while boards[-1]["rows"] != final["rows"]:
+        boards.append(inbox.get(timeout=30))
+    burst = time.monotonic() - began
+    # Four processes saw changes; the deployment pushed at most once per interval.
+    allowed = 1 + math.floor(burst / PUSH_INTERVAL_S)
+    assert len(boards) <= allowed, (len(boards), allowed, f"burst {burst:.2f}s")
+    assert len(boards) < TEAMS
+    versions = [b["version"] for b in boards]
+    assert all(a < b for a, b in zip(versions, versions[1:], strict=False)), versions
+    client.disconnect()
+
+
+def test_an_upload_shows_its_attempt_without_a_score(
+    production_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
+) -> None:
+    """No worker runs: the upload only marks its task, and the web node's clock pushes the
+    new attempt count within about a second."""
+    contest = seed_env(production_env, tmp_path, teams=2, rows=100)
+    server = server_in(production_env, spawned, tmp_path, "web")
+    api = Api(server, contest)
+    api.entry("팀0", 0.3)
+    worker = worker_in(production_env, spawned, tmp_path, "worker")
+    wait_for(lambda: public(server, contest)["rows"], 60, "the first score")
+    worker.stop()
+    client, inbox = viewer(server, contest)
+    inbox.get(timeout=10)  # the answer to subscribe
+    api.submit("팀0", contest.truth.to_csv(index=False).encode())
+    pushed = inbox.get(timeout=15)
+    (row,) = pushed["rows"]
+    assert row["team"] == "팀0" and row["submissions"] == 2
+    client.disconnect()

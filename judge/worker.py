@@ -23,6 +23,7 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 from rq.exceptions import DequeueTimeout
@@ -63,12 +64,28 @@ class JudgeWorker(SimpleWorker):
     # deadline rush the intervals (most of a file's CPU) wait until it is over, and the
     # scores, the web node and the database keep the cores (issue 14).
     scores_only: list[Queue] | None = None
-    _last_score_at = -math.inf
+    # Where every worker notes when it last took a scoring job (a Redis key): the quiet spell
+    # is the deployment's, so with 4 workers sharing a rush none takes it for a lull of its own.
+    quiet_key: str | None = None
+    _last_score_at = -math.inf  # wall-clock seconds: compared across processes
+
+    def _quiet_left(self) -> float:
+        last = self._last_score_at
+        if self.quiet_key is not None:
+            with contextlib.suppress(RedisError, ValueError, TypeError):
+                last = max(last, float(self.connection.get(self.quiet_key) or "-inf"))
+        return QUIET_S - (time.time() - last)
+
+    def _took_a_score(self) -> None:
+        self._last_score_at = time.time()
+        if self.quiet_key is not None:
+            with contextlib.suppress(RedisError):
+                self.connection.set(self.quiet_key, repr(self._last_score_at), ex=3600)
 
     def dequeue_job_and_maintain_ttl(
         self, timeout: int | None, max_idle_time: int | None = None
     ) -> tuple[Job, Queue] | None:
-        left = QUIET_S - (time.monotonic() - self._last_score_at)
+        left = self._quiet_left()
         result = None
         if self.scores_only and left > 0:
             try:
@@ -85,7 +102,7 @@ class JudgeWorker(SimpleWorker):
         if result is None:
             result = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
         if result is not None and self.scores_only and result[1].name == self.scores_only[0].name:
-            self._last_score_at = time.monotonic()
+            self._took_a_score()
         return result
 
     def execute_job(self, job: Job, queue: Queue) -> None:

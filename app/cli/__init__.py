@@ -168,6 +168,7 @@ def worker(burst: bool) -> None:
         )
         rq_worker.beat = beat
         rq_worker.scores_only = [Queue(settings.queue_name, connection=redis)]
+        rq_worker.quiet_key = f"hackjudge:{settings.queue_name}:last-scoring-job"
         return rq_worker
 
     try:

@@ -26,14 +26,17 @@ def queues(redis_url: str) -> Iterator[tuple[JudgeWorker, Queue, Queue]]:
     intervals = Queue(interval_queue_name("quiet-test"), connection=redis)
     worker = JudgeWorker([scores, intervals], connection=redis)
     worker.scores_only = [scores]
+    worker.quiet_key = "quiet-test:last-scoring-job"
+    redis.delete(worker.quiet_key)
     yield worker, scores, intervals
     scores.empty()
     intervals.empty()
+    redis.delete(worker.quiet_key)
 
 
 def test_a_busy_worker_takes_the_scores_first(queues: tuple) -> None:
     worker, scores, intervals = queues
-    worker._last_score_at = time.monotonic()  # it has just scored
+    worker._took_a_score()  # it has just scored
     interval = intervals.enqueue("judge.jobs.compute_interval", 1)
     score = scores.enqueue("judge.jobs.score_submission", 2)
     job, queue = worker.dequeue_job_and_maintain_ttl(5)
@@ -41,7 +44,19 @@ def test_a_busy_worker_takes_the_scores_first(queues: tuple) -> None:
     # Nothing else to score: the interval comes, but only after a quiet spell.
     job, queue = worker.dequeue_job_and_maintain_ttl(5)
     assert (job.id, queue.name) == (interval.id, intervals.name)
-    assert time.monotonic() - worker._last_score_at >= QUIET_S
+    assert time.time() - worker._last_score_at >= QUIET_S
+
+
+def test_a_worker_waits_for_the_deployment_s_quiet_spell(queues: tuple, redis_url: str) -> None:
+    """Another worker took a scoring job just now: this one, idle for long, waits too."""
+    worker, _scores, intervals = queues
+    other = JudgeWorker([intervals], connection=Redis.from_url(redis_url))
+    other.quiet_key = worker.quiet_key
+    other._took_a_score()
+    interval = intervals.enqueue("judge.jobs.compute_interval", 4)
+    job, _queue = worker.dequeue_job_and_maintain_ttl(5)
+    assert job.id == interval.id
+    assert time.time() - other._last_score_at >= QUIET_S
 
 
 def test_an_idle_worker_takes_the_intervals_at_once(queues: tuple) -> None:

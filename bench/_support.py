@@ -111,6 +111,21 @@ def start_server(env: dict[str, str], log: Path, port: int) -> Proc:
     return proc
 
 
+def production_env(db_url: str, tmp: Path, tag: str) -> dict[str, str]:
+    """The environment of a production deployment for a bench: its database, the bench's
+    Redis, storage under ``tmp``, a queue and channel of its own (``tag``), no upload limit."""
+    return {
+        "HACKJUDGE_DATABASE_URL": db_url,
+        "HACKJUDGE_REDIS_URL": REDIS_URL,
+        "HACKJUDGE_INSTANCE_DIR": str(tmp / "instance"),
+        "HACKJUDGE_STORAGE_DIR": str(tmp / "storage"),
+        "HACKJUDGE_QUEUE": tag,
+        "HACKJUDGE_SOCKETIO_CHANNEL": tag,
+        "HACKJUDGE_SECRET_KEY": "bench",
+        "HACKJUDGE_HOURLY_UPLOAD_LIMIT": "100000",
+    }
+
+
 def prediction_csv(truth: pd.DataFrame, noise: float, seed: int) -> bytes:
     """A plausible upload: the truth blurred by ``noise``, rows shuffled."""
     rng = np.random.default_rng(seed)

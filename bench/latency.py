@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._support import (  # noqa: E402
     PG_URL,
-    REDIS_URL,
     free_port,
     prediction_csv,
+    production_env,
     seed_event,
     spawn,
     start_server,
@@ -85,14 +85,7 @@ def main() -> None:
     db_url = PG_URL.rsplit("/", 1)[0] + "/" + name
     tag = secrets.token_hex(4)
     env = {
-        "HACKJUDGE_DATABASE_URL": db_url,
-        "HACKJUDGE_REDIS_URL": REDIS_URL,
-        "HACKJUDGE_INSTANCE_DIR": str(tmp / "instance"),
-        "HACKJUDGE_STORAGE_DIR": str(tmp / "storage"),
-        "HACKJUDGE_QUEUE": f"bench-{tag}",
-        "HACKJUDGE_SOCKETIO_CHANNEL": f"bench-{tag}",
-        "HACKJUDGE_SECRET_KEY": "bench",
-        "HACKJUDGE_HOURLY_UPLOAD_LIMIT": "100000",
+        **production_env(db_url, tmp, f"bench-{tag}"),
         "HACKJUDGE_PUSH_INTERVAL_MS": str(args.push_interval_ms),
     }
     procs = []

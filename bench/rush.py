@@ -52,6 +52,7 @@ from bench._support import (  # noqa: E402
     REDIS_URL,
     Proc,
     free_port,
+    production_env,
     seed_event,
     spawn,
     start_server,
@@ -403,16 +404,7 @@ def run_platform(
     tag: str,
 ) -> dict[str, Any]:
     """hackjudge under the load."""
-    env = {
-        "HACKJUDGE_DATABASE_URL": db_url,
-        "HACKJUDGE_REDIS_URL": REDIS_URL,
-        "HACKJUDGE_INSTANCE_DIR": str(tmp / "instance"),
-        "HACKJUDGE_STORAGE_DIR": str(tmp / "storage"),
-        "HACKJUDGE_QUEUE": f"rush-{tag}",
-        "HACKJUDGE_SOCKETIO_CHANNEL": f"rush-{tag}",
-        "HACKJUDGE_SECRET_KEY": "bench",
-        "HACKJUDGE_HOURLY_UPLOAD_LIMIT": "100000",
-    }
+    env = production_env(db_url, tmp, f"rush-{tag}")
     web: list[Proc] = []
     workers: list[Proc] = []
     try:

@@ -11,6 +11,10 @@ import logging
 import os
 import random
 import shutil
+import socket
+import time
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +23,7 @@ import numpy as np
 import pandas as pd
 from flask import Flask
 from sklearn import datasets
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -39,6 +44,15 @@ from submissions.intake import IntakeError, accept
 
 log = logging.getLogger(__name__)
 SLUG = "demo"
+LOGINS_FILE = "logins.txt"  # in the demo folder, beside the database it belongs to
+# What Werkzeug's and Flask-SocketIO's development server say at every start: true of a
+# production deployment, noise in a demo on the organizer's laptop (and the two contradict
+# each other: "development server" vs "used in a production deployment").
+DEV_SERVER_NOTICES = (
+    "This is a development server",
+    "appears to be used in a production deployment",
+    "Press CTRL+C to quit",  # the demo's own block says so, last
+)
 BOT_TEAMS = [
     ("알파코더즈", "서울캠퍼스"),
     ("딥러닝 탐험대", "부산캠퍼스"),
@@ -80,21 +94,116 @@ class Credentials:
     lines: list[tuple[str, str, str]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
 
-    def describe(self, host: str, port: int) -> str:
+    def logins(self) -> list[str]:
+        return [f"{role:<12} {email:<28} {password}" for role, email, password in self.lines]
+
+    def describe(self, host: str, port: int, logins_file: Path) -> str:
+        """The console's block: the logins come last, so they stay on screen."""
         url = f"http://{host}:{port}"
         out = [
             "",
             "hackjudge demo — 끝장개발대회 데모",
+            # prepare_demo wiped the last run: whoever kept its passwords must know.
+            "  실행할 때마다 새로 시작합니다: 이전 데모의 데이터와 비밀번호는 새로 바뀌었습니다.",
+            "  Each run starts afresh: the previous demo's data and passwords have been replaced.",
             f"  public board : {url}/events/{SLUG}",
             f"  team page    : {url}/events/{SLUG}/team",
             f"  projector    : {url}/events/{SLUG}/projector",
             f"  API document : {url}/api/v1/openapi.json",
-            "  sign in with:",
+            "  files to try on the team page:",
         ]
-        out += [f"    {role:<12} {email:<28} {password}" for role, email, password in self.lines]
-        out.append("  files to try on the team page:")
         out += [f"    {path}" for path in self.files]
+        out += [
+            "  Ctrl+C로 끝냅니다 · Ctrl+C stops the demo; --verbose prints every request.",
+            f"  로그인 · sign in with (also in {logins_file}):",
+        ]
+        out += [f"    {line}" for line in self.logins()]
         return "\n".join(out) + "\n"
+
+    def write_logins(self, folder: Path, host: str, port: int) -> Path:
+        """The logins in ``folder``/logins.txt, readable by the owner alone (they are passwords)."""
+        path = folder / LOGINS_FILE
+        text = "\n".join(
+            [
+                "# hackjudge demo: replaced with new passwords on every run",
+                f"# http://{host}:{port}/login",
+                *self.logins(),
+            ]
+        )
+        # Created 0600 rather than chmod-ed after: never readable by others, even for a moment.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        return path
+
+
+class _DemoConsole(logging.Filter):
+    """The web server's records a demo's console shows: errors always, the access log only
+    when asked for (``--verbose``), the development-server notices never."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__()
+        self.verbose = verbose
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            return True
+        text = record.getMessage()
+        if any(notice in text for notice in DEV_SERVER_NOTICES):
+            return False
+        # Werkzeug's other INFO records are the access log: one line per request.
+        return self.verbose or record.levelno >= logging.WARNING
+
+
+def quiet_console(verbose: bool) -> None:
+    """Keep the demo's console to its own block, warnings and errors.
+
+    Call it after the app is built: create_app sets the root logger to INFO.
+    """
+    # Bots fitting logistic regressions on raw, unscaled features hit max_iter now and then:
+    # a worse bot is what the demo wants, the warning is noise. Only this category goes.
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    level = logging.INFO if verbose else logging.WARNING
+    logging.getLogger().setLevel(level)  # the bots' notes (e.g. a daily limit reached): INFO
+    # Werkzeug sets its logger to INFO on first use unless a level is there already, and
+    # propagated records ignore the root's level: the access log is stopped here.
+    server = logging.getLogger("werkzeug")
+    server.setLevel(level)
+    for old in [f for f in server.filters if isinstance(f, _DemoConsole)]:
+        server.removeFilter(old)
+    server.addFilter(_DemoConsole(verbose))
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether the web server could not listen on ``host:port`` (checked before the wipe)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as Werkzeug chooses
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As Werkzeug binds: a port held only by closed connections (TIME_WAIT) is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def when_listening(host: str, port: int, then: Callable[[], None], wait: float = 60.0) -> None:
+    """Call ``then`` in the background once ``host:port`` accepts connections (or after
+    ``wait`` seconds, so what it prints is never lost): after the server's start-up lines."""
+    target = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+
+    def watch() -> None:
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                # A bare connection and close: the server logs no request for it.
+                with socket.create_connection((target, port), timeout=1):
+                    break
+            except OSError:
+                socketio.sleep(0.05)
+        then()
+
+    socketio.start_background_task(watch)
 
 
 def prepare_demo() -> Settings:

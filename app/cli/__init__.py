@@ -202,19 +202,28 @@ def supervise(host: str, port: int, workers: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-bots", is_flag=True, help="Seed the demo but let no bot teams submit.")
-def demo(host: str, port: int, no_bots: bool) -> None:
-    """Embedded demo: seeded event from scikit-learn data sets, bot teams submitting."""
-    from app.demo import prepare_demo, start_bots
+@click.option("--verbose", is_flag=True, help="Print every request too (the access log).")
+def demo(host: str, port: int, no_bots: bool, verbose: bool) -> None:
+    """Embedded demo: seeded event from scikit-learn data sets, bot teams submitting.
 
+    Each run starts afresh: the previous demo's data and passwords are replaced.
+    """
+    from app.demo import port_taken, prepare_demo, quiet_console, start_bots, when_listening
+
+    # Before the wipe: a demo already running there keeps its data, and this one says why not.
+    if port_taken(host, port):
+        raise CliError(f"{host}:{port} is in use (a demo already running?); choose --port")
     settings = prepare_demo()
-    credentials = None
 
     def seed(app) -> None:  # noqa: ANN001
-        nonlocal credentials
         from app.demo import seed_demo
 
+        quiet_console(verbose)  # before the seeding fits its first model
         credentials = seed_demo(settings)
-        click.echo(credentials.describe(host, port))
+        logins = credentials.write_logins(settings.instance_dir, host, port)
+        block = credentials.describe(host, port, logins)
+        # Printed once the server listens: after its start-up lines, the last thing on screen.
+        when_listening(host, port, lambda: click.echo(block))
         if not no_bots:
             start_bots(app, settings)
 

@@ -108,6 +108,7 @@ def event_create(
     acting_as: str | None,
 ) -> None:
     """Create an event."""
+    from app.cli.terminal import event_time
     from core.audit import audit
     from organize.events import create_event, event_summary
 
@@ -116,9 +117,15 @@ def event_create(
             actor = cli_actor(session, acting_as)
             created = create_event(session, slug, title, start, end, freeze, timezone)
             audit(session, created, actor, "event.create", slug, None, event_summary(created))
+            # Read back on the event's clock: a time typed without an offset was read in
+            # --timezone, and this is where a wrong guess shows.
+            moments = [("start", created.start_at), ("end", created.end_at)]
+            moments += [("freeze", created.freeze_at)] if created.freeze_at else []
+            schedule = [f"  {name:<6} {event_time(at, timezone)}" for name, at in moments]
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    click.echo(f"created event {created.slug}")
+    click.echo(f"created event {created.slug} ({timezone})")
+    click.echo("\n".join(schedule))
 
 
 @main.group()
@@ -406,6 +413,7 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
             target = event_by_slug(session, event_slug)
         except ValueError as exc:
             raise CliError(str(exc)) from None
+        zone = target.timezone
         if board == "final":
             from review.results import final_board, final_standing, published
 
@@ -414,7 +422,8 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
         else:
             tasks = [t for t in target.tasks if task_slug in (None, t.slug)]
             if not tasks:
-                raise CliError(f"no task {task_slug!r} in {event_slug!r}")
+                missing = f"no task {task_slug!r} in" if task_slug else "no tasks yet in"
+                raise CliError(f"{missing} {event_slug!r}")
             boards = [current_board(session, target, t, Board(board)) for t in tasks]
     if fmt == "json":
         click.echo(
@@ -438,11 +447,36 @@ def leaderboard(event_slug: str, task_slug: str | None, board: str, fmt: str) ->
             sys.stdout.write(csv_text([header, *lines]))
             continue
         click.echo(f"{data['task']} ({data['board']}, v{data['version']})")
-        for r in data["rows"]:
-            click.echo(
-                f"{r['rank']:>4}  {r['team'][:30]:<30}  {r['score']:.{data['decimals']}f}"
-                f"  {r.get('submissions', ''):>4}"
-            )
+        for line in _board_table(data, zone):
+            click.echo(line)
+
+
+TEAM_COLUMNS = 30  # a longer team name is cut: the table stays within a wide terminal
+
+
+def _board_table(data: dict, timezone: str) -> list[str]:
+    """A board as a table with a header, lined up by display width: a Korean name takes two
+    columns a character, so padding by ``len`` pushed the scores after it out of line."""
+    from datetime import datetime
+
+    from app.cli.terminal import clip, event_time, table
+
+    def when(text: str | None) -> str:
+        # The API's UTC ("…Z"), on the event's clock as every other time the CLI prints.
+        return event_time(datetime.fromisoformat(text), timezone, offset=False) if text else ""
+
+    header = ["rank", "team", "score"]
+    final = data["board"] == "final"
+    if not final:
+        header += ["submissions", "last submission"]
+    rows = []
+    for r in data["rows"]:
+        score = "—" if r["score"] is None else f"{r['score']:.{data['decimals']}f}"
+        row = [str(r["rank"] or "-"), clip(r["team"], TEAM_COLUMNS), score]
+        if not final:
+            row += [str(r.get("submissions", "")), when(r.get("last_submission_at"))]
+        rows.append(row)
+    return table(header, rows, right={0, 2, 3})
 
 
 from app.cli import tokens  # noqa: E402,F401  (registers `hackjudge token`)

@@ -9,6 +9,7 @@ import click
 
 from app.cli import CliError, cli_publisher, configured_db, main
 from app.cli.actor import acting_as, cli_actor
+from app.cli.terminal import event_time
 from config import Settings
 from core.models import User
 
@@ -35,20 +36,13 @@ def _freeze_change(event_slug: str, action: str, acting_as: str | None):  # noqa
         raise CliError(str(exc)) from None
 
 
-def _local(moment, timezone: str) -> str:  # noqa: ANN001
-    """A moment in the event's timezone, as organizers read the clock on the wall."""
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
 @main.command()
 @click.argument("event_slug")
 @acting_as
 def freeze(event_slug: str, acting_as: str | None) -> None:
     """Freeze the public board now: non-staff views stop at submissions made before."""
     moment, _scheduled, timezone = _freeze_change(event_slug, "freeze", acting_as)
-    click.echo(f"{event_slug} frozen since {_local(moment, timezone)}")
+    click.echo(f"{event_slug} frozen since {event_time(moment, timezone)}")
 
 
 @main.command()
@@ -60,7 +54,7 @@ def unfreeze(event_slug: str, acting_as: str | None) -> None:
     if moment is None:
         click.echo(f"{event_slug} unfrozen")
     else:
-        at = _local(moment, timezone)
+        at = event_time(moment, timezone)
         click.echo(f"{event_slug} unfrozen; the scheduled freeze at {at} stays")
 
 

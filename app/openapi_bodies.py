@@ -41,7 +41,14 @@ EVENT_NEW = _body(
     freeze=_OPTIONAL_TIME,
     timezone={"type": ["string", "null"], "maxLength": 64},
 )
-EVENT_EDIT = _body([], title=_text(300), start=_TIME, end=_TIME, freeze=_OPTIONAL_TIME)
+EVENT_EDIT = _body(
+    [],
+    title=_text(300),
+    start=_TIME,
+    end=_TIME,
+    freeze=_OPTIONAL_TIME,
+    prize_places={"type": "integer", "minimum": 0, "maximum": 100},
+)
 USER_NEW = _body(
     ["email", "role"],
     email=_text(320),

@@ -110,6 +110,9 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+DEFAULT_PRIZE_PLACES = 3  # 대상, 최우수상, 우수상: the board's prize zone
+
+
 class Event(Base):
     __tablename__ = "events"
 
@@ -133,6 +136,10 @@ class Event(Base):
     final_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The published final ranking as served (JSON): a snapshot, not recomputed on each read.
     final_board: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The board marks the first ``prize_places`` ranks as the prize zone (0: no zone).
+    prize_places: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_PRIZE_PLACES, server_default=str(DEFAULT_PRIZE_PLACES)
+    )
 
     tasks: Mapped[list[Task]] = relationship(back_populates="event", order_by="Task.id")
 

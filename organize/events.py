@@ -34,7 +34,24 @@ def event_summary(event: Event) -> dict[str, object]:
         "end_at": _utc(event.end_at),
         "freeze_at": _utc(event.freeze_at),
         "freeze_scheduled_at": _utc(event.freeze_scheduled_at),
+        "prize_places": event.prize_places,
     }
+
+
+MAX_PRIZE_PLACES = 100
+
+
+def check_prize_places(value: object) -> int:
+    """The prize zone's size from a form or JSON: a whole number from 0 (no zone) to 100."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise SetupError("The prize places must be a whole number from 0 to 100.")
+    try:
+        places = int(value)
+    except ValueError:
+        raise SetupError("The prize places must be a whole number from 0 to 100.") from None
+    if not 0 <= places <= MAX_PRIZE_PLACES:
+        raise SetupError("The prize places must be a whole number from 0 to 100.")
+    return places
 
 
 def check_slug(slug: str) -> None:

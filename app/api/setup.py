@@ -63,7 +63,7 @@ def create_event() -> Response | tuple[Response, int]:
 
 @bp.patch("/events/<event_slug>")
 def edit_event(event_slug: str) -> Response | tuple[Response, int]:
-    """Organizers: change the title or the times (in the event's timezone)."""
+    """Organizers: change the title, the times (in the event's timezone) or the prize zone."""
     user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     body = json_body()
@@ -79,6 +79,8 @@ def edit_event(event_slug: str) -> Response | tuple[Response, int]:
             value = body["freeze"]
             moment = events.parse_time(value, event.timezone) if value else None
             events.schedule_freeze(event, moment, utcnow())
+        if "prize_places" in body:
+            event.prize_places = events.check_prize_places(body["prize_places"])
         events.check_times(event.start_at, event.end_at, event.freeze_scheduled_at)
     except ValueError as exc:
         session().rollback()

@@ -33,6 +33,27 @@ window.HJ = {
     return d ? `${days.replace("{d}", d)} ${clock}` : clock;
   },
   cell(text) { const td = document.createElement("td"); td.textContent = text; return td; },
+  // A cell saying how long ago ("3분 전"), the exact time on hover; HJ.refreshAgo keeps it true.
+  ago(iso) {
+    const td = document.createElement("td");
+    if (!iso) return td;
+    td.dataset.at = iso;
+    td.title = HJ.time(iso);
+    td.textContent = HJ.relative(iso);
+    return td;
+  },
+  relative(iso) {
+    const seconds = (Date.parse(iso) - Date.now()) / 1000;
+    const format = new Intl.RelativeTimeFormat(window.HJ_LOCALE === "en" ? "en" : "ko", { numeric: "auto" });
+    const steps = [[60, "second"], [3600, "minute"], [86400, "hour"], [Infinity, "day"]];
+    const size = { second: 1, minute: 60, hour: 3600, day: 86400 };
+    const [, unit] = steps.find(([limit]) => Math.abs(seconds) < limit);
+    if (unit === "second" && Math.abs(seconds) < 10) return format.format(0, "second");
+    return format.format(Math.round(seconds / size[unit]), unit);
+  },
+  refreshAgo() {
+    document.querySelectorAll("td[data-at]").forEach((td) => { td.textContent = HJ.relative(td.dataset.at); });
+  },
   live(onConnect) {
     const socket = io("/live", { transports: ["websocket", "polling"] });
     const badge = document.getElementById("live-status");

@@ -15,17 +15,40 @@
 
   const revealing = (t) => t.reveal && t.reveal.started && !t.reveal.finished;
 
+  // --- a team keeps one colour all event: the first free one when it first shows, kept in
+  // this screen's storage (a reload keeps it), never derived from its rank --------------------
+  const palette = ["#f5c542", "#5ab0ff", "#ff7a7a", "#7be38b", "#c59bff", "#ffa94d", "#4dd4c6", "#ff8fd1", "#b0b0b0", "#9ad16b", "#e8e86a", "#86a8ff"];
+  const colourKey = `hackjudge:colours:${S.event}`;
+  const colours = (() => {
+    try { return JSON.parse(localStorage.getItem(colourKey)) || {}; } catch (_) { return {}; }
+  })();
+  function colourOf(team) {
+    if (!(team in colours)) {
+      const used = new Set(Object.values(colours));
+      // Past the palette: a hue from the name, the same on every screen.
+      const hue = [...team].reduce((h, ch) => (h * 31 + ch.codePointAt(0)) % 360, 7);
+      colours[team] = palette.find((c) => !used.has(c)) || `hsl(${hue} 70% 65%)`;
+      try { localStorage.setItem(colourKey, JSON.stringify(colours)); } catch (_) { /* private mode */ }
+    }
+    return colours[team];
+  }
+  const unit = () => Math.min(window.innerWidth / 1920, window.innerHeight / 1080);
+
   // --- rows with FLIP animation: each row slides from where it was to where it is --------
   function renderRows(rows, decimals, options) {
     const list = $("rows");
     const before = new Map([...list.children].map((li) => [li.dataset.team, li.getBoundingClientRect().top]));
     const oldRank = new Map([...list.children].map((li) => [li.dataset.team, li.dataset.rank]));
+    const oldScore = new Map([...list.children].map((li) => [li.dataset.team, li.dataset.score]));
+    // Teams take their colours in name order, so screens that see the same board agree.
+    [...rows].map((row) => row.team).sort().forEach(colourOf);
     list.replaceChildren(...rows.map((row) => {
       const li = document.createElement("li");
       li.className = "row";
       li.dataset.team = row.team;
       li.dataset.rank = row.rank ?? "";
       li.dataset.score = row.score ?? "";
+      li.style.setProperty("--team", colourOf(row.team));
       if (row.revealed) li.classList.add("revealed");
       if (options.highlight === row.team) li.classList.add("current");
       const cells = [row.rank ?? "–", row.team, row.score === null || row.score === undefined ? "–" : HJ.score(row.score, decimals),
@@ -46,6 +69,7 @@
       const rankNow = Number(li.dataset.rank) || Infinity;
       if (rankNow < rankBefore) li.classList.add("up");
       if (rankNow > rankBefore) li.classList.add("down");
+      if (rankNow === rankBefore && oldScore.get(li.dataset.team) !== li.dataset.score) li.classList.add("changed");
       if (!delta) continue;
       li.style.transform = `translateY(${delta}px)`;
       li.style.transition = "none";
@@ -89,11 +113,19 @@
     }
     $("frozen-badge").hidden = !(t.board.frozen && !revealing(t));
     $("final-badge").hidden = !(["private", "final"].includes(t.board.board) || (t.reveal && t.reveal.finished));
+    showLive();
     scheduleChart(0);
   }
 
+  // One state badge at a time: "frozen" or "final" says the board is live enough; the live
+  // badge shows otherwise, and always when the connection is lost.
+  function showLive() {
+    const badge = $("live-status");
+    const stated = !$("frozen-badge").hidden || !$("final-badge").hidden;
+    badge.hidden = stated && badge.classList.contains("live");
+  }
+
   // --- chart: best public score over time of the leading teams ---------------------------
-  const palette = ["#f5c542", "#5ab0ff", "#ff7a7a", "#7be38b", "#c59bff", "#ffa94d", "#4dd4c6", "#ff8fd1", "#b0b0b0", "#9ad16b"];
 
   function scheduleChart(delay) {
     clearTimeout(chartTimer);
@@ -108,14 +140,23 @@
     const data = await reply.json();
     if (data.task !== tasks[current].slug) return;
     const until = Date.parse(data.until);
-    const datasets = data.series.map((s, i) => ({
+    // A line needs two points: until then the chart waits (no axis of repeated times).
+    const points = data.series.reduce((n, s) => n + s.points.length, 0);
+    $("chart-waiting").hidden = points >= 2;
+    document.querySelector(".chart .canvas").hidden = points < 2;
+    if (points < 2) return;
+    const u = unit();
+    const datasets = data.series.map((s) => ({
       label: s.team,
       // Each line runs on to the board's moment (now, or the freeze) at its last best.
       data: [...s.points.map(([at, score]) => ({ x: Date.parse(at), y: score })),
         ...(s.points.length ? [{ x: until, y: s.points[s.points.length - 1][1] }] : [])],
-      borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length],
-      stepped: "before", borderWidth: 4, pointRadius: 4,
+      borderColor: colourOf(s.team), backgroundColor: colourOf(s.team),
+      stepped: "before", borderWidth: 4 * u, pointRadius: 4 * u,
     }));
+    // At least ten minutes of axis: seconds-apart first scores would repeat one label.
+    const first = Math.min(...datasets.flatMap((d) => d.data.map((p) => p.x)));
+    const xMin = Math.min(first, until - 600e3);
     if (!chart) {
       chart = new Chart($("chart"), {
         type: "line",
@@ -123,14 +164,15 @@
         options: {
           animation: { duration: 600 }, maintainAspectRatio: false, parsing: false,
           scales: {
-            x: { type: "linear", ticks: { color: "#ccc", font: { size: 18 }, callback: (v, i, ticks) => HJ.clock(v, ticks[ticks.length - 1].value - ticks[0].value < 3600e3) }, grid: { color: "#333" } },
-            y: { ticks: { color: "#ccc", font: { size: 18 } }, grid: { color: "#333" } },
+            x: { type: "linear", min: xMin, max: until, ticks: { color: "#ccc", font: { size: 18 * u }, maxTicksLimit: 8, callback: (v, i, ticks) => HJ.clock(v, ticks[ticks.length - 1].value - ticks[0].value < 3600e3) }, grid: { color: "#333" } },
+            y: { ticks: { color: "#ccc", font: { size: 18 * u } }, grid: { color: "#333" } },
           },
-          plugins: { legend: { labels: { color: "#eee", font: { size: 20 } } } },
+          plugins: { legend: { labels: { color: "#eee", font: { size: 20 * u } } } },
         },
       });
     } else {
       chart.data.datasets = datasets;
+      Object.assign(chart.options.scales.x, { min: xMin, max: until });
       chart.update();
     }
   }
@@ -168,9 +210,7 @@
     if (!t) {
       t = { slug: FINAL, title: L.reveal_done, metric: "", reveal: null };
       tasks.push(t);
-      const li = document.createElement("li");
-      li.textContent = t.title;
-      $("task-dots").append(li);
+      $("task-dots").append(dot(t));
     }
     t.board = data;
     current = tasks.indexOf(t);
@@ -220,6 +260,15 @@
     }
   }
 
+  // A task's dot in the ticker: its title on hover and for screen readers, never in the way.
+  function dot(t) {
+    const li = document.createElement("li");
+    li.textContent = "●";
+    li.title = t.title;
+    li.setAttribute("aria-label", t.title);
+    return li;
+  }
+
   function go(delta) {
     current = (current + delta + tasks.length) % tasks.length;
     render();
@@ -236,7 +285,7 @@
 
   // --- start ------------------------------------------------------------------------------
   $("col-extra").dataset.label = $("col-extra").textContent;
-  $("task-dots").replaceChildren(...tasks.map((t) => { const li = document.createElement("li"); li.textContent = t.title; return li; }));
+  $("task-dots").replaceChildren(...tasks.map(dot));
   const started = tasks.findIndex(revealing);
   if (started >= 0) current = started;
   if (S.announcements.length) onAnnouncement(S.announcements[0]); else $("ticker-text").textContent = L.no_notice;
@@ -258,6 +307,8 @@
       }));
   });
   socket.on("leaderboard", onBoard);
+  socket.on("disconnect", showLive);
+  socket.on("connect", showLive);
   socket.on("reveal", onReveal);
   socket.on("announcement", onAnnouncement);
 })();

@@ -51,10 +51,39 @@
     showQuota(sub.task);
   }
 
+  // The picks per task: the count beside the quota, and which ones in the summary card.
   function countPicks() {
     const picks = {};
-    rows.forEach((tr) => { const s = JSON.parse(tr.dataset.sub); if (s.final) picks[s.task] = (picks[s.task] || 0) + 1; });
-    document.querySelectorAll("#quotas li").forEach((li) => { li.querySelector(".picks").textContent = picks[li.dataset.task] || 0; });
+    rows.forEach((tr) => { const s = JSON.parse(tr.dataset.sub); if (s.final) (picks[s.task] ||= []).push(s); });
+    document.querySelectorAll("#quotas li").forEach((li) => { li.querySelector(".picks").textContent = (picks[li.dataset.task] || []).length; });
+    document.querySelectorAll("#picks-summary li").forEach((li) => {
+      const chosen = (picks[li.dataset.task] || []).sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
+      const q = quotas[li.dataset.task] || {};
+      li.querySelector(".chosen").textContent = chosen.length
+        ? `${chosen.map((s) => `#${s.number ?? ""} (${HJ.score(s.public_score, q.decimals)})`).join(", ")} · `
+          + text.picks_of.replace("{picked}", chosen.length).replace("{limit}", q.final_picks ?? "")
+        : "";
+      li.querySelector(".none").hidden = chosen.length > 0;
+    });
+  }
+
+  // A result landing while the page is open: a toast in the page's language.
+  function toast(sub) {
+    const box = document.createElement("div");
+    const bad = sub.status !== "scored";
+    box.className = bad ? "toast error" : "toast ok";
+    box.textContent = bad
+      ? text.landed_bad.replace("{number}", sub.number ?? "").replace("{error}", sub.error || text[sub.status] || sub.status)
+      : text.landed.replace("{number}", sub.number ?? "").replace("{score}", HJ.score(sub.public_score, (quotas[sub.task] || {}).decimals));
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "link";
+    close.textContent = "×";
+    close.setAttribute("aria-label", text.dismiss);
+    close.addEventListener("click", () => box.remove());
+    box.append(" ", close);
+    document.getElementById("toasts").append(box);
+    setTimeout(() => box.remove(), 10000);
   }
 
   // The team's public scores over time, one line per task.
@@ -66,6 +95,10 @@
       if (s.status === "scored" && s.public_score !== null) (byTask[s.task] ||= []).push({ x: Date.parse(s.created_at), y: s.public_score });
     });
     const palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c"];
+    // One point (or all at one moment) gives the axis no span: an hour either side of it.
+    const xs = Object.values(byTask).flat().map((p) => p.x);
+    const narrow = xs.length && Math.max(...xs) - Math.min(...xs) < 60e3;
+    const bounds = narrow ? { min: Math.min(...xs) - 3600e3, max: Math.max(...xs) + 3600e3 } : { min: undefined, max: undefined };
     const datasets = Object.entries(byTask).map(([task, points], i) => ({
       label: (quotas[task] || {}).title || task, data: points.sort((a, b) => a.x - b.x),
       borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length], pointRadius: 4,
@@ -78,9 +111,9 @@
       chart = new Chart(document.getElementById("team-chart"), {
         type: "line", data: { datasets },
         options: { parsing: false, maintainAspectRatio: false, animation: { duration: 300 },
-          scales: { x: { type: "linear", ticks: { callback: (v) => HJ.clock(v) } } } },
+          scales: { x: { type: "linear", ...bounds, ticks: { maxTicksLimit: 8, callback: (v) => HJ.clock(v) } } } },
       });
-    } else { chart.data.datasets = datasets; chart.update(); }
+    } else { chart.data.datasets = datasets; Object.assign(chart.options.scales.x, bounds); chart.update(); }
   }
 
   // The file name, and the team's note under it.
@@ -104,6 +137,9 @@
   // A live push carries its message in every language; the page shows its own. Returns the
   // row's merged state.
   const lang = document.documentElement.lang;
+  const labels = [...document.querySelectorAll("#history thead th")].map((th) => th.textContent);
+  const columns = ["number", "task", "file", "time", "status", "score", "message", "pick"];
+  const settled = (status) => status === "scored" || status === "invalid" || status === "failed";
   function upsert(pushed) {
     const { errors, ...sub } = pushed;
     if (errors && errors[lang]) sub.error = errors[lang];
@@ -120,10 +156,13 @@
     tr.dataset.sub = JSON.stringify(merged);
     tr.className = "status-" + merged.status;
     // "#": the team's own number; the id is opaque (global ids would betray the freeze).
-    tr.replaceChildren(HJ.cell(merged.number ?? ""), HJ.cell(merged.task), fileCell(merged),
-      HJ.cell(HJ.time(merged.created_at)), HJ.cell(text[merged.status] || merged.status),
+    const cells = [HJ.cell(merged.number ?? ""), HJ.cell((quotas[merged.task] || {}).title || merged.task),
+      fileCell(merged), HJ.ago(merged.created_at), HJ.cell(text[merged.status] || merged.status),
       HJ.cell(HJ.score(merged.public_score, (quotas[merged.task] || {}).decimals)), HJ.cell(merged.error || ""),
-      pickButton(merged));
+      pickButton(merged)];
+    // Each cell names its column: on a phone the row is a card of label–value lines.
+    cells.forEach((td, i) => { td.dataset.label = labels[i]; td.classList.add(columns[i]); });
+    tr.replaceChildren(...cells);
     document.getElementById("history-empty").hidden = rows.size > 0;
     countPicks();
     drawChart();
@@ -193,5 +232,13 @@
   setInterval(tick, 1000);
 
   const socket = HJ.live((sock) => sock.emit("subscribe", { event: window.HJ_EVENT }));
-  socket.on("submission", (sub) => trackQuota(upsert(sub)));
+  socket.on("submission", (sub) => {
+    const known = rows.get(sub.id);
+    const was = known ? JSON.parse(known.dataset.sub).status : null;
+    const merged = upsert(sub);
+    trackQuota(merged);
+    if (!settled(was) && settled(merged.status)) toast(merged);
+  });
+  // "3분 전" stays true while the page is open.
+  setInterval(HJ.refreshAgo, 30000);
 })();

@@ -5,7 +5,16 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -51,7 +60,11 @@ def board(event_slug: str) -> str:
     """The live public board of every task in the event."""
     event = event_or_404(event_slug)
     boards = [current_board(session(), event, task, Board.PUBLIC) for task in event.tasks]
-    return render_template("board.html", event=event, boards=boards)
+    mine = None  # the signed-in participant's team: its row is highlighted and kept in view
+    if current_user.is_authenticated and current_user.role == Role.PARTICIPANT:
+        team = team_of(session(), current_user, event)
+        mine = team.name if team is not None else None
+    return render_template("board.html", event=event, boards=boards, my_team=mine)
 
 
 @bp.get("/events/<event_slug>/projector")
@@ -249,3 +262,9 @@ def language(code: str) -> Response:
     if code in ("ko", "en"):
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site's icon where browsers look for it first (pages also link the SVG one)."""
+    return current_app.send_static_file("favicon.ico")

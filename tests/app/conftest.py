@@ -39,3 +39,15 @@ def compiled_translations() -> list[Path]:
     if domain is not None:
         domain.cache.clear()
     return compiled
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where browser tests keep their screenshots for a reviewer: ``HACKJUDGE_SCREENSHOTS``,
+    else ``test-artifacts/screenshots`` in the checkout (git-ignored; CI prints the path)."""
+    folder = Path(
+        os.environ.get("HACKJUDGE_SCREENSHOTS")
+        or Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -31,8 +31,8 @@ KEYWORDS = makefile_keywords()
 # Translated at run time from data (`_(current_user.role)`, statuses), so listed by hand.
 DYNAMIC = ("organizer", "judge", "participant", "queued", "scoring", "scored", "invalid", "failed")
 
-BOARD_KO = ("<th>순위</th>", "<th>팀</th>", "<th>점수</th>", "<th>제출 수</th>", "리더보드", "마감")
-BOARD_EN = ("<th>Rank</th>", "<th>Team</th>", "<th>Score</th>", "<th>Entries</th>", "Leaderboard")
+BOARD_KO = (">순위</th>", "<th>팀</th>", ">점수</th>", ">제출 수</th>", "리더보드", "마감")
+BOARD_EN = (">Rank</th>", "<th>Team</th>", ">Score</th>", ">Entries</th>", "Leaderboard")
 LOGIN_KO = ('<button type="submit">로그인</button>', "이메일", "비밀번호")
 LOGIN_EN = ('<button type="submit">Sign in</button>', "E-mail", "Password")
 

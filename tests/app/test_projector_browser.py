@@ -83,7 +83,8 @@ def test_projector_live_then_reveal_by_key_presses(
         viewport={"width": 1920, "height": 1080},
     )
     organizer.goto(f"{server.url}/events/{contest.event}/projector?rotate=0")
-    organizer.wait_for_selector("#live-status.live")
+    # Connected; the badge itself gives way to "frozen" (one state badge at a time).
+    organizer.wait_for_selector("#live-status.live", state="attached")
 
     organizer.keyboard.press("Space")  # starts the reveal: the frozen board, nothing revealed
     for page in (organizer, hall):

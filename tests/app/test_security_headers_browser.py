@@ -74,7 +74,7 @@ def _page_endpoints(env: dict[str, str]) -> set[str]:
         for rule in app.url_map.iter_rules()
         if "GET" in rule.methods
         and not rule.rule.startswith("/api/")
-        and rule.endpoint != "static"
+        and rule.endpoint not in ("static", "pages.favicon")
         and rule.endpoint not in REDIRECTS_ONLY
     }
 
@@ -166,7 +166,7 @@ def test_every_page_keeps_to_its_content_security_policy(
         if endpoint in EVENT_PAGES:
             assert page.evaluate("window.HJ_EVENT") == contest.event, endpoint
         if live:
-            page.wait_for_selector("#live-status.live", timeout=15_000)
+            page.wait_for_selector("#live-status.live", state="attached", timeout=15_000)
         page.close()
 
     # Another site's page cannot frame the organizer console.
@@ -191,3 +191,10 @@ def test_api_answers_and_static_files_carry_the_headers(
         assert reply.headers.get("X-Content-Type-Options") == "nosniff", path
         assert reply.headers.get("X-Frame-Options") == "DENY", path
         assert "frame-ancestors 'none'" in reply.headers.get("Content-Security-Policy", ""), path
+    # Browsers ask every site for /favicon.ico: an icon, not a 404; pages link the SVG one.
+    icon = requests.get(server.url + "/favicon.ico", timeout=10)
+    assert icon.status_code == 200 and icon.headers["Content-Type"].startswith("image/")
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file's signature
+    page = requests.get(server.url + "/", timeout=10).text
+    linked = requests.get(server.url + "/static/favicon.svg", timeout=10)
+    assert 'rel="icon" href="/static/favicon.svg"' in page and linked.status_code == 200

@@ -178,3 +178,22 @@ def test_setup_refusal_in_korean_by_default_and_english_on_request(
     english = client.post("/api/v1/events?lang=en", headers=organizer, json=backwards)
     assert english.status_code == 400
     assert english.json["error"]["message"] == "The end must come after the start."
+
+
+def test_prize_zone_set_by_organizers_shown_on_the_board(
+    client: FlaskClient, contest: Contest
+) -> None:
+    organizer = bearer(contest.staff_tokens["organizer"])
+    path = f"/api/v1/events/{contest.event}"
+    assert "상위 3위" in client.get(f"/events/{contest.event}").get_data(as_text=True)  # default
+    edited = client.patch(path, headers=organizer, json={"prize_places": 5})
+    assert edited.status_code == 200 and edited.json["prize_places"] == 5
+    page = client.get(f"/events/{contest.event}").get_data(as_text=True)
+    assert "상위 5위" in page and '"HJ_PRIZE": 5' in page
+    for wrong in (-1, 101, "3", 2.5, True):
+        refused = client.patch(path, headers=organizer, json={"prize_places": wrong})
+        assert refused.status_code == 400, wrong
+    participant = bearer(contest.tokens["팀0"])
+    assert client.patch(path, headers=participant, json={"prize_places": 0}).status_code == 403
+    assert client.patch(path, headers=organizer, json={"prize_places": 0}).json["prize_places"] == 0
+    assert "상위 0위" not in client.get(f"/events/{contest.event}").get_data(as_text=True)

@@ -257,7 +257,7 @@ def test_exports_from_the_api_and_the_cli(
     assert list(pd.read_excel(out, sheet_name="final")["team"]) == [r["team"] for r in final]
     table = CliRunner().invoke(main, ["leaderboard", contest.event, "--board", "final"])
     assert table.exit_code == 0, table.output
-    assert [line.split()[1] for line in table.output.splitlines()[1:]] == ["팀0", "팀1", "팀2"]
+    assert [line.split()[1] for line in table.output.splitlines()[2:]] == ["팀0", "팀1", "팀2"]
     wrong = CliRunner().invoke(main, ["export", contest.event, "--out", str(tmp_path / "x.pdf")])
     assert wrong.exit_code == 1 and ".xlsx or .csv" in wrong.output
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import request
-from flask_babel import Babel
+from flask_babel import Babel, lazy_gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -16,6 +16,12 @@ from core.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES
 db = Database()
 socketio = SocketIO()
 login_manager = LoginManager()
+# Flask-Login's own notice ("Please log in to access this page.") is English on every page.
+login_manager.login_message = lazy_gettext("Sign in to see this page.")
+# Made a plain string in the refused request's language before it is flashed: the session
+# holds no lazy string, and a str is escaped when shown (a lazy one would come back as Markup).
+login_manager.localize_callback = str
+login_manager.login_message_category = "info"  # as the app's own notices (app/web/tokens.py)
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()

@@ -102,6 +102,31 @@
   refresh();
   setInterval(refresh, 5000);
 
+  // Whether the public board is frozen, from its pushes (the clock pushes a freeze or its end,
+  // whether it came from this page, the command line or the schedule): the notice at the top,
+  // the Event card's badge and the "Lift the freeze" button follow without a reload. Each
+  // task's public board says it; a task whose private board is revealed is no longer frozen.
+  const publicBoards = new Map(); // task -> its latest public push
+  const notice = document.getElementById("frozen-notice");
+  function showFreeze(data) {
+    if (data.board !== "public") return; // the staff boards are never frozen
+    const held = publicBoards.get(data.task);
+    if (held && data.version < held.version) return; // an older push arriving late
+    publicBoards.set(data.task, data);
+    const frozenBoard = [...publicBoards.values()].find((b) => b.frozen);
+    const frozen = frozenBoard !== undefined;
+    // Unchanged (the catch-up on connect, a new score): the server's wording of the moment stays.
+    if (frozen === !notice.hidden) return;
+    const since = frozen ? window.HJ_TEXT.frozen_since.replace("{moment}", HJ.time(frozenBoard.freeze_at)) : "";
+    notice.hidden = !frozen;
+    document.querySelectorAll("#frozen-notice .since, #freeze-state .since").forEach((el) => { el.textContent = since; });
+    const badge = document.getElementById("freeze-badge");
+    badge.textContent = frozen ? window.HJ_TEXT.frozen : window.HJ_TEXT.not_frozen;
+    badge.classList.toggle("frozen", frozen);
+    document.getElementById("unfreeze").disabled = !frozen;
+  }
+
   const socket = HJ.live((sock) => sock.emit("subscribe", { event: window.HJ_EVENT }));
   socket.on("rescore", (run) => show(run.task, run));
+  socket.on("leaderboard", showFreeze);
 })();

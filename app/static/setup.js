@@ -47,6 +47,7 @@
 
   once(document.getElementById("event-edit"), async (data) => {
     const body = Object.fromEntries(data);
+    if ("prize_places" in body) body.prize_places = Number(body.prize_places);
     if (await json(await send("PATCH", `/events/${event}`, body))) location.reload();
   });
   for (const [id, action] of [["freeze-now", "freeze"], ["unfreeze", "unfreeze"]]) {

@@ -150,8 +150,8 @@ def test_board_on_a_phone_a_laptop_and_the_hall(
         page.screenshot(path=str(screenshots / f"board-{name}.png"), full_page=True)
         page.close()
 
-    # A short screen (a phone in landscape), scrolled to the board's top: the table runs past the fold, our row
-    # (the last) stays in view at the bottom of the screen.
+    # A short screen (a phone in landscape), scrolled to the board's top: the table runs past
+    # the fold, our row (the last) stays in view at the bottom of the screen.
     page = browser_sign_in(
         browser, server, "p9@test.kr", password, viewport={**PHONE, "height": 320}
     )
@@ -169,7 +169,8 @@ def test_board_on_a_phone_a_laptop_and_the_hall(
         page.keyboard.press("Tab")
         reached.append(
             page.evaluate(
-                "() => document.activeElement.id || document.activeElement.className || document.activeElement.tagName"
+                "() => { const e = document.activeElement;"
+                " return e.id || e.className || e.tagName; }"
             )
         )
         if reached[-1] == "team-filter":
@@ -431,3 +432,24 @@ def test_no_serious_accessibility_violations(
     organizer.close()
     (screenshots / "axe.json").write_text(__import__("json").dumps(found, ensure_ascii=False))
     assert found == {"board": [], "team": [], "projector": [], "console": []}
+
+
+def test_organizer_sets_the_prize_zone_in_the_console(hall: dict[str, Any], browser: Any) -> None:
+    contest, server = hall["contest"], hall["server"]
+    wait_scored(hall["api"], contest, 10)
+    console = browser_sign_in(
+        browser, server, "organizer@test.kr", contest.passwords["organizer@test.kr"]
+    )
+    console.goto(f"{server.url}/events/{contest.event}/organize")
+    console.fill('#event-edit input[name="prize_places"]', "5")
+    with console.expect_navigation():
+        console.click('#event-edit button[type="submit"]')
+    assert console.input_value('#event-edit input[name="prize_places"]') == "5"
+    board = browser.new_page(viewport=LAPTOP)
+    board.goto(f"{server.url}/events/{contest.event}")
+    board.wait_for_selector("#live-status.live")
+    assert board.locator(".prize-legend").inner_text() == "입상권: 상위 5위"
+    marked = [r["cls"].count("prize") for r in board_rows(board)]
+    assert marked == [1] * 5 + [0] * 5
+    board.close()
+    console.close()

@@ -67,3 +67,8 @@ def test_statistics_page_shows_titles_and_the_tasks_decimals(
     scores = re.findall(r'<td class="score">([^<]*)</td>', page)
     assert len(scores) == 3, page
     assert all(re.fullmatch(r"\d+\.\d{3}", s) for s in scores), scores
+    # The organizer's review console explains each team's automatic part per task: by title.
+    organizer = app.test_client()
+    assert Api(organizer, contest).sign_in("organizer@test.kr").status_code == 302
+    console = organizer.get(f"/events/{contest.event}/review").get_data(as_text=True)
+    assert "<li>유방암 진단: " in console and f"<li>{contest.task}: " not in console

@@ -6,7 +6,7 @@ PYTHON ?= python3
 # and upgrading". Written by `make lock` / `make upgrade` from pyproject.toml and build.in.
 LOCK := requirements/lock.txt
 
-.PHONY: setup demo test test-fast lint bench bench-fanout chromium messages lock upgrade upgrade-tools
+.PHONY: setup demo test test-fast lint bench bench-fanout chromium sandbox messages lock lock-runtime upgrade upgrade-tools
 
 # pip first, at the lock's pin; then exactly the lock (wheels only, each hash-checked); then
 # hackjudge itself, editable, without dependencies, built by the lock's setuptools (no isolated
@@ -46,6 +46,22 @@ upgrade-tools: $(TOOLS)/pip-compile
 	CUSTOM_COMPILE_COMMAND="make upgrade-tools" $(PIP_COMPILE) --upgrade \
 		-o requirements/pip-tools.txt requirements/pip-tools.in
 
+# The runtime environment for teams' code (issue 16), built from Debian's Python so that the
+# sandbox needs only /usr and this folder (read-only); wheels only, hash-checked, like ours.
+# `make lock-runtime` writes its lock from requirements/runtime.in.
+RUNTIME := .venv-runtime
+RUNTIME_PYTHON ?= /usr/bin/python3.11
+$(RUNTIME)/bin/python: requirements/runtime.txt
+	$(RUNTIME_PYTHON) -m venv --clear $(RUNTIME)
+	$(RUNTIME)/bin/pip install -q --disable-pip-version-check --require-hashes --only-binary :all: \
+		-r requirements/runtime.txt
+	chmod -R a+rX $(RUNTIME)
+	touch $@
+
+lock-runtime: $(TOOLS)/pip-compile
+	CUSTOM_COMPILE_COMMAND="make lock-runtime" $(PIP_COMPILE) -o requirements/runtime.txt \
+		requirements/runtime.in
+
 # Front-end libraries from the npm registry, copied into app/static/vendor (git-ignored).
 # (npm ci writes node_modules/.package-lock.json: the stamp that it ran for this lock file.)
 node_modules/.package-lock.json: package.json package-lock.json
@@ -56,7 +72,7 @@ translations: $(BIN)/hackjudge $(wildcard app/translations/*/LC_MESSAGES/message
 	$(BIN)/pybabel -q compile -f -d app/translations
 	touch translations
 
-setup: $(BIN)/hackjudge node_modules/.package-lock.json translations
+setup: $(BIN)/hackjudge node_modules/.package-lock.json translations $(RUNTIME)/bin/python
 
 demo: setup
 	$(BIN)/hackjudge demo
@@ -66,7 +82,11 @@ chromium:
 	@command -v chromium >/dev/null && fc-list :lang=ko | grep -q . || \
 	  (apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk)
 
-test: setup chromium
+# Debian's bubblewrap: the sandbox that runs teams' code (judge/sandbox.py).
+sandbox:
+	@command -v bwrap >/dev/null || (apt-get update -q && apt-get install -y -q bubblewrap)
+
+test: setup chromium sandbox
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
@@ -74,7 +94,7 @@ test: setup chromium
 # The quick loop while working: the linters, then every test not marked slow (tests/conftest.py
 # marks those that start hackjudge processes or Chromium, or take seconds), in under two minutes
 # on a 2-core machine. `make test` (CI) still runs everything.
-test-fast: setup
+test-fast: setup sandbox
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m "not slow"

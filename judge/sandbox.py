@@ -1,0 +1,351 @@
+"""Running a team's program on inputs it may not keep, in bubblewrap (issue 16).
+
+Each run gets new user, PID, IPC, UTS, cgroup and network namespaces (no network at all, not
+even loopback's services), a root of nothing but Debian's ``/usr`` read-only, a fresh ``/tmp``
+(tmpfs, capped), the team's code read-only at ``/code``, the inputs read-only at ``/input``, a
+writable ``/output`` (watched, capped), and the runtime environment read-only at ``/runtime``.
+The program runs as uid 65534 (a root host drops to that user before bubblewrap starts), dies
+with its worker (``--die-with-parent``), and under per-process limits set by ``prlimit``: CPU
+time, address space (the memory limit in force here: this machine has no cgroup v2 to give a
+whole-run memory limit), processes, file size and open files; the wall clock is the host's.
+
+Nothing here trusts the program: the host reads its output with ``O_NOFOLLOW`` and only as a
+regular file, and caps everything it keeps (the log, the report).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+SANDBOX_UID = 65534  # nobody, on the host when it is root and inside the namespaces
+INIT = Path(__file__).with_name("sandbox_init.py")
+ROOT = Path(__file__).resolve().parents[1]
+RUNTIME = Path(os.environ.get("HACKJUDGE_RUNTIME", ROOT / ".venv-runtime"))
+WATCH_EVERY_S = 0.05  # how often the host looks at /output's size and the wall clock
+MAX_OUTPUT_FILES = 1000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A run's limits; the defaults are a code task's (``task create --time-limit --memory``)."""
+
+    wall_s: float = 300.0
+    cpu_s: int = 300
+    memory_bytes: int = 2 * 1024**3  # address space of each process
+    processes: int = 64  # of the sandbox's user, all its runs together
+    file_bytes: int = 256 * 1024**2  # any one file written
+    output_bytes: int = 256 * 1024**2  # all of /output
+    tmp_bytes: int = 256 * 1024**2  # the tmpfs /tmp
+    log_bytes: int = 64 * 1024  # of the program's stdout and stderr, kept
+
+
+class Outcome(StrEnum):
+    EXITED = "exited"  # on its own; ``exit_code`` says how
+    TIME_LIMIT = "time_limit"  # the wall clock or the CPU limit
+    MEMORY_LIMIT = "memory_limit"
+    OUTPUT_LIMIT = "output_limit"  # a file or /output past its cap
+    CRASHED = "crashed"  # killed by a signal of its own making
+    SANDBOX_FAILED = "sandbox_failed"  # ours, not the program's: no report came back
+
+
+@dataclass(frozen=True)
+class Run:
+    outcome: Outcome
+    exit_code: int | None
+    signal: int | None
+    elapsed_s: float
+    cpu_s: float | None
+    peak_memory_bytes: int | None
+    log: str
+    log_truncated: bool
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome is Outcome.EXITED and self.exit_code == 0
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or fails its self-test: no team code may run on this worker."""
+
+
+def _limits_args(limits: Limits) -> list[str]:
+    return [
+        "prlimit",
+        f"--cpu={limits.cpu_s}",
+        f"--as={limits.memory_bytes}",
+        f"--nproc={limits.processes}",
+        f"--fsize={limits.file_bytes}",
+        "--nofile=256",
+        "--core=0",
+        "--",
+    ]
+
+
+def _bwrap_args(code: Path, inputs: Path, output: Path, limits: Limits) -> list[str]:
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    args += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox"]
+    args += ["--ro-bind", "/usr", "/usr"]
+    for link in ("bin", "lib", "lib64", "sbin"):
+        args += ["--symlink", f"usr/{link}", f"/{link}"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    args += ["--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm"]  # multiprocessing's
+    args += ["--ro-bind", str(RUNTIME), "/runtime", "--ro-bind", str(INIT), "/sandbox/init.py"]
+    args += ["--ro-bind", str(code), "/code", "--ro-bind", str(inputs), "/input"]
+    args += ["--bind", str(output), "/output", "--chdir", "/code", "--clearenv"]
+    # bwrap builds the root on a tmpfs: made read-only once everything is mounted on it.
+    args += ["--remount-ro", "/dev", "--remount-ro", "/"]
+    environment = {
+        "PATH": "/runtime/bin:/usr/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLCONFIGDIR": "/tmp",
+        # One thread per numeric library: the address-space limit counts every thread's stack.
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    for key, value in environment.items():
+        args += ["--setenv", key, value]
+    return args
+
+
+def _drop_user() -> list[str]:
+    """A root host drops to nobody first: the process limit then counts sandboxes alone."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "--"]
+
+
+@contextmanager
+def workspace(base: Path | None = None) -> Iterator[tuple[Path, Path, Path]]:
+    """A run's folders (code, input, output) in a fresh folder the sandbox's user can reach
+    (under ``base``, else the system's temporary folder), removed afterwards."""
+    work = Path(tempfile.mkdtemp(prefix="hackjudge-run-", dir=base))
+    try:
+        yield prepare(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def prepare(workdir: Path) -> tuple[Path, Path, Path]:
+    """A run's folders under ``workdir``: code and input (readable), output (the sandbox's)."""
+    folders = tuple(workdir / name for name in ("code", "input", "output"))
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    workdir.chmod(0o755)
+    if os.geteuid() == 0:
+        os.chown(folders[2], SANDBOX_UID, SANDBOX_UID)
+    folders[2].chmod(0o700)
+    return folders  # type: ignore[return-value]
+
+
+def readable(folder: Path) -> None:
+    """Let the sandbox's user read what the host copied into ``folder``."""
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+class _Log:
+    """The program's stdout and stderr: the first ``limit`` bytes kept, the rest counted."""
+
+    def __init__(self, stream: object, limit: int) -> None:
+        self.kept = bytearray()
+        self.dropped = 0
+        self.thread = threading.Thread(target=self._read, args=(stream, limit), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream: object, limit: int) -> None:
+        while chunk := stream.read(65536):  # type: ignore[attr-defined]
+            room = limit - len(self.kept)
+            self.kept += chunk[: max(room, 0)]
+            self.dropped += max(len(chunk) - max(room, 0), 0)
+
+    def text(self) -> str:
+        return self.kept.decode("utf-8", "replace")
+
+
+def _output_size(output: Path) -> tuple[int, int]:
+    """Bytes and entries in ``output`` (never following a link)."""
+    size = entries = 0
+    stack = [output]
+    while stack and entries <= MAX_OUTPUT_FILES:
+        try:
+            with os.scandir(stack.pop()) as scan:
+                for entry in scan:
+                    entries += 1
+                    info = entry.stat(follow_symlinks=False)
+                    size += info.st_size
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(Path(entry.path))
+        except OSError:
+            continue
+    return size, entries
+
+
+def run(
+    code: Path,
+    inputs: Path,
+    output: Path,
+    command: list[str],
+    limits: Limits = Limits(),  # noqa: B008 (frozen)
+) -> Run:
+    """Run ``command`` (paths as the sandbox sees them) and wait, within ``limits``."""
+    report_read, report_write = os.pipe()
+    argv = [*_drop_user(), *_limits_args(limits), *_bwrap_args(code, inputs, output, limits)]
+    argv += ["/runtime/bin/python", "-I", "-S", "/sandbox/init.py", str(report_write), *command]
+    started = time.monotonic()
+    process = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        pass_fds=(report_write,),
+        start_new_session=True,
+        # bwrap itself is the namespace's first process: its environment must hold no secret
+        # of the worker's (the database address), as /proc/1/environ shows it inside.
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
+    )
+    os.close(report_write)  # bwrap keeps inherited descriptors as they are: same number inside
+    log = _Log(process.stdout, limits.log_bytes)
+    killed_for: Outcome | None = None
+    while process.poll() is None:
+        if time.monotonic() - started > limits.wall_s:
+            killed_for = Outcome.TIME_LIMIT
+        else:
+            size, entries = _output_size(output)
+            if size > limits.output_bytes or entries > MAX_OUTPUT_FILES:
+                killed_for = Outcome.OUTPUT_LIMIT
+        if killed_for is not None:
+            _kill(process)
+            break
+        with suppress(subprocess.TimeoutExpired):  # back at once when the run ends
+            process.wait(timeout=WATCH_EVERY_S)
+    process.wait()
+    elapsed = time.monotonic() - started
+    log.thread.join(timeout=5)
+    with os.fdopen(report_read, "rb") as channel:
+        raw = channel.read(4096)
+    return _verdict(raw, killed_for, elapsed, log, limits)
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with suppress(ProcessLookupError):  # bwrap; the namespace's processes die with it
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+MEMORY_SIGNS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
+# Python ignores SIGXFSZ: a write past the file cap fails with EFBIG instead.
+FILE_CAP_SIGNS = ("File too large", "[Errno 27]")
+
+
+def _verdict(
+    raw: bytes, killed_for: Outcome | None, elapsed: float, log: _Log, limits: Limits
+) -> Run:
+    try:
+        report = json.loads(raw) if raw else {}
+    except ValueError:
+        report = {}
+    status = report.get("status") if isinstance(report, dict) else None
+    cpu = report.get("cpu_s")
+    peak_kb = report.get("peak_memory_kb")
+    exit_code = signal_number = None
+    if isinstance(status, int):
+        if os.WIFSIGNALED(status):
+            signal_number = os.WTERMSIG(status)
+        elif os.WIFEXITED(status):
+            exit_code = os.WEXITSTATUS(status)
+    text = log.text()
+    if killed_for is not None:
+        outcome = killed_for
+    elif not isinstance(status, int):
+        outcome = Outcome.SANDBOX_FAILED
+    elif signal_number in (signal.SIGXCPU, signal.SIGKILL) and (cpu or 0) >= limits.cpu_s - 1:
+        outcome = Outcome.TIME_LIMIT
+    elif signal_number == signal.SIGXFSZ or (
+        exit_code and any(sign in text[-4000:] for sign in FILE_CAP_SIGNS)
+    ):
+        outcome = Outcome.OUTPUT_LIMIT
+    elif (exit_code or signal_number) and any(sign in text[-4000:] for sign in MEMORY_SIGNS):
+        outcome = Outcome.MEMORY_LIMIT
+    elif signal_number is not None:
+        outcome = Outcome.CRASHED
+    else:
+        outcome = Outcome.EXITED
+    return Run(
+        outcome=outcome,
+        exit_code=exit_code,
+        signal=signal_number,
+        elapsed_s=float(report.get("elapsed_s", elapsed)) if isinstance(report, dict) else elapsed,
+        cpu_s=float(cpu) if isinstance(cpu, int | float) else None,
+        peak_memory_bytes=int(peak_kb) * 1024 if isinstance(peak_kb, int) else None,
+        log=text,
+        log_truncated=log.dropped > 0,
+    )
+
+
+def read_output(output: Path, name: str, max_bytes: int) -> bytes | None:
+    """The program's ``name`` in ``output``: a regular file, never a link, at most ``max_bytes``."""
+    try:
+        fd = os.open(output / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not os.path.isfile(f"/proc/self/fd/{fd}") or os.fstat(fd).st_size > max_bytes:
+            return None
+        return handle.read(max_bytes + 1)[:max_bytes]
+
+
+SELF_TEST = """
+import os, socket, sys
+problems = []
+if os.getuid() != 65534: problems.append(f"uid {os.getuid()}")
+for port in (5432, 6379, 80):
+    s = socket.socket(); s.settimeout(1)
+    try:
+        if s.connect_ex(("127.0.0.1", port)) == 0: problems.append(f"port {port} reachable")
+    except OSError:
+        pass
+for path in ("/work", "/root", "/home", "/etc/passwd", "/var"):
+    if os.path.exists(path): problems.append(f"{path} visible")
+try:
+    open("/code/x", "w")
+    problems.append("/code writable")
+except OSError:
+    pass
+open("/output/ok", "w").write("ok")
+print("; ".join(problems) or "sandbox ok")
+sys.exit(1 if problems else 0)
+"""
+
+
+def self_test() -> str | None:
+    """None if the sandbox works as promised here, else why not (checked at worker start)."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    if shutil.which("prlimit") is None:
+        return "prlimit (util-linux) is not installed"
+    if not (RUNTIME / "bin" / "python").exists():
+        return f"the runtime environment is missing ({RUNTIME}; `make setup` builds it)"
+    with workspace() as (code, inputs, output):
+        (code / "main.py").write_text(SELF_TEST)
+        readable(code)
+        result = run(code, inputs, output, ["python", "/code/main.py"], Limits(wall_s=30))
+        if not result.succeeded or (output / "ok").read_text() != "ok":
+            return f"the self-test failed ({result.outcome}): {result.log.strip()[-300:]}"
+    return None

@@ -15,10 +15,12 @@ regular file, and caps everything it keeps (the log, the report).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -101,7 +103,8 @@ def _bwrap_args(code: Path, inputs: Path, output: Path, limits: Limits) -> list[
         args += ["--symlink", f"usr/{link}", f"/{link}"]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
     args += ["--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm"]  # multiprocessing's
-    args += ["--ro-bind", str(RUNTIME), "/runtime", "--ro-bind", str(INIT), "/sandbox/init.py"]
+    runtime, init = staged()
+    args += ["--ro-bind", str(runtime), "/runtime", "--ro-bind", str(init), "/sandbox/init.py"]
     args += ["--ro-bind", str(code), "/code", "--ro-bind", str(inputs), "/input"]
     args += ["--bind", str(output), "/output", "--chdir", "/code", "--clearenv"]
     # bwrap builds the root on a tmpfs: made read-only once everything is mounted on it.
@@ -121,6 +124,46 @@ def _bwrap_args(code: Path, inputs: Path, output: Path, limits: Limits) -> list[
     for key, value in environment.items():
         args += ["--setenv", key, value]
     return args
+
+
+def _reachable(path: Path) -> bool:
+    """Can any user (the sandbox's) reach ``path``: every folder above it searchable by others?"""
+    return all(folder.stat().st_mode & stat.S_IXOTH for folder in path.resolve().parents)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)  # the same file system: instant, and the same bytes
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def staged() -> tuple[Path, Path]:
+    """The runtime and the init where the sandbox's user can reach them (bubblewrap binds as
+    that user). A checkout in a private folder (a CI clone under a 0700 temporary folder) gets a
+    copy of both, hard links where it can, in the system's temporary folder, made once per
+    runtime and init, owned by this user and writable by no one else."""
+    if os.geteuid() != 0 or (_reachable(RUNTIME) and _reachable(INIT)):
+        return RUNTIME, INIT
+    digest = hashlib.sha256(
+        str(RUNTIME).encode() + (RUNTIME / "pyvenv.cfg").read_bytes() + INIT.read_bytes()
+    ).hexdigest()[:16]
+    stage = Path(tempfile.gettempdir()) / f"hackjudge-runtime-{digest}"
+    if stage.is_dir() and not stage.is_symlink():
+        info = stage.stat()
+        if info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return stage / "runtime", stage / "init.py"
+        raise SandboxUnavailable(f"{stage} is not ours: remove it")
+    partial = Path(tempfile.mkdtemp(prefix=f"{stage.name}.", dir=stage.parent))
+    shutil.copytree(RUNTIME, partial / "runtime", symlinks=True, copy_function=_link_or_copy)
+    shutil.copy2(INIT, partial / "init.py")
+    (partial / "init.py").chmod(0o644)
+    partial.chmod(0o755)
+    try:
+        partial.rename(stage)
+    except OSError:  # another worker staged it first
+        shutil.rmtree(partial, ignore_errors=True)
+    return stage / "runtime", stage / "init.py"
 
 
 def _drop_user() -> list[str]:
@@ -342,6 +385,10 @@ def self_test() -> str | None:
         return "prlimit (util-linux) is not installed"
     if not (RUNTIME / "bin" / "python").exists():
         return f"the runtime environment is missing ({RUNTIME}; `make setup` builds it)"
+    try:
+        staged()
+    except (OSError, SandboxUnavailable) as exc:
+        return f"the runtime could not be made reachable for the sandbox: {exc}"
     with workspace() as (code, inputs, output):
         (code / "main.py").write_text(SELF_TEST)
         readable(code)

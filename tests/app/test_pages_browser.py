@@ -419,7 +419,9 @@ def test_no_serious_accessibility_violations(
     page = browser_sign_in(participant, server, "p0@test.kr", contest.passwords["p0@test.kr"])
     for name, path in (("board", ""), ("team", "/team"), ("projector", "/projector")):
         page.goto(f"{server.url}/events/{contest.event}{path}")
-        page.wait_for_selector("#live-status.live")
+        page.wait_for_selector("#live-status.live", state="attached")
+        # The live status is announced to screen readers as it changes.
+        assert page.get_attribute("#live-status", "aria-live") == "polite", name
         found[name] = axe_serious(page)
     participant.close()
     organizer = browser.new_context(bypass_csp=True, viewport=LAPTOP)
@@ -427,7 +429,8 @@ def test_no_serious_accessibility_violations(
         organizer, server, "organizer@test.kr", contest.passwords["organizer@test.kr"]
     )
     page.goto(f"{server.url}/events/{contest.event}/organize")
-    page.wait_for_selector("#live-status.live")
+    page.wait_for_selector("#live-status.live", state="attached")
+    assert page.get_attribute("#live-status", "aria-live") == "polite"
     found["console"] = axe_serious(page)
     organizer.close()
     (screenshots / "axe.json").write_text(__import__("json").dumps(found, ensure_ascii=False))

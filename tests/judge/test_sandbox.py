@@ -7,6 +7,7 @@ import http.server
 import os
 import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -202,3 +203,26 @@ def test_a_crash_and_a_flood_of_output_are_reported_not_kept() -> None:
     result = run_program("import os\nprint('x' * 10**6)\nos.abort()\n", Limits(log_bytes=1000))
     assert result.outcome is Outcome.CRASHED and result.signal == 6
     assert len(result.log) == 1000 and result.log_truncated
+
+
+def test_a_checkout_in_a_private_folder_is_staged_for_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A CI clone lives under a 0700 folder, out of the sandbox user's reach: the runtime and
+    the init are staged where it can reach them, once, owned by us and writable by no one else."""
+    private = Path(tempfile.mkdtemp(prefix="hackjudge-private-"))  # 0700, as mktemp -d makes
+    try:
+        runtime = private / "checkout" / ".venv-runtime"
+        shutil.copytree(sandbox.RUNTIME, runtime, symlinks=True, copy_function=os.link)
+        monkeypatch.setattr(sandbox, "RUNTIME", runtime)  # its own path: its own stage
+        staged_runtime, staged_init = sandbox.staged()
+        assert private not in staged_runtime.parents
+        stage = staged_runtime.parent
+        assert stage.stat().st_mode & 0o777 == 0o755 and stage.stat().st_uid == os.geteuid()
+        result = run_program("import sklearn, sys\nprint(sys.prefix)\n")
+        assert result.succeeded and result.log.strip() == "/runtime", result.log
+        assert sandbox.staged() == (staged_runtime, staged_init)  # made once
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+        if "stage" in locals():
+            shutil.rmtree(stage, ignore_errors=True)

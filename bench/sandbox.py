@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from judge import sandbox  # noqa: E402
+from judge import sandbox, sandbox_check  # noqa: E402
 
 PROGRAMS = {"empty": "", "import pandas, sklearn": "import pandas, sklearn\n"}
 
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    problem = sandbox.self_test()
+    problem = sandbox_check.self_test()
     if problem:
         sys.exit(f"the sandbox does not work here: {problem}")
     figures: dict[str, dict[str, float]] = {}

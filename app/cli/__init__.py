@@ -179,6 +179,19 @@ def worker(burst: bool) -> None:
         beat.stop()
 
 
+@main.command("sandbox-check")
+def sandbox_check() -> None:
+    """Check that this machine runs teams' code safely: bubblewrap, the runtime, the limits."""
+    from judge import sandbox_check
+
+    problem = sandbox_check.self_test()
+    for line in sandbox_check.describe():
+        click.echo(line)
+    if problem:
+        raise CliError(f"the sandbox does not work here: {problem}")
+    click.echo("sandbox ok")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from judge import sandbox
+from judge import sandbox, sandbox_check
 from judge.sandbox import Limits, Outcome, Run
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.slow  # a process tree per test
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.slow  # a process tree per test
 @pytest.fixture(scope="module", autouse=True)
 def sandbox_works() -> None:
     """Never skipped: CI installs bubblewrap (`make sandbox`) and the runtime (`make setup`)."""
-    assert sandbox.self_test() is None
+    assert sandbox_check.self_test() is None
 
 
 def run_program(source: str, limits: Limits = Limits(wall_s=30), inputs: dict | None = None) -> Run:  # noqa: B008
@@ -226,3 +227,19 @@ def test_a_checkout_in_a_private_folder_is_staged_for_the_sandbox(
         shutil.rmtree(private, ignore_errors=True)
         if "stage" in locals():
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def test_an_organizer_checks_a_worker_machine_from_the_command_line() -> None:
+    """`hackjudge sandbox-check`: the tools, the runtime's packages, the limits in force."""
+    done = run_cli({}, "sandbox-check")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "sandbox ok"
+    assert lines[0].startswith("bubblewrap: bubblewrap ")
+    runtime = next(line for line in lines if line.startswith("runtime: "))
+    for package in ("numpy", "pandas", "scikit-learn", "scipy", "lightgbm"):
+        assert f"{package} " in runtime, package
+    assert any("address space per process" in line for line in lines)
+    # Without bubblewrap on the PATH: refused, and nothing would run.
+    broken = run_cli({"PATH": "/nonexistent"}, "sandbox-check")
+    assert broken.returncode != 0 and "bubblewrap (bwrap) is not installed" in broken.stderr

@@ -1,0 +1,97 @@
+"""Is this machine fit to run teams' code (``judge.sandbox``)? Its self-test, run before any
+team's program (worker start, ``hackjudge sandbox-check``), and the limits in force here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from judge.sandbox import (
+    RUNTIME,
+    SANDBOX_UID,
+    Limits,
+    SandboxUnavailable,
+    readable,
+    run,
+    staged,
+    workspace,
+)
+
+
+def describe(limits: Limits = Limits()) -> list[str]:  # noqa: B008 (frozen)
+    """What an organizer checks before trusting a worker with teams' code: the tools, the
+    runtime's packages, and which limits are in force on this machine."""
+    from importlib import metadata
+
+    bwrap = shutil.which("bwrap")
+    version = (
+        subprocess.run([bwrap, "--version"], capture_output=True, text=True, check=False).stdout
+        if bwrap
+        else ""
+    )
+    packages = sorted(
+        f"{dist.metadata['Name']} {dist.version}"
+        for dist in metadata.distributions(
+            path=[str(p) for p in RUNTIME.glob("lib/python*/site-packages")]
+        )
+    )
+    cgroup2 = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+    return [
+        f"bubblewrap: {version.strip() or 'missing'}",
+        f"runtime: {RUNTIME} ({', '.join(packages) or 'missing'})",
+        f"wall clock {limits.wall_s:g} s (the host), CPU {limits.cpu_s} s, "
+        f"{limits.processes} processes, {limits.file_bytes // 2**20} MB per file, "
+        f"/output {limits.output_bytes // 2**20} MB, /tmp {limits.tmp_bytes // 2**20} MB",
+        f"memory: {limits.memory_bytes // 2**20} MB of address space per process (prlimit)"
+        + ("; cgroup v2 is available but not used yet" if cgroup2 else "; no cgroup v2 here"),
+        f"runs as: uid {SANDBOX_UID}"
+        + (
+            " (the host drops to it from root)" if os.geteuid() == 0 else " inside a user namespace"
+        ),
+    ]
+
+
+SELF_TEST = """
+import os, socket, sys
+problems = []
+if os.getuid() != 65534: problems.append(f"uid {os.getuid()}")
+for port in (5432, 6379, 80):
+    s = socket.socket(); s.settimeout(1)
+    try:
+        if s.connect_ex(("127.0.0.1", port)) == 0: problems.append(f"port {port} reachable")
+    except OSError:
+        pass
+for path in ("/work", "/root", "/home", "/etc/passwd", "/var"):
+    if os.path.exists(path): problems.append(f"{path} visible")
+try:
+    open("/code/x", "w")
+    problems.append("/code writable")
+except OSError:
+    pass
+open("/output/ok", "w").write("ok")
+print("; ".join(problems) or "sandbox ok")
+sys.exit(1 if problems else 0)
+"""
+
+
+def self_test() -> str | None:
+    """None if the sandbox works as promised here, else why not (checked at worker start)."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    if shutil.which("prlimit") is None:
+        return "prlimit (util-linux) is not installed"
+    if not (RUNTIME / "bin" / "python").exists():
+        return f"the runtime environment is missing ({RUNTIME}; `make setup` builds it)"
+    try:
+        staged()
+    except (OSError, SandboxUnavailable) as exc:
+        return f"the runtime could not be made reachable for the sandbox: {exc}"
+    with workspace() as (code, inputs, output):
+        (code / "main.py").write_text(SELF_TEST)
+        readable(code)
+        result = run(code, inputs, output, ["python", "/code/main.py"], Limits(wall_s=30))
+        if not result.succeeded or (output / "ok").read_text() != "ok":
+            return f"the self-test failed ({result.outcome}): {result.log.strip()[-300:]}"
+    return None

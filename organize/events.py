@@ -42,16 +42,10 @@ MAX_PRIZE_PLACES = 100
 
 
 def check_prize_places(value: object) -> int:
-    """The prize zone's size from a form or JSON: a whole number from 0 (no zone) to 100."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    """The prize zone's size: a whole number from 0 (no zone) to 100."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PRIZE_PLACES:
         raise SetupError("The prize places must be a whole number from 0 to 100.")
-    try:
-        places = int(value)
-    except ValueError:
-        raise SetupError("The prize places must be a whole number from 0 to 100.") from None
-    if not 0 <= places <= MAX_PRIZE_PLACES:
-        raise SetupError("The prize places must be a whole number from 0 to 100.")
-    return places
+    return value
 
 
 def check_slug(slug: str) -> None:

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import requests
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.security import new_token
 from config import Settings
@@ -279,18 +280,33 @@ def cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def end_event_now(env: dict[str, str]) -> None:
-    """The deadline of the seeded event passes (as the clock would), in ``env``'s database."""
-    from core.models import Event
-
+@contextlib.contextmanager
+def env_session(env: dict[str, str]) -> Iterator[Session]:
+    """One transaction in the database a spawned server of ``env`` uses (committed on exit)."""
     database = Database()
     database.configure(env["HACKJUDGE_DATABASE_URL"])
     try:
         with database.begin() as session:
-            session.scalars(select(Event)).one().end_at = utcnow() - timedelta(seconds=1)
+            yield session
     finally:
         assert database.engine is not None
         database.engine.dispose()
+
+
+def event_row(env: dict[str, str], slug: str) -> Any:
+    """The event ``slug`` as stored in ``env``'s database now."""
+    from core.models import Event
+
+    with env_session(env) as session:
+        return session.scalars(select(Event).where(Event.slug == slug)).one()
+
+
+def end_event_now(env: dict[str, str]) -> None:
+    """The deadline of the seeded event passes (as the clock would), in ``env``'s database."""
+    from core.models import Event
+
+    with env_session(env) as session:
+        session.scalars(select(Event)).one().end_at = utcnow() - timedelta(seconds=1)
 
 
 def browser_sign_in(browser: Any, server: Proc, email: str, password: str, **page: Any) -> Any:

@@ -10,12 +10,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
-from core.db import Database, utcnow
-from core.models import Event
+from core.db import utcnow
 from tests.actions import Api
-from tests.helpers import Proc, cli, prediction_csv, seed_env, server_in
+from tests.helpers import Proc, cli, event_row, prediction_csv, seed_env, server_in
 
 # Team names as a roster brings them: Latin, Hangul, both, fullwidth, and one past the table's
 # 30 columns (24 Hangul syllables: 48 columns).
@@ -101,17 +98,6 @@ def test_leaderboard_table_lines_up_korean_names_under_a_header(
     for column, side in ((0, 1), (1, 0), (2, 1), (3, 1), (4, 0)):
         edges = {span[column][side] for span in spans}
         assert len(edges) == 1, (labels[column], edges, printed)
-
-
-def event_row(env: dict[str, str], slug: str) -> Event:
-    database = Database()
-    database.configure(env["HACKJUDGE_DATABASE_URL"])
-    try:
-        with database.begin() as session:
-            return session.scalars(select(Event).where(Event.slug == slug)).one()
-    finally:
-        assert database.engine is not None
-        database.engine.dispose()
 
 
 def test_times_are_printed_on_the_events_clock(embedded_env: dict[str, str]) -> None:

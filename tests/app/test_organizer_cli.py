@@ -22,6 +22,7 @@ from tests.helpers import (
     Proc,
     cli,
     end_event_now,
+    event_row,
     run_cli,
     seed_env,
     server_in,
@@ -41,17 +42,6 @@ def refused(env: dict[str, str], *args: str) -> str:
 def kst(moment) -> str:  # noqa: ANN001
     """A moment as an organizer types it: local time in Seoul, no offset."""
     return moment.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def event_row(env: dict[str, str], slug: str) -> Event:
-    database = Database()
-    database.configure(env["HACKJUDGE_DATABASE_URL"])
-    try:
-        with database.begin() as session:
-            return session.scalars(select(Event).where(Event.slug == slug)).one()
-    finally:
-        assert database.engine is not None
-        database.engine.dispose()
 
 
 def test_set_up_input_is_checked_by_the_server(

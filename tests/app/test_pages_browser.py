@@ -12,7 +12,6 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from core.db import Database
 from core.models import Event, Task
 from organize.tasks import create_task
 from tests.actions import Api, bearer
@@ -20,6 +19,7 @@ from tests.helpers import (
     Proc,
     browser_sign_in,
     cli,
+    env_session,
     prediction_csv,
     seed_env,
     server_in,
@@ -37,26 +37,20 @@ NO_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 def edit_event(env: dict[str, str], tmp: Path, titles: list[str]) -> None:
     """The seeded task gets the first title; a task more for each further one."""
-    database = Database()
-    database.configure(env["HACKJUDGE_DATABASE_URL"])
-    try:
-        with database.begin() as session:
-            event = session.scalars(select(Event)).one()
-            first = session.scalars(select(Task)).one()
-            first.title = titles[0]
-            for i, title in enumerate(titles[1:], start=2):
-                create_task(
-                    session,
-                    event,
-                    f"t{i}",
-                    metric=first.metric,
-                    truth=tmp / "truth.csv",
-                    storage_dir=Path(env["HACKJUDGE_STORAGE_DIR"]),
-                    title=title,
-                )
-    finally:
-        assert database.engine is not None
-        database.engine.dispose()
+    with env_session(env) as session:
+        event = session.scalars(select(Event)).one()
+        first = session.scalars(select(Task)).one()
+        first.title = titles[0]
+        for i, title in enumerate(titles[1:], start=2):
+            create_task(
+                session,
+                event,
+                f"t{i}",
+                metric=first.metric,
+                truth=tmp / "truth.csv",
+                storage_dir=Path(env["HACKJUDGE_STORAGE_DIR"]),
+                title=title,
+            )
 
 
 def rect(page: Any, selector: str) -> dict[str, float]:

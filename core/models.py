@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -32,6 +33,7 @@ class Role(enum.StrEnum):
 
 class Status(enum.StrEnum):
     QUEUED = "queued"
+    RUNNING = "running"  # a code task's program in the sandbox (issue 16)
     SCORING = "scoring"
     SCORED = "scored"
     INVALID = "invalid"
@@ -39,7 +41,8 @@ class Status(enum.StrEnum):
 
 
 # The groups of statuses the rules speak of, each defined once.
-PENDING = (Status.QUEUED, Status.SCORING)  # waiting for, or in, a worker
+PENDING = (Status.QUEUED, Status.RUNNING, Status.SCORING)  # waiting for, or in, a worker
+IN_A_WORKER = (Status.RUNNING, Status.SCORING)  # a worker took it: its heartbeat holds it
 FINISHED = (Status.SCORED, Status.INVALID, Status.FAILED)  # a job never runs again on these
 JUDGED = (Status.SCORED, Status.INVALID)  # the file was read: a rescore reads it again
 # Attempts on the boards: everything but a platform fault (``failed``), SPEC §3.
@@ -47,6 +50,10 @@ COUNTED = (*PENDING, *JUDGED)
 # What the upload quota counts: a file found invalid gives its place back (docs/participants.md,
 # "File rules").
 USES_QUOTA = (*PENDING, Status.SCORED)
+# On a code task every run on the hidden inputs counts, whatever became of it: a program that
+# crashes on purpose would otherwise read the hidden inputs for free, a few bits a run (its
+# exit status, its time), as often as it liked.
+CODE_USES_QUOTA = (*PENDING, *JUDGED)
 
 
 class RunStatus(enum.StrEnum):
@@ -182,6 +189,13 @@ DEFAULT_PUBLIC_FRACTION = 0.3  # of the truth's rows on the public board
 DEFAULT_DAILY_LIMIT = 5  # uploads per team and day (None: no limit)
 DEFAULT_FINAL_PICKS = 2
 DEFAULT_DECIMALS = 5  # shown on the boards
+DEFAULT_TIME_LIMIT_S = 300  # a code task's program, wall clock (issue 16)
+DEFAULT_MEMORY_MB = 2048
+
+
+class TaskKind(enum.StrEnum):
+    PREDICTIONS = "predictions"  # teams upload their predictions
+    CODE = "code"  # teams upload a program, run in the sandbox on the hidden inputs
 
 
 class Task(Base):
@@ -214,8 +228,27 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when the reveal of this task ends: the freeze is over, the private board is public.
     revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A code task (issue 16): the hidden inputs (features without labels) its programs read at
+    # /input/<inputs_name>, never served; a few public rows for the dry run and the download.
+    kind: Mapped[str] = mapped_column(
+        String(16), default=TaskKind.PREDICTIONS, server_default=TaskKind.PREDICTIONS
+    )
+    inputs_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    inputs_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    sample_inputs_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    time_limit_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    memory_mb: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     event: Mapped[Event] = relationship(back_populates="tasks")
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind == TaskKind.CODE
+
+
+def quota_statuses(task: Task) -> tuple[str, ...]:
+    """The statuses a task's upload quota counts (rule 3; a code task's, ``CODE_USES_QUOTA``)."""
+    return CODE_USES_QUOTA if task.is_code else USES_QUOTA
 
 
 def new_public_id() -> str:
@@ -274,9 +307,16 @@ class Submission(Base):
     # team how busy the others were, so only staff see it.
     number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     public_id: Mapped[str] = mapped_column(String(16), default=new_public_id)
+    # A code task's submission is a program; what is scored is its output, kept here.
+    output_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
     task: Mapped[Task] = relationship()
     team: Mapped[Team] = relationship()
+
+    @property
+    def scored_path(self) -> str:
+        """The file the scorer reads: the upload, or a program's output."""
+        return self.output_path or self.stored_path
 
 
 def team_names(sub: Submission) -> dict[str, Any]:
@@ -333,7 +373,7 @@ Index(
     Submission.task_id,
     Submission.team_id,
     Submission.created_at,
-    postgresql_where=Submission.status.in_(["queued", "scoring", "scored", "invalid"]),
+    postgresql_where=Submission.status.in_(["queued", "running", "scoring", "scored", "invalid"]),
 )
 
 
@@ -533,3 +573,50 @@ class Flag(Base):
     kind: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RunPurpose(enum.StrEnum):
+    DRY_RUN = "dry_run"  # on the public sample inputs: the team sees its program's output
+    HIDDEN = "hidden"  # a submission's run on the hidden inputs: its output is staff-only
+
+
+class CodeRun(Base):
+    """One run of a team's program in the sandbox (issue 16): what it was, what became of it.
+
+    A hidden run belongs to its submission (one row, updated by each attempt); a dry run
+    stands alone and never touches the quota, the boards or the submissions.
+    """
+
+    __tablename__ = "code_runs"
+    __table_args__ = (
+        Index("ix_code_runs_team_task", "team_id", "task_id", "created_at"),
+        Index("uq_code_runs_public_id", "public_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), default=new_public_id)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), nullable=True, unique=True
+    )
+    purpose: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(300))
+    bundle_path: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED)
+    outcome: Mapped[str] = mapped_column(String(16), default="")  # judge.sandbox.Outcome
+    exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    signal: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    elapsed_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cpu_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    peak_memory_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    log: Mapped[str] = mapped_column(Text, default="")  # the program's stdout and stderr
+    log_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the team is told (English; ``message_detail`` in the reader's language).
+    message: Mapped[str] = mapped_column(Text, default="")
+    message_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    staff_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

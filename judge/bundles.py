@@ -9,6 +9,7 @@ that climbs out (``../``, absolute), a link, a device, too many files or too man
 from __future__ import annotations
 
 import io
+import json
 import stat
 import warnings
 import zipfile
@@ -26,6 +27,31 @@ def kind_of(filename: str) -> str | None:
     """The program's kind by its name (``.py``, ``.zip`` or ``.ipynb``), or None."""
     suffix = PurePosixPath(filename.lower()).suffix
     return suffix if suffix in KINDS else None
+
+
+def check_program(data: bytes, filename: str, max_bytes: int = MAX_UNPACKED_BYTES) -> None:
+    """Refuse at upload what could never run: another kind of file, a .py that is not UTF-8, a
+    notebook that is not JSON, a .zip whose table of contents breaks a rule of ``unpack``."""
+    kind = kind_of(filename)
+    if kind == ".py":
+        _python_source(data)
+    elif kind == ".ipynb":
+        _notebook_json(data)
+    elif kind == ".zip":
+        _contents(data, max_bytes)
+    else:
+        raise ParticipantVisibleError(
+            "Send the program as a .py file, a .zip with main.py, or a notebook (.ipynb)."
+        )
+
+
+def _notebook_json(data: bytes) -> None:
+    try:
+        notebook = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ParticipantVisibleError("The notebook could not be read (.ipynb JSON).") from None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise ParticipantVisibleError("The notebook could not be read (.ipynb JSON).")
 
 
 def unpack(data: bytes, filename: str, code: Path, max_bytes: int = MAX_UNPACKED_BYTES) -> None:
@@ -75,6 +101,16 @@ def notebook_script(data: bytes) -> str:
 
 
 def _unzip(data: bytes, code: Path, max_bytes: int) -> None:
+    archive, files, prefix = _contents(data, max_bytes)
+    try:
+        _extract(archive, files, prefix, code, max_bytes)
+    except (RuntimeError, NotImplementedError, zipfile.BadZipFile, EOFError, OSError):
+        # Encrypted, an unknown compression, a damaged entry: nothing to run.
+        raise ParticipantVisibleError("The .zip file could not be read.") from None
+
+
+def _contents(data: bytes, max_bytes: int) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo], str]:
+    """The archive, its files and the folder they share, once its table of contents passes."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
@@ -94,11 +130,7 @@ def _unzip(data: bytes, code: Path, max_bytes: int) -> None:
     prefix = _top_folder(files)
     if prefix + ENTRY not in {entry.filename for entry in files}:
         raise ParticipantVisibleError("The .zip has no main.py at its top.")
-    try:
-        _extract(archive, files, prefix, code, max_bytes)
-    except (RuntimeError, NotImplementedError, zipfile.BadZipFile, EOFError, OSError):
-        # Encrypted, an unknown compression, a damaged entry: nothing to run.
-        raise ParticipantVisibleError("The .zip file could not be read.") from None
+    return archive, files, prefix
 
 
 def _extract(

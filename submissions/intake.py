@@ -17,7 +17,18 @@ from sqlalchemy.orm import Session
 
 from core.db import utcnow
 from core.errors import Param, ParticipantVisibleError, TranslatableError
-from core.models import USES_QUOTA, Event, Role, Status, Submission, Task, Team, TeamMember, User
+from core.models import (
+    Event,
+    Role,
+    Status,
+    Submission,
+    Task,
+    Team,
+    TeamMember,
+    User,
+    quota_statuses,
+)
+from judge.bundles import check_program
 from judge.metrics import Shape, get_metric
 from judge.sniff import sniff_header
 from judge.standings import count_upload
@@ -102,7 +113,7 @@ def _counted(team: Team, task: Task) -> Select[tuple[int]]:
     return select(func.count(Submission.id)).where(
         Submission.team_id == team.id,
         Submission.task_id == task.id,
-        Submission.status.in_(USES_QUOTA),
+        Submission.status.in_(quota_statuses(task)),
     )
 
 
@@ -196,6 +207,16 @@ def stored_name(filename: str) -> str:
     return Path(filename or "submission.csv").name[:300]
 
 
+def check_file(task: Task, stored: StoredFile, filename: str, storage_dir: Path) -> None:
+    """The quick look at an upload before its row: a prediction file's header, or a code
+    task's program (its kind, and a .zip's table of contents); the worker reads the rest."""
+    if task.is_code:
+        check_program((storage_dir / stored.relative_path).read_bytes(), filename)
+        return
+    whole = stored.size == len(stored.head)
+    sniff_header(stored.head, filename, required_columns(task), whole_file=whole)
+
+
 def accept(session: Session, **upload: Any) -> Submission:
     """``accept_upload``'s submission, for callers that send no key (the demo's bots)."""
     return accept_upload(session, **upload).submission
@@ -242,8 +263,7 @@ def accept_upload(
             retry_after=STORAGE_FULL_RETRY_S,
         ) from None
     try:
-        whole = stored.size == len(stored.head)
-        sniff_header(stored.head, filename, required_columns(task), whole_file=whole)
+        check_file(task, stored, filename, storage_dir)
         # The deadline holds for the moment the upload completed, not when it began.
         now = utcnow()
         check_open(event, now)

@@ -30,10 +30,12 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sqlalchemy import select
 
+from app import demo_code
 from app.extensions import db, socketio
 from config import DEFAULT_INSTANCE, Settings
 from core.db import utcnow
 from core.models import Event, Role, Task, Team, TeamMember, User
+from judge.code_runs import sandbox_problem
 from organize.accounts import create_user
 from organize.events import create_event
 from organize.tasks import create_task
@@ -93,6 +95,7 @@ class Split:
 class Credentials:
     lines: list[tuple[str, str, str]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said before the logins
 
     def logins(self) -> list[str]:
         return [f"{role:<12} {email:<28} {password}" for role, email, password in self.lines]
@@ -113,6 +116,7 @@ class Credentials:
             "  files to try on the team page:",
         ]
         out += [f"    {path}" for path in self.files]
+        out += [f"  {note}" for note in self.notes]
         out += [
             "  Ctrl+C로 끝냅니다 · Ctrl+C stops the demo; --verbose prints every request.",
             f"  로그인 · sign in with (also in {logins_file}):",
@@ -271,6 +275,19 @@ def seed_demo(settings: Settings) -> Credentials:
                 daily_limit=200,
                 decimals=4,
             )
+        truth, code = demo_code.task_files(work)
+        create_task(
+            session,
+            event,
+            demo_code.SLUG,
+            metric=demo_code.METRIC,
+            truth=truth,
+            storage_dir=settings.storage_dir,
+            title=demo_code.TITLE,
+            daily_limit=200,
+            decimals=4,
+            code=code,
+        )
         roster = pd.DataFrame(
             [
                 (name, aff, f"{name} 팀원", f"bot{i}@demo.kr")
@@ -290,6 +307,8 @@ def seed_demo(settings: Settings) -> Credentials:
             add_criterion(session, event, organizer, name, weight, 10)
         assign_judges(session, event, organizer, per_team=1, top_n=None)
     creds.files = _files_to_try(settings.instance_dir)
+    if (problem := sandbox_problem()) is not None:
+        creds.notes.append(f"코드 과제는 실행되지 않습니다 · programs cannot run here: {problem}")
     return creds
 
 
@@ -303,7 +322,7 @@ def _files_to_try(folder: Path) -> list[Path]:
     # CP949, as Korean Excel saves it: the reader copes.
     good.to_csv(paths[0], index=False, encoding="cp949")
     good.iloc[:-10].to_csv(paths[1], index=False)
-    return paths
+    return [*paths, demo_code.program_to_try(target)]
 
 
 def _bot_prediction(task: DemoTask, split: Split, skill: float, rng: random.Random) -> bytes:
@@ -332,16 +351,27 @@ def start_bots(app: Flask, settings: Settings, interval: tuple[float, float] = (
     """Bot teams submit in the background, getting better over time."""
     splits = {t.slug: load_split(t) for t in TASKS}
 
+    programs_run = sandbox_problem() is None
+
     def loop() -> None:
         rng = random.Random(42)
         skills = {name: rng.uniform(0.05, 0.25) for name, _aff in BOT_TEAMS}
+        turn = 0
         while True:
             socketio.sleep(rng.uniform(*interval))
+            turn += 1
             name = rng.choice(list(skills))
             skills[name] = min(1.0, skills[name] + rng.uniform(0.0, 0.08))
-            task_def = rng.choice(TASKS)
             try:
-                _bot_submit(app, settings, name, task_def, splits[task_def.slug], skills[name], rng)
+                if programs_run and turn % demo_code.EVERY_N_BOT_TURNS == 0:
+                    body = demo_code.bot_bundle(skills[name], rng)
+                    _bot_submit(app, settings, name, demo_code.SLUG, body, "bot.zip", skills[name])
+                    continue
+                task_def = rng.choice(TASKS)
+                body = _bot_prediction(task_def, splits[task_def.slug], skills[name], rng)
+                _bot_submit(
+                    app, settings, name, task_def.slug, body, f"{task_def.slug}.csv", skills[name]
+                )
             except Exception:
                 log.exception("demo bot %s failed", name)
 
@@ -352,16 +382,15 @@ def _bot_submit(
     app: Flask,
     settings: Settings,
     team_name: str,
-    task_def: DemoTask,
-    split: Split,
+    task_slug: str,
+    body: bytes,
+    filename: str,
     skill: float,
-    rng: random.Random,
 ) -> None:
-    body = _bot_prediction(task_def, split, skill, rng)
     with app.app_context(), db.session_factory() as session:
         event = session.scalars(select(Event).where(Event.slug == SLUG)).one()
         task = session.scalars(
-            select(Task).where(Task.event_id == event.id, Task.slug == task_def.slug)
+            select(Task).where(Task.event_id == event.id, Task.slug == task_slug)
         ).one()
         user = session.scalars(
             select(User)
@@ -376,7 +405,7 @@ def _bot_submit(
                 event=event,
                 task=task,
                 stream=io.BytesIO(body),
-                filename=f"{task_def.slug}.csv",
+                filename=filename,
                 note=f"bot skill {skill:.2f}",
                 storage_dir=settings.storage_dir,
                 max_bytes=50_000_000,
@@ -384,5 +413,5 @@ def _bot_submit(
         except IntakeError as exc:
             log.info("demo bot %s: %s", team_name, exc)
             return
-        app.extensions["hackjudge"].dispatcher.enqueue(sub.id)
+        app.extensions["hackjudge"].dispatcher.enqueue(sub.id, code=task.is_code)
         app.extensions["hackjudge"].publisher.task_changed(task.id)

@@ -13,13 +13,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from app.messages import submission_error
+from app.messages import localize, submission_error
 from app.web.inputs import DB_INT_MAX
 from core.db import iso
-from core.models import Submission, Task, Team, staff_names, team_names
+from core.models import (
+    CodeRun,
+    RunPurpose,
+    RunStatus,
+    Submission,
+    Task,
+    Team,
+    staff_names,
+    team_names,
+)
 
 PUBLIC_ID = re.compile(r"[a-z2-7]{16}")  # core.models.new_public_id (never all digits)
 GLOBAL_ID = re.compile(r"[0-9]{1,10}")
@@ -65,4 +75,36 @@ def submission_json(sub: Submission, task: Task, team: Team, *, staff: bool) -> 
             worker=sub.worker,
             scoring_ms=sub.scoring_ms,
         )
+    if task.is_code and (session := object_session(sub)) is not None:
+        run = session.scalars(select(CodeRun).where(CodeRun.submission_id == sub.id)).first()
+        data["run"] = run_json(run, task, staff=staff) if run is not None else None
+    return data
+
+
+def run_json(run: CodeRun, task: Task, *, staff: bool) -> dict[str, Any]:
+    """A program's run: how it ended, its time and memory for everyone who sees it; its output
+    (``log``) for staff, and for the team only from a dry run on the public sample inputs: a
+    program run on the hidden inputs can print them."""
+    data: dict[str, Any] = {
+        "id": run.public_id,
+        "task": task.slug,
+        "purpose": run.purpose,
+        "filename": run.filename,
+        "status": run.status,
+        "outcome": run.outcome or None,
+        "exit_code": run.exit_code,
+        "signal": run.signal,
+        "elapsed_s": run.elapsed_s,
+        "cpu_s": run.cpu_s,
+        "peak_memory_bytes": run.peak_memory_bytes,
+        "message": localize(run.message_detail, run.message) if run.message else "",
+        "created_at": iso(run.created_at),
+        "finished_at": iso(run.finished_at),
+    }
+    if run.status == RunStatus.FAILED:
+        data["message"] = _("The run could not be carried out (a fault of ours); try again.")
+    if staff or run.purpose == RunPurpose.DRY_RUN:
+        data.update(log=run.log, log_truncated=run.log_truncated)
+    if staff:
+        data.update(staff_error=run.staff_error)
     return data

@@ -193,6 +193,9 @@ DEFAULT_TIME_LIMIT_S = 300  # a code task's program, wall clock (issue 16)
 DEFAULT_MEMORY_MB = 2048
 
 
+PROGRAM_OUTPUT = "submission.csv"  # what a code task's program writes in /output
+
+
 class TaskKind(enum.StrEnum):
     PREDICTIONS = "predictions"  # teams upload their predictions
     CODE = "code"  # teams upload a program, run in the sandbox on the hidden inputs
@@ -317,6 +320,10 @@ class Submission(Base):
     def scored_path(self) -> str:
         """The file the scorer reads: the upload, or a program's output."""
         return self.output_path or self.stored_path
+
+    @property
+    def scored_filename(self) -> str:
+        return PROGRAM_OUTPUT if self.output_path else self.filename
 
 
 def team_names(sub: Submission) -> dict[str, Any]:

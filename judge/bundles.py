@@ -158,7 +158,9 @@ def _check_entry(entry: zipfile.ZipInfo) -> None:
             "The .zip has a path outside its own folder: %(path)s", path=entry.filename
         )
     mode = entry.external_attr >> 16
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    # No file type at all (permissions only, as Python's own ``writestr`` writes them, or
+    # none, as Windows tools do) is a plain file; a type other than file or folder is not.
+    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise ParticipantVisibleError(
             "The .zip has a link or special file: %(path)s", path=entry.filename
         )

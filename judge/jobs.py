@@ -67,7 +67,11 @@ def get_context() -> JudgeContext:
     return _context
 
 
-def _start(ctx: JudgeContext, submission_id: int) -> tuple[Submission, Task] | None:
+def start(
+    ctx: JudgeContext, submission_id: int, status: Status = Status.SCORING
+) -> tuple[Submission, Task] | None:
+    """The row taken for this attempt (``status``, by this worker), or None: done already, or
+    given up after ``MAX_ATTEMPTS``."""
     with ctx.db.begin() as session:
         sub = session.get(Submission, submission_id, with_for_update=True)
         if sub is None or sub.status in FINISHED:
@@ -83,7 +87,7 @@ def _start(ctx: JudgeContext, submission_id: int) -> tuple[Submission, Task] | N
             assert given_up is not None
             recount(session, given_up, sub.team_id)  # a failed file counts no attempt
             return None
-        sub.status = Status.SCORING
+        sub.status = status
         sub.attempts += 1
         sub.worker = ctx.worker_name
         sub.started_at = utcnow()
@@ -102,10 +106,10 @@ def evaluate(
     platform fault. Without ``with_ci`` the result's ``compute_ci`` gives the CI afterwards.
     """
     solution = ctx.solutions.of(task)
-    data = (ctx.storage_dir / sub.stored_path).read_bytes()
+    data = (ctx.storage_dir / sub.scored_path).read_bytes()
     provenance = {"scored_metric": task.metric, "scored_truth_sha256": task.truth_sha256}
     try:
-        result = score(solution, data, sub.filename, with_ci=with_ci)
+        result = score(solution, data, sub.scored_filename, with_ci=with_ci)
     except ParticipantVisibleError as exc:
         if not exc.template:  # a custom metric refused the file without a word
             exc = ParticipantVisibleError("The task's metric refused the file without saying why.")
@@ -135,13 +139,25 @@ def evaluate(
 def score_submission(submission_id: int) -> str:
     """Score one submission and publish the result; returns the final status."""
     ctx = get_context()
-    started = _start(ctx, submission_id)
+    started = start(ctx, submission_id)
     if started is None:
         return "skipped"
     sub, task = started
     ctx.publisher.submission(sub, task)
     # The score goes out first; its bootstrap CI (tens of ms) follows in a second write.
     updates, result = evaluate(ctx, task, sub, with_ci=False)
+    return land(ctx, submission_id, task, updates, result)
+
+
+def land(
+    ctx: JudgeContext,
+    submission_id: int,
+    task: Task,
+    updates: dict[str, Any],
+    result: ScoreResult | None,
+) -> str:
+    """Write a job's verdict (``updates``) with the team's standing, publish it, and see to
+    the interval of a scored file; returns the final status."""
     with ctx.db.begin() as session:
         row = session.get(Submission, submission_id, with_for_update=True)
         assert row is not None

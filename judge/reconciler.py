@@ -23,7 +23,7 @@ from rq.queue import Queue
 from sqlalchemy import select
 
 from core.db import Database, utcnow
-from core.models import Status, Submission
+from core.models import IN_A_WORKER, Status, Submission, Task, TaskKind
 from judge import heartbeat
 from judge.heartbeat import Holding
 from judge.runner import Dispatcher, job_id
@@ -36,20 +36,34 @@ _limbo_since: dict[int, datetime] = {}
 
 def unfinished(
     db: Database, now: datetime, grace: timedelta
-) -> tuple[list[int], list[tuple[int, str, datetime]]]:
-    """Ids queued for longer than ``grace``; (id, worker, started) of rows scoring for longer."""
+) -> tuple[list[int], list[tuple[int, str, datetime]], dict[int, str]]:
+    """Ids queued for longer than ``grace``; (id, worker, started) of rows in a worker (scoring,
+    or a code task's running) for longer; the status of each of the latter."""
     with db.begin() as session:
         queued = session.scalars(
             select(Submission.id).where(
                 Submission.status == Status.QUEUED, Submission.created_at < now - grace
             )
         ).all()
-        scoring = session.execute(
-            select(Submission.id, Submission.worker, Submission.started_at).where(
-                Submission.status == Status.SCORING, Submission.started_at < now - grace
-            )
+        taken = session.execute(
+            select(
+                Submission.id, Submission.worker, Submission.started_at, Submission.status
+            ).where(Submission.status.in_(IN_A_WORKER), Submission.started_at < now - grace)
         ).all()
-    return list(queued), [(i, w, s) for i, w, s in scoring]
+    statuses = {i: status for i, _w, _s, status in taken}
+    return list(queued), [(i, w, s) for i, w, s, _status in taken], statuses
+
+
+def _code_tasks_of(db: Database, ids: list[int]) -> set[int]:
+    """Which of these submissions are a code task's (their job is on the code queue)."""
+    with db.begin() as session:
+        return set(
+            session.scalars(
+                select(Submission.id)
+                .join(Task, Task.id == Submission.task_id)
+                .where(Submission.id.in_(ids), Task.kind == TaskKind.CODE)
+            )
+        )
 
 
 def scoring_row_lost(
@@ -178,7 +192,7 @@ def reconcile(
     every unfinished row: the threads that held them died with the previous process.
     """
     now = utcnow()
-    queued, scoring = unfinished(db, now, timedelta(0) if everything else grace)
+    queued, scoring, statuses = unfinished(db, now, timedelta(0) if everything else grace)
     if redis is None:
         lost = queued + [i for i, _w, _s in scoring] if everything else []
     else:
@@ -205,7 +219,7 @@ def reconcile(
         # What each row was when read: a scoring row is also named by who took it and when, so
         # one that went back to the queue and was taken again meanwhile (an RQ retry) is new.
         seen = {i: (Status.QUEUED, None, None) for i in queued} | {
-            i: (Status.SCORING, w, s) for i, w, s in scoring
+            i: (statuses[i], w, s) for i, w, s in scoring
         }
         with db.begin() as session:
             rows = session.scalars(
@@ -216,10 +230,11 @@ def reconcile(
             for sub in still:
                 sub.status = Status.QUEUED
             lost = [sub.id for sub in still]
+        code = _code_tasks_of(db, lost)
         for submission_id in lost:
             if redis is not None:
                 _forget_job(redis, submission_id)
-            dispatcher.enqueue(submission_id)
+            dispatcher.enqueue(submission_id, code=submission_id in code)
         if lost:
             log.warning("re-dispatched %d submissions whose jobs were lost: %s", len(lost), lost)
     return lost

@@ -47,6 +47,8 @@ def _rescore_one(ctx: JudgeContext, task: Task, submission_id: int, run_id: int)
         sub = session.get(Submission, submission_id, with_for_update=True)
         if sub is None or sub.status not in JUDGED:
             return False
+        if task.is_code and sub.output_path is None:
+            return False  # its program wrote nothing to score (a crash, a time limit): as it was
         before = (sub.status, sub.public_score, sub.private_score)
         try:
             updates, _result = evaluate(ctx, task, sub)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from functools import partial
 from typing import Protocol
 
 from redis import Redis
@@ -14,12 +16,32 @@ from rq import Callback, Queue, Retry
 from judge.jobs import on_rq_failure, record_fault, score_submission
 
 log = logging.getLogger(__name__)
+
+
+def on_dry_run_failure(
+    job: object, connection: object, exc_type: type, exc: BaseException, tb: object
+) -> None:
+    """RQ failure callback of a dry run: its row says it failed."""
+    from judge.code_runs import record_dry_run_fault
+
+    record_dry_run_fault(int(job.args[0]), "".join(traceback.format_exception(exc_type, exc, tb)))  # type: ignore[attr-defined]
+
+
 JOB_PATH = "judge.jobs.score_submission"
 INTERVAL_PATH = "judge.jobs.compute_interval"
 INTERVAL_TIMEOUT = 600
 RESCORE_PATH = "judge.rescore.rescore_task"
 RESCORE_TIMEOUT = 6 * 3600
 RETRY_INTERVALS = [2, 10]
+# A code task's programs (issue 16): their own queue, served by ``hackjudge worker --queue
+# code``. The sandbox keeps each run's own time limit; RQ's timeout only catches a hung job.
+CODE_JOB_PATH = "judge.code_runs.run_submission"
+DRY_RUN_PATH = "judge.code_runs.dry_run"
+CODE_JOB_TIMEOUT = 6 * 3600 + 600
+
+
+def code_queue_name(queue_name: str) -> str:
+    return f"{queue_name}-code"
 
 
 def job_id(submission_id: int) -> str:
@@ -32,7 +54,9 @@ def interval_queue_name(queue_name: str) -> str:
 
 
 class Dispatcher(Protocol):
-    def enqueue(self, submission_id: int) -> None: ...
+    def enqueue(self, submission_id: int, *, code: bool = False) -> None: ...
+
+    def enqueue_dry_run(self, run_id: int) -> None: ...
 
     def enqueue_rescore(self, run_id: int) -> None: ...
 
@@ -43,6 +67,7 @@ class RQDispatcher:
     def __init__(self, redis: Redis, queue_name: str, job_timeout: int) -> None:
         self.queue = Queue(queue_name, connection=redis)
         self.intervals = Queue(interval_queue_name(queue_name), connection=redis)
+        self.code = Queue(code_queue_name(queue_name), connection=redis)
         self.job_timeout = job_timeout
 
     def enqueue_interval(self, submission_id: int) -> None:
@@ -57,16 +82,30 @@ class RQDispatcher:
             failure_ttl=24 * 3600,
         )
 
-    def enqueue(self, submission_id: int) -> None:
-        self.queue.enqueue(
-            JOB_PATH,
+    def enqueue(self, submission_id: int, *, code: bool = False) -> None:
+        """A submission's job: scoring its file, or (``code``) running its program first."""
+        (self.code if code else self.queue).enqueue(
+            CODE_JOB_PATH if code else JOB_PATH,
             submission_id,
             job_id=job_id(submission_id),
-            job_timeout=self.job_timeout,
+            job_timeout=CODE_JOB_TIMEOUT if code else self.job_timeout,
             retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
             on_failure=Callback(on_rq_failure),
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
+        )
+
+    def enqueue_dry_run(self, run_id: int) -> None:
+        """A team's dry run, behind the code queue's submissions (no retry: the team runs it
+        again; a fault says so on its row)."""
+        self.code.enqueue(
+            DRY_RUN_PATH,
+            run_id,
+            job_id=f"dry-run-{run_id}",
+            job_timeout=CODE_JOB_TIMEOUT,
+            on_failure=Callback(on_dry_run_failure),
+            result_ttl=3600,
+            failure_ttl=24 * 3600,
         )
 
     def enqueue_rescore(self, run_id: int) -> None:
@@ -87,14 +126,34 @@ class ThreadDispatcher:
 
     def __init__(self, threads: int) -> None:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scoring")
+        # Programs one at a time, beside the scoring: a slow model never holds a file back.
+        self.code_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="code")
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
 
-    def enqueue(self, submission_id: int) -> None:
-        future = self.pool.submit(self._run, submission_id)
+    def _submit(self, pool: ThreadPoolExecutor, job: Callable[[int], None], arg: int) -> None:
+        future = pool.submit(job, arg)
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._done)
+
+    def enqueue(self, submission_id: int, *, code: bool = False) -> None:
+        self._submit(
+            self.code_pool if code else self.pool, partial(self._run, code=code), submission_id
+        )
+
+    def enqueue_dry_run(self, run_id: int) -> None:
+        self._submit(self.code_pool, self._dry_run, run_id)
+
+    @staticmethod
+    def _dry_run(run_id: int) -> None:
+        from judge.code_runs import dry_run, record_dry_run_fault
+
+        try:
+            dry_run(run_id)
+        except Exception:
+            log.exception("dry run %s failed", run_id)
+            record_dry_run_fault(run_id, traceback.format_exc())
 
     def _done(self, future: Future[None]) -> None:
         with self._lock:
@@ -107,10 +166,7 @@ class ThreadDispatcher:
         return not wait(pending, timeout=timeout).not_done
 
     def enqueue_rescore(self, run_id: int) -> None:
-        future = self.pool.submit(self._rescore, run_id)
-        with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(self._done)
+        self._submit(self.pool, self._rescore, run_id)
 
     @staticmethod
     def _rescore(run_id: int) -> None:
@@ -123,10 +179,13 @@ class ThreadDispatcher:
             mark_failed(run_id, traceback.format_exc())
 
     @staticmethod
-    def _run(submission_id: int) -> None:
+    def _run(submission_id: int, code: bool = False) -> None:
+        from judge.code_runs import run_submission
+
+        job = run_submission if code else score_submission
         for attempt in (1, 2):
             try:
-                score_submission(submission_id)
+                job(submission_id)
                 return
             except Exception:
                 error = traceback.format_exc()

@@ -197,6 +197,7 @@ class TaskTruth(Protocol):
     metric: str
     rating_min: int | None
     rating_max: int | None
+    classes: list[str] | None
 
 
 def rating_range_of(task: TaskTruth) -> RatingRange | None:
@@ -288,3 +289,17 @@ def perfect_submission(solution: Solution) -> str:
     else:
         columns[solution.target_column] = frame[solution.target_column].to_numpy()
     return pd.DataFrame(columns).to_csv(index=False)
+
+
+def required_columns(task: TaskTruth) -> list[str]:
+    """The columns an upload's header must hold: the id and the task's prediction column(s).
+
+    A class-probability task made before its classes were kept asks for the id only here;
+    the scorer checks the rest.
+    """
+    metric = get_metric(task.metric)
+    if task.classes is None and (
+        metric.multiclass_shape is not None or metric.shape is Shape.CLASS_PROBABILITIES
+    ):
+        return [task.id_column]
+    return [task.id_column, *submission_columns(metric, task.target_column, task.classes or [])]

@@ -31,7 +31,7 @@ from rq.job import Job
 from rq.queue import Queue
 
 from judge.heartbeat import Heartbeat
-from judge.runner import JOB_PATH
+from judge.runner import CODE_JOB_PATH, JOB_PATH
 
 log = logging.getLogger(__name__)
 FIRST_WAIT_S = 0.5
@@ -43,9 +43,9 @@ QUIET_S = 2.0
 
 
 def submission_of(job: Job) -> int | None:
-    """The submission a scoring job is for; None for other jobs (a rescore run)."""
+    """The submission a scoring (or code) job is for; None for other jobs (a rescore run)."""
     try:
-        return int(job.args[0]) if job.func_name == JOB_PATH else None
+        return int(job.args[0]) if job.func_name in (JOB_PATH, CODE_JOB_PATH) else None
     except Exception:  # a job this code cannot read is not ours to name
         return None
 

@@ -190,6 +190,7 @@ def reset_for_rejudge(session: Session, sub: Submission) -> None:
     sub.worker = ""
     sub.started_at = None
     sub.finished_at = None
+    sub.output_path = None  # a code task's program runs again
     task = session.get(Task, sub.task_id)
     assert task is not None
     recount(session, task, sub.team_id)

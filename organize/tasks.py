@@ -20,8 +20,10 @@ from core.models import (
 )
 from judge.metrics import get_metric
 from judge.prepare import PreparedTruth, RatingRange, prepare_truth
+from judge.reader import read_table
 from judge.truth import rating_range_of
 from organize import SetupError
+from organize.code_tasks import CodeSettings, make_code_task
 from organize.events import check_slug
 from scoreboard.boards import ensure_board_states
 
@@ -34,7 +36,11 @@ def task_summary(task: Task) -> dict[str, object]:
         "public_rows": task.public_rows,
         "truth_sha256": task.truth_sha256,
         "rating_range": rating_range_of(task),
-    }
+    } | (
+        {"kind": task.kind, "time_limit_s": task.time_limit_s, "memory_mb": task.memory_mb}
+        if task.is_code
+        else {}
+    )
 
 
 # A task's numbers: what makes sense (a 10,000-digit score is no score) and what the
@@ -86,7 +92,9 @@ def create_task(
     max_file_mb: float | None = None,
     decimals: int = DEFAULT_DECIMALS,
     rating_range: RatingRange | None = None,
+    code: CodeSettings | None = None,
 ) -> Task:
+    """A task from its truth; with ``code``, a code task whose programs read hidden inputs."""
     check_slug(slug)
     get_metric(metric)
     check_task_settings(
@@ -130,6 +138,9 @@ def create_task(
         decimals=decimals,
     )
     _keep_scale(task, prepared)
+    if code is not None:
+        truth_ids = read_table(prepared.path.read_bytes(), prepared.path.name)[id_column]
+        make_code_task(task, code, truth_ids, storage_dir)
     session.add(task)
     session.flush()
     ensure_board_states(session, event, task)

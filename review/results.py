@@ -207,7 +207,7 @@ def task_statistics(session: Session, event: Event, task: Any, storage_dir: Any)
         files = {}
         for row in private:
             sub = session.get(Submission, row.submission_id)
-            files[row.team_id] = (Path(storage_dir) / sub.stored_path, sub.filename)
+            files[row.team_id] = (Path(storage_dir) / sub.scored_path, sub.scored_filename)
         # Parsing the truth and the files and the bootstrap run off the event loop, on plain
         # values (a pool thread reads no ORM row); the reads above run on it.
         truth = (Path(task.truth_path), task.truth_sha256, task.id_column, task.target_column)

@@ -29,10 +29,9 @@ from core.models import (
     quota_statuses,
 )
 from judge.bundles import check_program
-from judge.metrics import Shape, get_metric
 from judge.sniff import sniff_header
 from judge.standings import count_upload
-from judge.truth import submission_columns
+from judge.truth import required_columns
 from submissions.locks import team_locked
 from submissions.quota import day_window, seconds_until
 from submissions.storage import (
@@ -64,20 +63,6 @@ class IntakeError(TranslatableError):
     def message(self) -> str:
         """The message in the reader's language."""
         return str(self)
-
-
-def required_columns(task: Task) -> list[str]:
-    """The columns an upload's header must hold: the id and the task's prediction column(s).
-
-    A class-probability task made before its classes were kept asks for the id only here;
-    the scorer checks the rest.
-    """
-    metric = get_metric(task.metric)
-    if task.classes is None and (
-        metric.multiclass_shape is not None or metric.shape is Shape.CLASS_PROBABILITIES
-    ):
-        return [task.id_column]
-    return [task.id_column, *submission_columns(metric, task.target_column, task.classes or [])]
 
 
 def team_of(session: Session, user: User, event: Event) -> Team | None:
@@ -207,6 +192,22 @@ def stored_name(filename: str) -> str:
     return Path(filename or "submission.csv").name[:300]
 
 
+def storage_refusal(exc: TooLarge | StorageFull, max_bytes: int) -> IntakeError:
+    """An upload the storage could not keep: too large, or no room left."""
+    if isinstance(exc, TooLarge):
+        limit = f"{max_bytes / 1e6:g}"
+        return IntakeError(
+            413, "too_large", "The file is larger than the %(mb)s MB limit.", mb=limit
+        )
+    return IntakeError(
+        507,
+        "storage_full",
+        "The server has no room left to store the file; the organizers have been "
+        "alerted. Try again later.",
+        retry_after=STORAGE_FULL_RETRY_S,
+    )
+
+
 def check_file(task: Task, stored: StoredFile, filename: str, storage_dir: Path) -> None:
     """The quick look at an upload before its row: a prediction file's header, or a code
     task's program (its kind, and a .zip's table of contents); the worker reads the rest."""
@@ -249,19 +250,8 @@ def accept_upload(
             return Accepted(same_request(original, task, digest, filename, note), replayed=True)
         check_open(event, utcnow())
         stored = store_stream(stream, storage_dir, max_bytes)
-    except TooLarge:
-        limit = f"{max_bytes / 1e6:g}"
-        raise IntakeError(
-            413, "too_large", "The file is larger than the %(mb)s MB limit.", mb=limit
-        ) from None
-    except StorageFull:
-        raise IntakeError(
-            507,
-            "storage_full",
-            "The server has no room left to store the file; the organizers have been "
-            "alerted. Try again later.",
-            retry_after=STORAGE_FULL_RETRY_S,
-        ) from None
+    except (TooLarge, StorageFull) as exc:
+        raise storage_refusal(exc, max_bytes) from None
     try:
         check_file(task, stored, filename, storage_dir)
         # The deadline holds for the moment the upload completed, not when it began.

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.db import Database
-from core.models import Submission
+from core.models import CodeRun, Submission
 from submissions import storage
 
 SWEEP_BATCH = 500  # stored paths looked up per query
@@ -35,6 +35,8 @@ def sweep_orphans(db: Database, storage_dir: Path, grace: timedelta) -> int:
                 session.scalars(
                     select(Submission.stored_path).where(Submission.stored_path.in_(batch))
                 )
+            ) | set(  # a dry run's program (issue 16), stored like an upload
+                session.scalars(select(CodeRun.bundle_path).where(CodeRun.bundle_path.in_(batch)))
             )
         for relative in batch:
             if relative not in named:

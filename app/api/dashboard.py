@@ -35,8 +35,9 @@ def rejudge(submission_id: int) -> Response:
     dashboard.reset_for_rejudge(session(), sub)
     event = session().get(Event, session().get(Task, sub.task_id).event_id)
     audit(session(), event, user, "submission.rejudge", str(sub.id), before, {"status": "queued"})
+    code = session().get(Task, sub.task_id).is_code
     session().commit()
-    runtime().dispatcher.enqueue(sub.id)
+    runtime().dispatcher.enqueue(sub.id, code=code)
     runtime().publisher.task_changed(sub.task_id)
     return jsonify({"id": sub.id, "status": sub.status})
 
@@ -61,6 +62,6 @@ def rejudge_failed(event_slug: str, task_slug: str) -> Response:
     audit(session(), event, user, "task.rejudge_failed", task.slug, None, [s.id for s in subs])
     session().commit()
     for sub in subs:
-        runtime().dispatcher.enqueue(sub.id)
+        runtime().dispatcher.enqueue(sub.id, code=task.is_code)
     runtime().publisher.task_changed(task.id)
     return jsonify({"rejudged": [s.id for s in subs]})

@@ -4,6 +4,7 @@ events, tasks with a ground-truth preview, freeze/unfreeze, team import, hide an
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,18 @@ from core.models import (
     DEFAULT_DAILY_LIMIT,
     DEFAULT_DECIMALS,
     DEFAULT_FINAL_PICKS,
+    DEFAULT_MEMORY_MB,
     DEFAULT_PUBLIC_FRACTION,
+    DEFAULT_TIME_LIMIT_S,
     Role,
 )
 from judge.metrics import available, get_metric
 from judge.prepare import RatingRange, parse_rating_range, prepare_truth
 from judge.reader import read_table
 from judge.truth import load_solution, sample_submission
-from organize import events, tasks, teams
+from organize import SetupError, events, tasks, teams
 from organize.accounts import create_user
+from organize.code_tasks import CodeSettings, parse_memory
 
 PREVIEW_ROWS = 5
 
@@ -97,6 +101,27 @@ def _uploaded_truth(folder: Path) -> Path:
     path = folder / Path(upload.filename).name
     upload.save(path)
     return path
+
+
+def _code_settings(folder: Path, number: Callable[[str, type, Any], Any]) -> CodeSettings | None:
+    """A code task's form fields (``kind=code``, files ``inputs`` and ``sample_inputs``)."""
+    if request.form.get("kind", "predictions") != "code":
+        return None
+    files = {}
+    for field in ("inputs", "sample_inputs"):
+        upload = request.files.get(field)
+        if upload is not None and upload.filename:
+            (folder / field).mkdir()
+            files[field] = folder / field / Path(upload.filename).name
+            upload.save(files[field])
+    if "inputs" not in files:
+        raise SetupError("A code task needs its hidden inputs (multipart field 'inputs').")
+    return CodeSettings(
+        files["inputs"],
+        files.get("sample_inputs"),
+        number("time_limit", int, DEFAULT_TIME_LIMIT_S),
+        parse_memory(request.form.get("memory") or f"{DEFAULT_MEMORY_MB}M"),
+    )
 
 
 def _rating_range(text: str | None) -> RatingRange | None:
@@ -171,6 +196,7 @@ def create_task(event_slug: str) -> Response | tuple[Response, int]:
     with tempfile.TemporaryDirectory() as work:
         path = _uploaded_truth(Path(work))
         try:
+            code = _code_settings(Path(work), number)
             task = tasks.create_task(
                 session(),
                 event,
@@ -188,6 +214,7 @@ def create_task(event_slug: str) -> Response | tuple[Response, int]:
                 title=form.get("title", "").strip(),
                 decimals=number("decimals", int, DEFAULT_DECIMALS),
                 rating_range=_rating_range(form.get("rating_range")),
+                code=code,
             )
         except (KeyError, ValueError, ParticipantVisibleError) as exc:
             session().rollback()
@@ -208,6 +235,7 @@ def create_task(event_slug: str) -> Response | tuple[Response, int]:
             "metric": task.metric,
             "rows": task.truth_rows,
             "public_rows": task.public_rows,
+            "kind": task.kind,
         }
     ), 201
 

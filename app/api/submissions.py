@@ -7,22 +7,27 @@ import logging
 from flask import Response, abort, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from app.api import bp, error, user_or_401
 from app.extensions import limiter
 from app.lookup import event_or_404, session, task_or_404
 from app.runtime import runtime
-from app.serialize import find_submission, submission_json
+from app.serialize import find_submission, run_json, submission_json
 from core.db import utcnow
 from core.errors import clip
-from core.models import Event, Role, Status, Submission, Task, Team
+from core.models import Event, Role, Status, Submission, Task, Team, User
+from judge.code_runs import refusal
 from organize.dashboard import note_storage_full
 from review import notes
+from submissions.dry_runs import accept_dry_run
 from submissions.intake import IntakeError, accept_upload, idempotency_key, team_of
 from submissions.locks import team_locked
 
 log = logging.getLogger(__name__)
+SANDBOX_RETRY_S = 60
 
 
 def upload_limit() -> str:
@@ -68,6 +73,16 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
     upload = request.files.get("file")
     if upload is None:
         return error(400, "no_file", _("Send the file as multipart form field 'file'."))
+    if task.is_code and (refused := code_refusal()) is not None:
+        log.error("program upload refused: %s", refused)
+        return error(
+            503,
+            "sandbox_unavailable",
+            _("Programs cannot be run at the moment; the organizers have been told."),
+            SANDBOX_RETRY_S,
+        )
+    if request.args.get("dry_run") in ("1", "true"):
+        return _dry_run(user, event, task, upload, limit)
     team_id = request.form.get("team_id", type=int)
     try:
         accepted = accept_upload(
@@ -96,7 +111,7 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
         reply.headers["Idempotent-Replayed"] = "true"
         return reply, 202
     try:
-        runtime().dispatcher.enqueue(sub.id)
+        runtime().dispatcher.enqueue(sub.id, code=task.is_code)
     except Exception:
         # The row is committed: the reconciler dispatches it once the queue is back.
         log.exception("enqueue of submission %s failed; left to the reconciler", sub.id)
@@ -105,6 +120,43 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
     runtime().publisher.noted(task.id)
     team = session().get(Team, sub.team_id)
     return jsonify(submission_json(sub, task, team, staff=False)), 202
+
+
+def code_refusal() -> str | None:
+    """Why programs cannot run now (a code worker's sandbox failed its self-test), or None."""
+    try:
+        return refusal(runtime().redis)
+    except RedisError:
+        return None  # Redis away: the upload's own enqueue says so, or the reconciler heals it
+
+
+def _dry_run(
+    user: User, event: Event, task: Task, upload: FileStorage, limit: int
+) -> tuple[Response, int]:
+    """A dry run of the team's program on the sample inputs: 202 and the run to follow."""
+    try:
+        run = accept_dry_run(
+            session(),
+            user=user,
+            event=event,
+            task=task,
+            stream=upload.stream,
+            filename=upload.filename or "main.py",
+            storage_dir=runtime().settings.storage_dir,
+            max_bytes=limit,
+        )
+        session().commit()
+    except IntakeError as exc:
+        session().rollback()
+        return error(exc.status, exc.code, exc.message, exc.retry_after)
+    try:
+        runtime().dispatcher.enqueue_dry_run(run.id)
+    except Exception:
+        log.exception("enqueue of dry run %s failed", run.id)
+        return error(503, "queue_unavailable", _("The run could not be queued; try again."), 5)
+    reply = jsonify(run_json(run, task, staff=False))
+    reply.headers["Location"] = f"/api/v1/runs/{run.public_id}"
+    return reply, 202
 
 
 def _visible_submission(submission_ref: str) -> tuple[Submission, Task, Team, bool]:
@@ -178,3 +230,6 @@ def _pick_refusal(sub: Submission, task: Task) -> Response | None:
             _("At most %(count)d final picks; unpick one first.", count=task.final_picks),
         )
     return None
+
+
+from app.api import code, runs  # noqa: E402,F401  (code tasks: their routes beside the uploads)

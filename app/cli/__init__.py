@@ -99,16 +99,26 @@ def serve(host: str, port: int) -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
-def worker(burst: bool) -> None:
+@click.option(
+    "--queue",
+    "serves",
+    type=click.Choice(["scores", "code"]),
+    default="scores",
+    show_default=True,
+    help="scores: prediction files (and their intervals); code: code tasks' programs, "
+    "in the sandbox (checked first: a worker whose sandbox fails runs nothing).",
+)
+def worker(burst: bool, serves: str) -> None:
     """Run an RQ scoring worker (production mode); it lives through Redis outages."""
     from redis import Redis
     from rq import Queue
     from rq.defaults import DEFAULT_WORKER_TTL
 
     from app.runtime import REDIS_TIMEOUT_S, board_slots
+    from judge import code_runs
     from judge.heartbeat import Heartbeat
     from judge.jobs import JudgeContext, set_context
-    from judge.runner import RQDispatcher, interval_queue_name
+    from judge.runner import RQDispatcher, code_queue_name, interval_queue_name
     from judge.worker import JudgeWorker, work_through_outages
     from scoreboard.publish import Publisher
 
@@ -126,6 +136,13 @@ def worker(burst: bool) -> None:
         socket_timeout=REDIS_TIMEOUT_S,
         socket_connect_timeout=REDIS_TIMEOUT_S,
     )
+    if serves == "code":
+        # Never team code without the sandbox: the self-test first, its verdict where the
+        # organizers' dashboard and the upload of a program read it.
+        problem = code_runs.sandbox_problem()
+        code_runs.report_sandbox(short, problem)
+        if problem is not None:
+            raise CliError(f"code tasks refused: the sandbox does not work here: {problem}")
     context = JudgeContext(
         db=db,
         storage_dir=settings.storage_dir,
@@ -158,17 +175,18 @@ def worker(burst: bool) -> None:
         # SimpleWorker scores in-process: no fork per job, the truth stays cached between
         # jobs. A new one (a new registration) after each outage (judge.worker).
         # The scoring jobs first; the bootstrap intervals when none waits.
-        rq_worker = JudgeWorker(
-            [
+        if serves == "code":
+            queues = [Queue(code_queue_name(settings.queue_name), connection=redis)]
+        else:
+            queues = [
                 Queue(settings.queue_name, connection=redis),
                 Queue(interval_queue_name(settings.queue_name), connection=redis),
-            ],
-            connection=redis,
-            worker_ttl=DEFAULT_WORKER_TTL,
-        )
+            ]
+        rq_worker = JudgeWorker(queues, connection=redis, worker_ttl=DEFAULT_WORKER_TTL)
         rq_worker.beat = beat
-        rq_worker.scores_only = [Queue(settings.queue_name, connection=redis)]
-        rq_worker.quiet_key = f"hackjudge:{settings.queue_name}:last-scoring-job"
+        if serves == "scores":
+            rq_worker.scores_only = [Queue(settings.queue_name, connection=redis)]
+            rq_worker.quiet_key = f"hackjudge:{settings.queue_name}:last-scoring-job"
         return rq_worker
 
     try:
@@ -196,18 +214,29 @@ def sandbox_check() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(0, 64))
-def supervise(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--code-workers",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 64),
+    help="Workers for code tasks' programs (`hackjudge worker --queue code`).",
+)
+def supervise(host: str, port: int, workers: int, code_workers: int) -> None:
     """Run the web node and N workers; restart any that dies (production, without systemd)."""
     from app.supervise import Supervisor, hackjudge_command
 
     settings = Settings()
-    if workers and not settings.redis_url:
+    if (workers or code_workers) and not settings.redis_url:
         raise CliError("workers need HACKJUDGE_REDIS_URL (production mode); or --workers 0.")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     commands = {"web": hackjudge_command("serve", "--host", host, "--port", str(port))}
     commands |= {f"worker-{i}": hackjudge_command("worker") for i in range(1, workers + 1)}
+    commands |= {
+        f"code-worker-{i}": hackjudge_command("worker", "--queue", "code")
+        for i in range(1, code_workers + 1)
+    }
     sys.exit(Supervisor(commands).run())
 
 

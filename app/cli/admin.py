@@ -18,7 +18,9 @@ from core.models import (
     DEFAULT_DAILY_LIMIT,
     DEFAULT_DECIMALS,
     DEFAULT_FINAL_PICKS,
+    DEFAULT_MEMORY_MB,
     DEFAULT_PUBLIC_FRACTION,
+    DEFAULT_TIME_LIMIT_S,
     Role,
     RunStatus,
 )
@@ -155,16 +157,49 @@ def task() -> None:
     metavar="LOW..HIGH",
     help="qwk: the rating scale, e.g. 1..5 (default: the truth's lowest..highest).",
 )
+@click.option(
+    "--kind",
+    type=click.Choice(["predictions", "code"]),
+    default="predictions",
+    show_default=True,
+    help="code: teams upload a program, run in the sandbox on the hidden --inputs.",
+)
+@click.option(
+    "--inputs",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="code: the hidden inputs (the truth's ids with their features, no labels).",
+)
+@click.option(
+    "--sample-inputs",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="code: public sample inputs (default: the inputs' first 10 rows).",
+)
+@click.option("--time-limit", type=int, default=DEFAULT_TIME_LIMIT_S, show_default=True)
+@click.option("--memory", default=f"{DEFAULT_MEMORY_MB}M", show_default=True)
 @acting_as
 def task_create(
-    event_slug: str, slug: str, rating_range: str | None, acting_as: str | None, **options: object
+    event_slug: str,
+    slug: str,
+    rating_range: str | None,
+    acting_as: str | None,
+    kind: str,
+    inputs: Path | None,
+    sample_inputs: Path | None,
+    time_limit: int,
+    memory: str,
+    **options: object,
 ) -> None:
     """Create a task from a hidden ground-truth CSV (the split is fixed now)."""
     from core.audit import audit
     from judge.prepare import parse_rating_range
+    from organize.code_tasks import CodeSettings, parse_memory
     from organize.events import event_by_slug
     from organize.tasks import create_task, task_summary
 
+    if kind == "code" and inputs is None:
+        raise CliError("a code task needs --inputs: the hidden inputs its programs read")
+    if kind != "code" and (inputs or sample_inputs):
+        raise CliError("--inputs and --sample-inputs are for --kind code")
     if options["public_fraction"] is not None and options["usage_column"]:
         raise CliError("give --public-fraction or --usage-column, not both")
     if options["public_fraction"] is None:
@@ -174,12 +209,18 @@ def task_create(
         with _db().begin() as session:
             actor = cli_actor(session, acting_as)
             target = event_by_slug(session, event_slug)
+            code = (
+                CodeSettings(inputs, sample_inputs, time_limit, parse_memory(memory))
+                if inputs is not None
+                else None
+            )
             created = create_task(
                 session,
                 target,
                 slug,
                 storage_dir=settings.storage_dir,
                 rating_range=parse_rating_range(rating_range) if rating_range else None,
+                code=code,
                 **options,  # type: ignore[arg-type]
             )
             audit(session, target, actor, "task.create", slug, None, task_summary(created))
@@ -187,10 +228,21 @@ def task_create(
                 f"created task {created.slug} ({created.metric}): {created.truth_rows} rows, "
                 f"{created.public_rows} public / {created.truth_rows - created.public_rows} private"
                 + _scale(created, declared=bool(rating_range))
+                + _code(created)
             )
     except (ValueError, KeyError) as exc:
         raise CliError(_refusal(exc, options["truth"])) from None
     click.echo(summary)
+
+
+def _code(task) -> str:  # noqa: ANN001
+    """A code task's inputs and limits, as created."""
+    if not task.is_code:
+        return ""
+    return (
+        f"; code: programs read /input/{task.inputs_name}, "
+        f"{task.time_limit_s} s, {task.memory_mb} MB"
+    )
 
 
 def _scale(task, *, declared: bool) -> str:  # noqa: ANN001

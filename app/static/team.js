@@ -45,7 +45,8 @@
   function trackQuota(sub) {
     const q = quotas[sub.task];
     if (!q || q.left === null || !mine.has(sub.id)) return;
-    const counts = sub.status !== "invalid" && sub.status !== "failed";
+    // A code task's run counts whatever became of it (it read the hidden inputs).
+    const counts = sub.status !== "failed" && (q.code || sub.status !== "invalid");
     if (counts && !counted.has(sub.id)) { counted.add(sub.id); q.left = Math.max(0, q.left - 1); }
     if (!counts && counted.has(sub.id)) { counted.delete(sub.id); q.left += 1; }
     showQuota(sub.task);
@@ -128,10 +129,31 @@
     return td;
   }
 
+  // A program's run: how it ended, its time and memory (never its output: that stays with
+  // the staff, as a program can print the hidden inputs).
+  function runLine(run) {
+    if (!run || run.elapsed_s === null || run.elapsed_s === undefined) return "";
+    const code = run.exit_code ?? (run.signal ? `SIG${run.signal}` : "–");
+    const mb = run.peak_memory_bytes ? Math.round(run.peak_memory_bytes / 1048576) : "–";
+    return text.run.replace("{code}", code).replace("{seconds}", run.elapsed_s.toFixed(1)).replace("{mb}", mb);
+  }
+  function messageCell(sub) {
+    const td = HJ.cell(sub.error || "");
+    const line = runLine(sub.run);
+    if (line) {
+      const small = document.createElement("small");
+      small.className = "run muted";
+      small.textContent = line;
+      if (sub.error) td.append(document.createElement("br"));
+      td.append(small);
+    }
+    return td;
+  }
+
   // A submission's states in order: a later one never goes back to an earlier one, so the
   // upload's reply (queued) cannot undo a push that came first. Final states may replace each
   // other (a rescore, a final pick).
-  const stage = { queued: 0, scoring: 1, scored: 2, invalid: 2, failed: 2 };
+  const stage = { queued: 0, running: 1, scoring: 1, scored: 2, invalid: 2, failed: 2 };
   const earlier = (sub, row) => (stage[sub.status] ?? 2) < (stage[row.status] ?? 0);
 
   // A live push carries its message in every language; the page shows its own. Returns the
@@ -158,7 +180,7 @@
     // "#": the team's own number; the id is opaque (global ids would betray the freeze).
     const cells = [HJ.cell(merged.number ?? ""), HJ.cell((quotas[merged.task] || {}).title || merged.task),
       fileCell(merged), HJ.ago(merged.created_at), HJ.cell(text[merged.status] || merged.status),
-      HJ.cell(HJ.score(merged.public_score, (quotas[merged.task] || {}).decimals)), HJ.cell(merged.error || ""),
+      HJ.cell(HJ.score(merged.public_score, (quotas[merged.task] || {}).decimals)), messageCell(merged),
       pickButton(merged)];
     // Each cell names its column: on a phone the row is a card of label–value lines.
     cells.forEach((td, i) => { td.dataset.label = labels[i]; td.classList.add(columns[i]); });
@@ -231,12 +253,68 @@
   tick();
   setInterval(tick, 1000);
 
+  // Code tasks: the file chooser and the words follow the chosen task; a dry run runs the
+  // program on the public sample inputs and shows its output here, polling until it ends.
+  const taskSelect = form.querySelector('select[name="task"]');
+  function showKind() {
+    const code = Boolean(taskSelect.selectedOptions[0] && taskSelect.selectedOptions[0].dataset.code);
+    form.querySelectorAll(".for-code").forEach((el) => { el.hidden = !code; });
+    form.querySelectorAll(".for-files").forEach((el) => { el.hidden = code; });
+    input.accept = code ? ".py,.zip,.ipynb" : ".csv,.gz,.zip,text/csv";
+  }
+  taskSelect.addEventListener("change", showKind);
+  showKind();
+  const dryButton = document.getElementById("dry-run");
+  const result = document.getElementById("dry-run-result");
+  function showRun(run) {
+    const summary = result.querySelector(".summary");
+    const line = runLine(run);
+    const failed = run.status === "failed" || run.message;
+    summary.className = failed ? "summary error" : "summary";
+    if (run.status === "queued" || run.status === "running") summary.textContent = text.dry_waiting;
+    else summary.textContent = [run.message || (run.status === "failed" ? text.dry_failed : text.dry_ok), line].filter(Boolean).join(" · ");
+    result.querySelector(".log").textContent = (run.log || "") + (run.log_truncated ? `\n${text.log_cut}` : "");
+    result.hidden = false;
+  }
+  async function follow(url) {
+    for (;;) {
+      const reply = await fetch(url, { headers: { Accept: "application/json" } });
+      if (!reply.ok) return;
+      const run = await reply.json();
+      showRun(run);
+      if (run.status === "done" || run.status === "failed") return;
+      await new Promise((done) => setTimeout(done, 1000));
+    }
+  }
+  dryButton.addEventListener("click", async () => {
+    const message = document.getElementById("upload-message");
+    if (!input.files.length) { input.reportValidity(); return; }
+    const data = new FormData();
+    data.append("file", input.files[0]);
+    dryButton.disabled = true;
+    try {
+      const reply = await fetch(`/api/v1/events/${encodeURIComponent(window.HJ_EVENT)}/tasks/${encodeURIComponent(taskSelect.value)}/submissions?dry_run=1`,
+        { method: "POST", body: data, headers: { "X-CSRFToken": csrf } });
+      const run = await reply.json().catch(() => ({}));
+      if (reply.status !== 202) { message.textContent = (run.error && run.error.message) || reply.statusText; message.className = "error"; return; }
+      message.textContent = ""; showRun(run);
+      await follow(`/api/v1/runs/${encodeURIComponent(run.id)}`);
+    } catch (_) {
+      message.textContent = text.network; message.className = "error";
+    } finally { dryButton.disabled = false; }
+  });
+
   const socket = HJ.live((sock) => sock.emit("subscribe", { event: window.HJ_EVENT }));
-  socket.on("submission", (sub) => {
+  socket.on("submission", async (sub) => {
     const known = rows.get(sub.id);
     const was = known ? JSON.parse(known.dataset.sub).status : null;
-    const merged = upsert(sub);
+    let merged = upsert(sub);
     trackQuota(merged);
+    // A program's run (time, memory) comes with the submission itself, not the push.
+    if (settled(merged.status) && (quotas[merged.task] || {}).code) {
+      const reply = await fetch(`/api/v1/submissions/${encodeURIComponent(merged.id)}`);
+      if (reply.ok) merged = upsert(await reply.json());
+    }
     if (!settled(was) && settled(merged.status)) toast(merged);
   });
   // "3분 전" stays true while the page is open.

@@ -27,7 +27,9 @@ from core.db import iso, utcnow
 from core.models import (
     DEFAULT_DAILY_LIMIT,
     DEFAULT_FINAL_PICKS,
+    DEFAULT_MEMORY_MB,
     DEFAULT_PUBLIC_FRACTION,
+    DEFAULT_TIME_LIMIT_S,
     RUN_BUSY,
     Event,
     RescoreRun,
@@ -130,6 +132,7 @@ def team(event_slug: str) -> str | Response:
             "final_picks": t.final_picks,
             "decimals": t.decimals,
             "title": t.title or t.slug,
+            "code": t.is_code,
         }
         for t in event.tasks
     }
@@ -239,6 +242,8 @@ def organize(event_slug: str) -> str:
             "public_fraction": DEFAULT_PUBLIC_FRACTION,
             "daily_limit": DEFAULT_DAILY_LIMIT,
             "final_picks": DEFAULT_FINAL_PICKS,
+            "time_limit": DEFAULT_TIME_LIMIT_S,
+            "memory": f"{DEFAULT_MEMORY_MB // 1024}G",
         },
     )
 

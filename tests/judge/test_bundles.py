@@ -98,6 +98,25 @@ def test_archives_that_break_out_are_refused(
         bundles.unpack(body, name, tmp_path)
     assert says in refused.value.english()
     assert not (tmp_path.parent / "etc").exists()
+    # The upload's quick look refuses it already, with the same words.
+    with pytest.raises(ParticipantVisibleError) as at_upload:
+        bundles.check_program(body, name)
+    assert says in at_upload.value.english()
+
+
+@pytest.mark.parametrize(
+    "external_attr",
+    [0o600 << 16, 0, (stat.S_IFREG | 0o755) << 16],  # Python's writestr, Windows tools, zip -r
+)
+def test_zips_without_a_file_type_are_plain_files(tmp_path: Path, external_attr: int) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo("main.py")
+        info.external_attr = external_attr
+        archive.writestr(info, b"print(1)\n")
+    bundles.check_program(buffer.getvalue(), "team.zip")
+    bundles.unpack(buffer.getvalue(), "team.zip", tmp_path)
+    assert (tmp_path / "main.py").read_bytes() == b"print(1)\n"
 
 
 def test_a_zip_bomb_stops_at_the_cap_even_when_it_lies_about_its_size(tmp_path: Path) -> None:

@@ -1,0 +1,153 @@
+"""Code tasks through the API, embedded (issue 16): a program uploaded, run in the real
+sandbox on the hidden inputs, its output scored exactly as the same file uploaded would be;
+its failures in the team's words; the dry run on the sample; who sees which log."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.extensions import db
+from config import Settings
+from core.models import Event, Submission, Task
+from organize.code_tasks import CodeSettings
+from organize.tasks import create_task
+from tests.actions import Api, bearer
+from tests.helpers import Contest, prediction_csv, wait_for
+
+pytestmark = pytest.mark.slow
+
+# A program a team writes: reads the hidden inputs, writes its predictions. The answers are
+# planted in its own source (what a team "knows"), so the test compares like with like.
+PROGRAM = """\
+import csv, sys
+answers = {answers!r}
+with open("/input/test.csv", newline="") as f:
+    rows = list(csv.DictReader(f))
+print("rows read:", len(rows), "first id:", rows[0]["id"], file=sys.stderr)
+with open("/output/submission.csv", "w", newline="") as out:
+    out.write("id,target\\n")
+    for row in rows:
+        out.write(f"{{row['id']}},{{answers[row['id']]}}\\n")
+"""
+
+
+def code_task(
+    settings: Settings,
+    contest: Contest,
+    tmp_path: Path,
+    total_limit: int | None = None,
+    **limits: int,
+) -> str:
+    """A code task beside the contest's: the same truth and split, its features as the
+    hidden inputs."""
+    inputs = tmp_path / "test.csv"
+    frame = contest.truth[["id"]].copy()
+    frame["feature"] = range(len(frame))
+    frame.to_csv(inputs, index=False)
+    with db.begin() as session:
+        event = session.scalars(select(Event)).one()
+        create_task(
+            session,
+            event,
+            "code1",
+            metric=contest.metric,
+            truth=contest.truth_path,  # as stored: with its Usage column
+            usage_column="Usage",
+            total_limit=total_limit,
+            storage_dir=settings.storage_dir,
+            code=CodeSettings(inputs, None, **limits),
+        )
+    return "code1"
+
+
+def answers_of(csv_bytes: bytes) -> dict[str, str]:
+    lines = csv_bytes.decode().strip().splitlines()[1:]
+    return dict(line.split(",", 1) for line in lines)
+
+
+def test_program_scores_what_its_output_would_score_uploaded(
+    app: Flask, client: FlaskClient, settings: Settings, contest: Contest, tmp_path: Path, api: Api
+) -> None:
+    task = code_task(settings, contest, tmp_path)
+    predictions = prediction_csv(contest.truth, noise=0.4, seed=3)
+    # The same file, uploaded to the predictions task of the same truth.
+    uploaded = api.finished(api.submit("팀0", predictions))
+    program = PROGRAM.format(answers=answers_of(predictions)).encode()
+    ran = api.finished(api.submit("팀1", program, "main.py", task=task), timeout=120)
+    assert ran["status"] == "scored", ran
+    assert ran["public_score"] == uploaded["public_score"]
+    assert ran["private_score"] == uploaded["private_score"]
+    assert ran["run"]["outcome"] == "exited" and ran["run"]["exit_code"] == 0
+    assert ran["run"]["elapsed_s"] > 0 and ran["run"]["peak_memory_bytes"] > 0
+    assert "rows read" in ran["run"]["log"]  # staff see the hidden run's output
+    team_view = api.submission(ran["public_id"], token=contest.tokens["팀1"])
+    assert team_view["run"]["exit_code"] == 0 and "log" not in team_view["run"]
+    assert "private_score" not in team_view
+
+
+@pytest.mark.parametrize(
+    ("source", "status_words"),
+    [
+        ("import time\nwhile True: pass\n", "time limit of 2 s"),
+        ("import sys\nsys.exit(3)\n", "exited with status 3"),
+        ("print('nothing written')\n", "without writing /output/submission.csv"),
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n", "killed by signal 11"),
+    ],
+)
+def test_failing_programs_are_told_why_and_count(
+    app: Flask,
+    settings: Settings,
+    contest: Contest,
+    tmp_path: Path,
+    api: Api,
+    source: str,
+    status_words: str,
+) -> None:
+    task = code_task(settings, contest, tmp_path, total_limit=1, time_limit_s=2)
+    ran = api.finished(api.submit("팀1", source.encode(), "main.py", task=task), timeout=120)
+    assert ran["status"] == "invalid"
+    assert status_words in ran["error"]
+    assert ran["run"]["outcome"] in ("time_limit", "exited", "crashed")
+    # Every run on the hidden inputs counts against the quota, whatever became of it: a
+    # program could otherwise read the hidden inputs a few bits a crash, for free.
+    again = api.upload("팀1", source.encode(), "main.py", task=task)
+    assert again.status_code == 429 and again.json["error"]["code"] == "total_quota"
+
+
+def test_dry_run_shows_the_team_its_output_and_counts_nothing(
+    app: Flask, client: FlaskClient, settings: Settings, contest: Contest, tmp_path: Path, api: Api
+) -> None:
+    task = code_task(settings, contest, tmp_path)
+    predictions = prediction_csv(contest.truth, noise=0.4, seed=3)
+    program = PROGRAM.format(answers=answers_of(predictions)).encode()
+    token = contest.tokens["팀1"]
+    reply = client.post(
+        api.submissions_path(task) + "?dry_run=1",
+        headers=bearer(token),
+        data={"file": (io.BytesIO(program), "main.py")},
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 202, reply.json
+    run_id = reply.json["id"]
+    api.settle()
+    run = wait_for(
+        lambda: (
+            (r := client.get(f"/api/v1/runs/{run_id}", headers=bearer(token)).json)["status"]
+            == "done"
+            and r
+        ),
+        60,
+    )
+    assert run["outcome"] == "exited" and run["message"] == ""
+    assert "rows read: 10" in run["log"]  # the sample: the inputs' first 10 rows
+    with db.begin() as session:  # no submission, so no quota used, no board row
+        code = session.scalars(select(Task).where(Task.slug == task)).one()
+        assert session.scalars(select(Submission).where(Submission.task_id == code.id)).all() == []
+    other = client.get(f"/api/v1/runs/{run_id}", headers=bearer(contest.tokens["팀0"]))
+    assert other.status_code == 404

@@ -1,0 +1,140 @@
+"""Code tasks in production, as an organizer and a team use them (issue 16): the task made
+with the CLI, a program sent with ``hackjudge submit`` to ``hackjudge serve``, run by a real
+``hackjudge worker --queue code`` in the sandbox; a code worker whose sandbox fails runs
+nothing, and programs are refused until one that works starts."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import requests
+from sqlalchemy import select
+
+from core.models import Submission, Task
+from tests.actions import Api
+from tests.helpers import (
+    Contest,
+    cli,
+    env_session,
+    prediction_csv,
+    run_cli,
+    seed_env,
+    server_in,
+    spawn,
+    wait_for,
+    worker_in,
+)
+
+pytestmark = pytest.mark.slow
+
+PROGRAM = """\
+import pandas as pd
+answers = pd.read_csv("answers.csv", dtype=str)  # what the team brought in its .zip
+features = pd.read_csv("/input/test_features.csv", dtype={"id": str})
+print("hidden rows:", len(features))
+answers.set_index("id").loc[features["id"]].reset_index().to_csv(
+    "/output/submission.csv", index=False
+)
+"""
+
+
+def make_code_task(env: dict[str, str], contest: Contest, tmp_path: Path) -> str:
+    inputs = tmp_path / "test_features.csv"
+    features = contest.truth[["id"]].assign(x1=range(len(contest.truth)))
+    features.to_csv(inputs, index=False)
+    out = cli(
+        env,
+        "task", "create", contest.event, "code1",
+        "--metric", contest.metric,
+        "--truth", str(contest.truth_path),  # as stored: its Usage column, the same split
+        "--usage-column", "Usage",
+        "--kind", "code",
+        "--inputs", str(inputs),
+        "--time-limit", "60",
+        "--memory", "1G",
+    )  # fmt: skip
+    assert "programs read /input/test_features.csv, 60 s, 1024 MB" in out
+    return "code1"
+
+
+def bundle(predictions: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("solution/main.py", PROGRAM)
+        archive.writestr("solution/answers.csv", predictions)
+    return buffer.getvalue()
+
+
+def test_a_program_sent_with_the_cli_scores_as_its_output_would(
+    production_env: dict[str, str], spawned: list, tmp_path: Path
+) -> None:
+    env = production_env
+    contest = seed_env(env, tmp_path)
+    task = make_code_task(env, contest, tmp_path)
+    server = server_in(env, spawned, tmp_path, "web")
+    worker_in(env, spawned, tmp_path, "worker")
+    spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker.log"))
+    api = Api(server, contest)
+    predictions = prediction_csv(contest.truth, noise=0.3, seed=5)
+    uploaded = api.finished(api.submit("팀0", predictions), timeout=60)
+
+    program = tmp_path / "solution.zip"
+    program.write_bytes(bundle(predictions))
+    team = {"HACKJUDGE_SERVER": server.url, "HACKJUDGE_TOKEN": contest.tokens["팀1"]}
+    done = run_cli({**env, **team}, "submit", contest.event, task, str(program), "--wait")
+    assert done.returncode == 0, done.stderr
+    assert f"public score {uploaded['public_score']!r}" in done.stdout
+
+    # Staff see how it ran and what it printed; the team sees how it ran, not its output.
+    with env_session(env) as session:
+        ran = session.scalars(select(Submission.id).join(Task).where(Task.slug == task)).one()
+    full = api.submission(ran)
+    assert full["private_score"] == uploaded["private_score"]
+    assert full["run"]["outcome"] == "exited" and "hidden rows: 200" in full["run"]["log"]
+    mine = api.submission(full["public_id"], token=contest.tokens["팀1"])
+    assert mine["run"]["elapsed_s"] > 0 and "log" not in mine["run"]
+
+    # The starter kit: a program that runs as is, the sample inputs, the package list.
+    kit = requests.get(
+        f"{server.url}/api/v1/events/{contest.event}/tasks/{task}/starter.zip", timeout=30
+    )
+    names = zipfile.ZipFile(io.BytesIO(kit.content)).namelist()
+    assert sorted(names) == ["README.txt", "input/test_features.csv", "main.py", "requirements.txt"]
+    starter = zipfile.ZipFile(io.BytesIO(kit.content)).read("main.py")
+    sample = zipfile.ZipFile(io.BytesIO(kit.content)).read("input/test_features.csv")
+    assert len(pd.read_csv(io.BytesIO(sample))) == 10
+    started = api.finished(api.submit("팀2", starter, "main.py", task=task), timeout=120)
+    assert started["status"] == "scored", started
+
+
+def test_a_code_worker_without_its_sandbox_runs_nothing(
+    production_env: dict[str, str], spawned: list, tmp_path: Path
+) -> None:
+    env = production_env
+    contest = seed_env(env, tmp_path)
+    task = make_code_task(env, contest, tmp_path)
+    server = server_in(env, spawned, tmp_path, "web")
+    api = Api(server, contest)
+    # A machine without bubblewrap: the worker says why and stops before taking a job.
+    broken = run_cli({**env, "PATH": str(tmp_path / "empty")}, "worker", "--queue", "code")
+    assert broken.returncode != 0
+    assert "code tasks refused" in broken.stderr and "bwrap" in broken.stderr
+    refused = api.upload("팀1", b"print(1)\n", "main.py", task=task)
+    assert refused.status_code == 503 and refused.headers["Retry-After"]
+    assert refused.json()["error"]["code"] == "sandbox_unavailable"
+    assert "bwrap" not in refused.text  # the reason is the organizers', not the teams'
+
+    spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker.log"))
+    accepted = wait_for(
+        lambda: (
+            (r := api.upload("팀1", b"print(1)\n", "main.py", task=task)).status_code == 202 and r
+        ),
+        60,
+        "programs accepted once a working code worker started",
+    )
+    result = api.finished(accepted.json()["id"], timeout=60, token=contest.tokens["팀1"])
+    assert result["status"] == "invalid" and "without writing" in result["error"]

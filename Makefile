@@ -109,7 +109,8 @@ bench: setup
 # Besides gettext's: a constant marked N_(), and errors whose template is an argument
 # (core.errors.TranslatableError and its subclasses; tests/app/test_i18n.py keeps this list).
 KEYWORDS = lazy_gettext N_ TranslatableError ParticipantVisibleError RowError:2 IntakeError:3 \
-	ReviewError RevealRefused AssignmentRefused SetupError TruthError AnnouncementError
+	ReviewError RevealRefused AssignmentRefused SetupError TruthError AnnouncementError \
+	VerificationError
 
 messages: $(BIN)/hackjudge
 	$(BIN)/pybabel -q extract -F babel.cfg $(addprefix -k ,$(KEYWORDS)) \

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, has_request_context
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from core import errors
 from core.locales import DEFAULT_LOCALE, catalogue, render_in
@@ -42,3 +43,15 @@ def submission_error(sub: Any) -> str:
 def init_app(app: Flask) -> None:
     """``str()`` of a translatable error speaks the request's language from now on."""
     errors.translator = translate
+
+
+def verdict_labels() -> dict[str, str]:
+    """A code verification's state, in the reader's language."""
+    return {
+        "attached": _("code attached"),
+        "queued": _("queued"),
+        "running": _("running"),
+        "reproduced": _("reproduced"),
+        "differs": _("differs"),
+        "failed": _("failed"),
+    }

@@ -48,7 +48,10 @@ EVENT_EDIT = _body(
     end=_TIME,
     freeze=_OPTIONAL_TIME,
     prize_places={"type": "integer", "minimum": 0, "maximum": 100},
+    code_deadline=_OPTIONAL_TIME,
+    verify_tolerance={"type": "number", "minimum": 0, "maximum": 1_000_000},
 )
+VERIFY = _body([], top={"type": "integer", "minimum": 1, "maximum": 1000})
 USER_NEW = _body(
     ["email", "role"],
     email=_text(320),

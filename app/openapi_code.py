@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.openapi import _PATH_EVENT, _PATH_TASK, OPENAPI, _errors, _json, _simple
+from app import openapi_bodies as bodies
+from app.openapi import _PATH_EVENT, _PATH_SUBMISSION, _PATH_TASK, OPENAPI, _errors, _json, _simple
 
+_OBJECT = {"type": "object"}
 _RUN = {
     "type": "object",
     "description": "A program's run. `log` (its stdout and stderr) only for staff, and for the "
@@ -78,6 +80,31 @@ def _document() -> None:
             },
             "/runtime": {
                 "get": {**_simple("The packages programs run with (pinned)"), "security": []}
+            },
+            "/submissions/{id}/code": {
+                "post": {
+                    "summary": "Attach the code behind a final pick (winners' code verification)",
+                    "description": "Multipart `file`: a .py, a .zip with main.py or a notebook; "
+                    "a predictions task's final pick only, until the event's code deadline "
+                    "(the end + 24 h unless the organizers set another). Again: replaced.",
+                    "parameters": [_PATH_SUBMISSION],
+                    "responses": {
+                        "201": _json(_OBJECT, "attached"),
+                        **_errors(400, 401, 403, 404, 409, 413, 422),
+                    },
+                }
+            },
+            "/events/{event}/verifications": {
+                "get": _simple("Staff: every verdict of winners' code verification", _PATH_EVENT),
+                "post": {
+                    **_simple(
+                        "Organizers: verify the code of the picks ranking the private boards' "
+                        "top N",
+                        _PATH_EVENT,
+                        body=bodies.VERIFY,
+                        ok="202",
+                    )
+                },
             },
             "/runtime/requirements.txt": {
                 "get": {

@@ -21,6 +21,7 @@ from app.messages import localize, submission_error
 from app.web.inputs import DB_INT_MAX
 from core.db import iso
 from core.models import (
+    CodeCheck,
     CodeRun,
     RunPurpose,
     RunStatus,
@@ -75,9 +76,20 @@ def submission_json(sub: Submission, task: Task, team: Team, *, staff: bool) -> 
             worker=sub.worker,
             scoring_ms=sub.scoring_ms,
         )
-    if task.is_code and (session := object_session(sub)) is not None:
+    session = object_session(sub)
+    if task.is_code and session is not None:
         run = session.scalars(select(CodeRun).where(CodeRun.submission_id == sub.id)).first()
         data["run"] = run_json(run, task, staff=staff) if run is not None else None
+    elif sub.final and session is not None:
+        # The code behind a final pick (winners' code verification): the team sees what it
+        # attached; the verdict is the staff's.
+        check = session.scalars(select(CodeCheck).where(CodeCheck.submission_id == sub.id)).first()
+        data["code"] = (
+            {"filename": check.filename, "attached_at": iso(check.attached_at)}
+            | ({"verdict": check.status} if staff else {})
+            if check is not None and check.bundle_path
+            else None
+        )
     return data
 
 

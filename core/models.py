@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import enum
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -118,6 +118,8 @@ class ApiToken(Base):
 
 
 DEFAULT_PRIZE_PLACES = 3  # 대상, 최우수상, 우수상: the board's prize zone
+DEFAULT_CODE_GRACE = timedelta(hours=24)  # after the end: code attached to final picks
+DEFAULT_VERIFY_TOLERANCE = 1e-6  # of the private score, reproduced by a pick's code
 
 
 class Event(Base):
@@ -147,11 +149,23 @@ class Event(Base):
     prize_places: Mapped[int] = mapped_column(
         Integer, default=DEFAULT_PRIZE_PLACES, server_default=str(DEFAULT_PRIZE_PLACES)
     )
+    # Winners' code verification (issue 16): teams attach code to their final picks until
+    # this moment (None: the end + ``DEFAULT_CODE_GRACE``); a pick is reproduced when its
+    # code's output scores within ``verify_tolerance`` of the pick's private score.
+    code_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    verify_tolerance: Mapped[float] = mapped_column(
+        Float, default=DEFAULT_VERIFY_TOLERANCE, server_default=str(DEFAULT_VERIFY_TOLERANCE)
+    )
 
     tasks: Mapped[list[Task]] = relationship(back_populates="event", order_by="Task.id")
 
     def is_frozen(self, now: datetime) -> bool:
         return self.freeze_at is not None and now >= self.freeze_at
+
+    @property
+    def code_deadline(self) -> datetime:
+        """Until when teams attach code to their final picks."""
+        return self.code_deadline_at or self.end_at + DEFAULT_CODE_GRACE
 
 
 class Team(Base):
@@ -585,6 +599,7 @@ class Flag(Base):
 class RunPurpose(enum.StrEnum):
     DRY_RUN = "dry_run"  # on the public sample inputs: the team sees its program's output
     HIDDEN = "hidden"  # a submission's run on the hidden inputs: its output is staff-only
+    VERIFY = "verify"  # a final pick's attached code, reproducing the pick (staff-only)
 
 
 class CodeRun(Base):
@@ -626,4 +641,55 @@ class CodeRun(Base):
     staff_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CheckStatus(enum.StrEnum):
+    """A final pick's code verification (``CodeCheck.status``)."""
+
+    ATTACHED = "attached"  # code attached, not verified yet
+    QUEUED = "queued"
+    RUNNING = "running"
+    REPRODUCED = "reproduced"  # same ids, the private score within the event's tolerance
+    DIFFERS = "differs"  # ran, but its output is not the pick's
+    FAILED = "failed"  # did not run to an output that could be scored (or no code at all)
+
+
+VERDICTS = (CheckStatus.REPRODUCED, CheckStatus.DIFFERS, CheckStatus.FAILED)
+
+
+class CodeCheck(Base):
+    """The code a team attached to one of its final picks, and what verifying it found: its
+    program run on the task's hidden inputs, its output compared with the picked file."""
+
+    __tablename__ = "code_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), unique=True
+    )
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    # No code attached (a top team that attached none): the row holds the verdict alone.
+    filename: Mapped[str] = mapped_column(String(300), default="")
+    bundle_path: Mapped[str] = mapped_column(String(500), default="")
+    bundle_sha256: Mapped[str] = mapped_column(String(64), default="")
+    attached_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attached_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default=CheckStatus.ATTACHED)
+    picked_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reproduced_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rows: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_differing: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")  # English; the detail translates
+    message_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("code_runs.id", ondelete="SET NULL"), nullable=True
+    )
+    requested_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -113,7 +113,7 @@ def execute(
                 problem = ParticipantVisibleError(
                     "Your program ended without writing /output/submission.csv "
                     "(a regular file, at most %(mb)d MB).",
-                    mb=MAX_OUTPUT_BYTES // 10**6,
+                    mb=MAX_OUTPUT_BYTES // 2**20,
                 )
         return Execution(run, data, problem)
 
@@ -147,7 +147,7 @@ def run_problem(run: Run, limits: Limits) -> ParticipantVisibleError | None:
     return None
 
 
-def _run_columns(execution: Execution) -> dict[str, Any]:
+def run_columns(execution: Execution) -> dict[str, Any]:
     run = execution.run
     problem = execution.problem
     columns: dict[str, Any] = {
@@ -226,7 +226,7 @@ def _record_run(ctx: JudgeContext, sub: Submission, task: Task, execution: Execu
             )
             session.add(row)
         row.status = RunStatus.DONE
-        for key, value in _run_columns(execution).items():
+        for key, value in run_columns(execution).items():
             setattr(row, key, value)
 
 
@@ -252,7 +252,7 @@ def dry_run(run_id: int) -> str:
         row = session.get(CodeRun, run_id)
         assert row is not None
         row.status = RunStatus.DONE
-        for key, value in _run_columns(execution).items():
+        for key, value in run_columns(execution).items():
             setattr(row, key, value)
     return RunStatus.DONE
 

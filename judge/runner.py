@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import partial
@@ -37,6 +38,7 @@ RETRY_INTERVALS = [2, 10]
 # code``. The sandbox keeps each run's own time limit; RQ's timeout only catches a hung job.
 CODE_JOB_PATH = "judge.code_runs.run_submission"
 DRY_RUN_PATH = "judge.code_runs.dry_run"
+VERIFY_PATH = "judge.verify.verify_pick"
 CODE_JOB_TIMEOUT = 6 * 3600 + 600
 
 
@@ -57,6 +59,8 @@ class Dispatcher(Protocol):
     def enqueue(self, submission_id: int, *, code: bool = False) -> None: ...
 
     def enqueue_dry_run(self, run_id: int) -> None: ...
+
+    def enqueue_verification(self, check_id: int) -> None: ...
 
     def enqueue_rescore(self, run_id: int) -> None: ...
 
@@ -108,6 +112,20 @@ class RQDispatcher:
             failure_ttl=24 * 3600,
         )
 
+    def enqueue_verification(self, check_id: int) -> None:
+        """A final pick's code to verify, on the code queue."""
+        from judge.verify import on_rq_failure as verification_failed
+
+        self.code.enqueue(
+            VERIFY_PATH,
+            check_id,
+            job_id=f"verify-{check_id}-{uuid.uuid4().hex[:8]}",
+            job_timeout=CODE_JOB_TIMEOUT,
+            on_failure=Callback(verification_failed),
+            result_ttl=3600,
+            failure_ttl=24 * 3600,
+        )
+
     def enqueue_rescore(self, run_id: int) -> None:
         from judge.rescore import on_rq_failure as rescore_failed
 
@@ -144,6 +162,20 @@ class ThreadDispatcher:
 
     def enqueue_dry_run(self, run_id: int) -> None:
         self._submit(self.code_pool, self._dry_run, run_id)
+
+    def enqueue_verification(self, check_id: int) -> None:
+        self._submit(self.code_pool, self._verify, check_id)
+
+    @staticmethod
+    def _verify(check_id: int) -> None:
+        from judge.verify import record_fault as verification_fault
+        from judge.verify import verify_pick
+
+        try:
+            verify_pick(check_id)
+        except Exception as exc:
+            log.exception("verification %s failed", check_id)
+            verification_fault(check_id, f"{type(exc).__name__}: {exc}")
 
     @staticmethod
     def _dry_run(run_id: int) -> None:

@@ -38,12 +38,14 @@ def parse_memory(text: str) -> int:
 
 @dataclass(frozen=True)
 class CodeSettings:
-    """What ``task create --kind code`` was given."""
+    """What ``task create --kind code`` was given (or, for a predictions task, ``--inputs``:
+    what its winners' code is verified on)."""
 
     inputs: Path
     sample_inputs: Path | None = None
     time_limit_s: int = DEFAULT_TIME_LIMIT_S
     memory_mb: int = DEFAULT_MEMORY_MB
+    kind: TaskKind = TaskKind.CODE
 
 
 def _check_range(name: str, value: int, bounds: tuple[int, int]) -> None:
@@ -71,7 +73,7 @@ def _store(frame: pd.DataFrame, folder: Path, suffix: str) -> Path:
 
 
 def make_code_task(task: Task, settings: CodeSettings, truth_ids: pd.Series, storage: Path) -> None:
-    """Check and store a code task's inputs and sample, and set its kind and limits."""
+    """Check and store a task's hidden inputs and sample, and set its kind and limits."""
     _check_range("time_limit", settings.time_limit_s, TIME_LIMIT_RANGE)
     _check_range("memory", settings.memory_mb, MEMORY_RANGE)
     inputs = _read(settings.inputs)
@@ -101,7 +103,7 @@ def make_code_task(task: Task, settings: CodeSettings, truth_ids: pd.Series, sto
     else:
         sample = inputs.head(SAMPLE_ROWS)
     folder = storage / "inputs"
-    task.kind = TaskKind.CODE
+    task.kind = settings.kind
     task.inputs_path = str(_store(inputs, folder, ""))
     task.sample_inputs_path = str(_store(sample, folder, "-sample"))
     name = settings.inputs.name

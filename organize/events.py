@@ -35,6 +35,8 @@ def event_summary(event: Event) -> dict[str, object]:
         "freeze_at": _utc(event.freeze_at),
         "freeze_scheduled_at": _utc(event.freeze_scheduled_at),
         "prize_places": event.prize_places,
+        "code_deadline": iso(event.code_deadline),
+        "verify_tolerance": event.verify_tolerance,
     }
 
 

@@ -11,12 +11,15 @@ from core.models import (
     DEFAULT_DAILY_LIMIT,
     DEFAULT_DECIMALS,
     DEFAULT_FINAL_PICKS,
+    DEFAULT_MEMORY_MB,
     DEFAULT_PUBLIC_FRACTION,
+    DEFAULT_TIME_LIMIT_S,
     RUN_BUSY,
     Event,
     RescoreRun,
     RunStatus,
     Task,
+    TaskKind,
 )
 from judge.metrics import get_metric
 from judge.prepare import PreparedTruth, RatingRange, prepare_truth
@@ -176,6 +179,21 @@ def update_task(
     task.truth_path = str(prepared.path.resolve())
     task.truth_sha256 = prepared.sha256
     _keep_scale(task, prepared)
+    return task
+
+
+def set_inputs(session: Session, task: Task, inputs: Path, storage_dir: Path) -> Task:
+    """Give a task (new) hidden inputs: a code task's programs read them; a predictions task's
+    winners' code is verified on them. The kind and limits stay."""
+    settings = CodeSettings(
+        inputs,
+        None,
+        task.time_limit_s or DEFAULT_TIME_LIMIT_S,
+        task.memory_mb or DEFAULT_MEMORY_MB,
+        TaskKind(task.kind),
+    )
+    truth_ids = read_table(Path(task.truth_path).read_bytes(), "truth.csv")[task.id_column]
+    make_code_task(task, settings, truth_ids, storage_dir)
     return task
 
 

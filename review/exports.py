@@ -15,7 +15,7 @@ from core import audit
 from core.cells import csv_text, xlsx_cell
 from core.db import iso
 from core.models import Comment, Event, RubricScore, Team, User
-from review import notes, results, reviews
+from review import notes, results, reviews, verifications
 from scoreboard.boards import Board, current_board
 
 
@@ -118,6 +118,28 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
     for task in event.tasks:
         board = current_board(session, event, task, Board.PRIVATE)
         out[f"private_{task.slug}"[:31]] = pd.DataFrame(board["rows"])
+    out["code_verification"] = pd.DataFrame(
+        [
+            {
+                "task": v["task"],
+                "team": v["team"],
+                "submission_id": v["submission"]["id"],
+                "code": v["filename"],
+                "verdict": v["status"],
+                "picked_score": v["picked_score"],
+                "reproduced_score": v["reproduced_score"],
+                "rows_differing": v["rows_differing"],
+                "rows": v["rows"],
+                "message": v["message"],
+                "finished_at": v["finished_at"],
+            }
+            for v in verifications.listing(session, event)
+        ],
+        columns=[
+            "task", "team", "submission_id", "code", "verdict", "picked_score",
+            "reproduced_score", "rows_differing", "rows", "message", "finished_at",
+        ],
+    )  # fmt: skip
     out["audit_log"] = pd.DataFrame(
         [
             {**e, "before": str(e["before"] or ""), "after": str(e["after"] or "")}

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.db import Database
-from core.models import CodeRun, Submission
+from core.models import CodeCheck, CodeRun, Submission
 from submissions import storage
 
 SWEEP_BATCH = 500  # stored paths looked up per query
@@ -31,12 +31,22 @@ def sweep_orphans(db: Database, storage_dir: Path, grace: timedelta) -> int:
     for start in range(0, len(found.uploads), SWEEP_BATCH):
         batch = found.uploads[start : start + SWEEP_BATCH]
         with db.begin() as session:
-            named = set(
-                session.scalars(
-                    select(Submission.stored_path).where(Submission.stored_path.in_(batch))
+            named = (
+                set(
+                    session.scalars(
+                        select(Submission.stored_path).where(Submission.stored_path.in_(batch))
+                    )
                 )
-            ) | set(  # a dry run's program (issue 16), stored like an upload
-                session.scalars(select(CodeRun.bundle_path).where(CodeRun.bundle_path.in_(batch)))
+                | set(  # a dry run's program and a pick's code (issue 16), stored like uploads
+                    session.scalars(
+                        select(CodeRun.bundle_path).where(CodeRun.bundle_path.in_(batch))
+                    )
+                )
+                | set(
+                    session.scalars(
+                        select(CodeCheck.bundle_path).where(CodeCheck.bundle_path.in_(batch))
+                    )
+                )
             )
         for relative in batch:
             if relative not in named:

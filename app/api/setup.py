@@ -85,6 +85,11 @@ def edit_event(event_slug: str) -> Response | tuple[Response, int]:
             events.schedule_freeze(event, moment, utcnow())
         if "prize_places" in body:
             event.prize_places = events.check_prize_places(body["prize_places"])
+        if "code_deadline" in body:  # winners' code verification (issue 16); null: the default
+            value = body["code_deadline"]
+            event.code_deadline_at = events.parse_time(value, event.timezone) if value else None
+        if "verify_tolerance" in body:
+            event.verify_tolerance = float(body["verify_tolerance"])
         events.check_times(event.start_at, event.end_at, event.freeze_scheduled_at)
     except ValueError as exc:
         session().rollback()

@@ -232,4 +232,4 @@ def _pick_refusal(sub: Submission, task: Task) -> Response | None:
     return None
 
 
-from app.api import code, runs  # noqa: E402,F401  (code tasks: their routes beside the uploads)
+from app.api import code, runs, verifications  # noqa: E402,F401  (issue 16: beside the uploads)

@@ -272,7 +272,7 @@ def demo(host: str, port: int, no_bots: bool, verbose: bool) -> None:
     run_server(settings, host, port, before_serving=seed)
 
 
-from app.cli import admin, live, submit  # noqa: E402,F401  (registers commands)
+from app.cli import admin, live, submit, verify  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":
     sys.exit(main())

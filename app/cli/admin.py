@@ -167,7 +167,8 @@ def task() -> None:
 @click.option(
     "--inputs",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="code: the hidden inputs (the truth's ids with their features, no labels).",
+    help="The hidden inputs (the truth's ids with their features, no labels): what a code "
+    "task's programs read, and a predictions task's winners' code is verified on.",
 )
 @click.option(
     "--sample-inputs",
@@ -191,6 +192,7 @@ def task_create(
 ) -> None:
     """Create a task from a hidden ground-truth CSV (the split is fixed now)."""
     from core.audit import audit
+    from core.models import TaskKind
     from judge.prepare import parse_rating_range
     from organize.code_tasks import CodeSettings, parse_memory
     from organize.events import event_by_slug
@@ -198,8 +200,6 @@ def task_create(
 
     if kind == "code" and inputs is None:
         raise CliError("a code task needs --inputs: the hidden inputs its programs read")
-    if kind != "code" and (inputs or sample_inputs):
-        raise CliError("--inputs and --sample-inputs are for --kind code")
     if options["public_fraction"] is not None and options["usage_column"]:
         raise CliError("give --public-fraction or --usage-column, not both")
     if options["public_fraction"] is None:
@@ -210,7 +210,9 @@ def task_create(
             actor = cli_actor(session, acting_as)
             target = event_by_slug(session, event_slug)
             code = (
-                CodeSettings(inputs, sample_inputs, time_limit, parse_memory(memory))
+                CodeSettings(
+                    inputs, sample_inputs, time_limit, parse_memory(memory), TaskKind(kind)
+                )
                 if inputs is not None
                 else None
             )
@@ -237,6 +239,8 @@ def task_create(
 
 def _code(task) -> str:  # noqa: ANN001
     """A code task's inputs and limits, as created."""
+    if task.inputs_name and not task.is_code:
+        return f"; winners' code verified on {task.inputs_name}"
     if not task.is_code:
         return ""
     return (
@@ -280,6 +284,12 @@ def _task(session, event_slug: str, task_slug: str):  # noqa: ANN001, ANN202
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--metric", type=MetricChoice())
 @click.option("--rating-range", metavar="LOW..HIGH", help="qwk: a new rating scale, e.g. 1..5.")
+@click.option(
+    "--inputs",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="New hidden inputs: a code task's programs read them; a predictions task's winners' "
+    "code is verified on them.",
+)
 @acting_as
 def task_update(
     event_slug: str,
@@ -287,15 +297,30 @@ def task_update(
     truth: Path | None,
     metric: str | None,
     rating_range: str | None,
+    inputs: Path | None,
     acting_as: str | None,
 ) -> None:
     """Replace the ground truth (same ids; the split is kept), the metric or the scale."""
     from core.audit import audit
     from judge.prepare import parse_rating_range
-    from organize.tasks import task_summary, update_task
+    from organize.tasks import set_inputs, task_summary, update_task
 
-    if truth is None and metric is None and rating_range is None:
-        raise CliError("give --truth, --metric and/or --rating-range")
+    if truth is None and metric is None and rating_range is None and inputs is None:
+        raise CliError("give --truth, --metric, --rating-range and/or --inputs")
+    if inputs is not None:
+        if truth is not None or metric is not None or rating_range is not None:
+            raise CliError("give --inputs on its own")
+        try:
+            with _db().begin() as session:
+                actor = cli_actor(session, acting_as)
+                found = _task(session, event_slug, slug)
+                set_inputs(session, found, inputs, Settings().storage_dir)
+                audit(session, found.event, actor, "task.inputs", slug, None, task_summary(found))
+                summary = f"task {found.slug}" + _code(found)
+        except (ValueError, KeyError) as exc:
+            raise CliError(_refusal(exc, inputs)) from None
+        click.echo(summary)
+        return
     try:
         with _db().begin() as session:
             actor = cli_actor(session, acting_as)

@@ -53,7 +53,8 @@
     status.textContent = reply.ok ? window.HJ_SAVED : (await reply.json()).error.message;
   }));
   document.querySelectorAll("button.disqualify").forEach((button) => button.addEventListener("click", async () => {
-    const reason = prompt(window.HJ_REASON);
+    // A verdict's button comes with its reason written out (winners' code verification).
+    const reason = prompt(window.HJ_REASON, button.dataset.reason || "");
     if (!reason) return;
     button.disabled = true;
     if (await call("POST", `/teams/${button.dataset.team}/disqualify`, { reason })) location.reload();

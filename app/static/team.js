@@ -11,7 +11,7 @@
   // Final picks (SPEC §3 rule 2): a toggle per scored row, the count per task beside its quota.
   function pickButton(sub) {
     const td = document.createElement("td");
-    if (sub.status !== "scored" || text.closed) { td.textContent = sub.final ? text.picked : ""; return td; }
+    if (sub.status !== "scored" || text.closed) { td.textContent = sub.final ? text.picked : ""; codeControl(td, sub); return td; }
     const button = document.createElement("button");
     button.type = "button";
     button.className = sub.final ? "pick on" : "pick";
@@ -29,7 +29,42 @@
       else { message.textContent = data.error.message; message.className = "error"; }
     });
     td.append(button);
+    codeControl(td, sub);
     return td;
+  }
+
+  // Winners' code verification: a final pick of a predictions task carries the code that made
+  // it, attached until the code deadline (the end + 24 h unless the organizers say otherwise).
+  function codeControl(td, sub) {
+    const q = quotas[sub.task] || {};
+    if (!sub.final || q.code) return;
+    const line = document.createElement("small");
+    line.className = "code muted";
+    line.textContent = sub.code ? text.code_attached.replace("{file}", sub.code.filename) : text.code_none;
+    td.append(document.createElement("br"), line);
+    if (Date.now() >= Date.parse(window.HJ_CODE_DEADLINE)) return;
+    const chooser = document.createElement("input");
+    chooser.type = "file";
+    chooser.accept = ".py,.zip,.ipynb";
+    chooser.hidden = true;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link attach-code";
+    button.textContent = sub.code ? text.code_replace : text.code_attach;
+    button.addEventListener("click", () => chooser.click());
+    chooser.addEventListener("change", async () => {
+      if (!chooser.files.length) return;
+      const data = new FormData();
+      data.append("file", chooser.files[0]);
+      button.disabled = true;
+      const reply = await fetch(`/api/v1/submissions/${encodeURIComponent(sub.id)}/code`, { method: "POST", body: data, headers: { "X-CSRFToken": csrf } });
+      const body = await reply.json().catch(() => ({}));
+      button.disabled = false;
+      const message = document.getElementById("upload-message");
+      if (reply.ok) { upsert({ ...sub, code: { filename: body.filename, attached_at: body.attached_at } }); message.textContent = text.code_done; message.className = "ok"; }
+      else { message.textContent = (body.error && body.error.message) || reply.statusText; message.className = "error"; }
+    });
+    td.append(" ", button, chooser);
   }
 
   // Quota left today, kept live: an upload from this page takes one, unless it ends invalid or

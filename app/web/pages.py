@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.lookup import event_or_404, session
+from app.messages import verdict_labels
 from app.security import user_with_role
 from app.serialize import submission_json
 from app.web.auth import safe_next
@@ -146,6 +147,7 @@ def team(event_slug: str) -> str | Response:
         members=members,
         end_at=iso(event.end_at),
         closed=now >= event.end_at,
+        code_deadline=iso(event.code_deadline),
     )
 
 
@@ -238,6 +240,7 @@ def organize(event_slug: str) -> str:
         frozen=event.is_frozen(utcnow()),
         slug_pattern=SLUG_PATTERN,
         run_busy=RUN_BUSY,
+        verdict_labels=verdict_labels(),
         task_defaults={
             "public_fraction": DEFAULT_PUBLIC_FRACTION,
             "daily_limit": DEFAULT_DAILY_LIMIT,

@@ -11,10 +11,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.lookup import event_or_404, session
+from app.messages import verdict_labels
 from app.runtime import runtime
 from app.security import user_with_role
 from core.models import Role, Submission, Team
-from review import notes, results, reviews
+from review import notes, results, reviews, verifications
 from submissions.preview import first_lines
 
 bp = Blueprint("review_pages", __name__)
@@ -84,6 +85,9 @@ def team_file(event_slug: str, team_id: int) -> str:
         mine=mine,
         standing=standing,
         notes=notes.comments(session(), event, current_user, team),
+        checks=verifications.listing(session(), event, team.id),
+        verdict_labels=verdict_labels(),
+        organizer=current_user.role == Role.ORGANIZER,
     )
 
 

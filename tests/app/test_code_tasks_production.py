@@ -19,6 +19,7 @@ from tests.actions import Api
 from tests.helpers import (
     Contest,
     cli,
+    end_event_now,
     env_session,
     prediction_csv,
     run_cli,
@@ -137,4 +138,42 @@ def test_a_code_worker_without_its_sandbox_runs_nothing(
         "programs accepted once a working code worker started",
     )
     result = api.finished(accepted.json()["id"], timeout=60, token=contest.tokens["팀1"])
-    assert result["status"] == "invalid" and "without writing" in result["error"]
+    assert result["status"] == "invalid" and "쓰지 않고 끝났습니다" in result["error"]
+
+
+def test_the_organizer_verifies_the_winners_code_from_the_cli(
+    production_env: dict[str, str], spawned: list, tmp_path: Path
+) -> None:
+    env = production_env
+    contest = seed_env(env, tmp_path)
+    inputs = tmp_path / "test_features.csv"
+    contest.truth[["id"]].assign(x1=1).to_csv(inputs, index=False)
+    out = cli(env, "task", "update", contest.event, contest.task, "--inputs", str(inputs))
+    assert "winners' code verified on test_features.csv" in out
+    server = server_in(env, spawned, tmp_path, "web")
+    worker_in(env, spawned, tmp_path, "worker")
+    spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker.log"))
+    api = Api(server, contest)
+    for team, noise, forged in (("팀0", 0.2, False), ("팀1", 0.3, True)):
+        token = contest.tokens[team]
+        predictions = prediction_csv(contest.truth, noise=noise, seed=1)
+        sub = api.finished(api.submit(team, predictions), token=token)
+        auth = {"Authorization": f"Bearer {token}"}
+        picked = requests.post(f"{server.url}/api/v1/submissions/{sub['id']}/final", headers=auth)
+        assert picked.status_code == 200
+        # 팀1's code is not what made its pick: a better file, by hand, than its code writes.
+        code = prediction_csv(contest.truth, noise=0.9, seed=2) if forged else predictions
+        attached = requests.post(
+            f"{server.url}/api/v1/submissions/{sub['id']}/code",
+            headers=auth,
+            files={"file": ("solution.zip", bundle(code), "application/zip")},
+            timeout=30,
+        )
+        assert attached.status_code == 201, attached.text
+    end_event_now(env)
+    done = run_cli(env, "verify", contest.event, "--top", "2")
+    assert done.returncode == 1, done.stderr  # not every pick was reproduced
+    lines = {line.split()[1]: line for line in done.stdout.splitlines()}
+    assert " reproduced " in lines["팀0"] and "0/200 rows differ" in lines["팀0"]
+    assert " differs " in lines["팀1"] and "reproduced 0." in lines["팀1"]
+    assert "not every pick was reproduced" in done.stderr

@@ -1,0 +1,133 @@
+"""Starting and reading winners' code verification (issue 16): which picks are verified (the
+private board's top N of each predictions task), what each verdict says, in the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.audit import audit
+from core.db import iso, utcnow
+from core.errors import TranslatableError, stored_text
+from core.models import (
+    CheckStatus,
+    CodeCheck,
+    Event,
+    Submission,
+    Task,
+    Team,
+    User,
+)
+from judge.metrics import get_metric
+from scoreboard.queries import board_rows
+
+MAX_TOP = 1000
+BUSY = (CheckStatus.QUEUED, CheckStatus.RUNNING)
+
+
+class VerificationError(TranslatableError):
+    """A verification request refused; the message says why."""
+
+
+def verified_tasks(event: Event) -> list[Task]:
+    """The tasks whose winners' code can be verified: prediction tasks with hidden inputs (a
+    code task's submissions are programs run on them already)."""
+    return [t for t in event.tasks if not t.is_code and t.inputs_path]
+
+
+def start(session: Session, event: Event, actor: User | str | None, top: int) -> list[CodeCheck]:
+    """Queue the verification of the picks that rank the private boards' top ``top`` teams;
+    the caller dispatches each check (``judge.verify.verify_pick``) after the commit."""
+    if not 1 <= top <= MAX_TOP:
+        raise VerificationError("top must be between 1 and %(max)d.", max=MAX_TOP)
+    tasks = verified_tasks(event)
+    if not tasks:
+        raise VerificationError(
+            "No task of this event can be verified: give a predictions task its hidden inputs "
+            "first (hackjudge task update EVENT TASK --inputs FILE)."
+        )
+    checks: list[CodeCheck] = []
+    now = utcnow()
+    for task in tasks:
+        rows, _teams = board_rows(
+            session,
+            task,
+            private=True,
+            before=None,
+            staff=False,
+            higher_is_better=get_metric(task.metric).higher_is_better,
+            ended=True,
+        )
+        for row in rows[:top]:
+            check = session.scalars(
+                select(CodeCheck).where(CodeCheck.submission_id == row.submission_id)
+            ).first()
+            if check is None:
+                check = CodeCheck(
+                    submission_id=row.submission_id, task_id=task.id, team_id=row.team_id
+                )
+                session.add(check)
+            elif check.status in BUSY:
+                continue  # already on its way
+            check.status = CheckStatus.QUEUED
+            check.requested_by = actor.id if isinstance(actor, User) else None
+            check.requested_at = now
+            check.reproduced_score = check.rows = check.rows_differing = None
+            check.message, check.message_detail, check.finished_at = "", None, None
+            checks.append(check)
+    session.flush()
+    audit(
+        session,
+        event,
+        actor,
+        "verification.start",
+        f"top {top}",
+        None,
+        {"checks": [c.id for c in checks]},
+    )
+    return checks
+
+
+def check_json(check: CodeCheck, task: Task, team: Team, sub: Submission) -> dict[str, Any]:
+    """A verdict as staff read it (the API, the console, the review page, the exports)."""
+    share = (
+        check.rows_differing / check.rows
+        if check.rows and check.rows_differing is not None
+        else None
+    )
+    return {
+        "id": check.id,
+        "task": task.slug,
+        "team_id": team.id,
+        "team": team.name,
+        "disqualified": team.disqualified,
+        "submission": {"id": sub.id, "number": sub.number, "private_score": sub.private_score},
+        "filename": check.filename,
+        "attached_at": iso(check.attached_at),
+        "status": check.status,
+        "picked_score": check.picked_score,
+        "reproduced_score": check.reproduced_score,
+        "rows": check.rows,
+        "rows_differing": check.rows_differing,
+        "share_differing": share,
+        "message": stored_text(check.message_detail, check.message),
+        "requested_at": iso(check.requested_at),
+        "finished_at": iso(check.finished_at),
+    }
+
+
+def listing(session: Session, event: Event, team_id: int | None = None) -> list[dict[str, Any]]:
+    """Every check of the event (or of one team), by task and team."""
+    query = (
+        select(CodeCheck, Task, Team, Submission)
+        .join(Task, Task.id == CodeCheck.task_id)
+        .join(Team, Team.id == CodeCheck.team_id)
+        .join(Submission, Submission.id == CodeCheck.submission_id)
+        .where(Task.event_id == event.id)
+        .order_by(Task.id, Team.name, CodeCheck.id)
+    )
+    if team_id is not None:
+        query = query.where(CodeCheck.team_id == team_id)
+    return [check_json(c, t, team, s) for c, t, team, s in session.execute(query)]

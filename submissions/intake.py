@@ -208,10 +208,13 @@ def storage_refusal(exc: TooLarge | StorageFull, max_bytes: int) -> IntakeError:
     )
 
 
-def check_file(task: Task, stored: StoredFile, filename: str, storage_dir: Path) -> None:
-    """The quick look at an upload before its row: a prediction file's header, or a code
-    task's program (its kind, and a .zip's table of contents); the worker reads the rest."""
-    if task.is_code:
+def check_file(
+    task: Task, stored: StoredFile, filename: str, storage_dir: Path, *, program: bool = False
+) -> None:
+    """The quick look at an upload before its row: a prediction file's header, or a program
+    (a code task's upload, or ``program``: a pick's code), its kind and a .zip's table of
+    contents; the worker reads the rest."""
+    if task.is_code or program:
         check_program((storage_dir / stored.relative_path).read_bytes(), filename)
         return
     whole = stored.size == len(stored.head)

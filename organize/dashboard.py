@@ -15,7 +15,7 @@ from core import errors
 from core.db import iso, utcnow
 from core.errors import N_
 from core.models import Event, Status, Submission, Task, Team
-from judge import heartbeat
+from judge import code_runs, heartbeat
 from judge.standings import recount
 from submissions.storage import free_bytes
 
@@ -163,9 +163,13 @@ def health(session: Session, event: Event, now: datetime, runtime: Any) -> dict[
     if runtime.redis is not None:
         workers = sum(1 for _ in runtime.redis.scan_iter(heartbeat.key("*")))
         queue = runtime.dispatcher.queue.count
+        code_queue = runtime.dispatcher.code.count
     else:
         workers = runtime.settings.embedded_threads  # scoring threads of this process
         queue = by_status.get(Status.QUEUED, 0)
+        code_queue = None
+    # Programs (code tasks, winners' code verification): whether they can run at all.
+    runs_code = any(t.is_code or t.inputs_path for t in event.tasks)
     return {
         "event": event.slug,
         "mode": "production" if runtime.redis is not None else "embedded",
@@ -176,6 +180,8 @@ def health(session: Session, event: Event, now: datetime, runtime: Any) -> dict[
         "stuck": [_sub_json(*row) for row in stuck],
         "failed": [_sub_json(*row) for row in failed],
         "storage": storage_health(runtime, now),
+        "code_queue_depth": code_queue,
+        "sandbox_refused": code_runs.refusal(runtime.redis) if runs_code else None,
     }
 
 

@@ -70,6 +70,11 @@
     showStorage(d.storage);
     document.getElementById("workers").textContent = d.workers_alive;
     document.getElementById("queue").textContent = d.queue_depth;
+    document.getElementById("code-queue-box").hidden = d.code_queue_depth === null || d.code_queue_depth === undefined;
+    document.getElementById("code-queue").textContent = d.code_queue_depth ?? "–";
+    const refused = document.getElementById("sandbox-refused");
+    refused.textContent = d.sandbox_refused ? refused.dataset.said.replace("{reason}", d.sandbox_refused) : "";
+    refused.hidden = !d.sandbox_refused;
     document.getElementById("by-status").textContent = Object.entries(d.by_status).map(([k, v]) => `${said(k)} ${v}`).join(" · ");
     const datasets = d.per_minute.map((t, i) => ({ label: t.task, data: t.counts, backgroundColor: ["#2563eb", "#dc2626", "#16a34a", "#9333ea"][i % 4] }));
     const labels = (d.per_minute[0] || { minutes: [] }).minutes.map((m) => HJ.clock(Date.parse(m)));

@@ -250,7 +250,8 @@ def demo(host: str, port: int, no_bots: bool, verbose: bool) -> None:
 
     Each run starts afresh: the previous demo's data and passwords are replaced.
     """
-    from app.demo import port_taken, prepare_demo, quiet_console, start_bots, when_listening
+    from app.demo import port_taken, prepare_demo, quiet_console, when_listening
+    from app.demo_bots import start_bots
 
     # Before the wipe: a demo already running there keeps its data, and this one says why not.
     if port_taken(host, port):
@@ -272,7 +273,7 @@ def demo(host: str, port: int, no_bots: bool, verbose: bool) -> None:
     run_server(settings, host, port, before_serving=seed)
 
 
-from app.cli import admin, live, submit, verify  # noqa: E402,F401  (registers commands)
+from app.cli import admin, live, submit, tasks, verify  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":
     sys.exit(main())

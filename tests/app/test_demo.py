@@ -38,7 +38,14 @@ def test_demo_runs_with_bots_and_a_review_ready(tmp_path: Path, spawned: list[Pr
 
     moved = wait_for(lambda: (b := board()) and len(b["rows"]) >= 2 and b, 90, "bots to score")
     assert moved["rows"][0]["rank"] == 1
+    # The code task: a bot's program ran in the sandbox on the hidden inputs and was scored.
+    wine = f"{base}/api/v1/events/demo/leaderboard?task=wine"
+    ran = wait_for(
+        lambda: (b := requests.get(wine, timeout=5).json())["rows"] and b, 120, "a bot's program"
+    )
+    assert 0 < ran["rows"][0]["score"] <= 1
     printed = proc.output()
+    assert "wine_program.zip" in printed
     password = re.search(r"organizer\s+organizer@demo\.kr\s+(\S+)", printed).group(1)
     assert f"{base}/events/demo/projector" in printed
     assert requests.get(f"{base}/events/demo/projector", timeout=10).status_code == 200

@@ -12,6 +12,7 @@ import shutil
 import socket
 import time
 import warnings
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,9 +30,10 @@ from app import demo_code
 from app.extensions import db, socketio
 from config import DEFAULT_INSTANCE, Settings
 from core.db import utcnow
-from core.models import Role, User
+from core.models import Role, TaskKind, User
 from judge.code_runs import sandbox_problem
 from organize.accounts import create_user
+from organize.code_tasks import CodeSettings
 from organize.events import create_event
 from organize.tasks import create_task
 from organize.teams import import_teams
@@ -268,6 +270,8 @@ def seed_demo(settings: Settings) -> Credentials:
                 title=t.title,
                 daily_limit=200,
                 decimals=4,
+                # The test rows' features: what a final pick's code is verified on.
+                code=CodeSettings(_inputs_file(t, work), kind=TaskKind.PREDICTIONS),
             )
         truth, code = demo_code.task_files(work)
         create_task(
@@ -306,6 +310,40 @@ def seed_demo(settings: Settings) -> Credentials:
     return creds
 
 
+def _inputs_file(task: DemoTask, folder: Path) -> Path:
+    """The test rows' features under their ids (``f0``, ``f1``, …), as teams would get them."""
+    split = load_split(task)
+    columns = {f"f{i}": split.x_test[:, i] for i in range(split.x_test.shape[1])}
+    path = folder / f"{task.slug}_test.csv"
+    pd.DataFrame({"id": split.ids, **columns}).to_csv(path, index=False)
+    return path
+
+
+CANCER_PROGRAM = """\
+# The code behind cancer_good.csv: attach it to that file's final pick, then verify.
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+train = pd.read_csv("train.csv")
+test = pd.read_csv("/input/cancer_test.csv", dtype={"id": str})
+columns = [c for c in test.columns if c != "id"]
+model = LogisticRegression(max_iter=5000).fit(train[columns], train["target"])
+pd.DataFrame({"id": test["id"], "target": model.predict_proba(test[columns])[:, 1]}).to_csv(
+    "/output/submission.csv", index=False
+)
+"""
+
+
+def _code_of_good_file(split: Split, path: Path) -> Path:
+    """A .zip that reproduces cancer_good.csv in the sandbox (its training data inside)."""
+    train = pd.DataFrame({f"f{i}": split.x_train[:, i] for i in range(split.x_train.shape[1])})
+    train["target"] = split.y_train
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("main.py", CANCER_PROGRAM)
+        archive.writestr("train.csv", train.to_csv(index=False))
+    return path
+
+
 def _files_to_try(folder: Path) -> list[Path]:
     target = folder / "try"
     target.mkdir(exist_ok=True)
@@ -316,4 +354,5 @@ def _files_to_try(folder: Path) -> list[Path]:
     # CP949, as Korean Excel saves it: the reader copes.
     good.to_csv(paths[0], index=False, encoding="cp949")
     good.iloc[:-10].to_csv(paths[1], index=False)
-    return [*paths, demo_code.program_to_try(target)]
+    code = _code_of_good_file(split, target / "cancer_code.zip")
+    return [*paths, code, demo_code.program_to_try(target)]

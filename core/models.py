@@ -683,6 +683,8 @@ class CodeCheck(Base):
     reproduced_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     rows: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rows_differing: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The largest difference between a row's predictions (numeric ones): how far apart they are.
+    max_difference: Mapped[float | None] = mapped_column(Float, nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")  # English; the detail translates
     message_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     run_id: Mapped[int | None] = mapped_column(

@@ -47,21 +47,35 @@ class Verdict:
     reproduced_score: float | None = None
     rows: int | None = None
     rows_differing: int | None = None
+    max_difference: float | None = None
     reason: TranslatableError | None = None
 
 
-def rows_differing(solution: Solution, picked: bytes, reproduced: bytes) -> tuple[int, int]:
-    """(rows, rows whose predictions differ) between two valid files, aligned on the truth."""
+@dataclass(frozen=True)
+class Agreement:
+    """How two valid files' predictions compare, row by row (aligned on the truth's ids)."""
+
+    rows: int
+    differing: int  # rows whose predictions differ by more than ``ROW_TOLERANCE``
+    max_difference: float | None  # the largest numeric difference (None: labels)
+
+
+def agreement(solution: Solution, picked: bytes, reproduced: bytes) -> Agreement:
+    """Row by row: the same model retrained elsewhere (other BLAS threads) differs a little in
+    many rows and keeps its score; a hand-made file differs a lot in a few."""
     a = np.asarray(read_predictions(solution, picked, "picked.csv"))
     b = np.asarray(read_predictions(solution, reproduced, "submission.csv"))
+    largest = None
     if np.issubdtype(a.dtype, np.number) and np.issubdtype(b.dtype, np.number):
         a, b = a.astype(float), b.astype(float)
         same = np.isclose(a, b, rtol=0, atol=ROW_TOLERANCE, equal_nan=True)
+        gaps = np.abs(a - b)
+        largest = float(np.nanmax(gaps)) if np.isfinite(gaps).any() else 0.0
     else:
         same = a.astype(str) == b.astype(str)
     if same.ndim > 1:  # one column per class: a row agrees when all of them do
         same = same.all(axis=tuple(range(1, same.ndim)))
-    return len(same), int((~same).sum())
+    return Agreement(len(same), int((~same).sum()), largest)
 
 
 def judge_output(
@@ -77,7 +91,7 @@ def judge_output(
                 "The code's output could not be scored: %(why)s", why=exc.english()
             ),
         )
-    rows, differing = rows_differing(solution, picked, output)
+    rows = agreement(solution, picked, output)
     reproduced = result.private_score
     close = (
         reproduced is not None
@@ -85,7 +99,7 @@ def judge_output(
         and math.isclose(reproduced, picked_score, rel_tol=0, abs_tol=tolerance)
     )
     status = CheckStatus.REPRODUCED if close else CheckStatus.DIFFERS
-    return Verdict(status, reproduced, rows, differing)
+    return Verdict(status, reproduced, rows.rows, rows.differing, rows.max_difference)
 
 
 def verify_pick(check_id: int) -> str:
@@ -130,6 +144,7 @@ def verify_pick(check_id: int) -> str:
         check.picked_score = picked_score
         check.reproduced_score = verdict.reproduced_score
         check.rows, check.rows_differing = verdict.rows, verdict.rows_differing
+        check.max_difference = verdict.max_difference
         check.message = verdict.reason.english() if verdict.reason else ""
         check.message_detail = verdict.reason.detail() if verdict.reason else None
         check.finished_at = utcnow()
@@ -148,6 +163,7 @@ def verify_pick(check_id: int) -> str:
                 "reproduced_score": verdict.reproduced_score,
                 "rows": verdict.rows,
                 "rows_differing": verdict.rows_differing,
+                "max_difference": verdict.max_difference,
                 "message": check.message,
             },
         )

@@ -130,6 +130,7 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
                 "reproduced_score": v["reproduced_score"],
                 "rows_differing": v["rows_differing"],
                 "rows": v["rows"],
+                "max_difference": v["max_difference"],
                 "message": v["message"],
                 "finished_at": v["finished_at"],
             }
@@ -137,7 +138,8 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
         ],
         columns=[
             "task", "team", "submission_id", "code", "verdict", "picked_score",
-            "reproduced_score", "rows_differing", "rows", "message", "finished_at",
+            "reproduced_score", "rows_differing", "rows", "max_difference", "message",
+            "finished_at",
         ],
     )  # fmt: skip
     out["audit_log"] = pd.DataFrame(

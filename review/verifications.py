@@ -75,6 +75,7 @@ def start(session: Session, event: Event, actor: User | str | None, top: int) ->
             check.requested_by = actor.id if isinstance(actor, User) else None
             check.requested_at = now
             check.reproduced_score = check.rows = check.rows_differing = None
+            check.max_difference = None
             check.message, check.message_detail, check.finished_at = "", None, None
             checks.append(check)
     session.flush()
@@ -111,6 +112,7 @@ def check_json(check: CodeCheck, task: Task, team: Team, sub: Submission) -> dic
         "reproduced_score": check.reproduced_score,
         "rows": check.rows,
         "rows_differing": check.rows_differing,
+        "max_difference": check.max_difference,
         "share_differing": share,
         "message": stored_text(check.message_detail, check.message),
         "requested_at": iso(check.requested_at),

@@ -64,6 +64,7 @@ def attach_code(
         check.attached_at, check.attached_by = utcnow(), user.id
         check.status = CheckStatus.ATTACHED
         check.reproduced_score = check.rows = check.rows_differing = None
+        check.max_difference = None
         check.message, check.message_detail, check.finished_at = "", None, None
         session.commit()
         return check

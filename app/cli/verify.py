@@ -19,7 +19,11 @@ def _line(row: dict) -> str:
     if row["reproduced_score"] is not None:
         parts.append(f"reproduced {row['reproduced_score']!r} (pick {row['picked_score']!r})")
     if row["share_differing"] is not None:
-        parts.append(f"{row['rows_differing']}/{row['rows']} rows differ")
+        gap = row["max_difference"]
+        parts.append(
+            f"{row['rows_differing']}/{row['rows']} rows differ"
+            + (f" (at most {gap:.2g})" if gap else "")
+        )
     if row["message"]:
         parts.append(row["message"])
     return " · ".join(parts)

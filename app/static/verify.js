@@ -21,7 +21,8 @@
       link.href = `/events/${encodeURIComponent(window.HJ_EVENT)}/review/teams/${r.team_id}`;
       link.textContent = r.team;
       team.append(link);
-      const differ = r.rows ? `${r.rows_differing} / ${r.rows} (${(100 * r.share_differing).toFixed(1)}%)` : "–";
+      const gap = r.max_difference ? `, ≤ ${r.max_difference.toPrecision(2)}` : "";
+      const differ = r.rows ? `${r.rows_differing} / ${r.rows} (${(100 * r.share_differing).toFixed(1)}%)${gap}` : "–";
       tr.append(HJ.cell(r.task), team, HJ.cell(r.filename || "–"), HJ.cell(labels[r.status] || r.status),
         HJ.cell(r.picked_score ?? "–"), HJ.cell(r.reproduced_score ?? "–"), HJ.cell(differ), HJ.cell(r.message));
       return tr;

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column('reproduced_score', sa.Float(), nullable=True),
         sa.Column('rows', sa.Integer(), nullable=True),
         sa.Column('rows_differing', sa.Integer(), nullable=True),
+        sa.Column('max_difference', sa.Float(), nullable=True),
         sa.Column('message', sa.Text(), nullable=False),
         sa.Column('message_detail', sa.JSON(), nullable=True),
         sa.Column('run_id', sa.Integer(), nullable=True),

@@ -187,3 +187,73 @@ def test_demo_drops_convergence_warnings_and_nothing_else() -> None:
     assert demo.returncode == 0, demo.stderr
     assert "ConvergenceWarning" not in demo.stderr, demo.stderr
     assert "a real warning stays" in demo.stderr
+
+
+def signed_in(base: str, email: str, password: str) -> tuple[requests.Session, dict[str, str]]:
+    """A browser-like session signed in through the form, and the headers its API calls send."""
+    session = requests.Session()
+    session.post(
+        f"{base}/login",
+        timeout=10,
+        data={
+            "csrf_token": csrf_token(session.get(f"{base}/login", timeout=10).text),
+            "email": email,
+            "password": password,
+        },
+    )
+    page = session.get(f"{base}/events/demo/team", timeout=10).text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    return session, {"X-CSRFToken": token}
+
+
+def test_the_demo_verifies_the_code_behind_a_pick(tmp_path: Path, spawned: list[Proc]) -> None:
+    """The files the demo offers: cancer_good.csv picked, cancer_code.zip attached, verified."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {"HACKJUDGE_INSTANCE_DIR": str(tmp_path / "instance")}
+    proc = spawn(["demo", "--port", str(port), "--no-bots"], env, tmp_path / "demo.log")
+    spawned.append(proc)
+    logins = {
+        email: password for _role, email, password in wait_for(lambda: logins_printed(proc), 90)
+    }
+    folder = tmp_path / "instance" / "demo" / "try"
+    team, headers = signed_in(base, "team@demo.kr", logins["team@demo.kr"])
+    good = (folder / "cancer_good.csv").read_bytes()
+    sent = team.post(
+        f"{base}/api/v1/events/demo/tasks/cancer/submissions",
+        headers=headers,
+        files={"file": ("cancer_good.csv", good)},
+        timeout=30,
+    ).json()
+    wait_for(
+        lambda: (
+            team.get(f"{base}/api/v1/submissions/{sent['id']}", timeout=10).json()["status"]
+            == "scored"
+        ),
+        60,
+        "the good file scored",
+    )
+    assert team.post(f"{base}/api/v1/submissions/{sent['id']}/final", headers=headers).ok
+    attached = team.post(
+        f"{base}/api/v1/submissions/{sent['id']}/code",
+        headers=headers,
+        files={"file": ("cancer_code.zip", (folder / "cancer_code.zip").read_bytes())},
+        timeout=30,
+    )
+    assert attached.status_code == 201, attached.text
+    organizer, staff = signed_in(base, "organizer@demo.kr", logins["organizer@demo.kr"])
+    started = organizer.post(
+        f"{base}/api/v1/events/demo/verifications", headers=staff, json={"top": 1}, timeout=30
+    )
+    assert started.status_code == 202, started.text
+
+    def verdict() -> dict | None:
+        rows = organizer.get(f"{base}/api/v1/events/demo/verifications", timeout=10).json()
+        done = [r for r in rows["verifications"] if r["task"] == "cancer"]
+        return done[0] if done and done[0]["status"] not in ("queued", "running") else None
+
+    found = wait_for(verdict, 120, "the verdict")
+    assert found["team"] == "우리팀" and found["status"] == "reproduced", found
+    # Retrained in the sandbox (one BLAS thread), the model's probabilities move a little:
+    # reported row by row, with how far apart they are at most.
+    assert found["rows"] > 0 and found["max_difference"] < 1e-2

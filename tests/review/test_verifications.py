@@ -106,9 +106,10 @@ def test_reproduced_differs_and_crashed(
     verdicts = {r["team"]: r for r in rows}
     assert verdicts["팀0"]["status"] == "reproduced"
     assert verdicts["팀0"]["reproduced_score"] == verdicts["팀0"]["picked_score"]
-    assert verdicts["팀0"]["rows_differing"] == 0
+    assert verdicts["팀0"]["rows_differing"] == 0 and verdicts["팀0"]["max_difference"] == 0
     assert verdicts["팀1"]["status"] == "differs"
     assert verdicts["팀1"]["rows_differing"] == 2 and verdicts["팀1"]["rows"] == 200
+    assert verdicts["팀1"]["max_difference"] > 0.01
     assert verdicts["팀1"]["reproduced_score"] != verdicts["팀1"]["picked_score"]
     assert verdicts["팀2"]["status"] == "failed"
     assert "종료 코드 7" in verdicts["팀2"]["message"]  # in the reader's language: Korean first

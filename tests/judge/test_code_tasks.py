@@ -98,6 +98,7 @@ def test_program_scores_what_its_output_would_score_uploaded(
         ("import sys\nsys.exit(3)\n", "exited with status 3"),
         ("print('nothing written')\n", "without writing /output/submission.csv"),
         ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n", "killed by signal 11"),
+        ("x = bytearray(600 * 1024 * 1024)\n", "ran out of memory (the limit is 256 MB)"),
     ],
 )
 def test_failing_programs_are_told_why_and_count(
@@ -109,11 +110,12 @@ def test_failing_programs_are_told_why_and_count(
     source: str,
     status_words: str,
 ) -> None:
-    task = code_task(settings, contest, tmp_path, total_limit=1, time_limit_s=2)
-    ran = api.finished(api.submit("팀1", source.encode(), "main.py", task=task), timeout=120)
+    task = code_task(settings, contest, tmp_path, total_limit=1, time_limit_s=2, memory_mb=256)
+    sent = api.submit("팀1", source.encode(), "main.py", task=task)
+    ran = api.finished(sent, timeout=120, lang="en")
     assert ran["status"] == "invalid"
     assert status_words in ran["error"]
-    assert ran["run"]["outcome"] in ("time_limit", "exited", "crashed")
+    assert ran["run"]["outcome"] in ("time_limit", "exited", "crashed", "memory_limit")
     # Every run on the hidden inputs counts against the quota, whatever became of it: a
     # program could otherwise read the hidden inputs a few bits a crash, for free.
     again = api.upload("팀1", source.encode(), "main.py", task=task)

@@ -206,7 +206,27 @@ def run_submission(submission_id: int) -> str:
     sub.output_path = _keep_output(ctx.storage_dir, execution.output)
     updates, result = evaluate(ctx, task, sub, with_ci=False)
     updates["output_path"] = sub.output_path
+    if updates["status"] == Status.INVALID:
+        updates |= hidden_output_refusal(updates["error"])
     return land(ctx, submission_id, task, updates, result)
+
+
+def hidden_output_refusal(detailed: str) -> dict[str, Any]:
+    """What the team reads of an invalid output of its hidden run: not the validator's words.
+
+    They quote the file's cells, and a program can write the hidden inputs into those cells:
+    each invalid run would carry a few of them out to the team. Staff keep the detailed message;
+    the team reproduces it with a dry run on the public sample inputs.
+    """
+    refusal = ParticipantVisibleError(
+        "Your program's /output/submission.csv is not a valid submission for this task; a dry "
+        "run on the sample inputs shows what is wrong with it."
+    )
+    return {
+        "error": refusal.english(),
+        "error_detail": refusal.detail(),
+        "staff_error": f"output refused: {detailed}"[:4000],
+    }
 
 
 def _record_run(ctx: JudgeContext, sub: Submission, task: Task, execution: Execution) -> None:

@@ -161,9 +161,9 @@ def land(
     with ctx.db.begin() as session:
         row = session.get(Submission, submission_id, with_for_update=True)
         assert row is not None
+        row.staff_error = ""  # a fault of an earlier attempt; ``updates`` may say more
         for key, value in updates.items():
             setattr(row, key, value)
-        row.staff_error = ""
         row.finished_at = utcnow()
         recount(session, task, row.team_id)  # the team's best, with the score, in one commit
         sub = row

@@ -153,3 +153,25 @@ def test_dry_run_shows_the_team_its_output_and_counts_nothing(
         assert session.scalars(select(Submission).where(Submission.task_id == code.id)).all() == []
     other = client.get(f"/api/v1/runs/{run_id}", headers=bearer(contest.tokens["팀0"]))
     assert other.status_code == 404
+
+
+def test_an_invalid_hidden_output_tells_the_team_nothing_of_the_inputs(
+    app: Flask, settings: Settings, contest: Contest, tmp_path: Path, api: Api
+) -> None:
+    """A program that writes the hidden inputs into its output's cells, hoping the validator
+    quotes them back: the team reads that the output is not valid, staff read why."""
+    task = code_task(settings, contest, tmp_path)
+    leak = (
+        "import csv\n"
+        "rows = list(csv.DictReader(open('/input/test.csv')))\n"
+        "with open('/output/submission.csv', 'w') as out:\n"
+        "    out.write('id,target\\n')\n"
+        "    for row in rows:\n"
+        "        out.write(f\"{row['id']},SECRET{row['feature']}\\n\")\n"
+    )
+    sent = api.submit("팀1", leak.encode(), "leak.py", task=task)
+    team = api.finished(sent, timeout=120, token=contest.tokens["팀1"], lang="en")
+    assert team["status"] == "invalid" and "dry run" in team["error"]
+    assert "SECRET" not in str(team)
+    staff = api.submission(sent)
+    assert "SECRET" in staff["staff_error"]

@@ -20,8 +20,7 @@ from core.models import (
     Team,
     User,
 )
-from judge.metrics import get_metric
-from scoreboard.queries import board_rows
+from review.reviews import private_rows
 
 MAX_TOP = 1000
 BUSY = (CheckStatus.QUEUED, CheckStatus.RUNNING)
@@ -50,17 +49,9 @@ def start(session: Session, event: Event, actor: User | str | None, top: int) ->
         )
     checks: list[CodeCheck] = []
     now = utcnow()
+    boards = private_rows(session, event)
     for task in tasks:
-        rows, _teams = board_rows(
-            session,
-            task,
-            private=True,
-            before=None,
-            staff=False,
-            higher_is_better=get_metric(task.metric).higher_is_better,
-            ended=True,
-        )
-        for row in rows[:top]:
+        for row in boards[task.slug][:top]:
             check = session.scalars(
                 select(CodeCheck).where(CodeCheck.submission_id == row.submission_id)
             ).first()

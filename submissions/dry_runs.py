@@ -13,18 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
-from core.errors import ParticipantVisibleError
 from core.models import CodeRun, Event, RunPurpose, RunStatus, Task, User
-from submissions.intake import (
-    IntakeError,
-    check_file,
-    check_open,
-    check_submitter,
-    storage_refusal,
-    stored_name,
-)
+from submissions.intake import IntakeError, check_file, check_open, check_submitter, stored_name
 from submissions.locks import team_locked
-from submissions.storage import StorageFull, TooLarge, discard, store_stream
+from submissions.uploads import kept_unless_refused, store
 
 BUSY = (RunStatus.QUEUED, RunStatus.RUNNING)
 MAX_BUSY = 1  # dry runs waiting or running, per team and task
@@ -46,11 +38,8 @@ def accept_dry_run(
         raise IntakeError(400, "not_code_task", "Dry runs are for code tasks only.")
     team = check_submitter(session, user, event, None)
     check_open(event, utcnow())
-    try:
-        stored = store_stream(stream, storage_dir, max_bytes)
-    except (TooLarge, StorageFull) as exc:
-        raise storage_refusal(exc, max_bytes) from None
-    try:
+    stored = store(stream, storage_dir, max_bytes)
+    with kept_unless_refused(session, storage_dir, stored):
         check_file(task, stored, filename, storage_dir)
         with team_locked(session, team.id):
             busy = session.scalar(
@@ -76,11 +65,4 @@ def accept_dry_run(
             )
             session.add(run)
             session.flush()
-        return run
-    except ParticipantVisibleError as exc:
-        discard(storage_dir, stored)
-        raise IntakeError(422, "invalid_file", exc.template, **exc.params) from None
-    except Exception:
-        session.rollback()
-        discard(storage_dir, stored)
-        raise
+    return run

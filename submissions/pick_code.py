@@ -14,10 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
-from core.errors import ParticipantVisibleError
 from core.models import CheckStatus, CodeCheck, Event, Status, Submission, Task, User
-from submissions.intake import IntakeError, check_file, storage_refusal, stored_name, team_of
-from submissions.storage import StorageFull, TooLarge, discard, store_stream
+from submissions.intake import IntakeError, check_file, stored_name, team_of
+from submissions.uploads import kept_unless_refused, store
 
 BUSY = (CheckStatus.QUEUED, CheckStatus.RUNNING)
 
@@ -44,11 +43,8 @@ def attach_code(
         raise IntakeError(409, "not_a_pick", "Code is attached to a final pick only.")
     if utcnow() >= event.code_deadline:
         raise IntakeError(409, "code_closed", "The deadline for attaching code has passed.")
-    try:
-        stored = store_stream(stream, storage_dir, max_bytes)
-    except (TooLarge, StorageFull) as exc:
-        raise storage_refusal(exc, max_bytes) from None
-    try:
+    stored = store(stream, storage_dir, max_bytes)
+    with kept_unless_refused(session, storage_dir, stored):
         check_file(task, stored, filename, storage_dir, program=True)
         check = session.scalars(select(CodeCheck).where(CodeCheck.submission_id == sub.id)).first()
         if check is None:
@@ -67,11 +63,4 @@ def attach_code(
         check.max_difference = None
         check.message, check.message_detail, check.finished_at = "", None, None
         session.commit()
-        return check
-    except ParticipantVisibleError as exc:
-        discard(storage_dir, stored)
-        raise IntakeError(422, "invalid_file", exc.template, **exc.params) from None
-    except Exception:
-        session.rollback()
-        discard(storage_dir, stored)
-        raise
+    return check

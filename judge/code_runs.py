@@ -40,26 +40,29 @@ MAX_OUTPUT_BYTES = 256 * 1024**2
 COMMAND = ["python", "/code/main.py"]
 HEAD_BYTES = 65536  # what a dry run's output check reads, as intake reads an upload's head
 _sandbox_problem: list[str | None] = []  # this process's self-test, once
-# Where the last code worker to start said its sandbox failed (production): uploads of
-# programs are refused while it is set, and the organizers' dashboard shows why.
-REFUSED_KEY = "hackjudge:sandbox:refused"
 REFUSED_TTL_S = 7 * 24 * 3600
 
 
-def report_sandbox(redis: Any, problem: str | None) -> None:
+def refused_key(queue_name: str) -> str:
+    """Where the last code worker of a deployment (its queue) to start said its sandbox failed:
+    uploads of programs are refused while it is set, and the organizers' dashboard says why."""
+    return f"hackjudge:{queue_name}:sandbox-refused"
+
+
+def report_sandbox(redis: Any, queue_name: str, problem: str | None) -> None:
     """Say (or unsay) for the deployment that code tasks are refused, and why."""
     if problem is None:
-        redis.delete(REFUSED_KEY)
+        redis.delete(refused_key(queue_name))
     else:
-        redis.set(REFUSED_KEY, problem[:1000], ex=REFUSED_TTL_S)
+        redis.set(refused_key(queue_name), problem[:1000], ex=REFUSED_TTL_S)
 
 
-def refusal(redis: Any) -> str | None:
+def refusal(redis: Any, queue_name: str) -> str | None:
     """Why code tasks are refused: a code worker's failed self-test (production, ``redis``)
     or this process's own (embedded, no Redis)."""
     if redis is None:
         return sandbox_problem()
-    raw = redis.get(REFUSED_KEY)
+    raw = redis.get(refused_key(queue_name))
     return raw.decode("utf-8", "replace") if raw else None
 
 

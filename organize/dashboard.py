@@ -181,7 +181,9 @@ def health(session: Session, event: Event, now: datetime, runtime: Any) -> dict[
         "failed": [_sub_json(*row) for row in failed],
         "storage": storage_health(runtime, now),
         "code_queue_depth": code_queue,
-        "sandbox_refused": code_runs.refusal(runtime.redis) if runs_code else None,
+        "sandbox_refused": (
+            code_runs.refusal(runtime.redis, runtime.settings.queue_name) if runs_code else None
+        ),
     }
 
 

@@ -125,7 +125,7 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
 def code_refusal() -> str | None:
     """Why programs cannot run now (a code worker's sandbox failed its self-test), or None."""
     try:
-        return refusal(runtime().redis)
+        return refusal(runtime().redis, runtime().settings.queue_name)
     except RedisError:
         return None  # Redis away: the upload's own enqueue says so, or the reconciler heals it
 

@@ -140,7 +140,7 @@ def worker(burst: bool, serves: str) -> None:
         # Never team code without the sandbox: the self-test first, its verdict where the
         # organizers' dashboard and the upload of a program read it.
         problem = code_runs.sandbox_problem()
-        code_runs.report_sandbox(short, problem)
+        code_runs.report_sandbox(short, settings.queue_name, problem)
         if problem is not None:
             raise CliError(f"code tasks refused: the sandbox does not work here: {problem}")
     context = JudgeContext(

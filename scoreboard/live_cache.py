@@ -62,7 +62,9 @@ class EventView:
 
 @dataclass(frozen=True)
 class Published:
-    """One board as sent to its audience, with its size as JSON (the push cap compares it)."""
+    """One board as sent to its audience, with its size as JSON (the push cap compares it):
+    exact, or a bound on it no larger than the cap (``published(..., at_most=)``), which
+    answers "does it fit?" the same way without encoding it again."""
 
     payload: dict[str, Any]
     size: int
@@ -167,8 +169,13 @@ class LiveCache:
                 hit = self._compute(event, task, board)
             return hit
 
-    def published(self, data: Any) -> None:
-        """A ``leaderboard`` message as delivered by this process: it becomes the cached board."""
+    def published(self, data: Any, at_most: int | None = None) -> None:
+        """A ``leaderboard`` message as delivered by this process: it becomes the cached board.
+
+        ``at_most``: a bound on its size as JSON already known to the caller (the length of
+        the message that carried it through Redis), used instead of encoding it again; only
+        pass one within the push cap, so that "fits" reads the same as with the exact size.
+        """
         if (
             isinstance(data, dict)
             and data.get("board") in BOARDS
@@ -176,7 +183,7 @@ class LiveCache:
             and isinstance(data.get("task"), str)
             and isinstance(data.get("version"), int)
         ):
-            self._store((data["event"], data["task"], data["board"]), data)
+            self._store((data["event"], data["task"], data["board"]), data, at_most)
 
     def measured(self, data: Any) -> int | None:
         """The size of ``data`` if it is the very payload cached for its board, else None."""
@@ -186,8 +193,10 @@ class LiveCache:
         entry = self._boards.get(key)  # type: ignore[arg-type]
         return entry.size if entry is not None and entry.payload is data else None
 
-    def _store(self, key: Key, payload: dict[str, Any]) -> Published:
-        entry = Published(payload, wire_size(payload))
+    def _store(self, key: Key, payload: dict[str, Any], at_most: int | None = None) -> Published:
+        # Every web node caches every push (a 200-team board is ~40 KB): encoding each one
+        # again only to measure it cost more than decoding it (issue 14).
+        entry = Published(payload, wire_size(payload) if at_most is None else at_most)
         with self._guard:
             known = self._boards.get(key)
             # Pushes and computations may cross: an older version never replaces a newer one.

@@ -1,0 +1,149 @@
+"""A web node relaying the deployment's pushes (issue 14): every push heard from Redis is
+cached, measured by the length it came as rather than encoded again, and encoded for a room
+only if someone on this node is in it; a push not known to fit is still measured and cut."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import socketio
+
+import app.live as live_module
+import scoreboard.live_cache as live_cache_module
+from app.extensions import db
+from app.live import LiveState, ProductionManager, carried_at_most
+from app.live.limits import LiveLimits, Quotas
+from config import Settings
+from scoreboard.live_cache import LiveCache
+from scoreboard.publish import wire_size
+
+NS = "/live"
+
+
+def board(board: str, version: int, team: str = "team0", rows: int = 50) -> dict[str, Any]:
+    return {
+        "event": "e",
+        "task": "t",
+        "board": board,
+        "version": version,
+        "rows": [{"rank": i + 1, "team": f"{team}-{i}", "score": 0.5} for i in range(rows)],
+    }
+
+
+def heard(data: Any, room: str, *, host: str = "another-process") -> bytes:
+    """A ``leaderboard`` emit as another process puts it on Redis."""
+    message = {
+        "method": "emit",
+        "event": "leaderboard",
+        "data": [data],
+        "binary": False,
+        "namespace": NS,
+        "room": room,
+        "skip_sid": None,
+        "callback": None,
+        "host_id": host,
+    }
+    return json.dumps(message).encode()
+
+
+class Relay:
+    """A ``ProductionManager`` fed raw messages, recording what it sends to sockets."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, max_push_bytes: int) -> None:
+        settings = Settings(database_url="sqlite://", secret_key="x")
+        self.live = LiveState(
+            LiveCache(db), LiveLimits(Quotas.of(settings)), max_push_bytes=max_push_bytes
+        )
+        # Never connects: nothing here publishes or listens on Redis.
+        self.manager = ProductionManager("redis://127.0.0.1:1/0", "relay-test", self.live)
+        self.server = socketio.Server(client_manager=self.manager, async_mode="threading")
+        self.sent: list[tuple[str, Any]] = []
+        self.server._send_eio_packet = lambda eio_sid, pkt: self.sent.append((eio_sid, pkt))  # type: ignore[method-assign]
+        self.encoded: list[str] = []
+        relay = self
+
+        class CountedPacket(self.server.packet_class):  # type: ignore[name-defined,misc]
+            def encode(self) -> Any:
+                relay.encoded.append(self.data[0])
+                return super().encode()
+
+        self.server.packet_class = CountedPacket
+        self.raw: list[bytes] = []
+        monkeypatch.setattr(socketio.RedisManager, "_listen", lambda _self: iter(self.raw))
+
+    def join(self, sid: str, eio_sid: str, room: str) -> None:
+        self.manager.basic_enter_room(sid, NS, None, eio_sid=eio_sid)
+        self.manager.basic_enter_room(sid, NS, room, eio_sid=eio_sid)
+
+    def hear(self, *raw: bytes) -> None:
+        self.raw[:] = raw
+        for message in self.manager._listen():
+            self.manager._handle_emit(message)
+
+
+@pytest.fixture
+def encodings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every measuring of a whole payload by the relay (``fit``, the cache's ``wire_size``)."""
+    seen: list[str] = []
+    real_fit, real_size = live_module.fit, live_cache_module.wire_size
+
+    def counted_fit(*args: Any) -> Any:
+        seen.append("fit")
+        return real_fit(*args)
+
+    def counted_size(data: Any) -> int:
+        seen.append("wire_size")
+        return real_size(data)
+
+    monkeypatch.setattr(live_module, "fit", counted_fit)
+    monkeypatch.setattr(live_cache_module, "wire_size", counted_size)
+    yield seen
+
+
+def test_a_push_is_cached_by_its_length_and_sent_only_to_a_room_held_here(
+    monkeypatch: pytest.MonkeyPatch, encodings: list[str]
+) -> None:
+    relay = Relay(monkeypatch, max_push_bytes=1_000_000)
+    relay.join("viewer", "eio-viewer", "public:e")
+    public, staff = board("public", 3), board("staff", 3)
+    relay.hear(heard(public, "public:e"), heard(staff, "staff:e"))
+
+    assert encodings == []  # measured by the length each came as, never encoded again
+    cache = relay.live.cache
+    for payload in (public, staff):
+        cached = cache._boards[("e", "t", payload["board"])]
+        assert cached.payload == payload
+        assert wire_size(payload) <= cached.size <= 1_000_000
+    # The public board reached the viewer here; the staff board, with no staff on this node,
+    # was not even encoded for a socket.
+    assert [eio_sid for eio_sid, _pkt in relay.sent] == ["eio-viewer"]
+    assert relay.encoded == ["leaderboard"]
+    assert '"board":"public"' in relay.sent[0][1].data
+
+
+def test_a_push_not_known_to_fit_is_measured_and_cut_as_before(
+    monkeypatch: pytest.MonkeyPatch, encodings: list[str]
+) -> None:
+    relay = Relay(monkeypatch, max_push_bytes=2048)
+    relay.join("viewer", "eio-viewer", "public:e")
+    small, large = board("public", 1, rows=5), board("public", 2, rows=200)
+    relay.hear(heard(small, "public:e"))
+    assert encodings == []
+    relay.hear(heard(large, "public:e"))  # its message is longer than the cap: measured
+    assert "fit" in encodings
+    # Over the cap, with nothing to cut: neither cached nor sent.
+    assert relay.live.cache._boards[("e", "t", "public")].payload == small
+    assert len(relay.sent) == 1
+
+
+def test_the_bound_holds_for_text_written_as_utf8() -> None:
+    for text in ("ascii", "팀 이름", "é" * 30, "😀" * 30, 'quote " and \\ and \n'):
+        payload = board("public", 1, team=text, rows=3)
+        for raw in (
+            json.dumps({"data": [payload]}).encode(),  # python-socketio's emitters
+            json.dumps({"data": [payload]}, ensure_ascii=False).encode(),  # Flask's JSON
+        ):
+            assert wire_size(payload) <= carried_at_most(raw)

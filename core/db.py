@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -62,7 +64,44 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection is pinged before it is lent only once it has lain idle this long.
+# SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip of its own before the
+# first statement of every transaction, two per upload on a web node and three or four per
+# file on a worker (issue 14). What the ping is for — connections a database restart or a
+# killed backend left dead in the pool — happens to connections at rest, not to one given
+# back a moment ago; one that dies all the same fails its statement, which answers 503 as
+# any outage does (``app.web.unavailable``) and invalidates the pool, as a failed ping would.
+PING_IDLE_S = 1.0
+_RETURNED_AT = "hackjudge_returned_at"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()  # fresh: no ping needed
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _lent(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_RETURNED_AT, -math.inf) < PING_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as exc:
+            if not dialect.is_disconnect(exc, dbapi_conn, None):
+                raise
+            # As pool_pre_ping does: every pooled connection of before now is replaced.
+            raise InvalidatePoolError() from exc
 
 
 class Database:

@@ -3,8 +3,8 @@
 Any request that needs the missing service (signing in by token, an upload, a page) fails on
 the connection error of SQLAlchemy or redis-py; each such error becomes a ``503`` — the API's
 JSON error shape, or a small page that reloads itself — and the next request tries again:
-PostgreSQL's pool pings a connection before lending it (``core.db.make_engine``), Redis
-clients reconnect by themselves. Other database errors (a constraint, a bug) stay 500s.
+PostgreSQL's pool pings a connection that lay idle before lending it (``core.db.make_engine``),
+Redis clients reconnect by themselves. Other database errors (a constraint, a bug) stay 500s.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, g, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
 from app.extensions import db
 from core.models import Event, Task
@@ -51,6 +51,33 @@ def task_or_404(event: Event, slug: str) -> Task:
             ),
         )
     return task
+
+
+# Built once (SQLAlchemy memoizes a statement's cache key): every upload looks these up.
+_EVENT_AND_TASK = (
+    select(Event, Task)
+    .outerjoin(Task, and_(Task.event_id == Event.id, Task.slug == bindparam("task_slug")))
+    .where(Event.slug == bindparam("event_slug"))
+)
+
+
+def event_and_task_or_404(event_slug: str, task_slug: str) -> tuple[Event, Task]:
+    """``task_or_404(event_or_404(event_slug), task_slug)`` in one query, not two (an upload
+    looks both up before anything else: issue 14); later lookups of either find them."""
+    seen = _looked_up()
+    event = seen.get(("event", event_slug))
+    if event is None:
+        found = (
+            session()
+            .execute(_EVENT_AND_TASK, {"event_slug": event_slug, "task_slug": task_slug})
+            .first()
+        )
+        if found is not None:
+            event, task = found
+            seen[("event", event_slug)] = event
+            if task is not None:
+                seen[("task", event.id, task_slug)] = task
+    return event_or_404(event_slug), task_or_404(event_or_404(event_slug), task_slug)
 
 
 def task_from_args(event: Event) -> Task:

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from config import default_token_days
@@ -138,15 +138,20 @@ def token_usable(row: ApiToken, now: datetime) -> bool:
     return not (row.scope == TokenScope.SUBMIT and row.user.role != Role.PARTICIPANT)
 
 
+# Built once: SQLAlchemy memoizes a statement's cache key, so a statement made afresh for
+# each request cost more Python than PostgreSQL spent running it (issue 14).
+_TOKEN_ROW = (
+    select(ApiToken)
+    .options(joinedload(ApiToken.user))  # the user in the same query: every request reads it
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def live_token(session: Session, token: str) -> ApiToken | None:
     """The token row ``token`` opens, if it exists and has not expired; its use is noted."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None  # not one of ours: no query
-    row = session.scalars(
-        select(ApiToken)
-        .options(joinedload(ApiToken.user))  # the user in the same query: every request reads it
-        .where(ApiToken.token_hash == hash_token(token))
-    ).first()
+    row = session.scalars(_TOKEN_ROW, {"token_hash": hash_token(token)}).first()
     now = utcnow()
     if row is None or not token_usable(row, now):
         return None

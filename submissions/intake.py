@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,12 +65,17 @@ class IntakeError(TranslatableError):
         return str(self)
 
 
+# The upload path's statements are built once: SQLAlchemy memoizes a statement's cache key,
+# and building one afresh per upload cost more Python than its round trip (issue 14).
+_TEAM_OF = (
+    select(Team)
+    .join(TeamMember, TeamMember.team_id == Team.id)
+    .where(TeamMember.user_id == bindparam("user_id"), TeamMember.event_id == bindparam("event_id"))
+)
+
+
 def team_of(session: Session, user: User, event: Event) -> Team | None:
-    return session.scalars(
-        select(Team)
-        .join(TeamMember, TeamMember.team_id == Team.id)
-        .where(TeamMember.user_id == user.id, TeamMember.event_id == event.id)
-    ).first()
+    return session.scalars(_TEAM_OF, {"user_id": user.id, "event_id": event.id}).first()
 
 
 def check_submitter(session: Session, user: User, event: Event, team_id: int | None) -> Team:
@@ -94,24 +99,73 @@ def check_open(event: Event, now: datetime) -> None:
         raise IntakeError(409, "closed", "The submission deadline has passed.")
 
 
+def _quota_rows(task: Task) -> ColumnElement[bool]:
+    """A submission that counts against ``task``'s quota (a code task's counts other statuses)."""
+    return and_(Submission.task_id == task.id, Submission.status.in_(quota_statuses(task)))
+
+
+def _today(event: Event, now: datetime) -> ColumnElement[bool]:
+    """A submission made today (midnight to midnight, event time)."""
+    start, end = day_window(now, event.timezone)
+    return and_(Submission.created_at >= start, Submission.created_at < end)
+
+
 def _counted(team: Team, task: Task) -> Select[tuple[int]]:
-    return select(func.count(Submission.id)).where(
-        Submission.team_id == team.id,
-        Submission.task_id == task.id,
-        Submission.status.in_(quota_statuses(task)),
-    )
+    return select(func.count(Submission.id)).where(Submission.team_id == team.id, _quota_rows(task))
 
 
 def used_today(session: Session, event: Event, task: Task, team: Team, now: datetime) -> int:
     """Submissions counted against today's quota (midnight to midnight, event time)."""
+    return session.scalar(_counted(team, task).where(_today(event, now)))
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a team has used of a task's quota, in all and today, and its last submission
+    number (any task's): what an upload checks and takes under the team's lock."""
+
+    total: int
+    today: int
+    last_number: int
+
+
+_COUNTED = and_(
+    Submission.task_id == bindparam("task_id"),
+    Submission.status.in_(bindparam("statuses", expanding=True)),  # quota_statuses(task)
+)
+_USAGE = select(
+    func.count(Submission.id).filter(_COUNTED),
+    func.count(Submission.id).filter(
+        _COUNTED,
+        Submission.created_at >= bindparam("start"),
+        Submission.created_at < bindparam("end"),
+    ),
+    func.max(Submission.number),
+).where(Submission.team_id == bindparam("team_id"))
+
+
+def usage(session: Session, event: Event, task: Task, team: Team, now: datetime) -> Usage:
+    """The team's :class:`Usage` in one statement (two or three before, a round trip each on
+    the upload's path: issue 14); current only under ``team_locked``. The rows counted are
+    ``_quota_rows(task)``'s, and today is ``_today``'s."""
     start, end = day_window(now, event.timezone)
-    return session.scalar(
-        _counted(team, task).where(Submission.created_at >= start, Submission.created_at < end)
-    )
+    total, today, last = session.execute(
+        _USAGE,
+        {
+            "team_id": team.id,
+            "task_id": task.id,
+            "statuses": list(quota_statuses(task)),
+            "start": start,
+            "end": end,
+        },
+    ).one()
+    return Usage(total, today, last or 0)
 
 
-def check_quota(session: Session, event: Event, task: Task, team: Team, now: datetime) -> None:
-    if task.total_limit is not None and session.scalar(_counted(team, task)) >= task.total_limit:
+def check_quota(session: Session, event: Event, task: Task, team: Team, now: datetime) -> Usage:
+    """Refuse an upload past the task's total or daily quota; else the team's usage."""
+    used = usage(session, event, task, team, now)
+    if task.total_limit is not None and used.total >= task.total_limit:
         raise IntakeError(
             429,
             "total_quota",
@@ -120,8 +174,7 @@ def check_quota(session: Session, event: Event, task: Task, team: Team, now: dat
         )
     if task.daily_limit is not None:
         _start, end = day_window(now, event.timezone)
-        today = used_today(session, event, task, team, now)
-        if today >= task.daily_limit:
+        if used.today >= task.daily_limit:
             raise IntakeError(
                 429,
                 "daily_quota",
@@ -130,6 +183,7 @@ def check_quota(session: Session, event: Event, task: Task, team: Team, now: dat
                 retry_after=seconds_until(end, now),
                 limit=task.daily_limit,
             )
+    return used
 
 
 @dataclass(frozen=True)
@@ -300,10 +354,13 @@ def _record(
         # Under the lock, before the quota: a retry at the quota's edge is its first upload.
         if key is not None and (original := keyed(session, user, key)) is not None:
             raise _Replay(original)
-        check_quota(session, event, task, team, now)
+        used = check_quota(session, event, task, team, now)
         sub = Submission(
             task_id=task.id,
             team_id=team.id,
+            # Held by the row, the team stays in the session's identity map (which holds
+            # rows weakly): the caller's reply reads it without another query.
+            team=team,
             user_id=user.id,
             filename=stored_name(filename),
             stored_path=stored.relative_path,
@@ -313,7 +370,7 @@ def _record(
             created_at=now,
             status=Status.QUEUED,
             idempotency_key=key,
-            number=next_number(session, team),
+            number=used.last_number + 1,  # the team's next (1, 2, 3, …): taken under its lock
         )
         session.add(sub)
         session.flush()
@@ -325,9 +382,3 @@ def _record(
     with team_locked(session, team.id):
         sub = insert()
     return sub
-
-
-def next_number(session: Session, team: Team) -> int:
-    """The team's next submission number (1, 2, 3, …); only under ``team_locked``."""
-    last = session.scalar(select(func.max(Submission.number)).where(Submission.team_id == team.id))
-    return (last or 0) + 1

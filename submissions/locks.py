@@ -11,13 +11,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.models import Team
 
 # SQLite has no row locks; embedded mode is one process, whose requests take turns here.
 _sqlite_team_lock = threading.Lock()
+
+# Built once (SQLAlchemy memoizes a statement's cache key): every upload takes this lock.
+_LOCK_TEAM = select(Team.id).where(Team.id == bindparam("team_id")).with_for_update()
 
 
 @contextmanager
@@ -36,6 +39,6 @@ def team_locked(session: Session, team_id: int) -> Iterator[None]:
             yield
             session.commit()  # inside the lock, so the next block counts this write
         return
-    session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
+    session.execute(_LOCK_TEAM, {"team_id": team_id})
     yield
     session.commit()

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import csrf
+from app.lookup import event_and_task_or_404
 from app.web import unavailable
 from app.web.auth import authenticated_by_token
 from core.errors import N_
@@ -35,6 +36,8 @@ def _limit_then_csrf() -> None:
     if request.endpoint == "api.create_submission" and request.view_args:
         from app.api.submissions import apply_upload_limit
 
+        # The event and task in one query: the limit and then the view find them looked up.
+        event_and_task_or_404(request.view_args["event_slug"], request.view_args["task_slug"])
         apply_upload_limit(**request.view_args)
     # Only a valid token lifts CSRF: with a bogus one, the session cookie is what identifies
     # the request, and a forged request carries that cookie by itself (issue 12).

@@ -11,12 +11,13 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from redis.exceptions import RedisError
+from sqlalchemy import select
 
 from config import max_push_bytes as max_push_bytes_setting
 from core.db import Database
 from core.locales import in_every_locale
 from core.models import Event, Submission, Task, team_names
-from scoreboard.boards import Board, refresh_board, staff_only
+from scoreboard.boards import Board, refresh_boards, staff_only
 from scoreboard.slots import SharedSlots
 
 NAMESPACE = "/live"
@@ -165,7 +166,7 @@ class Publisher:
         self._trailing: set[int] = set()  # tasks with a refresh scheduled in this process
         self._pending = 0  # timers not yet run
         # SQLite ignores FOR UPDATE: within a process, refreshes take turns (PostgreSQL's row
-        # lock in refresh_board orders those of different processes).
+        # locks in refresh_boards order those of different processes).
         self._refreshing = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
@@ -312,13 +313,13 @@ class Publisher:
             return False
         pushes = []
         with self._refreshing, self.db.begin() as session:
-            task = session.get(Task, task_id)
-            if task is None:
+            found = session.execute(
+                select(Task, Event).join(Event, Event.id == Task.event_id).where(Task.id == task_id)
+            ).first()
+            if found is None:
                 return False
-            event = session.get(Event, task.event_id)
-            assert event is not None
-            for board in Board:
-                data, changed = refresh_board(session, event, task, board)
+            task, event = found
+            for board, data, changed in refresh_boards(session, event, task):
                 if changed:
                     pushes.append((data, room_of(board, event, task)))
         # Emit after commit, so a client that asks again sees at least this version.

@@ -16,7 +16,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.orm import Session
 
 from core.models import COUNTED, Standing, Status, Submission, Task, Team
@@ -196,12 +196,8 @@ def _best_picked(picks: list[Any], higher: bool) -> list[Any]:
     return list(best.values())
 
 
-def _standing_rows(
-    session: Session, task: Task, staff: bool, *, scored_only: bool = True
-) -> tuple[list[Any], dict[int, tuple[int, datetime]]]:
-    """A live board's best submission and attempts per team, read from the standings that
-    every change of a team's submissions keeps (``judge.standings``): one indexed read."""
-    found = session.execute(
+def _standings_query(task: Task) -> Select[Any]:
+    return (
         select(
             # As _columns names them, then the counts.
             Standing.team_id,
@@ -215,12 +211,53 @@ def _standing_rows(
             Standing.last_at,
         )
         .join(Team, Team.id == Standing.team_id)
-        .where(
-            Standing.task_id == task.id,
-            Standing.best_id.is_not(None) if scored_only else Standing.attempts > 0,
-            *_audience(staff),
-        )
-    ).all()
+        .where(Standing.task_id == task.id)
+    )
+
+
+class Standings:
+    """A task's standings read once for all its boards: a refresh computes three boards (the
+    public, the staff board, the private board's counts) from the same rows, which were three
+    reads of them, 403 times each in a rush (issue 14). Filtered here as each board's query
+    filtered them."""
+
+    def __init__(self, session: Session, task: Task) -> None:
+        self.session = session
+        self.task_id = task.id
+        self._rows: list[Any] | None = None
+
+    def rows(self, task: Task, staff: bool, scored_only: bool) -> list[Any]:
+        assert task.id == self.task_id, "standings of another task"
+        if self._rows is None:
+            self._rows = list(self.session.execute(_standings_query(task)))
+        return [
+            row
+            for row in self._rows
+            if (row.id is not None if scored_only else row.attempts > 0)
+            and (staff or not (row.hidden or row.disqualified))
+        ]
+
+
+def _standing_rows(
+    session: Session,
+    task: Task,
+    staff: bool,
+    *,
+    scored_only: bool = True,
+    standings: Standings | None = None,
+) -> tuple[list[Any], dict[int, tuple[int, datetime]]]:
+    """A live board's best submission and attempts per team, read from the standings that
+    every change of a team's submissions keeps (``judge.standings``): one indexed read, or
+    none when ``standings`` read them already."""
+    if standings is not None:
+        found = standings.rows(task, staff, scored_only)
+    else:
+        found = session.execute(
+            _standings_query(task).where(
+                Standing.best_id.is_not(None) if scored_only else Standing.attempts > 0,
+                *_audience(staff),
+            )
+        ).all()
     return list(found), {row.team_id: (row.attempts, row.last_at) for row in found}
 
 
@@ -233,17 +270,19 @@ def board_rows(
     staff: bool,
     higher_is_better: bool,
     ended: bool,
+    standings: Standings | None = None,
 ) -> tuple[list[Row], dict[int, Any]]:
     """A board's ranked rows, and the teams on it (``name``, ``hidden``, ``disqualified``).
 
-    A live public or staff board reads the standings; a frozen one (as of the freeze) and the
-    private board (the picks) are computed from the submissions.
+    A live public or staff board reads the standings (``standings``: as read already for
+    another board of the task); a frozen one (as of the freeze) and the private board (the
+    picks) are computed from the submissions.
     """
     if not private and before is None:
-        found, counts = _standing_rows(session, task, staff)
+        found, counts = _standing_rows(session, task, staff, standings=standings)
     else:
         found, counts = _board_inputs(
-            session, task, private, before, staff, higher_is_better, ended
+            session, task, private, before, staff, higher_is_better, ended, standings
         )
     return _ranked(found, counts, higher_is_better)
 
@@ -256,11 +295,12 @@ def _board_inputs(
     staff: bool,
     higher_is_better: bool,
     ended: bool,
+    standings: Standings | None = None,
 ) -> tuple[list[Any], dict[int, tuple[int, datetime]]]:
     """Each team's best row and attempt counts, from the submissions themselves (the live
     private board's counts from the standings, which hold the same)."""
     if before is None:
-        counts = _standing_rows(session, task, staff, scored_only=False)[1]
+        counts = _standing_rows(session, task, staff, scored_only=False, standings=standings)[1]
     else:
         counts = _counts(session, task, before, staff)
     if private:

@@ -17,7 +17,7 @@ from core.models import Status, Submission, Task, Team
 from judge.metrics import get_metric
 from judge.standings import recount_task
 from scoreboard.boards import load_entries
-from scoreboard.queries import board_rows
+from scoreboard.queries import Standings, board_rows
 from scoreboard.ranking import private_board, public_board
 from tests.helpers import Contest
 
@@ -77,6 +77,7 @@ def test_database_boards_match_the_rules(app: Flask, contest: Contest, seed: int
     rng = random.Random(seed)
     with db.begin() as session:
         task = session.scalars(select(Task)).one()
+        shared = Standings(session, task)
         for _ in range(6):
             staff = rng.random() < 0.5
             before = (
@@ -99,14 +100,52 @@ def test_database_boards_match_the_rules(app: Flask, contest: Contest, seed: int
                     if private
                     else public_board(entries, higher)
                 )
-                got, teams = board_rows(
-                    session,
-                    task,
-                    private=private,
-                    before=before,
-                    staff=staff,
-                    higher_is_better=higher,
-                    ended=ended,
-                )
-                assert plain(got) == plain(expected), (higher, staff, before, ended, private)
-                assert set(teams) == {r.team_id for r in got}
+                # Each board alone, and as a refresh reads them: the standings once for all.
+                for standings in (None, shared):
+                    got, teams = board_rows(
+                        session,
+                        task,
+                        private=private,
+                        before=before,
+                        staff=staff,
+                        higher_is_better=higher,
+                        ended=ended,
+                        standings=standings,
+                    )
+                    assert plain(got) == plain(expected), (higher, staff, before, ended, private)
+                    assert set(teams) == {r.team_id for r in got}
+
+
+def test_a_refresh_of_every_board_reads_the_standings_once_and_agrees_with_each_alone(
+    app: Flask, contest: Contest
+) -> None:
+    from sqlalchemy import event as sa_event
+
+    from core.models import Event
+    from scoreboard.boards import Board, refresh_board, refresh_boards
+
+    populate(0)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    assert db.session_factory is not None
+    with db.session_factory() as session:
+        task = session.scalars(select(Task)).one()
+        event = session.get(Event, task.event_id)
+        alone = {board: refresh_board(session, event, task, board) for board in Board}
+        session.rollback()  # the versions as they were: each way bumps them once
+        sa_event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            together = refresh_boards(session, event, task)
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", seen)
+            session.rollback()
+    assert [(board, data, changed) for board, data, changed in together] == [
+        (board, *alone[board]) for board in Board
+    ]
+    assert all(changed for _board, _data, changed in together)  # the versions moved
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert sum("FROM standings" in s for s in reads) == 1
+    assert sum("FROM board_states" in s for s in reads) == 1

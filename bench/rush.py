@@ -121,9 +121,22 @@ def _cpu_of(pid: str) -> tuple[int, str, int] | None:
     return int(fields[2]), comm, sum(int(f) for f in fields[11:15])
 
 
-def cpu_seconds(groups: dict[str, list[int]]) -> dict[str, float]:
-    """CPU seconds so far of each named list of process groups, and of PostgreSQL."""
-    totals = {name: 0 for name in groups} | {"postgres": 0}
+def _serves(pid: str, database: str) -> bool:
+    """Is this PostgreSQL process a backend (or autovacuum worker) of ``database``? Its
+    title says: ``postgres: USER DATABASE HOST(PORT) STATE``, ``postgres: autovacuum worker
+    DATABASE``."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return database in title.split()
+
+
+def cpu_seconds(groups: dict[str, list[int]], database: str | None = None) -> dict[str, float]:
+    """CPU seconds so far of each named list of process groups, and of PostgreSQL: all its
+    processes (``postgres``), and the backends of ``database`` alone (``postgres_db``: on a
+    machine shared with other work, the server's other databases are not this system's)."""
+    totals = {name: 0 for name in groups} | {"postgres": 0, "postgres_db": 0}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -133,6 +146,8 @@ def cpu_seconds(groups: dict[str, list[int]]) -> dict[str, float]:
         pgrp, comm, ticks = found
         if comm.startswith("postgres") or comm.startswith("postmaster"):
             totals["postgres"] += ticks
+            if database is not None and _serves(pid, database):
+                totals["postgres_db"] += ticks
         for name, pgids in groups.items():
             if pgrp in pgids:
                 totals[name] += ticks
@@ -168,8 +183,15 @@ def warm_up(system: System, warm: Load) -> None:
     wait_for(lambda: system.finished() >= len(warm.files) and system.quiet(), 120, "the warm-up")
 
 
-def drive(system: System, load: Load, redis_conn: redis.Redis, drain_s: float) -> dict[str, Any]:
-    """Send the load on schedule; wait until every accepted file is finished."""
+def drive(
+    system: System,
+    load: Load,
+    redis_conn: redis.Redis,
+    drain_s: float,
+    database: str | None = None,
+) -> dict[str, Any]:
+    """Send the load on schedule; wait until every accepted file is finished (``database``:
+    the system's, whose backends' CPU is counted apart)."""
     before = system.finished()
     sessions = threading.local()
     sent = [0.0] * len(load.files)
@@ -205,7 +227,7 @@ def drive(system: System, load: Load, redis_conn: redis.Redis, drain_s: float) -
     }
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    cpu_before = cpu_seconds(groups)
+    cpu_before = cpu_seconds(groups, database)
     start = time.perf_counter()
     with ThreadPoolExecutor(48) as pool:
         for j, at in enumerate(load.at):
@@ -219,7 +241,7 @@ def drive(system: System, load: Load, redis_conn: redis.Redis, drain_s: float) -
         time.sleep(0.1)
     ended = time.perf_counter()
     time.sleep(1.0)  # the last coalesced pushes
-    cpu_after = cpu_seconds(groups)
+    cpu_after = cpu_seconds(groups, database)
     sampling.set()
     sampler.join()
     cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
@@ -374,7 +396,7 @@ def run_floor(
         queue = f"rq:queue:floor-{tag}"
         warm_up(System("floor", web, workers, queue, sender(warm), finished), warm)
         system = System("floor", web, workers, queue, sender(load), finished, pushes)
-        driven = drive(system, load, redis_conn, args.drain)
+        driven = drive(system, load, redis_conn, args.drain, db_url.rsplit("/", 1)[1])
         client.disconnect()
         first: dict[int, float] = {}
         for moment, data in pushes:
@@ -444,7 +466,7 @@ def run_platform(
         queue = f"rq:queue:rush-{tag}"
         warm_up(System("hackjudge", web, workers, queue, sender(warm), finished, quiet=quiet), warm)
         system = System("hackjudge", web, workers, queue, sender(load), finished, pushes)
-        driven = drive(system, load, redis_conn, args.drain)
+        driven = drive(system, load, redis_conn, args.drain, db_url.rsplit("/", 1)[1])
         client.disconnect()
         intervals_s, intervals_left = intervals_done(db_url, driven["start"], args.drain)
         with psycopg.connect(db_url) as conn:
@@ -536,6 +558,7 @@ def report(runs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
             "web_cpu_ms": median(system, "cpu_ms_per_upload", "web"),
             "worker_cpu_ms": median(system, "cpu_ms_per_upload", "workers"),
             "postgres_cpu_ms": median(system, "cpu_ms_per_upload", "postgres"),
+            "postgres_db_cpu_ms": median(system, "cpu_ms_per_upload", "postgres_db"),
             "queue_max": median(system, "queue_max"),
             "lost": max(run[system]["lost"] for run in runs),
             "duplicated": max(run[system]["duplicated"] for run in runs),
@@ -549,6 +572,7 @@ def report(runs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
             "push_p99_ms",
             "web_cpu_ms",
             "postgres_cpu_ms",
+            "postgres_db_cpu_ms",
         )
     }
     return out
@@ -644,7 +668,8 @@ def show(run: int, result: dict[str, Any]) -> None:
         f"run {run + 1} {result['system']:>9}: 202 p50 {h['p50']:6.1f} p99 {h['p99']:7.1f} ms | "
         f"push p50 {p['p50']:7.1f} p99 {p['p99']:7.1f} ms "
         f"({result['pushed']}/{result['accepted']}) | cpu/upload web {cpu['web']:5.1f} "
-        f"workers {cpu['workers']:5.1f} pg {cpu['postgres']:5.1f} ms | "
+        f"workers {cpu['workers']:5.1f} pg {cpu['postgres']:5.1f} "
+        f"(its db {cpu['postgres_db']:4.1f}) ms | "
         f"queue max {result['queue_max']} | lost {result['lost']} dup {result['duplicated']}"
         + (f" | refused {result['refused']}" if result["refused"] else "")
         + (

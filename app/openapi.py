@@ -445,4 +445,5 @@ OPENAPI["paths"].update(
 )
 
 
-from app import openapi_code  # noqa: E402,F401  (the code tasks' parts: issue 16)
+# The code tasks' parts (issue 16), teams' projects (issue 17).
+from app import openapi_code, openapi_projects  # noqa: E402,F401

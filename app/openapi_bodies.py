@@ -49,6 +49,7 @@ EVENT_EDIT = _body(
     freeze=_OPTIONAL_TIME,
     prize_places={"type": "integer", "minimum": 0, "maximum": 100},
     code_deadline=_OPTIONAL_TIME,
+    project_deadline=_OPTIONAL_TIME,
     verify_tolerance={"type": "number", "minimum": 0, "maximum": 1_000_000},
 )
 VERIFY = _body([], top={"type": "integer", "minimum": 1, "maximum": 1000})
@@ -86,3 +87,15 @@ COMMENT = _body(["text"], text=_text(5000))
 REASON = _body([], reason=_text(2000))
 FLAG = _body(["kind"], kind={"enum": list(FLAG_KINDS)}, note=_text(2000))
 WEIGHTS = _body(["w_auto", "w_review"], w_auto=_AMOUNT, w_review=_AMOUNT)
+# A team's project (issue 17); the server checks the addresses and trims the lines again.
+PROJECT = _body(
+    [],
+    title=_text(200),
+    summary=_text(300),
+    description=_text(20_000, description="Markdown; raw HTML is shown as text"),
+    repo_url=_text(500, description="http(s) address, or empty"),
+    video_url=_text(
+        500, description="http(s) address; YouTube and Vimeo ones are embedded, others linked"
+    ),
+    tags={"type": "array", "maxItems": 10, "items": _text(30)},
+)

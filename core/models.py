@@ -156,6 +156,8 @@ class Event(Base):
     verify_tolerance: Mapped[float] = mapped_column(
         Float, default=DEFAULT_VERIFY_TOLERANCE, server_default=str(DEFAULT_VERIFY_TOLERANCE)
     )
+    # Teams' projects (issue 17) are edited until this moment (None: the end of the event).
+    project_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     tasks: Mapped[list[Task]] = relationship(back_populates="event", order_by="Task.id")
 
@@ -166,6 +168,11 @@ class Event(Base):
     def code_deadline(self) -> datetime:
         """Until when teams attach code to their final picks."""
         return self.code_deadline_at or self.end_at + DEFAULT_CODE_GRACE
+
+    @property
+    def project_deadline(self) -> datetime:
+        """Until when teams edit their projects; judges see each project as of this moment."""
+        return self.project_deadline_at or self.end_at
 
 
 class Team(Base):
@@ -695,3 +702,65 @@ class CodeCheck(Base):
     )
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Project(Base):
+    """A team's project in an event (issue 17): what it built, beside its scores. Its content
+    lives in versions, one per save, so judges read the version as of the deadline."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProjectVersion(Base):
+    """One save of a project: its text and the files it held at that moment."""
+
+    __tablename__ = "project_versions"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown, rendered sanitised
+    repo_url: Mapped[str] = mapped_column(String(500), default="")
+    video_url: Mapped[str] = mapped_column(String(500), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    file_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # ProjectFile ids, in order
+    saved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProjectFileKind(enum.StrEnum):
+    SLIDES = "slides"  # a PDF: slides or a report
+    SCREENSHOT = "screenshot"
+
+
+class ProjectFile(Base):
+    """A file a team gave its project: kept (re-encoded, for images) with its thumbnail. Never
+    deleted while a version names it: removing it from the project makes a new version."""
+
+    __tablename__ = "project_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(300))
+    stored_path: Mapped[str] = mapped_column(String(500))  # under the storage folder
+    thumb_path: Mapped[str] = mapped_column(String(500))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

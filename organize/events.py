@@ -36,6 +36,7 @@ def event_summary(event: Event) -> dict[str, object]:
         "freeze_scheduled_at": _utc(event.freeze_scheduled_at),
         "prize_places": event.prize_places,
         "code_deadline": iso(event.code_deadline),
+        "project_deadline": iso(event.project_deadline),
         "verify_tolerance": event.verify_tolerance,
     }
 

@@ -160,6 +160,35 @@ class Api:
             self.settle()
         return sub_id
 
+    # --- a team's project (issue 17) ----------------------------------------------------
+
+    def project_path(self, team_id: int) -> str:
+        assert self.contest is not None
+        return f"/api/v1/events/{self.contest.event}/teams/{team_id}/project"
+
+    def _call(self, method: str, path: str, token: str | None, **kwargs: Any) -> Any:
+        headers = bearer(token, kwargs.pop("lang", None))
+        if self.client is not None:
+            return self.client.open(path, method=method, headers=headers, **kwargs)
+        return self.http.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
+
+    def project(self, team_id: int, token: str | None) -> Any:
+        """The project of team ``team_id`` as ``token``'s holder reads it (the answer)."""
+        return self._call("GET", self.project_path(team_id), token)
+
+    def save_project(self, team_id: int, token: str | None, **fields: Any) -> Any:
+        return self._call("PUT", self.project_path(team_id), token, json=fields)
+
+    def add_project_file(
+        self, team_id: int, token: str | None, body: bytes, name: str, kind: str, **kw: Any
+    ) -> Any:
+        """Upload ``body`` as the project's ``kind`` (slides | screenshot); the answer."""
+        path = self.project_path(team_id) + "/files"
+        if self.client is not None:
+            data = {"file": (io.BytesIO(body), name), "kind": kind}
+            return self._call("POST", path, token, data=data, content_type="multipart/form-data")
+        return self._call("POST", path, token, files={"file": (name, body)}, data={"kind": kind})
+
     # --- as the staff ----------------------------------------------------------------------
 
     def submission(self, sub_id: Any, token: str | None = None, lang: str | None = None) -> dict:

@@ -264,3 +264,6 @@ def weights(event_slug: str) -> Response | tuple[Response, int]:
         return error(400, "bad_request", _("w_auto and w_review must be numbers."))
     session().commit()
     return jsonify({"w_auto": event.w_auto, "w_review": event.w_review})
+
+
+from app.api import projects  # noqa: E402,F401  (issue 17: a team's project, beside its review)

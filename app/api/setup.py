@@ -88,6 +88,9 @@ def edit_event(event_slug: str) -> Response | tuple[Response, int]:
         if "code_deadline" in body:  # winners' code verification (issue 16); null: the default
             value = body["code_deadline"]
             event.code_deadline_at = events.parse_time(value, event.timezone) if value else None
+        if "project_deadline" in body:  # teams' projects (issue 17); null: the event's end
+            value = body["project_deadline"]
+            event.project_deadline_at = events.parse_time(value, event.timezone) if value else None
         if "verify_tolerance" in body:
             event.verify_tolerance = float(body["verify_tolerance"])
         events.check_times(event.start_at, event.end_at, event.freeze_scheduled_at)

@@ -1,0 +1,202 @@
+"""A team's project (issue 17): its text, its files and their thumbnails.
+
+The team's members edit their own project until the project deadline; staff read every
+project (as of the deadline); other participants read none before the public gallery (a later
+step), and are told it does not exist (404), as are the anonymous (401).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Response, abort, jsonify, request, send_file, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from app.api import bp, error, user_or_401
+from app.api.validate import json_body
+from app.lookup import event_or_404, session
+from app.runtime import runtime
+from app.web.inputs import display_filename
+from core.models import Event, ProjectFile, ProjectFileKind, Role, Team, User
+from core.offload import heavy
+from review import project_files, projects
+from review.project_text import check_text
+from review.reviews import ReviewError
+
+FILES_ENDPOINT = "api.upload_project_file"
+MULTIPART_ROOM = 64 * 1024  # the form's other fields and boundaries beside the file
+
+
+def team_or_404(event: Event, team_id: int) -> Team:
+    team = session().get(Team, team_id)
+    if team is None or team.event_id != event.id:
+        abort(404, description=_("No team %(id)s in this event.", id=team_id))
+    return team
+
+
+def readable(event_slug: str, team_id: int) -> tuple[User, Event, Team]:
+    """The reader, the event and a team whose project they may read; else 401 or 404."""
+    user = user_or_401()
+    event = event_or_404(event_slug)
+    team = team_or_404(event, team_id)
+    if not projects.may_read(session(), user, team):
+        abort(404, description=_("No team %(id)s in this event.", id=team_id))
+    return user, event, team
+
+
+def _refused(exc: ReviewError) -> tuple[Response, int]:
+    session().rollback()
+    return error(exc.status, "project_refused", str(exc)), exc.status
+
+
+def is_staff(user: User) -> bool:
+    return user.role in (Role.ORGANIZER, Role.JUDGE)
+
+
+def project_json(event: Event, team: Team, staff: bool) -> dict[str, Any]:
+    """The project as this reader sees it, with the addresses of its files."""
+    view = projects.shown(session(), event, team, staff=staff)
+    body = projects.as_json(view, team, event, projects.members_of(team))
+    for item in body["files"]:
+        where = {"event_slug": event.slug, "team_id": team.id, "file_id": item["id"]}
+        item["url"] = url_for("api.project_file", **where)
+        item["thumbnail_url"] = url_for("api.project_thumbnail", **where)
+    return body
+
+
+@bp.get("/events/<event_slug>/teams/<int:team_id>/project")
+def get_project(event_slug: str, team_id: int) -> Response:
+    """The team's project: its members see the last save, staff the version at the deadline."""
+    user, event, team = readable(event_slug, team_id)
+    return jsonify(project_json(event, team, is_staff(user)))
+
+
+@bp.put("/events/<event_slug>/teams/<int:team_id>/project")
+def put_project(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
+    """The team's members: save the text (a new version)."""
+    user = user_or_401()
+    event = event_or_404(event_slug)
+    team = team_or_404(event, team_id)
+    try:
+        projects.may_edit(session(), user, event, team)
+        text = check_text(json_body())
+        projects.save_text(session(), user=user, event=event, team=team, text=text)
+    except ReviewError as exc:
+        return _refused(exc)
+    except IntegrityError:  # two first saves at once: the other made the project
+        session().rollback()
+        return error(409, "project_refused", _("Saved twice at once; save again.")), 409
+    return jsonify(project_json(event, team, staff=False))
+
+
+def _limit(kind: str) -> int:
+    if kind == ProjectFileKind.SLIDES:
+        return project_files.MAX_SLIDES_BYTES
+    return project_files.MAX_SCREENSHOT_BYTES
+
+
+@bp.before_app_request
+def _cap_file_upload() -> None:
+    # App-wide, so it runs before the API's own before_request, whose CSRF check reads the
+    # multipart form of a browser's upload: the body is capped before anything parses it.
+    if request.endpoint == FILES_ENDPOINT:
+        request.max_content_length = project_files.MAX_SLIDES_BYTES + MULTIPART_ROOM
+
+
+def upload_file(user: User, event: Event, team: Team) -> ProjectFile:
+    """Check, keep and add the request's ``file`` of ``kind``; a ReviewError if refused.
+    The pages' form and the API share it."""
+    projects.may_edit(session(), user, event, team)
+    kind = request.form.get("kind", "")
+    if kind not in (ProjectFileKind.SLIDES, ProjectFileKind.SCREENSHOT):
+        raise ReviewError("Say kind=slides or kind=screenshot.", 400)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ReviewError("Send the file as multipart form field 'file'.", 400)
+    storage = Path(runtime().settings.storage_dir)
+    session().commit()  # no transaction held while the file is checked
+    received = project_files.receive(upload.stream, storage, _limit(kind))
+    prepare = (
+        project_files.prepare_slides
+        if kind == ProjectFileKind.SLIDES
+        else project_files.prepare_screenshot
+    )
+    prepared = heavy.run(prepare, received, storage)
+    try:
+        return projects.add_file(
+            session(),
+            user=user,
+            event=event,
+            team=team,
+            kind=ProjectFileKind(kind),
+            prepared=prepared,
+            filename=display_filename(upload.filename) or "upload",
+            size=received.size,
+            sha256=received.sha256,
+        )
+    except BaseException:
+        project_files.discard(storage, prepared)
+        raise
+
+
+@bp.post("/events/<event_slug>/teams/<int:team_id>/project/files")
+def upload_project_file(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
+    """The team's members: add slides (a PDF, replacing any) or a screenshot (up to 6)."""
+    user = user_or_401()
+    event = event_or_404(event_slug)
+    team = team_or_404(event, team_id)
+    try:
+        row = upload_file(user, event, team)
+    except ReviewError as exc:
+        return _refused(exc)
+    body = project_json(event, team, staff=False)
+    return jsonify({"file_id": row.id, "project": body}), 201
+
+
+@bp.delete("/events/<event_slug>/teams/<int:team_id>/project/files/<int:file_id>")
+def delete_project_file(
+    event_slug: str, team_id: int, file_id: int
+) -> Response | tuple[Response, int]:
+    """The team's members: remove a file from the project (earlier versions keep it)."""
+    user = user_or_401()
+    event = event_or_404(event_slug)
+    team = team_or_404(event, team_id)
+    try:
+        projects.remove_file(session(), user=user, event=event, team=team, file_id=file_id)
+    except ReviewError as exc:
+        return _refused(exc)
+    return jsonify(project_json(event, team, staff=False))
+
+
+def _shown_file(event_slug: str, team_id: int, file_id: int) -> ProjectFile:
+    """A file of the version this reader sees, else 404."""
+    user, event, team = readable(event_slug, team_id)
+    view = projects.shown(session(), event, team, staff=is_staff(user))
+    found = next((f for f in (view.files if view else []) if f.id == file_id), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/events/<event_slug>/teams/<int:team_id>/project/files/<int:file_id>")
+def project_file(event_slug: str, team_id: int, file_id: int) -> Response:
+    """A project's file as kept (an image re-encoded); a PDF always as a download."""
+    row = _shown_file(event_slug, team_id, file_id)
+    path = Path(runtime().settings.storage_dir) / row.stored_path
+    return send_file(
+        path,
+        mimetype=row.media_type,
+        as_attachment=row.kind == ProjectFileKind.SLIDES,
+        download_name=row.filename,
+        max_age=0,
+    )
+
+
+@bp.get("/events/<event_slug>/teams/<int:team_id>/project/files/<int:file_id>/thumbnail")
+def project_thumbnail(event_slug: str, team_id: int, file_id: int) -> Response:
+    """A file's thumbnail (PNG): an image's reduced, a PDF's first page."""
+    row = _shown_file(event_slug, team_id, file_id)
+    path = Path(runtime().settings.storage_dir) / row.thumb_path
+    return send_file(path, mimetype="image/png", max_age=0)

@@ -1,0 +1,110 @@
+"""The OpenAPI document's project parts (issue 17): a team's project, its files and their
+thumbnails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app import openapi_bodies as bodies
+from app.openapi import _PATH_EVENT, _PATH_TEAM, OPENAPI, _errors, _json
+
+_PROJECT = {
+    "type": "object",
+    "description": "A team's project: its members see the last save, staff the version as of "
+    "the event's project deadline. `description_html` is the Markdown rendered and sanitised; "
+    "`video_embed` the player address of an allowed video host (YouTube, Vimeo), else null; "
+    "`missing` lists what the project still lacks.",
+    "properties": {
+        "team_id": {"type": "integer"},
+        "team": {"type": "string"},
+        "members": {"type": "array", "items": {"type": "string"}},
+        "version": {"type": "integer"},
+        "saved_at": {"type": ["string", "null"]},
+        "deadline": {"type": "string"},
+        "title": {"type": "string"},
+        "summary": {"type": "string"},
+        "description": {"type": "string"},
+        "description_html": {"type": "string"},
+        "repo_url": {"type": "string"},
+        "video_url": {"type": "string"},
+        "video_embed": {"type": ["string", "null"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "files": {"type": "array", "items": {"type": "object"}},
+        "missing": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_PATH_FILE = {"name": "file_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_UPLOAD = {
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "kind"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "kind": {"enum": ["slides", "screenshot"]},
+                },
+            }
+        }
+    }
+}
+
+
+def _document() -> None:
+    base = "/events/{event}/teams/{team_id}/project"
+    read_errors = _errors(401, 404)
+    write_errors = _errors(400, 401, 403, 404, 409)
+    paths: dict[str, Any] = {
+        base: {
+            "get": {
+                "summary": "A team's project (its members and staff)",
+                "parameters": [_PATH_EVENT, _PATH_TEAM],
+                "responses": {"200": _json(_PROJECT, "the project"), **read_errors},
+            },
+            "put": {
+                "summary": "The team's members: save the project's text (a new version), until "
+                "the project deadline",
+                "parameters": [_PATH_EVENT, _PATH_TEAM],
+                "requestBody": {"content": {"application/json": {"schema": bodies.PROJECT}}},
+                "responses": {"200": _json(_PROJECT, "saved"), **write_errors},
+            },
+        },
+        f"{base}/files": {
+            "post": {
+                "summary": "The team's members: add slides (a PDF, replacing any; 20 MB) or a "
+                "screenshot (PNG, JPEG, WebP or GIF, 10 MB, 40 megapixels; up to 6)",
+                "parameters": [_PATH_EVENT, _PATH_TEAM],
+                "requestBody": _UPLOAD,
+                "responses": {
+                    "201": _json({"type": "object"}, "added"),
+                    **_errors(400, 401, 403, 404, 409, 413, 422),
+                },
+            }
+        },
+        f"{base}/files/{{file_id}}": {
+            "get": {
+                "summary": "A project's file (a PDF as a download, an image re-encoded as PNG)",
+                "parameters": [_PATH_EVENT, _PATH_TEAM, _PATH_FILE],
+                "responses": {"200": {"description": "the file"}, **read_errors},
+            },
+            "delete": {
+                "summary": "The team's members: remove a file (earlier versions keep it)",
+                "parameters": [_PATH_EVENT, _PATH_TEAM, _PATH_FILE],
+                "responses": {"200": _json(_PROJECT, "removed"), **write_errors},
+            },
+        },
+        f"{base}/files/{{file_id}}/thumbnail": {
+            "get": {
+                "summary": "A file's thumbnail: an image reduced, a PDF's first page",
+                "parameters": [_PATH_EVENT, _PATH_TEAM, _PATH_FILE],
+                "responses": {
+                    "200": {"description": "PNG", "content": {"image/png": {}}},
+                    **read_errors,
+                },
+            }
+        },
+    }
+    OPENAPI["paths"].update(paths)
+
+
+_document()

@@ -6,7 +6,7 @@ PYTHON ?= python3
 # and upgrading". Written by `make lock` / `make upgrade` from pyproject.toml and build.in.
 LOCK := requirements/lock.txt
 
-.PHONY: setup demo test test-fast lint bench bench-fanout chromium sandbox messages lock lock-runtime upgrade upgrade-tools
+.PHONY: setup demo test test-fast lint bench bench-fanout chromium sandbox poppler messages lock lock-runtime upgrade upgrade-tools
 
 # pip first, at the lock's pin; then exactly the lock (wheels only, each hash-checked); then
 # hackjudge itself, editable, without dependencies, built by the lock's setuptools (no isolated
@@ -86,7 +86,11 @@ chromium:
 sandbox:
 	@command -v bwrap >/dev/null || (apt-get update -q && apt-get install -y -q bubblewrap)
 
-test: setup chromium sandbox
+# Debian's poppler-utils: pdftoppm draws the first page of a project's slides (issue 17).
+poppler:
+	@command -v pdftoppm >/dev/null || (apt-get update -q && apt-get install -y -q poppler-utils)
+
+test: setup chromium sandbox poppler
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
@@ -94,7 +98,7 @@ test: setup chromium sandbox
 # The quick loop while working: the linters, then every test not marked slow (tests/conftest.py
 # marks those that start hackjudge processes or Chromium, or take seconds), in under two minutes
 # on a 2-core machine. `make test` (CI) still runs everything.
-test-fast: setup sandbox
+test-fast: setup sandbox poppler
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m "not slow"

@@ -44,6 +44,14 @@ SECURITY_HEADERS = {
 }
 
 
+def allow_frames(response: Response, origins: tuple[str, ...]) -> None:
+    """This answer's policy, allowed to frame ``origins`` (a project's embedded video player,
+    issue 17); every other page keeps ``default-src 'self'`` for frames."""
+    response.headers["Content-Security-Policy"] = (
+        f"{CONTENT_SECURITY_POLICY}; frame-src {' '.join(origins)}"
+    )
+
+
 def add_security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)

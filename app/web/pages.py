@@ -42,6 +42,7 @@ from core.models import (
 from judge.metrics import available as available_metrics
 from judge.metrics import get_metric
 from organize.events import SLUG_PATTERN
+from review import projects
 from review.results import published
 from scoreboard import reveal
 from scoreboard.boards import Board, current_board
@@ -138,8 +139,10 @@ def team(event_slug: str) -> str | Response:
         for t in event.tasks
     }
     members = [m.user.name or m.user.email for m in my_team.members]
+    project = projects.shown(session(), event, my_team, staff=False)
     return render_template(
         "team.html",
+        project_missing=projects.missing(project),
         event=event,
         team=my_team,
         history=history,
@@ -241,6 +244,7 @@ def organize(event_slug: str) -> str:
         slug_pattern=SLUG_PATTERN,
         run_busy=RUN_BUSY,
         verdict_labels=verdict_labels(),
+        without_project=projects.teams_without_project(session(), event),
         task_defaults={
             "public_fraction": DEFAULT_PUBLIC_FRACTION,
             "daily_limit": DEFAULT_DAILY_LIMIT,

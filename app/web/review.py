@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.api.projects import project_json
 from app.lookup import event_or_404, session
 from app.messages import verdict_labels
 from app.runtime import runtime
 from app.security import user_with_role
+from app.web.projects import with_video_frames
 from core.models import Role, Submission, Team
 from review import notes, results, reviews, verifications
 from submissions.preview import first_lines
@@ -47,7 +49,7 @@ def workspace(event_slug: str) -> str:
 
 @bp.get("/events/<event_slug>/review/teams/<int:team_id>")
 @login_required
-def team_file(event_slug: str, team_id: int) -> str:
+def team_file(event_slug: str, team_id: int) -> Response:
     """A team as its judges see it: files, logs, scores, and the rubric form."""
     _staff()
     event = event_or_404(event_slug)
@@ -75,8 +77,10 @@ def team_file(event_slug: str, team_id: int) -> str:
         stats = results.task_statistics(session(), event, task, storage)
         row = next((r for r in stats["rank_intervals"] if r["team_id"] == team.id), None)
         standing.append({"task": task, "row": row, "teams": len(stats["rank_intervals"])})
-    return render_template(
+    project = project_json(event, team, staff=True)  # as of the project deadline
+    page = render_template(
         "review_team.html",
+        project=project,
         event=event,
         team=team,
         files=files,
@@ -89,6 +93,7 @@ def team_file(event_slug: str, team_id: int) -> str:
         verdict_labels=verdict_labels(),
         organizer=current_user.role == Role.ORGANIZER,
     )
+    return with_video_frames(page, project)
 
 
 @bp.get("/events/<event_slug>/statistics")

@@ -54,6 +54,7 @@ def _pages(contest: Contest, team_id: int) -> list[tuple[str, str, str, bool]]:
         ("error page", "anonymous", "/events/no-such-event", False),
         ("pages.team", "participant", f"/events/{e}/team", True),
         ("pages.join", "newcomer", f"/events/{e}/join", False),
+        ("projects.edit", "participant", f"/events/{e}/project", False),
         ("auth.tokens", "participant", "/tokens", False),
         ("pages.new_event", "organizer", "/events/new", False),
         ("pages.organize", "organizer", f"/events/{e}/organize", True),

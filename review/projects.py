@@ -28,6 +28,7 @@ from core.models import (
     TeamMember,
     User,
 )
+from review.notes import may_see_team
 from review.project_files import MAX_SCREENSHOTS, Prepared
 from review.project_text import ProjectText, render_markdown, video_embed
 from review.reviews import ReviewError
@@ -57,9 +58,12 @@ def is_member(session: Session, user: User, team: Team) -> bool:
 
 
 def may_read(session: Session, user: User, team: Team) -> bool:
-    """Staff read every project; a participant only their own team's (the public gallery,
-    after the final ranking is published, is a later step of issue 17)."""
-    return user.role in (Role.ORGANIZER, Role.JUDGE) or is_member(session, user, team)
+    """Staff read every project but those of a judge's conflicts of interest; a participant
+    only their own team's (the public gallery, after the final ranking is published, is a
+    later step of issue 17)."""
+    if user.role in (Role.ORGANIZER, Role.JUDGE):
+        return may_see_team(session, user, team)
+    return is_member(session, user, team)
 
 
 def may_edit(session: Session, user: User, event: Event, team: Team) -> None:

@@ -65,6 +65,16 @@ def test_team_saves_versions_and_staff_read(api: Api, contest: Contest) -> None:
     assert api.project(ids["팀0"], mine).json["title"] == "요약기 2"
     # Staff read; they do not write.
     assert api.save_project(ids["팀0"], contest.staff_tokens["judge"], title="x").status_code == 403
+    # A judge who declares a conflict of interest with the team reads its project no more.
+    judge = contest.staff_tokens["judge"]
+    declared = api.client.post(
+        f"/api/v1/events/{contest.event}/teams/{ids['팀0']}/conflict",
+        headers={"Authorization": f"Bearer {judge}"},
+        json={"reason": "지도 교수"},
+    )
+    assert declared.status_code == 200, declared.json
+    assert api.project(ids["팀0"], judge).status_code == 404
+    assert api.project(ids["팀0"], contest.staff_tokens["organizer"]).status_code == 200
 
 
 def test_judges_see_the_version_as_of_the_deadline(api: Api, contest: Contest) -> None:

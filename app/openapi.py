@@ -117,6 +117,11 @@ OPENAPI: dict[str, Any] = {
                                 "score": {"type": "number"},
                                 "submissions": {"type": "integer"},
                                 "last_submission_at": {"type": "string", "format": "date-time"},
+                                "awards": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "description": "the final board: the team's awards",
+                                },
                             },
                         },
                     },

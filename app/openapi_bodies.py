@@ -99,3 +99,10 @@ PROJECT = _body(
     ),
     tags={"type": "array", "maxItems": 10, "items": _text(30)},
 )
+# Awards (issue 17): by the final ranking (names[i] to rank i + 1), or one by hand.
+AWARD = _body(
+    [],
+    by_rank={"type": "array", "maxItems": 50, "items": _text(100)},
+    name=_text(100),
+    team_id={"type": ["integer", "null"], "minimum": 1, "maximum": _DB_INT_MAX},
+)

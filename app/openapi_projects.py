@@ -1,5 +1,5 @@
 """The OpenAPI document's project parts (issue 17): a team's project, its files and their
-thumbnails."""
+thumbnails; awards."""
 
 from __future__ import annotations
 
@@ -31,6 +31,28 @@ _PROJECT = {
         "tags": {"type": "array", "items": {"type": "string"}},
         "files": {"type": "array", "items": {"type": "object"}},
         "missing": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_INT = {"type": "integer"}
+_AWARDS = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "published": {"type": "boolean"},
+        "awards": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": _INT,
+                    "name": {"type": "string"},
+                    "rank": {"type": ["integer", "null"]},
+                    "team_id": {"type": ["integer", "null"]},
+                    "team": {"type": ["string", "null"]},
+                    "given_at": {"type": ["string", "null"]},
+                },
+            },
+        },
     },
 }
 _PATH_FILE = {"name": "file_id", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -105,6 +127,40 @@ def _document() -> None:
         },
     }
     OPENAPI["paths"].update(paths)
+    _PATH_AWARD = {"name": "award_id", "in": "path", "required": True, "schema": _INT}
+    OPENAPI["paths"].update(
+        {
+            "/events/{event}/awards": {
+                "get": {
+                    "summary": "The awards: staff always, everyone once the final ranking is "
+                    "published (then only those given)",
+                    "parameters": [_PATH_EVENT],
+                    "responses": {"200": _json(_AWARDS, "the awards"), **_errors(401, 403, 404)},
+                },
+                "post": {
+                    "summary": "Organizers: give awards by the final ranking (`by_rank`: the "
+                    "first name to rank 1…, replacing the last giving by rank) or one by hand "
+                    "(`name`, `team_id`; no team: defined, not given yet)",
+                    "parameters": [_PATH_EVENT],
+                    "requestBody": {"content": {"application/json": {"schema": bodies.AWARD}}},
+                    "responses": {
+                        "201": _json(_AWARDS, "the awards"),
+                        **_errors(400, 401, 403, 404, 409),
+                    },
+                },
+            },
+            "/events/{event}/awards/{award_id}": {
+                "delete": {
+                    "summary": "Organizers: take an award back",
+                    "parameters": [_PATH_EVENT, _PATH_AWARD],
+                    "responses": {
+                        "200": _json(_AWARDS, "the awards"),
+                        **_errors(401, 403, 404),
+                    },
+                }
+            },
+        }
+    )
 
 
 _document()

@@ -764,3 +764,25 @@ class ProjectFile(Base):
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Award(Base):
+    """A prize an organizer gives (issue 17): 대상, 최우수상, 우수상, a special prize. One row a
+    team that receives it (two 우수상 are two rows); defined before it is given (no team yet).
+    ``rank`` is the final rank it was given for, when given by the ranking (giving by the
+    ranking again replaces those), None when given by hand."""
+
+    __tablename__ = "awards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    place: Mapped[int] = mapped_column(Integer, default=0)  # the order awards are listed in
+    rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    given_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    given_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -169,6 +169,9 @@ def publish(event_slug: str) -> Response | tuple[Response, int]:
     except reviews.ReviewError as exc:
         return _refused(exc)
     session().commit()
+    from review.awards import with_awards
+
+    board = with_awards(session(), event, board)  # awards given before publication show at once
     runtime().publisher.final(event.slug, board)
     return jsonify(board)
 
@@ -182,7 +185,9 @@ def published_final(event: Event) -> Response:
             abort(403, description=_("The final ranking is not published yet."))
         board = results.final_board(event, results.final_standing(session(), event))
         board["version"] = 0  # a preview, not published
-    return jsonify(board)
+    from review.awards import with_awards
+
+    return jsonify(with_awards(session(), event, board))
 
 
 @bp.route("/events/<event_slug>/teams/<int:team_id>/disqualify", methods=["POST", "DELETE"])
@@ -266,4 +271,5 @@ def weights(event_slug: str) -> Response | tuple[Response, int]:
     return jsonify({"w_auto": event.w_auto, "w_review": event.w_review})
 
 
-from app.api import projects  # noqa: E402,F401  (issue 17: a team's project, beside its review)
+# Issue 17: a team's project, beside its review; the awards, after the final ranking.
+from app.api import awards, projects  # noqa: E402,F401

@@ -273,7 +273,7 @@ def demo(host: str, port: int, no_bots: bool, verbose: bool) -> None:
     run_server(settings, host, port, before_serving=seed)
 
 
-from app.cli import admin, live, submit, tasks, verify  # noqa: E402,F401  (registers commands)
+from app.cli import admin, awards, live, submit, tasks, verify  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":
     sys.exit(main())

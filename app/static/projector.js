@@ -57,6 +57,13 @@
         const span = document.createElement("span");
         span.className = ["rank", "name", "score", "extra"][i];
         span.textContent = text;
+        // The closing screen: the final board's awards beside the team's name.
+        if (i === 1 && row.awards && row.awards.length) {
+          const award = document.createElement("span");
+          award.className = "award";
+          award.textContent = row.awards.join(" · ");
+          span.append(" ", award);
+        }
         li.append(span);
       });
       return li;

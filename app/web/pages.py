@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -96,11 +97,19 @@ def projector(event_slug: str) -> str:
         "tasks": tasks,
         "announcements": recent_announcements(session(), event, limit=5),
         "can_reveal": current_user.is_authenticated and current_user.role == Role.ORGANIZER,
-        "final": published(event),
+        "final": final_with_awards(event),
         "top": max(3, min(request.args.get("top", 10, type=int) or 10, 30)),
         "rotate_seconds": max(0, request.args.get("rotate", 20, type=int) or 0),
     }
     return render_template("projector.html", event=event, setup=setup)
+
+
+def final_with_awards(event: Event) -> dict[str, Any] | None:
+    """The published final ranking with each team's awards (the closing screen's)."""
+    from review.awards import with_awards
+
+    board = published(event)
+    return with_awards(session(), event, board) if board is not None else None
 
 
 @bp.get("/events/<event_slug>/team")

@@ -1,0 +1,68 @@
+"""``hackjudge awards``: the prizes from the command line (issue 17). A CLI in embedded mode
+has nobody to push to: projectors show the awards when next loaded."""
+
+from __future__ import annotations
+
+import click
+
+from app.cli import CliError, configured_db, main
+from app.cli.actor import acting_as, cli_actor
+from config import Settings
+
+
+@main.command()
+@click.argument("event_slug")
+@click.option(
+    "--by-rank",
+    metavar="NAMES",
+    help="Comma-separated awards for ranks 1, 2, … of the final ranking, e.g. "
+    "'대상,최우수상,우수상' (replaces the last giving by rank).",
+)
+@click.option("--give", metavar="NAME", help="An award given by hand (with --team).")
+@click.option("--team", metavar="TEAM", help="The team's name, for --give.")
+@click.option("--remove", "remove_id", type=int, metavar="ID", help="Take award ID back.")
+@acting_as
+def awards(
+    event_slug: str,
+    by_rank: str | None,
+    give: str | None,
+    team: str | None,
+    remove_id: int | None,
+    acting_as: str | None,
+) -> None:
+    """List the event's awards; give them by the final ranking or by hand, or take one back."""
+    from sqlalchemy import select
+
+    from core.db import utcnow
+    from core.models import Team
+    from organize.events import event_by_slug
+    from review import awards as engine
+
+    if sum(x is not None for x in (by_rank, give, remove_id)) > 1:
+        raise CliError("give one of --by-rank, --give and --remove")
+    if (give is None) != (team is None):
+        raise CliError("--give NAME and --team TEAM go together")
+    try:
+        with configured_db(Settings()).begin() as session:
+            event = event_by_slug(session, event_slug)
+            if by_rank is not None or give is not None or remove_id is not None:
+                actor = cli_actor(session, acting_as)
+            if by_rank is not None:
+                names = [n for n in by_rank.split(",") if n.strip()]
+                engine.by_rank(session, event, actor, names, utcnow())
+            elif give is not None:
+                found = session.scalars(
+                    select(Team).where(Team.event_id == event.id, Team.name == team)
+                ).first()
+                if found is None:
+                    raise CliError(f"no team {team!r} in {event_slug}")
+                engine.give(session, event, actor, give, found.id, utcnow())
+            elif remove_id is not None:
+                engine.remove(session, event, actor, remove_id)
+            session.flush()
+            rows = engine.as_json(session, event)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    for row in rows:
+        rank = f"#{row['rank']}" if row["rank"] is not None else "-"
+        click.echo(f"{row['id']:>4} {row['name'][:100]:<12} {rank:<4} {row['team'] or '-'}")

@@ -178,7 +178,9 @@ class Settings:
             "BABEL_DEFAULT_LOCALE": "ko",
             "BABEL_DEFAULT_TIMEZONE": self.default_timezone,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
-            "RATELIMIT_HEADERS_ENABLED": True,
+            # No X-RateLimit-* headers (two Redis reads per limited request): only a refusal's
+            # Retry-After, set by app.extensions.Limiter.
+            "RATELIMIT_HEADERS_ENABLED": False,
             # Redis away (issue 12): limits go on per web node in memory, and Redis is tried
             # again with backoff; should even that fail, the request passes unlimited rather
             # than failing (uploads are then accepted, or 503 if the database is away too).

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request
+import logging
+import math
+import time
+
+from flask import Flask, Response, request
 from flask_babel import Babel, lazy_gettext
-from flask_limiter import Limiter
+from flask_limiter import Limiter as FlaskLimiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_socketio import SocketIO
@@ -12,6 +16,42 @@ from flask_wtf import CSRFProtect
 
 from core.db import Database
 from core.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES
+
+log = logging.getLogger(__name__)
+# When the window's end cannot be read (Redis away just then): a minute, the login page's own
+# fallback (app.web.auth).
+RETRY_AFTER_UNKNOWN_S = 60
+
+
+class Limiter(FlaskLimiter):
+    """Flask-Limiter with ``Retry-After`` on a refusal only (``RATELIMIT_HEADERS_ENABLED`` is
+    off, config.py).
+
+    Its ``X-RateLimit-*`` headers read the counter back after the hit — two more Redis round
+    trips on every limited request (each upload: issue 14) — for headers neither the SPEC nor
+    docs/api.md promise and no client of ours reads. The limit itself stays one atomic
+    increment in Redis; the window's end is read only for a 429, whose ``Retry-After`` the
+    SPEC does promise.
+    """
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        app.after_request(self._add_retry_after)
+
+    def _add_retry_after(self, response: Response) -> Response:
+        if response.status_code != 429 or "Retry-After" in response.headers:
+            return response  # not ours, or the refusal said how long already (a quota)
+        limit = self.current_limit
+        if limit is None or not limit.breached:
+            return response
+        try:
+            wait = limit.reset_at - time.time()
+        except Exception:  # the storage went away between the hit and now
+            log.warning("could not read the end of the rate-limit window of %s", limit.key)
+            wait = RETRY_AFTER_UNKNOWN_S
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
+
 
 db = Database()
 socketio = SocketIO()

@@ -266,8 +266,10 @@ def test_hourly_rate_limit_counts_refused_uploads_too(strict_app: Flask, tmp_pat
     contest = seed_contest(db, strict_app.config["HACKJUDGE"].storage_dir, tmp_path)
     client = strict_app.test_client()
     api = Api(client, contest)
-    codes = [api.upload("팀0", b"").status_code for _ in range(3)]
-    assert codes == [422, 422, 422]
+    answers = [api.upload("팀0", b"") for _ in range(3)]
+    assert [a.status_code for a in answers] == [422, 422, 422]
+    # No X-RateLimit-* headers (they cost two Redis reads an upload); a refusal says when.
+    assert not any(h.startswith("X-RateLimit") for a in answers for h, _ in a.headers)
     limited = api.upload("팀0", prediction_csv(contest.truth, 0.3, 1))
     assert limited.status_code == 429
     assert limited.json["error"]["code"] == "rate_limited"

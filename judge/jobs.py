@@ -7,6 +7,7 @@ The same function runs in an RQ worker (production) and in the server's threads
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import traceback
@@ -14,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
 
 from core.db import Database, utcnow
 from core.errors import ParticipantVisibleError
@@ -71,30 +74,57 @@ def start(
     ctx: JudgeContext, submission_id: int, status: Status = Status.SCORING
 ) -> tuple[Submission, Task] | None:
     """The row taken for this attempt (``status``, by this worker), or None: done already, or
-    given up after ``MAX_ATTEMPTS``."""
+    given up after ``MAX_ATTEMPTS``.
+
+    Its own commit, before any scoring: a worker killed mid-job leaves the row ``scoring``
+    with its attempt counted, which the reconciler finds (docs/architecture.md). The usual
+    case is one statement (the row taken and its task read back, issue 14: there were three);
+    a row that is not to be taken is looked at again under its lock to say why.
+    """
     with ctx.db.begin() as session:
+        # SQLite's RETURNING names no column of the FROM table: there the task is a read more.
+        joined = session.get_bind().dialect.name == "postgresql"
+        take = (
+            update(Submission)
+            .where(
+                Submission.id == submission_id,
+                Submission.status.not_in(FINISHED),
+                Submission.attempts < MAX_ATTEMPTS,
+            )
+            .values(
+                status=status,
+                attempts=Submission.attempts + 1,
+                worker=ctx.worker_name,
+                started_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if joined:
+            taken = session.execute(
+                take.where(Task.id == Submission.task_id).returning(Submission, Task)
+            ).first()
+            if taken is not None:
+                return taken[0], taken[1]
+        elif (row := session.scalars(take.returning(Submission)).first()) is not None:
+            task = session.get(Task, row.task_id)
+            assert task is not None
+            return row, task
         sub = session.get(Submission, submission_id, with_for_update=True)
         if sub is None or sub.status in FINISHED:
             return None  # a duplicate delivery of a job already done
-        if sub.attempts >= MAX_ATTEMPTS:
-            sub.status = Status.FAILED
-            sub.staff_error = (
-                f"gave up after {sub.attempts} attempts: the scoring process died each time "
-                "(killed, out of memory?)"
-            )
-            sub.finished_at = utcnow()
-            given_up = session.get(Task, sub.task_id)
-            assert given_up is not None
-            recount(session, given_up, sub.team_id)  # a failed file counts no attempt
-            return None
-        sub.status = status
-        sub.attempts += 1
-        sub.worker = ctx.worker_name
-        sub.started_at = utcnow()
-        task = session.get(Task, sub.task_id)
-        assert task is not None
-        session.flush()
-        return sub, task
+        if sub.attempts < MAX_ATTEMPTS:  # changed between the two statements: try again
+            session.rollback()
+            return start(ctx, submission_id, status)
+        sub.status = Status.FAILED
+        sub.staff_error = (
+            f"gave up after {sub.attempts} attempts: the scoring process died each time "
+            "(killed, out of memory?)"
+        )
+        sub.finished_at = utcnow()
+        given_up = session.get(Task, sub.task_id)
+        assert given_up is not None
+        recount(session, given_up, sub.team_id)  # a failed file counts no attempt
+        return None
 
 
 def evaluate(
@@ -159,14 +189,16 @@ def land(
     """Write a job's verdict (``updates``) with the team's standing, publish it, and see to
     the interval of a scored file; returns the final status."""
     with ctx.db.begin() as session:
-        row = session.get(Submission, submission_id, with_for_update=True)
-        assert row is not None
-        row.staff_error = ""  # a fault of an earlier attempt; ``updates`` may say more
-        for key, value in updates.items():
-            setattr(row, key, value)
-        row.finished_at = utcnow()
-        recount(session, task, row.team_id)  # the team's best, with the score, in one commit
-        sub = row
+        # One statement for the row (it was a locked read, then the write).
+        sub = session.scalars(
+            update(Submission)
+            .where(Submission.id == submission_id)
+            # staff_error: a fault of an earlier attempt; ``updates`` may say more.
+            .values({"staff_error": "", **updates, "finished_at": utcnow()})
+            .returning(Submission)
+            .execution_options(synchronize_session=False)
+        ).one()
+        recount(session, task, sub.team_id)  # the team's best, with the score, in one commit
     ctx.publisher.submission(sub, task)
     # Invalid files change attempt counts too; the board pushes only if a visible row moved.
     ctx.publisher.task_changed(task.id)
@@ -179,14 +211,27 @@ def land(
 
 
 def _store_interval(ctx: JudgeContext, submission_id: int, result: ScoreResult) -> None:
-    """The bootstrap interval of a scored file, kept if its score is still the one scored."""
+    """The bootstrap interval of a scored file, kept if its score is still the one scored
+    (one statement: the condition is in its WHERE)."""
     if (ci := result.compute_ci()) is None:
         return
+    scored = result.public_score
+    if scored is not None and math.isnan(scored):
+        return  # NaN equals nothing (as in Python before); it never ranks anyway
+    same = (
+        Submission.public_score.is_(None) if scored is None else Submission.public_score == scored
+    )
     with ctx.db.begin() as session:
-        row = session.get(Submission, submission_id)
-        if row is not None and row.public_score == result.public_score:
-            row.public_ci_low, row.public_ci_high = ci
-            row.scoring_ms = (row.scoring_ms or 0) + result.timings_ms.get("ci", 0)
+        session.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, same)
+            .values(
+                public_ci_low=ci[0],
+                public_ci_high=ci[1],
+                scoring_ms=func.coalesce(Submission.scoring_ms, 0) + result.timings_ms.get("ci", 0),
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def compute_interval(submission_id: int) -> str:
@@ -194,11 +239,16 @@ def compute_interval(submission_id: int) -> str:
     scored again, without the boards or the status, for its public score's interval."""
     ctx = get_context()
     with ctx.db.begin() as session:
-        sub = session.get(Submission, submission_id)
-        if sub is None or sub.status != Status.SCORED or sub.public_ci_low is not None:
+        found = session.execute(
+            select(Submission, Task)
+            .join(Task, Task.id == Submission.task_id)
+            .where(Submission.id == submission_id)
+        ).first()
+        if found is None:
+            return "skipped"
+        sub, task = found
+        if sub.status != Status.SCORED or sub.public_ci_low is not None:
             return "skipped"  # rescored, rejudged or done meanwhile
-        task = session.get(Task, sub.task_id)
-        assert task is not None
     _updates, result = evaluate(ctx, task, sub, with_ci=False)
     if result is None:
         return "skipped"

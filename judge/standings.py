@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -50,38 +50,47 @@ def recount(session: Session, task: Task, team_id: int) -> Standing:
     """Recount ``team_id``'s standing on ``task`` from its submissions, in the caller's
     transaction (which commits it with the change that called for it).
 
-    PostgreSQL: the standing's row lock orders the recounts of one team (two workers scoring
-    two of its files); each statement after the lock sees what was committed before it was
-    granted. SQLite: the pending write taken first makes this transaction the only writer.
+    Two statements (issue 14: there were five, on every score landing). The first creates the
+    standing or, if it is there, locks it (a no-op ``DO UPDATE`` takes the row lock, as ``FOR
+    UPDATE`` did): PostgreSQL then orders the recounts of one team (two workers scoring two of
+    its files). The second counts and writes; under READ COMMITTED it takes its snapshot after
+    the lock was granted, so it sees every recount committed before — which is why the count
+    cannot ride in the first statement, whose snapshot predates its wait for the lock.
+    SQLite: the pending write taken first makes this transaction the only writer.
     """
     session.flush()
+    stored = Standing.__table__.c
+    insert = _insert(session)(Standing).values(task_id=task.id, team_id=team_id, attempts=0)
     session.execute(
-        _insert(session)(Standing)
-        .values(task_id=task.id, team_id=team_id, attempts=0)
-        .on_conflict_do_nothing()
-    )
-    standing = session.scalars(
-        select(Standing)
-        .where(Standing.task_id == task.id, Standing.team_id == team_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    mine = (Submission.task_id == task.id, Submission.team_id == team_id)
-    attempts, last_at = session.execute(
-        select(func.count(Submission.id), func.max(Submission.created_at)).where(
-            *mine, Submission.status.in_(COUNTED)
+        insert.on_conflict_do_update(
+            index_elements=[stored.task_id, stored.team_id],
+            set_={"attempts": stored.attempts},
         )
-    ).one()
-    best = session.execute(
-        select(Submission.id, Submission.public_score, Submission.created_at)
+    )
+    mine = (Submission.task_id == task.id, Submission.team_id == team_id)
+    counted = select(func.count(Submission.id)).where(*mine, Submission.status.in_(COUNTED))
+    last = select(func.max(Submission.created_at)).where(*mine, Submission.status.in_(COUNTED))
+    best = (
+        select(Submission.id)
         .where(*mine, rankable(session, Submission.public_score))
         .order_by(*rule_order(Submission.public_score, get_metric(task.metric).higher_is_better))
         .limit(1)
-    ).first()
-    standing.attempts, standing.last_at = attempts, last_at
-    standing.best_id, standing.best_score, standing.best_at = best or (None, None, None)
-    session.flush()
-    return standing
+        .scalar_subquery()
+    )
+    of_best = select(Submission).where(Submission.id == best).subquery()
+    return session.scalars(
+        update(Standing)
+        .where(Standing.task_id == task.id, Standing.team_id == team_id)
+        .values(
+            attempts=counted.scalar_subquery(),
+            last_at=last.scalar_subquery(),
+            best_id=best,
+            best_score=select(of_best.c.public_score).scalar_subquery(),
+            best_at=select(of_best.c.created_at).scalar_subquery(),
+        )
+        .returning(Standing)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    ).one()
 
 
 # ``count_upload``'s statement per dialect, built once: SQLAlchemy memoizes a statement's

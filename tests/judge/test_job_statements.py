@@ -1,0 +1,105 @@
+"""The scoring job's writes (issue 14): the row taken in one statement and committed before
+any scoring (a killed worker leaves it for the reconciler), the verdict in one, the team's
+standing recounted in two, an interval kept only for the score it was computed for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+
+from app.extensions import db
+from core.models import Standing, Status, Submission
+from judge.jobs import MAX_ATTEMPTS, _store_interval, evaluate, get_context, land, start
+from tests.actions import Api
+from tests.helpers import Contest
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement.lstrip().split(None, 1)[0].upper())
+
+    assert db.engine is not None
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)
+
+
+def queued_again(sub_id: int, attempts: int = 0) -> None:
+    with db.begin() as session:
+        row = session.get(Submission, sub_id)
+        assert row is not None
+        row.status, row.attempts, row.worker = Status.QUEUED, attempts, ""
+
+
+def test_a_job_takes_and_lands_its_row_in_few_statements(
+    app: Flask, contest: Contest, api: Api
+) -> None:
+    team = next(iter(contest.tokens))
+    api.entry(team, 0.8)
+    with db.begin() as session:
+        sub_id = session.scalars(select(Submission.id)).one()
+    queued_again(sub_id)
+    ctx = get_context()
+    postgres = db.engine is not None and db.engine.dialect.name == "postgresql"
+
+    with statements() as taking:
+        started = start(ctx, sub_id)
+    assert started is not None
+    sub, task = started
+    assert (sub.status, sub.attempts, sub.worker, task.id) == (
+        Status.SCORING,
+        1,
+        ctx.worker_name,
+        sub.task_id,
+    )
+    # PostgreSQL: the row and its task in one UPDATE … RETURNING; SQLite reads the task apart.
+    assert taking == (["UPDATE"] if postgres else ["UPDATE", "SELECT"])
+    with db.begin() as session:  # committed before any scoring: the reconciler sees it
+        assert session.get(Submission, sub_id).status == Status.SCORING  # type: ignore[union-attr]
+
+    updates, result = evaluate(ctx, task, sub, with_ci=False)
+    assert result is not None
+    ctx.defer_interval, deferred = (lambda _id: None), ctx.defer_interval
+    try:
+        with statements() as landing:
+            assert land(ctx, sub_id, task, updates, result) == "scored"
+    finally:
+        ctx.defer_interval = deferred
+    # The verdict in one UPDATE, then the standing: created or locked, then recounted.
+    assert landing[:3] == ["UPDATE", "INSERT", "UPDATE"]
+    with db.begin() as session:
+        standing = session.scalars(select(Standing)).one()
+        assert (standing.best_id, standing.attempts) == (sub_id, 1)
+
+    # The interval is kept for the score it was computed for, and not for another one.
+    result.public_score = (result.public_score or 0) + 1
+    _store_interval(ctx, sub_id, result)
+    with db.begin() as session:
+        assert session.get(Submission, sub_id).public_ci_low is None  # type: ignore[union-attr]
+
+
+def test_a_row_past_its_attempts_is_given_up(app: Flask, contest: Contest, api: Api) -> None:
+    team = next(iter(contest.tokens))
+    api.entry(team, 0.8)
+    with db.begin() as session:
+        sub_id = session.scalars(select(Submission.id)).one()
+    queued_again(sub_id, attempts=MAX_ATTEMPTS)
+    assert start(get_context(), sub_id) is None
+    with db.begin() as session:
+        row: Any = session.get(Submission, sub_id)
+        assert row.status == Status.FAILED and "gave up" in row.staff_error
+        assert session.scalars(select(Standing)).one().attempts == 0  # a failed file counts none
+    queued_again(sub_id, attempts=0)
+    with db.begin() as session:
+        session.get(Submission, sub_id).status = Status.SCORED  # type: ignore[union-attr]
+    assert start(get_context(), sub_id) is None  # done already: a duplicate delivery

@@ -55,6 +55,31 @@ _AWARDS = {
         },
     },
 }
+_GALLERY = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "published": {"type": "boolean"},
+        "projects": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "team_id": _INT,
+                    "team": {"type": "string"},
+                    "title": {"type": "string"},
+                    "summary": {"type": "string"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "rank": {"type": ["integer", "null"]},
+                    "awards": {"type": "array", "items": {"type": "string"}},
+                    "thumbnail_url": {"type": ["string", "null"]},
+                    "project_url": {"type": "string"},
+                    "page_url": {"type": "string"},
+                },
+            },
+        },
+    },
+}
 _PATH_FILE = {"name": "file_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _UPLOAD = {
     "content": {
@@ -79,7 +104,8 @@ def _document() -> None:
     paths: dict[str, Any] = {
         base: {
             "get": {
-                "summary": "A team's project (its members and staff)",
+                "summary": "A team's project (its members and staff; everyone once the final "
+                "ranking is published)",
                 "parameters": [_PATH_EVENT, _PATH_TEAM],
                 "responses": {"200": _json(_PROJECT, "the project"), **read_errors},
             },
@@ -148,6 +174,18 @@ def _document() -> None:
                         **_errors(400, 401, 403, 404, 409),
                     },
                 },
+            },
+            "/events/{event}/projects": {
+                "get": {
+                    "summary": "The gallery: every titled project's card (title, summary, tags, "
+                    "thumbnail, rank, awards), by rank; staff always, everyone once the final "
+                    "ranking is published (before: a participant 403, anonymous 401)",
+                    "parameters": [_PATH_EVENT],
+                    "responses": {
+                        "200": _json(_GALLERY, "the cards"),
+                        **_errors(401, 403, 404),
+                    },
+                }
             },
             "/events/{event}/awards/{award_id}": {
                 "delete": {

@@ -59,8 +59,8 @@ def is_member(session: Session, user: User, team: Team) -> bool:
 
 def may_read(session: Session, user: User, team: Team) -> bool:
     """Staff read every project but those of a judge's conflicts of interest; a participant
-    only their own team's (the public gallery, after the final ranking is published, is a
-    later step of issue 17)."""
+    only their own team's. (Once the final ranking is published everyone reads every visible
+    team's: ``review.gallery``.)"""
     if user.role in (Role.ORGANIZER, Role.JUDGE):
         return may_see_team(session, user, team)
     return is_member(session, user, team)

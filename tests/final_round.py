@@ -1,46 +1,54 @@
 """A review round cut short, for tests that need the final ranking published (awards, the
-gallery, certificates): 팀0 > 팀1 > 팀2 on the private board and in every judge's scores."""
+gallery, certificates): 팀0 > 팀1 > 팀2 on the private board and in every judge's scores.
+Works in process (``Api(client, …)``) and against a spawned server (``Api(server, …)``:
+pass ``move`` that changes the event in that server's database)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-
-from flask.testing import FlaskClient
+from typing import Any
 
 from core.db import utcnow
-from tests.actions import Api, bearer
+from tests.actions import Api, _json
 from tests.helpers import Contest, move_event
 
 
-def lock_review(client: FlaskClient, contest: Contest, api: Api) -> None:
-    """Entries, the end, one criterion, the one judge on every team, scores, reveal, lock."""
-    organizer = bearer(contest.staff_tokens["organizer"])
-    judge = bearer(contest.staff_tokens["judge"])
+def _ok(reply: Any, status: int = 200) -> Any:
+    assert reply.status_code == status, _json(reply)
+    return _json(reply)
+
+
+def lock_review(
+    api: Api, contest: Contest, move: Callable[..., None] = move_event, entered: bool = False
+) -> None:
+    """Entries (unless ``entered``), the end, one criterion, the one judge on every team,
+    scores, the reveal, the lock."""
+    organizer, judge = contest.staff_tokens["organizer"], contest.staff_tokens["judge"]
     base = f"/api/v1/events/{contest.event}"
-    for i, team in enumerate(("팀0", "팀1", "팀2")):
-        api.entry(team, [0.1, 1.0, 3.0][i])
-    move_event(end_at=utcnow() - timedelta(seconds=1), judges_per_team=1)
-    made = client.post(f"{base}/criteria", headers=organizer, json={"name": "기술성", "weight": 1})
-    assert made.status_code == 201, made.json
-    assigned = client.post(f"{base}/assignments", headers=organizer, json={"per_team": 1})
-    assert assigned.status_code == 200, assigned.json
-    for row in client.get(f"{base}/assignments", headers=judge).json["assignments"]:
+    if not entered:
+        for i, team in enumerate(("팀0", "팀1", "팀2")):
+            api.entry(team, [0.1, 1.0, 3.0][i])
+    move(end_at=utcnow() - timedelta(seconds=1), judges_per_team=1)
+    criterion = _ok(
+        api._call("POST", f"{base}/criteria", organizer, json={"name": "기술성", "weight": 1}),
+        201,
+    )
+    _ok(api._call("POST", f"{base}/assignments", organizer, json={"per_team": 1}))
+    for row in _ok(api._call("GET", f"{base}/assignments", judge))["assignments"]:
         points = {"팀0": 9, "팀1": 6, "팀2": 3}[row["team"]]
-        scored = client.put(
-            f"{base}/teams/{row['team_id']}/scores",
-            headers=judge,
-            json={"scores": {str(made.json["id"]): points}},
-        )
-        assert scored.status_code == 200, scored.json
-    assert client.post(f"{base}/reveal", headers=organizer, json={"all": True}).status_code == 200
-    assert client.post(f"{base}/review/lock", headers=organizer).status_code == 200
+        scores = {"scores": {str(criterion["id"]): points}}
+        _ok(api._call("PUT", f"{base}/teams/{row['team_id']}/scores", judge, json=scores))
+    _ok(api._call("POST", f"{base}/reveal", organizer, json={"all": True}))
+    _ok(api._call("POST", f"{base}/review/lock", organizer))
 
 
-def publish_final(client: FlaskClient, contest: Contest, api: Api) -> dict:
+def publish_final(
+    api: Api, contest: Contest, move: Callable[..., None] = move_event, entered: bool = False
+) -> dict:
     """``lock_review``, then the final ranking published; its board."""
-    lock_review(client, contest, api)
-    organizer = bearer(contest.staff_tokens["organizer"])
-    published = client.post(f"/api/v1/events/{contest.event}/final/publish", headers=organizer)
-    assert published.status_code == 200, published.json
-    assert [r["team"] for r in published.json["rows"]] == ["팀0", "팀1", "팀2"]
-    return published.json
+    lock_review(api, contest, move, entered)
+    base = f"/api/v1/events/{contest.event}"
+    board = _ok(api._call("POST", f"{base}/final/publish", contest.staff_tokens["organizer"]))
+    assert [r["team"] for r in board["rows"]] == ["팀0", "팀1", "팀2"]
+    return board

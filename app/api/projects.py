@@ -1,8 +1,9 @@
 """A team's project (issue 17): its text, its files and their thumbnails.
 
 The team's members edit their own project until the project deadline; staff read every
-project (as of the deadline); other participants read none before the public gallery (a later
-step), and are told it does not exist (404), as are the anonymous (401).
+project (as of the deadline); other participants read none before the final ranking is
+published, and are told it does not exist (404), the anonymous to sign in (401). Once it is
+published every project and its files are public (the gallery, ``review.gallery``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from flask import Response, abort, jsonify, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from app.api import bp, error, user_or_401
@@ -21,7 +23,7 @@ from app.runtime import runtime
 from app.web.inputs import display_filename
 from core.models import Event, ProjectFile, ProjectFileKind, Role, Team, User
 from core.offload import heavy
-from review import project_files, projects
+from review import gallery, project_files, projects
 from review.project_text import check_text
 from review.reviews import ReviewError
 
@@ -36,14 +38,29 @@ def team_or_404(event: Event, team_id: int) -> Team:
     return team
 
 
-def readable(event_slug: str, team_id: int) -> tuple[User, Event, Team]:
-    """The reader, the event and a team whose project they may read; else 401 or 404."""
-    user = user_or_401()
+def readable(event_slug: str, team_id: int) -> tuple[User | None, Event, Team]:
+    """The reader (None: anonymous), the event and a team whose project they may read: anyone
+    once the final ranking is published (the gallery), else as ``projects.may_read``; else
+    401 or 404."""
     event = event_or_404(event_slug)
+    if gallery.is_public(event):
+        team = team_or_404(event, team_id)
+        if not team.hidden:
+            return (
+                (current_user._get_current_object() if current_user.is_authenticated else None),
+                event,
+                team,
+            )
+    user = user_or_401()
     team = team_or_404(event, team_id)
     if not projects.may_read(session(), user, team):
         abort(404, description=_("No team %(id)s in this event.", id=team_id))
     return user, event, team
+
+
+def as_of_deadline(user: User | None, team: Team) -> bool:
+    """Everyone but the team's own members reads the version as of the project deadline."""
+    return gallery.reads_as_public(session(), user, team)
 
 
 def _refused(exc: ReviewError) -> tuple[Response, int]:
@@ -55,10 +72,12 @@ def is_staff(user: User) -> bool:
     return user.role in (Role.ORGANIZER, Role.JUDGE)
 
 
-def project_json(event: Event, team: Team, staff: bool) -> dict[str, Any]:
-    """The project as this reader sees it, with the addresses of its files."""
+def project_json(event: Event, team: Team, staff: bool, public: bool = False) -> dict[str, Any]:
+    """The project as this reader sees it, with the addresses of its files; ``public``: as the
+    gallery shows it (members by name only)."""
     view = projects.shown(session(), event, team, staff=staff)
-    body = projects.as_json(view, team, event, projects.members_of(team))
+    members = gallery.public_members(team) if public else projects.members_of(team)
+    body = projects.as_json(view, team, event, members)
     for item in body["files"]:
         where = {"event_slug": event.slug, "team_id": team.id, "file_id": item["id"]}
         item["url"] = url_for("api.project_file", **where)
@@ -66,11 +85,17 @@ def project_json(event: Event, team: Team, staff: bool) -> dict[str, Any]:
     return body
 
 
+def reader_json(user: User | None, event: Event, team: Team) -> dict[str, Any]:
+    """The project for a reader ``readable`` let through."""
+    public = user is None or not (is_staff(user) or projects.is_member(session(), user, team))
+    return project_json(event, team, as_of_deadline(user, team), public)
+
+
 @bp.get("/events/<event_slug>/teams/<int:team_id>/project")
 def get_project(event_slug: str, team_id: int) -> Response:
     """The team's project: its members see the last save, staff the version at the deadline."""
     user, event, team = readable(event_slug, team_id)
-    return jsonify(project_json(event, team, is_staff(user)))
+    return jsonify(reader_json(user, event, team))
 
 
 @bp.put("/events/<event_slug>/teams/<int:team_id>/project")
@@ -173,7 +198,7 @@ def delete_project_file(
 def _shown_file(event_slug: str, team_id: int, file_id: int) -> ProjectFile:
     """A file of the version this reader sees, else 404."""
     user, event, team = readable(event_slug, team_id)
-    view = projects.shown(session(), event, team, staff=is_staff(user))
+    view = projects.shown(session(), event, team, staff=as_of_deadline(user, team))
     found = next((f for f in (view.files if view else []) if f.id == file_id), None)
     if found is None:
         abort(404)

@@ -219,6 +219,12 @@
       tasks.push(t);
       $("task-dots").append(dot(t));
     }
+    // The live answer to a subscribe is the ranking as stored, without awards: keep the ones
+    // this page was given (the page's own copy, or a push after an award changed).
+    if (t.board && data.rows.every((r) => !("awards" in r))) {
+      const given = new Map(t.board.rows.map((r) => [r.team, r.awards]));
+      data = { ...data, rows: data.rows.map((r) => ({ ...r, awards: given.get(r.team) || [] })) };
+    }
     t.board = data;
     current = tasks.indexOf(t);
     render();

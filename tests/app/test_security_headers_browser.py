@@ -62,6 +62,8 @@ def _pages(contest: Contest, team_id: int) -> list[tuple[str, str, str, bool]]:
         ("review_pages.workspace", "judge", f"/events/{e}/review", False),
         ("review_pages.team_file", "judge", f"/events/{e}/review/teams/{team_id}", False),
         ("review_pages.statistics", "judge", f"/events/{e}/statistics", False),
+        ("gallery.index", "organizer", f"/events/{e}/gallery", False),
+        ("gallery.project", "judge", f"/events/{e}/gallery/{team_id}", False),
     ]
 
 

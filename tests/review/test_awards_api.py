@@ -68,7 +68,7 @@ def test_awards_stay_with_staff_before_publication(client: FlaskClient, contest:
 def test_awards_given_after_the_lock_show_when_published(
     client: FlaskClient, contest: Contest, api: Api
 ) -> None:
-    lock_review(client, contest, api)
+    lock_review(api, contest)
     base = f"/api/v1/events/{contest.event}"
     organizer = bearer(contest.staff_tokens["organizer"])
     given = client.post(f"{base}/awards", headers=organizer, json={"by_rank": ["대상", "우수상"]})
@@ -92,7 +92,7 @@ def test_awards_by_the_final_ranking_on_the_board_and_projector(
     settings,
     monkeypatch,  # noqa: ANN001
 ) -> None:
-    publish_final(client, contest, api)  # 팀0, 팀1, 팀2
+    publish_final(api, contest)  # 팀0, 팀1, 팀2
     base = f"/api/v1/events/{contest.event}"
     organizer = bearer(contest.staff_tokens["organizer"])
     with db.begin() as session:

@@ -87,8 +87,10 @@ sandbox:
 	@command -v bwrap >/dev/null || (apt-get update -q && apt-get install -y -q bubblewrap)
 
 # Debian's poppler-utils: pdftoppm draws the first page of a project's slides (issue 17).
+# poppler-data: the Korean CMaps pdftotext reads certificates back with (review/certificates.py).
 poppler:
-	@command -v pdftoppm >/dev/null || (apt-get update -q && apt-get install -y -q poppler-utils)
+	@command -v pdftoppm >/dev/null && test -d /usr/share/poppler/cMap/Adobe-Korea1 || \
+	  (apt-get update -q && apt-get install -y -q poppler-utils poppler-data)
 
 test: setup chromium sandbox poppler
 	$(BIN)/ruff check .

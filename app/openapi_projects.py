@@ -187,6 +187,18 @@ def _document() -> None:
                     },
                 }
             },
+            "/events/{event}/certificates/{team_id}.pdf": {
+                "get": {
+                    "summary": "A team's certificates (a PDF page per award and member; a "
+                    "participation certificate without an award): the team's members once the "
+                    "final ranking is published, staff always",
+                    "parameters": [_PATH_EVENT, _PATH_TEAM],
+                    "responses": {
+                        "200": {"description": "PDF", "content": {"application/pdf": {}}},
+                        **_errors(401, 403, 404),
+                    },
+                }
+            },
             "/events/{event}/awards/{award_id}": {
                 "delete": {
                     "summary": "Organizers: take an award back",

@@ -271,6 +271,6 @@ def weights(event_slug: str) -> Response | tuple[Response, int]:
     return jsonify({"w_auto": event.w_auto, "w_review": event.w_review})
 
 
-# Issue 17: a team's project, beside its review; the awards and the gallery, after the final
-# ranking.
-from app.api import awards, gallery, projects  # noqa: E402,F401
+# Issue 17: a team's project, beside its review; the awards, the gallery and the certificates,
+# after the final ranking.
+from app.api import awards, certificates, gallery, projects  # noqa: E402,F401

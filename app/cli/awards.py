@@ -1,7 +1,10 @@
-"""``hackjudge awards``: the prizes from the command line (issue 17). A CLI in embedded mode
-has nobody to push to: projectors show the awards when next loaded."""
+"""``hackjudge awards`` and ``hackjudge certificates``: the prizes from the command line
+(issue 17). A CLI in embedded mode has nobody to push to: projectors show the awards when
+next loaded."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -66,3 +69,38 @@ def awards(
     for row in rows:
         rank = f"#{row['rank']}" if row["rank"] is not None else "-"
         click.echo(f"{row['id']:>4} {row['name'][:100]:<12} {rank:<4} {row['team'] or '-'}")
+
+
+@main.command()
+@click.argument("event_slug")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write team-<id>.pdf into (made if missing).",
+)
+def certificates(event_slug: str, out_dir: Path) -> None:
+    """Every visible team's certificates, a PDF per team (a page per award and member)."""
+    from sqlalchemy import select
+
+    from core.models import Team
+    from organize.events import event_by_slug
+    from review import certificates as engine
+
+    try:
+        with configured_db(Settings()).begin() as session:
+            event = event_by_slug(session, event_slug)
+            teams = session.scalars(
+                select(Team)
+                .where(Team.event_id == event.id, Team.hidden.is_(False))
+                .order_by(Team.id)
+            )
+            pages = {team.id: engine.of_team(session, event, team) for team in teams}
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for team_id, team_pages in pages.items():
+        path = out_dir / f"team-{team_id}.pdf"  # an id, never a team's chosen name, as a path
+        path.write_bytes(engine.render(team_pages))
+        click.echo(f"{path} ({len(team_pages)} pages, {team_pages[0].team[:100]})")

@@ -4,6 +4,7 @@ with their awards and thumbnails, opens a project, and the projector shows the a
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from core.models import Event, Team
 from tests import project_files as made
 from tests.actions import Api, bearer
 from tests.final_round import publish_final
-from tests.helpers import Proc, env_session, seed_env, server_in
+from tests.helpers import Proc, browser_sign_in, env_session, seed_env, server_in
 
 
 def test_the_public_gallery_and_the_closing_screen_show_the_awards(
@@ -92,3 +93,15 @@ def test_the_public_gallery_and_the_closing_screen_show_the_awards(
     )
     assert shown == [["팀0", "대상"], ["팀1", "최우수상"], ["팀2", "우수상 · 특별상"]]
     assert dialogs == []  # nothing injected ran
+
+    # The team downloads its certificate from its page; pdftotext reads the team and award.
+    member = browser_sign_in(browser, server, "p0@test.kr", contest.passwords["p0@test.kr"])
+    member.goto(f"{server.url}/events/{contest.event}/team")
+    with member.expect_download() as download:
+        member.click("#certificate a[download]")
+    saved_pdf = tmp_path / "certificate.pdf"
+    download.value.save_as(saved_pdf)
+    text = subprocess.run(
+        ["pdftotext", str(saved_pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "팀: 팀0" in text and "수상: 대상" in text, text

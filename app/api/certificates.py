@@ -1,0 +1,36 @@
+"""Certificates (issue 17): a team's PDF, for its members once the final ranking is
+published (awards tell the order) and for staff always."""
+
+from __future__ import annotations
+
+from flask import Response, abort
+from flask_babel import gettext as _
+
+from app.api import bp, user_or_401
+from app.api.projects import is_staff, team_or_404
+from app.lookup import event_or_404, session
+from core.offload import heavy
+from review import certificates, notes, projects
+
+
+@bp.get("/events/<event_slug>/certificates/<int:team_id>.pdf")
+def certificate(event_slug: str, team_id: int) -> Response:
+    """The team's certificates as one PDF: a page per award and member."""
+    user = user_or_401()
+    event = event_or_404(event_slug)
+    team = team_or_404(event, team_id)
+    if is_staff(user):
+        if not notes.may_see_team(session(), user, team):
+            abort(404, description=_("No team %(id)s in this event.", id=team_id))
+    elif not projects.is_member(session(), user, team):
+        abort(404, description=_("No team %(id)s in this event.", id=team_id))
+    elif not certificates.may_download(event):
+        abort(403, description=_("Certificates come with the final ranking's publication."))
+    pages = certificates.of_team(session(), event, team)
+    session().commit()  # no transaction held while the PDF is drawn
+    body = heavy.run(certificates.render, pages)  # CPU work, off the event loop
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="certificate-{team.id}.pdf"'},
+    )

@@ -199,6 +199,17 @@ def _document() -> None:
                     },
                 }
             },
+            "/events/{event}/projects.zip": {
+                "get": {
+                    "summary": "Organizers: every project (as of the project deadline) with its "
+                    "files, in one zip (team-<id>/project.md and the files)",
+                    "parameters": [_PATH_EVENT],
+                    "responses": {
+                        "200": {"description": "zip", "content": {"application/zip": {}}},
+                        **_errors(401, 403, 404),
+                    },
+                }
+            },
             "/events/{event}/awards/{award_id}": {
                 "delete": {
                     "summary": "Organizers: take an award back",

@@ -15,7 +15,7 @@ from core import audit
 from core.cells import csv_text, xlsx_cell
 from core.db import iso
 from core.models import Comment, Event, RubricScore, Team, User
-from review import notes, results, reviews, verifications
+from review import notes, project_exports, results, reviews, verifications
 from scoreboard.boards import Board, current_board
 
 
@@ -142,6 +142,7 @@ def sheets(session: Session, event: Event) -> dict[str, pd.DataFrame]:
             "finished_at",
         ],
     )  # fmt: skip
+    out["projects"] = project_exports.projects_table(session, event)  # issue 17
     out["audit_log"] = pd.DataFrame(
         [
             {**e, "before": str(e["before"] or ""), "after": str(e["after"] or "")}

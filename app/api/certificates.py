@@ -1,7 +1,10 @@
 """Certificates (issue 17): a team's PDF, for its members once the final ranking is
-published (awards tell the order) and for staff always."""
+published (awards tell the order) and for staff always; and the organizers' zip of every
+project."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from flask import Response, abort
 from flask_babel import gettext as _
@@ -33,4 +36,25 @@ def certificate(event_slug: str, team_id: int) -> Response:
         body,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="certificate-{team.id}.pdf"'},
+    )
+
+
+@bp.get("/events/<event_slug>/projects.zip")
+def projects_archive(event_slug: str) -> Response:
+    """Organizers: every project (as of the deadline) with its files, in one zip."""
+    from app.runtime import runtime
+    from app.security import user_with_role
+    from core.models import Role
+    from review import project_exports
+
+    user_with_role(Role.ORGANIZER)
+    event = event_or_404(event_slug)
+    entries = project_exports.archive_entries(session(), event)
+    session().commit()  # no transaction held while the zip is written
+    storage = Path(runtime().settings.storage_dir)
+    body = heavy.run(project_exports.archive, entries, storage)  # off the event loop
+    return Response(
+        body,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{event.slug}-projects.zip"'},
     )

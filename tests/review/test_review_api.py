@@ -240,6 +240,7 @@ def test_exports_from_the_api_and_the_cli(
         "flags",
         f"private_{contest.task}",
         "code_verification",  # empty here: no code verified (tests/review/test_verifications.py)
+        "projects",  # empty here: no project saved (tests/review/test_project_exports.py)
         "audit_log",
     }
     final = client.get(f"{base}/final", headers=organizer).json["rows"]

@@ -36,7 +36,7 @@ def gallery_cards(event: Event, user: User | None) -> list[dict[str, Any]]:
         cards = [c for c in cards if c["team_id"] not in unseen]
     for card in cards:
         where = {"event_slug": event.slug, "team_id": card["team_id"]}
-        card["project_url"] = url_for("api.get_project", **where)
+        card["project_url"] = url_for("api.project", **where)
         card["page_url"] = url_for("gallery.project", **where)
         file_id = card.pop("thumbnail_file_id")
         card["thumbnail_url"] = (

@@ -80,7 +80,7 @@ def project_json(event: Event, team: Team, staff: bool, public: bool = False) ->
     body = projects.as_json(view, team, event, members)
     for item in body["files"]:
         where = {"event_slug": event.slug, "team_id": team.id, "file_id": item["id"]}
-        item["url"] = url_for("api.project_file", **where)
+        item["url"] = url_for("api.project_file_route", **where)
         item["thumbnail_url"] = url_for("api.project_thumbnail", **where)
     return body
 
@@ -91,16 +91,15 @@ def reader_json(user: User | None, event: Event, team: Team) -> dict[str, Any]:
     return project_json(event, team, as_of_deadline(user, team), public)
 
 
-@bp.get("/events/<event_slug>/teams/<int:team_id>/project")
-def get_project(event_slug: str, team_id: int) -> Response:
-    """The team's project: its members see the last save, staff the version at the deadline."""
-    user, event, team = readable(event_slug, team_id)
-    return jsonify(reader_json(user, event, team))
-
-
-@bp.put("/events/<event_slug>/teams/<int:team_id>/project")
-def put_project(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
-    """The team's members: save the text (a new version)."""
+# One rule per path, whatever its methods: with two rules on one path, an id past the
+# database's integer fails the converter of one and answers 405 from the other, not 404.
+@bp.route("/events/<event_slug>/teams/<int:team_id>/project", methods=["GET", "PUT"])
+def project(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
+    """The team's project: its members see the last save, staff the version at the deadline;
+    PUT, the team's members save the text (a new version)."""
+    if request.method == "GET":
+        user, event, team = readable(event_slug, team_id)
+        return jsonify(reader_json(user, event, team))
     user = user_or_401()
     event = event_or_404(event_slug)
     team = team_or_404(event, team_id)
@@ -180,7 +179,19 @@ def upload_project_file(event_slug: str, team_id: int) -> Response | tuple[Respo
     return jsonify({"file_id": row.id, "project": body}), 201
 
 
-@bp.delete("/events/<event_slug>/teams/<int:team_id>/project/files/<int:file_id>")
+@bp.route(
+    "/events/<event_slug>/teams/<int:team_id>/project/files/<int:file_id>",
+    methods=["GET", "DELETE"],
+)
+def project_file_route(
+    event_slug: str, team_id: int, file_id: int
+) -> Response | tuple[Response, int]:
+    """A project's file: download it (GET) or remove it (DELETE, the team's members)."""
+    if request.method == "DELETE":
+        return delete_project_file(event_slug, team_id, file_id)
+    return project_file(event_slug, team_id, file_id)
+
+
 def delete_project_file(
     event_slug: str, team_id: int, file_id: int
 ) -> Response | tuple[Response, int]:
@@ -205,7 +216,6 @@ def _shown_file(event_slug: str, team_id: int, file_id: int) -> ProjectFile:
     return found
 
 
-@bp.get("/events/<event_slug>/teams/<int:team_id>/project/files/<int:file_id>")
 def project_file(event_slug: str, team_id: int, file_id: int) -> Response:
     """A project's file as kept (an image re-encoded); a PDF always as a download."""
     row = _shown_file(event_slug, team_id, file_id)

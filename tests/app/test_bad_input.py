@@ -67,6 +67,8 @@ def site(production_env: dict[str, str], tmp_path: Path, spawned: list[Proc]) ->
         "submission": as_staff.json()["id"],
         "organizer": organizer,
         "judge": bearer(contest.staff_tokens["judge"]),
+        # Team 1 (팀0)'s member: only a team edits its project.
+        "member": bearer(contest.tokens["팀0"]),
     }
 
 
@@ -99,6 +101,8 @@ def _fill(site: dict[str, Any], path: str, **override: str) -> str:
         "event": contest.event,
         "task": contest.task,
         "team_id": "1",
+        "file_id": "1",
+        "award_id": "1",
         "id": str(site["submission"]),
         "action": "hide" if "team_id" in path else "freeze",
         "fmt": "csv",
@@ -109,6 +113,8 @@ def _fill(site: dict[str, Any], path: str, **override: str) -> str:
 
 def _headers_for(site: dict[str, Any], path: str, method: str) -> dict[str, str]:
     judging = ("/scores", "/comments", "/conflict", "/flags")
+    if method != "GET" and path.endswith("/project"):
+        return site["member"]
     return site["judge"] if method != "GET" and path.endswith(judging) else site["organizer"]
 
 
@@ -151,7 +157,7 @@ def test_ids_and_names_a_request_carries(site: dict[str, Any]) -> None:
     checked = 0
     for path, operations in OPENAPI["paths"].items():
         for method in operations:
-            ints = [p for p in ("id", "team_id") if "{" + p + "}" in path]
+            ints = [p for p in ("id", "team_id", "file_id", "award_id") if "{" + p + "}" in path]
             for param in ints:
                 for huge in HUGE_IDS:
                     url = _fill(site, path, **{param: huge})

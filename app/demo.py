@@ -27,6 +27,7 @@ from sklearn.model_selection import train_test_split
 from sqlalchemy import select
 
 from app import demo_code
+from app.demo_projects import fill_projects
 from app.extensions import db, socketio
 from config import DEFAULT_INSTANCE, Settings
 from core.db import utcnow
@@ -304,6 +305,8 @@ def seed_demo(settings: Settings) -> Credentials:
         for name, weight in (("기술성", 40), ("창의성", 30), ("완성도", 30)):
             add_criterion(session, event, organizer, name, weight, 10)
         assign_judges(session, event, organizer, per_team=1, top_n=None)
+    # The bot teams' projects (issue 17), for the judge's pages, the gallery and the exports.
+    fill_projects(SLUG, [name for name, _aff in BOT_TEAMS], Path(settings.storage_dir))
     creds.files = _files_to_try(settings.instance_dir)
     if (problem := sandbox_problem()) is not None:
         creds.notes.append(f"코드 과제는 실행되지 않습니다 · programs cannot run here: {problem}")

@@ -63,6 +63,12 @@ def test_demo_runs_with_bots_and_a_review_ready(tmp_path: Path, spawned: list[Pr
     )
     review = session.get(f"{base}/events/demo/review", timeout=10)
     assert review.status_code == 200 and "기술성" in review.text
+    # The bot teams filled their projects (issue 17): the organizer's gallery shows them.
+    from app.demo import BOT_TEAMS
+
+    cards = session.get(f"{base}/api/v1/events/demo/projects", timeout=10).json()["projects"]
+    assert len(cards) == len(BOT_TEAMS) and all(c["thumbnail_url"] for c in cards)
+    assert session.get(base + cards[0]["thumbnail_url"], timeout=10).status_code == 200
     assert (tmp_path / "instance" / "demo" / "demo.sqlite").exists()
 
 

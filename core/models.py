@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime, utcnow
+from core.db import Base, Real, UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):
@@ -311,15 +311,15 @@ class Submission(Base):
     # language (app.messages.localize); None for platform faults and older rows.
     error_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     staff_error: Mapped[str] = mapped_column(Text, default="")  # platform faults, staff only
-    public_score: Mapped[float | None] = mapped_column(Float, nullable=True)
-    private_score: Mapped[float | None] = mapped_column(Float, nullable=True)
-    public_ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
-    public_ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    public_score: Mapped[float | None] = mapped_column(Real, nullable=True)
+    private_score: Mapped[float | None] = mapped_column(Real, nullable=True)
+    public_ci_low: Mapped[float | None] = mapped_column(Real, nullable=True)
+    public_ci_high: Mapped[float | None] = mapped_column(Real, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str] = mapped_column(String(200), default="")
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    scoring_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    scoring_ms: Mapped[float | None] = mapped_column(Real, nullable=True)
     scored_metric: Mapped[str] = mapped_column(String(64), default="")
     scored_truth_sha256: Mapped[str] = mapped_column(String(64), default="")
     final: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from core.models import Standing, Status, Submission
@@ -103,3 +103,21 @@ def test_a_row_past_its_attempts_is_given_up(app: Flask, contest: Contest, api: 
     with db.begin() as session:
         session.get(Submission, sub_id).status = Status.SCORED  # type: ignore[union-attr]
     assert start(get_context(), sub_id) is None  # done already: a duplicate delivery
+
+
+def test_a_whole_score_comes_back_a_float(app: Flask, api: Api, contest: Contest) -> None:
+    """SQLite hands an integral REAL back as an integer through UPDATE … RETURNING: a perfect
+    score landed as ``1`` and the team's push said so (``core.db.Real``)."""
+    public_id = api.entry("팀0", 0.3)
+    with db.begin() as session:
+        row_id = session.scalar(select(Submission.id).where(Submission.public_id == public_id))
+    with db.begin() as session:  # a fresh session, as the job's: the row comes from RETURNING
+        back = session.scalars(
+            update(Submission)
+            .where(Submission.id == row_id)
+            .values(public_score=1.0, private_score=0.0)
+            .returning(Submission)
+            .execution_options(synchronize_session=False)
+        ).one()
+        assert isinstance(back.public_score, float) and back.public_score == 1.0
+        assert isinstance(back.private_score, float)

@@ -129,14 +129,22 @@ def test_a_code_worker_without_its_sandbox_runs_nothing(
     assert refused.json()["error"]["code"] == "sandbox_unavailable"
     assert "bwrap" not in refused.text  # the reason is the organizers', not the teams'
 
+    # The organizers' dashboard says why until a working code worker starts (polling it, not
+    # the upload: every refused upload counts against the hourly upload limit).
+    dashboard = f"{server.url}/api/v1/events/{contest.event}/dashboard"
+    organizer = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
+    said = requests.get(dashboard, headers=organizer, timeout=10).json()["sandbox_refused"]
+    assert "bwrap" in said
     spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker.log"))
-    accepted = wait_for(
+    wait_for(
         lambda: (
-            (r := api.upload("팀1", b"print(1)\n", "main.py", task=task)).status_code == 202 and r
+            requests.get(dashboard, headers=organizer, timeout=10).json()["sandbox_refused"] is None
         ),
-        60,
-        "programs accepted once a working code worker started",
+        120,
+        "a working code worker to clear the refusal",
     )
+    accepted = api.upload("팀1", b"print(1)\n", "main.py", task=task)
+    assert accepted.status_code == 202, accepted.text
     result = api.finished(accepted.json()["id"], timeout=60, token=contest.tokens["팀1"])
     assert result["status"] == "invalid" and "쓰지 않고 끝났습니다" in result["error"]
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -158,6 +159,9 @@ class Event(Base):
     )
     # Teams' projects (issue 17) are edited until this moment (None: the end of the event).
     project_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The final ranking leaves out a team with no project as of the project deadline (issue
+    # 17): an event judged on what teams built, not only on their scores, may require one.
+    require_project: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     tasks: Mapped[list[Task]] = relationship(back_populates="event", order_by="Task.id")
 
@@ -514,6 +518,9 @@ class Criterion(Base):
     weight: Mapped[float] = mapped_column(Float)
     scale: Mapped[float] = mapped_column(Float, default=10)
     description: Mapped[str] = mapped_column(Text, default="")
+    # The part of the team's work it judges (``review.reviews.JUDGED_PARTS``: the judge's page
+    # links the criterion to it), or "" for the team as a whole.
+    judges: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
 
 class Assignment(Base):

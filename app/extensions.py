@@ -9,6 +9,7 @@ import time
 from flask import Flask, Response, request
 from flask_babel import Babel, lazy_gettext
 from flask_limiter import Limiter as FlaskLimiter
+from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_socketio import SocketIO
@@ -18,9 +19,24 @@ from core.db import Database
 from core.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES
 
 log = logging.getLogger(__name__)
-# When the window's end cannot be read (Redis away just then): a minute, the login page's own
-# fallback (app.web.auth).
+# When the window's end cannot be read (Redis away just then): a minute.
 RETRY_AFTER_UNKNOWN_S = 60
+
+
+def seconds_until_reset(limit: RequestLimit | None) -> int:
+    """Whole seconds until the breached ``limit``'s window ends, at least 1.
+
+    Flask-Limiter rounds the window's end up a whole second; the wait never exceeds the window
+    itself (a 15-minute lockout once said 901 s).
+    """
+    if limit is None:
+        return RETRY_AFTER_UNKNOWN_S
+    try:
+        wait = limit.reset_at - time.time()
+    except Exception:  # the storage went away between the hit and now
+        log.warning("could not read the end of the rate-limit window of %s", limit.key)
+        return RETRY_AFTER_UNKNOWN_S
+    return min(limit.limit.get_expiry(), max(1, math.ceil(wait)))
 
 
 class Limiter(FlaskLimiter):
@@ -44,12 +60,7 @@ class Limiter(FlaskLimiter):
         limit = self.current_limit
         if limit is None or not limit.breached:
             return response
-        try:
-            wait = limit.reset_at - time.time()
-        except Exception:  # the storage went away between the hit and now
-            log.warning("could not read the end of the rate-limit window of %s", limit.key)
-            wait = RETRY_AFTER_UNKNOWN_S
-        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        response.headers["Retry-After"] = str(seconds_until_reset(limit))
         return response
 
 

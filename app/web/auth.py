@@ -12,7 +12,6 @@ import hmac
 import logging
 import math
 import re
-import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -35,7 +34,7 @@ from werkzeug.exceptions import Forbidden, HTTPException
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from app.extensions import db, limiter, login_manager
+from app.extensions import db, limiter, login_manager, seconds_until_reset
 from app.security import LARGEST_ID, live_token, scope_allows
 from core.models import ApiToken, User
 from organize.accounts import end_sessions, password_ok
@@ -194,9 +193,7 @@ def login() -> object:
 @bp.errorhandler(429)
 def _too_many_sign_ins(_exc: HTTPException) -> tuple[str, int]:
     """The login page again, saying how long to wait (``Retry-After`` says it to programs)."""
-    limit = limiter.current_limit
-    wait = limit.reset_at - time.time() if limit is not None else 60
-    minutes = max(1, math.ceil(wait / 60))
+    minutes = math.ceil(seconds_until_reset(limiter.current_limit) / 60)
     error = ngettext(
         "Too many failed sign-ins. Try again in %(num)d minute.",
         "Too many failed sign-ins. Try again in %(num)d minutes.",

@@ -113,7 +113,7 @@ def run_json(run: CodeRun, task: Task, *, staff: bool) -> dict[str, Any]:
         "created_at": iso(run.created_at),
         "finished_at": iso(run.finished_at),
     }
-    if run.status == RunStatus.FAILED:
+    if run.status == RunStatus.FAILED and not run.message:
         data["message"] = _("The run could not be carried out (a fault of ours); try again.")
     if staff or run.purpose == RunPurpose.DRY_RUN:
         data.update(log=run.log, log_truncated=run.log_truncated)

@@ -1,25 +1,58 @@
 """A code task's dry run (issue 16): the team's program on the public sample inputs.
 
 Not a submission: no quota, no board, no number; the team sees all of it, its program's output
-too. One at a time per team and task, so the code queue is not theirs to fill.
+too. One at a time per team and task, so the code queue is not theirs to fill: a new dry run
+replaces the team's one still waiting (its job skips it), and waits for one running. A run
+whose job was lost never locks the team out: a waiting one is replaced, and a running one
+counts as lost once it has outlived the task's time limit by ``LOST_AFTER_LIMIT``.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
+from core.errors import N_
 from core.models import CodeRun, Event, RunPurpose, RunStatus, Task, User
 from submissions.intake import IntakeError, check_file, check_open, check_submitter, stored_name
 from submissions.locks import team_locked
 from submissions.uploads import kept_unless_refused, store
 
 BUSY = (RunStatus.QUEUED, RunStatus.RUNNING)
-MAX_BUSY = 1  # dry runs waiting or running, per team and task
+# Beyond its time limit, a run still has its sandbox to start and its output to check; a run
+# older than that by this much has no worker any more (killed: RQ would fail its job only
+# after the code queue's hours-long timeout).
+LOST_AFTER_LIMIT = timedelta(minutes=2)
+REPLACED = N_("Replaced by a newer dry run before it started.")
+LOST = N_("The run was lost (its worker stopped); start it again.")
+
+
+def _end_earlier(session: Session, task: Task, team_id: int, now: datetime) -> None:
+    """End the team's dry run still waiting or lost, so the new one can go; 409 while one runs."""
+    earlier = session.scalars(
+        select(CodeRun)
+        .where(
+            CodeRun.team_id == team_id,
+            CodeRun.task_id == task.id,
+            CodeRun.purpose == RunPurpose.DRY_RUN,
+            CodeRun.status.in_(BUSY),
+        )
+        .with_for_update()  # its job takes the row the same way: one of the two wins
+    ).all()
+    lost_before = now - timedelta(seconds=task.time_limit_s or 0) - LOST_AFTER_LIMIT
+    for run in earlier:
+        if run.status == RunStatus.RUNNING and (run.started_at or now) > lost_before:
+            raise IntakeError(
+                409, "dry_run_busy", "Your team's dry run is still under way; wait for it."
+            )
+        message = REPLACED if run.status == RunStatus.QUEUED else LOST
+        run.status, run.finished_at = RunStatus.FAILED, now
+        run.message, run.message_detail = message, {"template": message, "params": {}}
 
 
 def accept_dry_run(
@@ -42,18 +75,7 @@ def accept_dry_run(
     with kept_unless_refused(session, storage_dir, stored):
         check_file(task, stored, filename, storage_dir)
         with team_locked(session, team.id):
-            busy = session.scalar(
-                select(func.count(CodeRun.id)).where(
-                    CodeRun.team_id == team.id,
-                    CodeRun.task_id == task.id,
-                    CodeRun.purpose == RunPurpose.DRY_RUN,
-                    CodeRun.status.in_(BUSY),
-                )
-            )
-            if busy >= MAX_BUSY:
-                raise IntakeError(
-                    409, "dry_run_busy", "Your team's dry run is still under way; wait for it."
-                )
+            _end_earlier(session, task, team.id, utcnow())
             run = CodeRun(
                 task_id=task.id,
                 team_id=team.id,

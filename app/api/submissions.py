@@ -18,7 +18,7 @@ from app.runtime import runtime
 from app.serialize import find_submission, run_json, submission_json
 from core.db import utcnow
 from core.errors import clip
-from core.models import Event, Role, Status, Submission, Task, Team, User
+from core.models import Event, Role, RunStatus, Status, Submission, Task, Team, User
 from judge.code_runs import refusal
 from organize.dashboard import note_storage_full
 from review import notes
@@ -153,6 +153,8 @@ def _dry_run(
         runtime().dispatcher.enqueue_dry_run(run.id)
     except Exception:
         log.exception("enqueue of dry run %s failed", run.id)
+        run.status, run.finished_at = RunStatus.FAILED, utcnow()  # not left waiting for nothing
+        session().commit()
         return error(503, "queue_unavailable", _("The run could not be queued; try again."), 5)
     reply = jsonify(run_json(run, task, staff=False))
     reply.headers["Location"] = f"/api/v1/runs/{run.public_id}"

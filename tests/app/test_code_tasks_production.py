@@ -6,7 +6,10 @@ nothing, and programs are refused until one that works starts."""
 from __future__ import annotations
 
 import io
+import os
+import signal
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +17,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from core.models import Submission, Task
+from core.models import CodeRun, Submission, Task
+from submissions.dry_runs import LOST_AFTER_LIMIT
 from tests.actions import Api
 from tests.helpers import (
     Contest,
@@ -185,3 +189,63 @@ def test_the_organizer_verifies_the_winners_code_from_the_cli(
     assert " reproduced " in lines["팀0"] and "0/200 rows differ" in lines["팀0"]
     assert " differs " in lines["팀1"] and "reproduced 0." in lines["팀1"]
     assert "not every pick was reproduced" in done.stderr
+
+
+def test_a_lost_dry_run_never_locks_the_team_out(
+    production_env: dict[str, str], spawned: list, tmp_path: Path
+) -> None:
+    """No code worker yet: the team's dry run waits, and its next one replaces it. A worker
+    killed mid-run leaves its run ``running``: the team waits while the run could still be
+    alive, and goes again once it has outlived the time limit."""
+    env = production_env
+    contest = seed_env(env, tmp_path)
+    task = make_code_task(env, contest, tmp_path)  # a time limit of 60 s
+    server = server_in(env, spawned, tmp_path, "web")
+    team = {"Authorization": f"Bearer {contest.tokens['팀1']}", "Accept-Language": "en"}
+    runs = f"{server.url}/api/v1/runs"
+
+    def dry_run(source: str) -> requests.Response:
+        return requests.post(
+            f"{server.url}/api/v1/events/{contest.event}/tasks/{task}/submissions?dry_run=1",
+            headers=team,
+            files={"file": ("main.py", source.encode(), "text/x-python")},
+            timeout=30,
+        )
+
+    def run(run_id: str) -> dict:
+        return requests.get(f"{runs}/{run_id}", headers=team, timeout=10).json()
+
+    first = dry_run("print('first')\n")
+    assert first.status_code == 202, first.text
+    second = dry_run("print('second')\n")
+    assert second.status_code == 202, second.text  # not 409 behind a run nobody takes
+    replaced = run(first.json()["id"])
+    assert replaced["status"] == "failed"
+    assert replaced["message"] == "Replaced by a newer dry run before it started."
+
+    worker = spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker.log")
+    spawned.append(worker)
+    done = wait_for(lambda: (r := run(second.json()["id"]))["status"] == "done" and r, 120)
+    assert "second" in done["log"]
+    assert run(first.json()["id"])["status"] == "failed"  # its job found it ended: skipped
+
+    sleeper = dry_run("import time\nprint('sleeping', flush=True)\ntime.sleep(600)\n")
+    assert sleeper.status_code == 202, sleeper.text
+    sleeper_id = sleeper.json()["id"]
+    wait_for(lambda: run(sleeper_id)["status"] == "running", 60, "the dry run to start")
+    os.killpg(worker.popen.pid, signal.SIGKILL)  # the worker, its job and sandbox go; the row stays
+    worker.popen.wait(10)
+    busy = dry_run("print('third')\n")
+    assert busy.status_code == 409 and busy.json()["error"]["code"] == "dry_run_busy"
+
+    # The clock moves on past the time limit and the margin (the row ages, nothing else).
+    with env_session(env) as session:
+        row = session.scalars(select(CodeRun).where(CodeRun.public_id == sleeper_id)).one()
+        row.started_at = row.started_at - timedelta(seconds=60) - LOST_AFTER_LIMIT
+    third = dry_run("print('third')\n")
+    assert third.status_code == 202, third.text
+    lost = run(sleeper_id)
+    assert lost["status"] == "failed" and "worker stopped" in lost["message"]
+    spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker-2.log"))
+    again = wait_for(lambda: (r := run(third.json()["id"]))["status"] == "done" and r, 120)
+    assert "third" in again["log"]

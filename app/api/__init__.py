@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -27,6 +28,14 @@ def error(status: int, code: str, message: object, retry_after: int | None = Non
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def download(body: bytes, filename: str, mimetype: str) -> Response:
+    """``body`` as a file to save as ``filename`` (Werkzeug quotes the name, and encodes it
+    when it is not ASCII)."""
+    return send_file(
+        io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=filename, max_age=0
+    )
 
 
 @bp.before_request

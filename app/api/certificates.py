@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Response, abort
 from flask_babel import gettext as _
 
-from app.api import bp, user_or_401
+from app.api import bp, download, user_or_401
 from app.api.projects import is_staff, team_or_404
 from app.lookup import event_or_404, session
 from core.offload import heavy
@@ -32,11 +32,7 @@ def certificate(event_slug: str, team_id: int) -> Response:
     pages = certificates.of_team(session(), event, team)
     session().commit()  # no transaction held while the PDF is drawn
     body = heavy.run(certificates.render, pages)  # CPU work, off the event loop
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="certificate-{team.id}.pdf"'},
-    )
+    return download(body, f"certificate-{team.id}.pdf", "application/pdf")
 
 
 @bp.get("/events/<event_slug>/projects.zip")
@@ -53,8 +49,4 @@ def projects_archive(event_slug: str) -> Response:
     session().commit()  # no transaction held while the zip is written
     storage = Path(runtime().settings.storage_dir)
     body = heavy.run(project_exports.archive, entries, storage)  # off the event loop
-    return Response(
-        body,
-        mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{event.slug}-projects.zip"'},
-    )
+    return download(body, f"{event.slug}-projects.zip", "application/zip")

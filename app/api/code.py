@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Response, abort, jsonify
 from flask_babel import gettext as _
 
-from app.api import bp
+from app.api import bp, download
 from app.api.leaderboard import _samples
 from app.lookup import event_or_404, task_or_404
 from judge.code_runs import limits_of
@@ -30,12 +30,7 @@ def starter(event_slug: str, task_slug: str) -> Response:
         seconds=int(limits.wall_s),
         mb=limits.memory_bytes // 2**20,
     )
-    filename = f"{event.slug}-{task.slug}-starter.zip"
-    return Response(
-        body,
-        mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return download(body, f"{event.slug}-{task.slug}-starter.zip", "application/zip")
 
 
 @bp.get("/runtime")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, jsonify, request
 from flask_babel import gettext as _
 
-from app.api import bp, error, user_or_401
+from app.api import bp, download, error, user_or_401
 from app.lookup import event_or_404, session, task_from_args, task_or_404
 from app.openapi import OPENAPI
 from judge.truth import SolutionCache, sample_submission
@@ -49,12 +49,7 @@ def sample(event_slug: str, task_slug: str) -> Response:
     task = task_or_404(event, task_slug)
     solution = _samples.of(task)
     body = sample_submission(solution)
-    filename = f"{event.slug}-{task.slug}-sample_submission.csv"
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return download(body.encode(), f"{event.slug}-{task.slug}-sample_submission.csv", "text/csv")
 
 
 @bp.get("/openapi.json")

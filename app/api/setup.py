@@ -12,7 +12,7 @@ from flask import Response, abort, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app.api import bp, error
+from app.api import bp, download, error
 from app.api.review import _team
 from app.api.validate import json_body
 from app.lookup import event_or_404, session
@@ -309,11 +309,7 @@ def import_teams(event_slug: str) -> Response | tuple[Response, int]:
         ]
     )
     # UTF-8 with BOM: Korean Excel opens it with the names intact.
-    return Response(
-        body.encode("utf-8-sig"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{event.slug}-credentials.csv"'},
-    )
+    return download(body.encode("utf-8-sig"), f"{event.slug}-credentials.csv", "text/csv")
 
 
 @bp.post("/events/<event_slug>/teams/<int:team_id>/<any(hide, show):action>")

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import shutil
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ COMMAND = ["python", "/code/main.py"]
 HEAD_BYTES = 65536  # what a dry run's output check reads, as intake reads an upload's head
 _sandbox_problem: list[str | None] = []  # this process's self-test, once
 REFUSED_TTL_S = 7 * 24 * 3600
+LOST_AFTER_LIMIT = timedelta(minutes=2)  # lost_before
 
 
 def refused_key(queue_name: str) -> str:
@@ -80,6 +82,14 @@ def limits_of(task: Task) -> Limits:
     seconds = task.time_limit_s or Limits.wall_s
     memory = (task.memory_mb or Limits.memory_bytes // 2**20) * 2**20
     return Limits(wall_s=float(seconds), cpu_s=int(seconds), memory_bytes=memory)
+
+
+def lost_before(task: Task, now: datetime) -> datetime:
+    """A run of ``task``'s programs still ``running`` that started before this has no worker
+    any more (killed with it: RQ would fail its job only after the code queue's hours-long
+    timeout). Beyond its time limit a run still has its sandbox to start and its output to
+    check: ``LOST_AFTER_LIMIT`` more."""
+    return now - timedelta(seconds=limits_of(task).wall_s) - LOST_AFTER_LIMIT
 
 
 @dataclass(frozen=True)

@@ -107,8 +107,8 @@ def verify_pick(check_id: int) -> str:
     ctx = get_context()
     with ctx.db.begin() as session:
         check = session.get(CodeCheck, check_id, with_for_update=True)
-        if check is None:
-            return "skipped"
+        if check is None or check.status != CheckStatus.QUEUED:
+            return "skipped"  # a second job of the same request (queued again), or done
         sub = session.get(Submission, check.submission_id)
         task = session.get(Task, check.task_id)
         assert sub is not None and task is not None

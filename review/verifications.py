@@ -3,6 +3,7 @@ private board's top N of each predictions task), what each verdict says, in the 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -14,16 +15,18 @@ from core.errors import TranslatableError, stored_text
 from core.models import (
     CheckStatus,
     CodeCheck,
+    CodeRun,
     Event,
+    RunStatus,
     Submission,
     Task,
     Team,
     User,
 )
+from judge.code_runs import lost_before
 from review.reviews import private_rows
 
 MAX_TOP = 1000
-BUSY = (CheckStatus.QUEUED, CheckStatus.RUNNING)
 
 
 class VerificationError(TranslatableError):
@@ -49,19 +52,28 @@ def start(session: Session, event: Event, actor: User | str | None, top: int) ->
         )
     checks: list[CodeCheck] = []
     now = utcnow()
+    # One start at a time per event: two organizers (the console and the CLI) would otherwise
+    # both insert the same pick's check.
+    session.refresh(event, with_for_update=True)
     boards = private_rows(session, event)
     for task in tasks:
         for row in boards[task.slug][:top]:
             check = session.scalars(
-                select(CodeCheck).where(CodeCheck.submission_id == row.submission_id)
+                select(CodeCheck)
+                .where(CodeCheck.submission_id == row.submission_id)
+                .with_for_update()
             ).first()
             if check is None:
                 check = CodeCheck(
                     submission_id=row.submission_id, task_id=task.id, team_id=row.team_id
                 )
                 session.add(check)
-            elif check.status in BUSY:
-                continue  # already on its way
+            elif check.status == CheckStatus.RUNNING:
+                if not _lost(session, task, check, now):
+                    continue  # on its way
+                _end_lost_run(session, check, now)
+            # A queued check is queued again: its job may have been lost (Redis restarted, an
+            # enqueue that failed); if it was not, whichever job comes second skips it.
             check.status = CheckStatus.QUEUED
             check.requested_by = actor.id if isinstance(actor, User) else None
             check.requested_at = now
@@ -80,6 +92,20 @@ def start(session: Session, event: Event, actor: User | str | None, top: int) ->
         {"checks": [c.id for c in checks]},
     )
     return checks
+
+
+def _lost(session: Session, task: Task, check: CodeCheck, now: datetime) -> bool:
+    """Has this running check's worker gone (its run outlived the time limit)?"""
+    run = session.get(CodeRun, check.run_id) if check.run_id is not None else None
+    started = run.started_at if run is not None and run.started_at else check.requested_at
+    return started is None or started < lost_before(task, now)
+
+
+def _end_lost_run(session: Session, check: CodeCheck, now: datetime) -> None:
+    run = session.get(CodeRun, check.run_id) if check.run_id is not None else None
+    if run is not None and run.status == RunStatus.RUNNING:
+        run.status, run.finished_at = RunStatus.FAILED, now
+        run.staff_error = "lost with its worker; the check was queued again"
 
 
 def check_json(check: CodeCheck, task: Task, team: Team, sub: Submission) -> dict[str, Any]:

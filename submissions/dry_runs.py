@@ -4,12 +4,12 @@ Not a submission: no quota, no board, no number; the team sees all of it, its pr
 too. One at a time per team and task, so the code queue is not theirs to fill: a new dry run
 replaces the team's one still waiting (its job skips it), and waits for one running. A run
 whose job was lost never locks the team out: a waiting one is replaced, and a running one
-counts as lost once it has outlived the task's time limit by ``LOST_AFTER_LIMIT``.
+counts as lost once it has outlived the task's time limit (``judge.code_runs.lost_before``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,15 +19,12 @@ from sqlalchemy.orm import Session
 from core.db import utcnow
 from core.errors import N_
 from core.models import CodeRun, Event, RunPurpose, RunStatus, Task, User
+from judge.code_runs import lost_before
 from submissions.intake import IntakeError, check_file, check_open, check_submitter, stored_name
 from submissions.locks import team_locked
 from submissions.uploads import kept_unless_refused, store
 
 BUSY = (RunStatus.QUEUED, RunStatus.RUNNING)
-# Beyond its time limit, a run still has its sandbox to start and its output to check; a run
-# older than that by this much has no worker any more (killed: RQ would fail its job only
-# after the code queue's hours-long timeout).
-LOST_AFTER_LIMIT = timedelta(minutes=2)
 REPLACED = N_("Replaced by a newer dry run before it started.")
 LOST = N_("The run was lost (its worker stopped); start it again.")
 
@@ -44,9 +41,9 @@ def _end_earlier(session: Session, task: Task, team_id: int, now: datetime) -> N
         )
         .with_for_update()  # its job takes the row the same way: one of the two wins
     ).all()
-    lost_before = now - timedelta(seconds=task.time_limit_s or 0) - LOST_AFTER_LIMIT
+    cutoff = lost_before(task, now)
     for run in earlier:
-        if run.status == RunStatus.RUNNING and (run.started_at or now) > lost_before:
+        if run.status == RunStatus.RUNNING and (run.started_at or now) > cutoff:
             raise IntakeError(
                 409, "dry_run_busy", "Your team's dry run is still under way; wait for it."
             )

@@ -2,7 +2,8 @@
 
 On a predictions task, until the event's code deadline (the end + 24 h unless the organizers
 say otherwise), each final pick may carry the program that made it: a .py, a .zip with main.py
-or a notebook, checked as a code task's upload is. Attaching again replaces it.
+or a notebook, checked as a code task's upload is. Attaching again replaces it, until the
+organizers verify it.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from core.db import utcnow
 from core.models import CheckStatus, CodeCheck, Event, Status, Submission, Task, User
 from submissions.intake import IntakeError, check_file, stored_name, team_of
 from submissions.uploads import kept_unless_refused, store
-
-BUSY = (CheckStatus.QUEUED, CheckStatus.RUNNING)
 
 
 def attach_code(
@@ -50,9 +49,12 @@ def attach_code(
         if check is None:
             check = CodeCheck(submission_id=sub.id, task_id=task.id, team_id=sub.team_id)
             session.add(check)
-        elif check.status in BUSY:
+        elif check.bundle_path and check.status != CheckStatus.ATTACHED:
+            # Once the organizers verify it, the code is the one they verified: replacing it
+            # would wipe the verdict judges read. (A pick verified before any code came may
+            # still get its code: its verdict said only that there was none.)
             raise IntakeError(
-                409, "verifying", "This pick's code is being verified; attach again afterwards."
+                409, "code_verified", "This pick's code is verified already; it stays as it is."
             )
         check.filename = stored_name(filename)
         check.bundle_path = stored.relative_path

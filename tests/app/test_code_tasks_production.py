@@ -15,10 +15,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
+from redis import Redis
+from rq import Queue
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from core.models import CodeRun, Submission, Task
-from submissions.dry_runs import LOST_AFTER_LIMIT
+from judge.code_runs import LOST_AFTER_LIMIT
+from judge.runner import code_queue_name
 from tests.actions import Api
 from tests.helpers import (
     Contest,
@@ -249,3 +253,73 @@ def test_a_lost_dry_run_never_locks_the_team_out(
     spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker-2.log"))
     again = wait_for(lambda: (r := run(third.json()["id"]))["status"] == "done" and r, 120)
     assert "third" in again["log"]
+
+
+def test_verification_jobs_lost_or_doubled_give_one_verdict_each(
+    production_env: dict[str, str], spawned: list, tmp_path: Path
+) -> None:
+    """The organizer verifies before any code worker runs; Redis then loses the jobs (a
+    restart): verifying again queues the pick again, not "already on its way" forever. Asked
+    twice more, the pick gets one run and one verdict; and the team cannot swap its code
+    once verification started."""
+    env = production_env
+    contest = seed_env(env, tmp_path)
+    inputs = tmp_path / "test_features.csv"
+    contest.truth[["id"]].assign(x1=1).to_csv(inputs, index=False)
+    cli(env, "task", "update", contest.event, contest.task, "--inputs", str(inputs))
+    server = server_in(env, spawned, tmp_path, "web")
+    worker_in(env, spawned, tmp_path, "worker")
+    api = Api(server, contest)
+    token = contest.tokens["팀0"]
+    auth = {"Authorization": f"Bearer {token}"}
+    predictions = prediction_csv(contest.truth, noise=0.2, seed=1)
+    sub = api.finished(api.submit("팀0", predictions), token=token)
+    assert requests.post(f"{server.url}/api/v1/submissions/{sub['id']}/final", headers=auth).ok
+
+    def attach() -> requests.Response:
+        return requests.post(
+            f"{server.url}/api/v1/submissions/{sub['id']}/code",
+            headers=auth,
+            files={"file": ("solution.zip", bundle(predictions), "application/zip")},
+            timeout=30,
+        )
+
+    assert attach().status_code == 201
+    end_event_now(env)
+    organizer = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
+    verifications = f"{server.url}/api/v1/events/{contest.event}/verifications"
+
+    def verify() -> list[dict]:
+        reply = requests.post(verifications, headers=organizer, json={"top": 1}, timeout=30)
+        assert reply.status_code == 202, reply.text
+        return reply.json()["verifications"]
+
+    assert [v["status"] for v in verify()] == ["queued"]
+    code_queue = Queue(
+        code_queue_name(env["HACKJUDGE_QUEUE"]),
+        connection=Redis.from_url(env["HACKJUDGE_REDIS_URL"]),
+    )
+    assert code_queue.count == 1
+    code_queue.empty()  # what a Redis restart does to jobs no worker took yet
+    verify()
+    verify()  # a second organizer, or a double click
+    jobs = code_queue.job_ids
+    assert len(jobs) == 2
+    swapped = attach()
+    assert swapped.status_code == 409 and swapped.json()["error"]["code"] == "code_verified"
+
+    spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker.log"))
+
+    def results() -> list | None:
+        fetched = [Job.fetch(j, connection=code_queue.connection) for j in jobs]
+        done = all(j.get_status() == JobStatus.FINISHED for j in fetched)
+        return sorted(str(j.return_value()) for j in fetched) if done else None
+
+    assert wait_for(results, 120, "both jobs to finish") == ["reproduced", "skipped"]
+    rows = requests.get(verifications, headers=organizer, timeout=10).json()["verifications"]
+    assert [r["status"] for r in rows] == ["reproduced"]
+    audit = requests.get(
+        f"{server.url}/api/v1/events/{contest.event}/audit", headers=organizer, timeout=10
+    ).json()["entries"]
+    assert [e["action"] for e in audit].count("verification.verdict") == 1
+    assert attach().json()["error"]["code"] == "code_verified"  # the verdict stands

@@ -300,10 +300,15 @@ def seed_demo(settings: Settings) -> Credentials:
                 creds.lines.append(("participant", cred.email, cred.password))
         welcome = "끝장개발대회 데모에 오신 것을 환영합니다! 봇 팀들이 제출 중입니다."
         announce(session, event, welcome, None, now)
-        # A rubric and an assignment, so the judge account has teams to review at once.
+        # A rubric and an assignment, so the judge account has teams to review at once; two
+        # criteria name the part they judge, so the judge's page links them to it.
         organizer = session.scalars(select(User).where(User.email == "organizer@demo.kr")).one()
-        for name, weight in (("기술성", 40), ("창의성", 30), ("완성도", 30)):
-            add_criterion(session, event, organizer, name, weight, 10)
+        for name, weight, part in (
+            ("기술성: 코드와 모델", 40, "code"),
+            ("창의성", 30, ""),
+            ("완성도: 데모", 30, "demo"),
+        ):
+            add_criterion(session, event, organizer, name, weight, 10, judges=part)
         assign_judges(session, event, organizer, per_team=1, top_n=None)
     # The bot teams' projects (issue 17), for the judge's pages, the gallery and the exports.
     fill_projects(SLUG, [name for name, _aff in BOT_TEAMS], Path(settings.storage_dir))

@@ -55,3 +55,15 @@ def verdict_labels() -> dict[str, str]:
         "differs": _("differs"),
         "failed": _("failed"),
     }
+
+
+def judged_parts() -> dict[str, dict[str, str]]:
+    """What a rubric criterion may judge (``review.reviews.JUDGED_PARTS``): its label and the
+    judge's link to that part of the team's page, in the reader's language."""
+    return {
+        "scores": {"label": _("Scores"), "see": _("See the scores")},
+        "project": {"label": _("Project"), "see": _("See the project")},
+        "code": {"label": _("Code"), "see": _("See the code")},
+        "demo": {"label": _("Demo"), "see": _("See the demo video")},
+        "slides": {"label": _("Slides"), "see": _("See the slides")},
+    }

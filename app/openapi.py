@@ -125,6 +125,17 @@ OPENAPI: dict[str, Any] = {
                             },
                         },
                     },
+                    "left_out": {
+                        "type": "array",
+                        "description": "the final board: teams the event's rule left out",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "team": {"type": "string"},
+                                "reason": {"enum": ["no_project"]},
+                            },
+                        },
+                    },
                 },
             },
         },
@@ -318,7 +329,7 @@ OPENAPI["paths"].update(
             "post": _simple("Organizers: create an event", body=bodies.EVENT_NEW, ok="201")
         },
         "/events/{event}": {
-            "patch": _simple("Organizers: edit title and times", _E, body=bodies.EVENT_EDIT)
+            "patch": _simple("Organizers: edit the event's settings", _E, body=bodies.EVENT_EDIT)
         },
         "/events/{event}/{action}": {
             "post": _simple("Organizers: freeze or unfreeze (action)", _E, _PATH_ACTION)

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.models import Role
 from review.notes import FLAG_KINDS
+from review.reviews import JUDGED_PARTS
 
 _DB_INT_MAX = 2**31 - 1
 
@@ -50,6 +51,10 @@ EVENT_EDIT = _body(
     prize_places={"type": "integer", "minimum": 0, "maximum": 100},
     code_deadline=_OPTIONAL_TIME,
     project_deadline=_OPTIONAL_TIME,
+    require_project={
+        "type": "boolean",
+        "description": "the final ranking leaves out teams with no project by the deadline",
+    },
     verify_tolerance={"type": "number", "minimum": 0, "maximum": 1_000_000},
 )
 VERIFY = _body([], top={"type": "integer", "minimum": 1, "maximum": 1000})
@@ -66,6 +71,10 @@ CRITERION = _body(
     weight=_AMOUNT,
     scale=_AMOUNT,
     description=_text(5000),
+    judges={
+        "enum": ["", *JUDGED_PARTS],
+        "description": "the part of the team's work it judges; empty: the team as a whole",
+    },
 )
 ASSIGN = _body(
     [],

@@ -37,6 +37,7 @@ def event_summary(event: Event) -> dict[str, object]:
         "prize_places": event.prize_places,
         "code_deadline": iso(event.code_deadline),
         "project_deadline": iso(event.project_deadline),
+        "require_project": event.require_project,
         "verify_tolerance": event.verify_tolerance,
     }
 

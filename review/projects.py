@@ -261,12 +261,24 @@ def members_of(team: Team) -> list[str]:
 
 
 def teams_without_project(session: Session, event: Event) -> list[Team]:
-    """The event's visible teams with no saved title yet (the organizer's console)."""
-    titled = select(Project.team_id).where(
-        Project.event_id == event.id,
-        select(ProjectVersion.id)
-        .where(ProjectVersion.project_id == Project.id, ProjectVersion.title != "")
-        .exists(),
+    """The event's visible teams with no project as of the project deadline: none saved by
+    then, or its last version by then has no title. Listed on the organizer's console; left
+    out of the final ranking when the event requires a project (``review.results``)."""
+    last = (
+        select(ProjectVersion.project_id, func.max(ProjectVersion.number).label("number"))
+        .join(Project, Project.id == ProjectVersion.project_id)
+        .where(Project.event_id == event.id, ProjectVersion.saved_at <= event.project_deadline)
+        .group_by(ProjectVersion.project_id)
+        .subquery()
+    )
+    titled = (
+        select(Project.team_id)
+        .join(last, last.c.project_id == Project.id)
+        .join(
+            ProjectVersion,
+            (ProjectVersion.project_id == Project.id) & (ProjectVersion.number == last.c.number),
+        )
+        .where(ProjectVersion.title != "")
     )
     return list(
         session.scalars(

@@ -9,13 +9,14 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import audit
 from core.db import iso
-from core.models import Assignment, Event, RubricScore, Submission, User
+from core.models import Assignment, Event, RubricScore, Submission, Team, User
 from core.offload import heavy
 from judge.metrics import get_metric
 from judge.truth import Solution, SolutionCache, rating_range_of
@@ -29,9 +30,29 @@ solutions = SolutionCache(size=4)
 _intervals: dict[tuple, dict[int, tuple[int, int]]] = {}
 
 
+# Why a team in review is left out of the final ranking (``left_out``; the web words it).
+NO_PROJECT = "no_project"
+
+
+def left_out(session: Session, event: Event, teams: list[Team]) -> list[Team]:
+    """Those of ``teams`` the final ranking leaves out: with ``event.require_project``, every
+    team with no project as of the project deadline."""
+    if not event.require_project:
+        return []
+    # Imported here: review.projects imports review.notes, which imports this module.
+    from review.projects import teams_without_project
+
+    missing = {t.id for t in teams_without_project(session, event)}
+    return [t for t in teams if t.id in missing]
+
+
 def final_standing(session: Session, event: Event) -> dict[str, Any]:
     """The final ranking as it would be published, with the numbers behind every row."""
     teams = teams_in_review(session, event)
+    # Left out before anything is counted: the percentiles and every judge's normalisation are
+    # of the ranked teams only, as if the others had not been in review.
+    out = left_out(session, event, teams)
+    teams = [t for t in teams if t not in out]
     ids = [t.id for t in teams]
     names = {t.id: t.name for t in teams}
     criteria = criteria_of(session, event)
@@ -70,6 +91,7 @@ def final_standing(session: Session, event: Event) -> dict[str, Any]:
         "weights": {"auto": event.w_auto, "review": event.w_review},
         "locked": event.review_locked_at is not None,
         "short_of_judges": short,
+        "left_out": [{"team_id": t.id, "team": t.name, "reason": NO_PROJECT} for t in out],
         "judges": [
             {
                 "judge_id": j.judge_id,
@@ -122,6 +144,8 @@ def final_board(event: Event, standing: dict[str, Any]) -> dict[str, Any]:
             }
             for r in standing["rows"]
         ],
+        # Teams out by the event's rule (no project), named so the board can say why.
+        "left_out": [{"team": t["team"], "reason": t["reason"]} for t in standing["left_out"]],
     }
 
 
@@ -138,6 +162,13 @@ def publish(session: Session, event: Event, actor: User, now: datetime) -> dict[
         )
     if event.review_locked_at is None:
         raise ReviewError("Lock review before publishing the final ranking.")
+    if event.require_project and now < event.project_deadline:
+        # Teams may still add the project that would keep them in.
+        raise ReviewError(
+            "The final ranking requires a project: publish after the project deadline "
+            "(%(deadline)s).",
+            deadline=_local(event.project_deadline, event.timezone),
+        )
     standing = final_standing(session, event)
     if standing["short_of_judges"]:
         raise ReviewError(
@@ -161,6 +192,10 @@ def publish(session: Session, event: Event, actor: User, now: datetime) -> dict[
         board["rows"],
     )
     return board
+
+
+def _local(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def published(event: Event) -> dict[str, Any] | None:

@@ -33,6 +33,11 @@ from review import scoring
 from scoreboard.queries import board_rows
 from scoreboard.ranking import Row
 
+# What a criterion may name as the part of the team's work it judges (Criterion.judges; ""
+# judges the team as a whole): the sections of the judge's page for a team, which links the
+# criterion to its part, so a judge scoring "기술성: 코드와 모델" goes straight to the code.
+JUDGED_PARTS = ("scores", "project", "code", "demo", "slides")
+
 
 class ReviewError(TranslatableError, ValueError):
     """A review action refused; ``status`` is the HTTP code the API answers with."""
@@ -58,20 +63,33 @@ def add_criterion(
     weight: float,
     scale: float,
     description: str = "",
+    judges: str = "",
 ) -> Criterion:
     name = name.strip()
     if not name or weight <= 0 or scale <= 0:
         raise ReviewError("A criterion needs a name, a positive weight and a positive scale.", 400)
+    if judges not in ("", *JUDGED_PARTS):
+        raise ReviewError(
+            "A criterion judges one of %(parts)s, or the team as a whole (empty).",
+            400,
+            parts=", ".join(JUDGED_PARTS),
+        )
     if event.review_locked_at is not None:
         raise ReviewError("Review is locked.")
     if any(c.name == name for c in criteria_of(session, event)):
         raise ReviewError("There is already a criterion %(name)s.", name=repr(name))
     item = Criterion(
-        event_id=event.id, name=name, weight=weight, scale=scale, description=description
+        event_id=event.id,
+        name=name,
+        weight=weight,
+        scale=scale,
+        description=description,
+        judges=judges,
     )
     session.add(item)
     session.flush()
-    audit(session, event, actor, "criterion.add", name, None, {"weight": weight, "scale": scale})
+    after = {"weight": weight, "scale": scale, "judges": judges}
+    audit(session, event, actor, "criterion.add", name, None, after)
     return item
 
 

@@ -43,6 +43,7 @@ def _criterion_json(c: Any) -> dict[str, Any]:
         "weight": c.weight,
         "scale": c.scale,
         "description": c.description,
+        "judges": c.judges,
     }
 
 
@@ -58,7 +59,7 @@ def criteria(event_slug: str) -> Response:
 
 @bp.post("/events/<event_slug>/criteria")
 def add_criterion(event_slug: str) -> Response | tuple[Response, int]:
-    """Organizers: add a criterion (name, weight, scale, description)."""
+    """Organizers: add a criterion (name, weight, scale, description, the part it judges)."""
     user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     body = json_body()
@@ -71,6 +72,7 @@ def add_criterion(event_slug: str) -> Response | tuple[Response, int]:
             float(body.get("weight", 0)),
             float(body.get("scale", 10)),
             str(body.get("description", "")),
+            str(body.get("judges", "")),
         )
     except reviews.ReviewError as exc:
         return _refused(exc)
@@ -156,7 +158,13 @@ def final(event_slug: str) -> Response:
         abort(403, description=_("Judges see the other judges' scores after the lock."))
     standing = results.final_standing(session(), event)
     unseen = notes.conflicted_teams(session(), user, event)
-    return jsonify({**standing, "rows": notes.without_teams(standing["rows"], unseen)})
+    return jsonify(
+        {
+            **standing,
+            "rows": notes.without_teams(standing["rows"], unseen),
+            "left_out": notes.without_teams(standing["left_out"], unseen),
+        }
+    )
 
 
 @bp.post("/events/<event_slug>/final/publish")

@@ -67,7 +67,8 @@ def create_event() -> Response | tuple[Response, int]:
 
 @bp.patch("/events/<event_slug>")
 def edit_event(event_slug: str) -> Response | tuple[Response, int]:
-    """Organizers: change the title, the times (in the event's timezone) or the prize zone."""
+    """Organizers: change the title, the times (in the event's timezone), the prize zone, the
+    deadlines of code and projects, or whether the final ranking requires a project."""
     user = user_with_role(Role.ORGANIZER)
     event = event_or_404(event_slug)
     body = json_body()
@@ -91,6 +92,8 @@ def edit_event(event_slug: str) -> Response | tuple[Response, int]:
         if "project_deadline" in body:  # teams' projects (issue 17); null: the event's end
             value = body["project_deadline"]
             event.project_deadline_at = events.parse_time(value, event.timezone) if value else None
+        if "require_project" in body:  # the final ranking leaves out teams without one
+            event.require_project = body["require_project"]
         if "verify_tolerance" in body:
             event.verify_tolerance = float(body["verify_tolerance"])
         events.check_times(event.start_at, event.end_at, event.freeze_scheduled_at)

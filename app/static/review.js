@@ -69,7 +69,7 @@
   if (criterion) guard(criterion, async (data) => {
     const made = await call("POST", "/criteria", {
       name: data.get("name"), weight: Number(data.get("weight")), scale: Number(data.get("scale")),
-      description: data.get("description"),
+      description: data.get("description"), judges: data.get("judges") || "",
     });
     if (made) location.reload();
   });

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.api.projects import project_json
 from app.lookup import event_or_404, session
-from app.messages import verdict_labels
+from app.messages import judged_parts, verdict_labels
 from app.runtime import runtime
 from app.security import user_with_role
 from app.web.projects import with_video_frames
@@ -21,6 +21,20 @@ from review import notes, results, reviews, verifications
 from submissions.preview import first_lines
 
 bp = Blueprint("review_pages", __name__)
+
+
+def judged_targets(project: dict, checks: list) -> dict[str, str]:
+    """Where on the team's page each judged part is (``review.reviews.JUDGED_PARTS``): its
+    own block when the team has it, else the project, where its absence shows."""
+    kinds = {f["kind"] for f in project.get("files", [])}
+    code = "#code-verification" if checks else "#project-repo" if project.get("repo_url") else ""
+    return {
+        "scores": "#team-scores",
+        "project": "#team-project",
+        "code": code or "#team-project",
+        "demo": "#project-video" if project.get("video_url") else "#team-project",
+        "slides": "#project-slides" if "slides" in kinds else "#team-project",
+    }
 
 
 def _staff() -> None:
@@ -37,6 +51,7 @@ def workspace(event_slug: str) -> str:
     context = {
         "event": event,
         "criteria": reviews.criteria_of(session(), event),
+        "parts": judged_parts(),
         "progress": reviews.progress(session(), event, None if organizer else current_user.id),
         "organizer": organizer,
     }
@@ -78,6 +93,7 @@ def team_file(event_slug: str, team_id: int) -> Response:
         row = next((r for r in stats["rank_intervals"] if r["team_id"] == team.id), None)
         standing.append({"task": task, "row": row, "teams": len(stats["rank_intervals"])})
     project = project_json(event, team, staff=True)  # as of the project deadline
+    checks = verifications.listing(session(), event, team.id)
     page = render_template(
         "review_team.html",
         project=project,
@@ -89,9 +105,11 @@ def team_file(event_slug: str, team_id: int) -> Response:
         mine=mine,
         standing=standing,
         notes=notes.comments(session(), event, current_user, team),
-        checks=verifications.listing(session(), event, team.id),
+        checks=checks,
         verdict_labels=verdict_labels(),
         organizer=current_user.role == Role.ORGANIZER,
+        parts=judged_parts(),
+        targets=judged_targets(project, checks),
     )
     return with_video_frames(page, project)
 

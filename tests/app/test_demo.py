@@ -63,6 +63,7 @@ def test_demo_runs_with_bots_and_a_review_ready(tmp_path: Path, spawned: list[Pr
     )
     review = session.get(f"{base}/events/demo/review", timeout=10)
     assert review.status_code == 200 and "기술성" in review.text
+    assert '<td class="judges">코드</td>' in review.text  # the rubric names what it judges
     # The bot teams filled their projects (issue 17): the organizer's gallery shows them.
     from app.demo import BOT_TEAMS
 

@@ -17,7 +17,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     from app.api import bp as api_bp
     from app.extensions import babel, csrf, db, limiter, login_manager, select_locale, socketio
     from app.runtime import init_runtime
-    from app.web import auth, headers, inputs, pages, templating
+    from app.web import auth, console, headers, inputs, pages, templating
     from app.web import gallery as gallery_pages
     from app.web import projects as project_pages
     from app.web import review as review_pages
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
     app.register_blueprint(review_pages.bp)
     app.register_blueprint(project_pages.bp)
     app.register_blueprint(gallery_pages.bp)
+    app.register_blueprint(console.bp)
     app.register_blueprint(api_bp)
     live.register(socketio)
     init_runtime(app, settings, start_background=start_background)

@@ -8,6 +8,7 @@ decided by the web (staff always, everyone once the ranking is published).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +71,31 @@ def give(
     session.flush()
     audit(session, event, actor, "award.give", award.name, None, _summary(award, team))
     return award
+
+
+# "최우수상 2", "최우수상 2팀", "Runner-up 2 teams": an award and how many teams receive it.
+_COUNTED = re.compile(r"(.+?)\s+(\d+)\s*(?:팀|teams?)?", re.IGNORECASE)
+
+
+def places(text: str) -> list[str]:
+    """The names for ranks 1, 2, … of "대상 1, 최우수상 2, 우수상 3" (awards separated by commas
+    or lines, each with how many teams receive it, 1 when not said): 대상, 최우수상 twice,
+    우수상 three times. What the console's form sends to ``by_rank``."""
+    names: list[str] = []
+    for item in re.split(r"[,\n]", text):
+        item = " ".join(item.split())
+        if not item:
+            continue
+        counted = _COUNTED.fullmatch(item)
+        name, count = (counted[1], int(counted[2])) if counted else (item, 1)
+        if not 1 <= count <= MAX_BY_RANK:
+            raise ReviewError(
+                "%(award)s: give it to 1 to %(max)d teams.", 400, award=name, max=MAX_BY_RANK
+            )
+        names += [_name(name)] * count
+    if not names or len(names) > MAX_BY_RANK:
+        raise ReviewError("Name 1 to %(max)d awards, the first for rank 1.", 400, max=MAX_BY_RANK)
+    return names
 
 
 def _ranked_rows(session: Session, event: Event) -> list[dict[str, Any]]:

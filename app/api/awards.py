@@ -33,7 +33,7 @@ def _listing(event: Event) -> dict:
     }
 
 
-def _push(event: Event) -> None:
+def push(event: Event) -> None:
     """Projectors showing the published final board get its awards at once."""
     board = results.published(event)
     if board is not None:
@@ -73,7 +73,7 @@ def post_awards(event_slug: str) -> Response | tuple[Response, int]:
     except ReviewError as exc:
         return _refused(exc)
     session().commit()
-    _push(event)
+    push(event)
     return jsonify(_listing(event)), 201
 
 
@@ -87,5 +87,5 @@ def delete_award(event_slug: str, award_id: int) -> Response | tuple[Response, i
     except ReviewError as exc:
         return _refused(exc)
     session().commit()
-    _push(event)
+    push(event)
     return jsonify(_listing(event))

@@ -11,6 +11,7 @@ import click
 from app.cli import CliError, configured_db, main
 from app.cli.actor import acting_as, cli_actor
 from config import Settings
+from core.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES
 
 
 @main.command()
@@ -18,8 +19,9 @@ from config import Settings
 @click.option(
     "--by-rank",
     metavar="NAMES",
-    help="Comma-separated awards for ranks 1, 2, … of the final ranking, e.g. "
-    "'대상,최우수상,우수상' (replaces the last giving by rank).",
+    help="Comma-separated awards for ranks 1, 2, … of the final ranking, each with how "
+    "many teams receive it (1 when left out), e.g. '대상,최우수상,우수상' or "
+    "'대상 1,최우수상 2,우수상 3' (replaces the last giving by rank).",
 )
 @click.option("--give", metavar="NAME", help="An award given by hand (with --team).")
 @click.option("--team", metavar="TEAM", help="The team's name, for --give.")
@@ -51,8 +53,7 @@ def awards(
             if by_rank is not None or give is not None or remove_id is not None:
                 actor = cli_actor(session, acting_as)
             if by_rank is not None:
-                names = [n for n in by_rank.split(",") if n.strip()]
-                engine.by_rank(session, event, actor, names, utcnow())
+                engine.by_rank(session, event, actor, engine.places(by_rank), utcnow())
             elif give is not None:
                 found = session.scalars(
                     select(Team).where(Team.event_id == event.id, Team.name == team)
@@ -80,7 +81,14 @@ def awards(
     type=click.Path(file_okay=False, path_type=Path),
     help="The folder to write team-<id>.pdf into (made if missing).",
 )
-def certificates(event_slug: str, out_dir: Path) -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(SUPPORTED_LOCALES),
+    default=DEFAULT_LOCALE,
+    show_default=True,
+    help="The certificates' language.",
+)
+def certificates(event_slug: str, out_dir: Path, lang: str) -> None:
     """Every visible team's certificates, a PDF per team (a page per award and member)."""
     from sqlalchemy import select
 
@@ -96,7 +104,7 @@ def certificates(event_slug: str, out_dir: Path) -> None:
                 .where(Team.event_id == event.id, Team.hidden.is_(False))
                 .order_by(Team.id)
             )
-            pages = {team.id: engine.of_team(session, event, team) for team in teams}
+            pages = {team.id: engine.of_team(session, event, team, lang) for team in teams}
     except ValueError as exc:
         raise CliError(str(exc)) from None
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -43,7 +43,7 @@ from core.models import (
 from judge.metrics import available as available_metrics
 from judge.metrics import get_metric
 from organize.events import SLUG_PATTERN
-from review import projects
+from review import awards, projects
 from review.results import published
 from scoreboard import reveal
 from scoreboard.boards import Board, current_board
@@ -254,6 +254,7 @@ def organize(event_slug: str) -> str:
         run_busy=RUN_BUSY,
         verdict_labels=verdict_labels(),
         without_project=projects.teams_without_project(session(), event),
+        awards=awards.as_json(session(), event),
         task_defaults={
             "public_fraction": DEFAULT_PUBLIC_FRACTION,
             "daily_limit": DEFAULT_DAILY_LIMIT,

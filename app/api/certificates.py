@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from app.api import bp, download, user_or_401
 from app.api.projects import is_staff, team_or_404
 from app.lookup import event_or_404, session
+from app.messages import request_locale
 from core.offload import heavy
 from review import certificates, notes, projects
 
@@ -29,7 +30,8 @@ def certificate(event_slug: str, team_id: int) -> Response:
         abort(404, description=_("No team %(id)s in this event.", id=team_id))
     elif not certificates.may_download(event):
         abort(403, description=_("Certificates come with the final ranking's publication."))
-    pages = certificates.of_team(session(), event, team)
+    # Worded in the reader's language (``?lang=en``, the language cookie, a client's header).
+    pages = certificates.of_team(session(), event, team, request_locale())
     session().commit()  # no transaction held while the PDF is drawn
     body = heavy.run(certificates.render, pages)  # CPU work, off the event loop
     return download(body, f"certificate-{team.id}.pdf", "application/pdf")

@@ -28,6 +28,7 @@ from core.models import (
     User,
     quota_statuses,
 )
+from core.offload import Pool
 from judge.bundles import check_program
 from judge.sniff import sniff_header
 from judge.standings import count_upload
@@ -46,6 +47,8 @@ from submissions.storage import (
 # Statuses that use up quota: format errors and platform faults do not (rule 3).
 MAX_KEY_LENGTH = 200  # the Idempotency-Key column's width
 STORAGE_FULL_RETRY_S = 60
+# Programs' quick checks (a .zip's contents, a notebook's JSON), one at a time per process.
+PROGRAM_CHECKS = Pool("program-checks", 1)
 
 
 class IntakeError(TranslatableError):
@@ -262,6 +265,10 @@ def storage_refusal(exc: TooLarge | StorageFull, max_bytes: int) -> IntakeError:
     )
 
 
+def _check_stored_program(path: Path, filename: str) -> None:
+    check_program(path.read_bytes(), filename)
+
+
 def check_file(
     task: Task, stored: StoredFile, filename: str, storage_dir: Path, *, program: bool = False
 ) -> None:
@@ -269,7 +276,9 @@ def check_file(
     (a code task's upload, or ``program``: a pick's code), its kind and a .zip's table of
     contents; the worker reads the rest."""
     if task.is_code or program:
-        check_program((storage_dir / stored.relative_path).read_bytes(), filename)
+        # Reading a .zip's table of contents or a notebook's JSON takes a CPU second or more
+        # for a crafted one: never on the web node's event loop.
+        PROGRAM_CHECKS.run(_check_stored_program, storage_dir / stored.relative_path, filename)
         return
     whole = stored.size == len(stored.head)
     sniff_header(stored.head, filename, required_columns(task), whole_file=whole)

@@ -17,6 +17,8 @@ from app.web import unavailable
 from app.web.auth import authenticated_by_token
 from core.errors import N_
 
+MULTIPART_ROOM = 64 * 1024  # a form's other fields and boundaries beside its file
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer-token calls carry no cookie; browser calls are checked below
 
@@ -48,6 +50,10 @@ def _limit_then_csrf() -> None:
         # The event and task in one query: the limit and then the view find them looked up.
         event_and_task_or_404(request.view_args["event_slug"], request.view_args["task_slug"])
         apply_upload_limit(**request.view_args)
+    elif request.endpoint == "api.attach" and request.view_args:
+        from app.api.verifications import apply_attach_limit
+
+        apply_attach_limit(**request.view_args)
     # Only a valid token lifts CSRF: with a bogus one, the session cookie is what identifies
     # the request, and a forged request carries that cookie by itself (issue 12).
     if request.method in ("GET", "HEAD", "OPTIONS") or authenticated_by_token():

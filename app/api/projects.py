@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from app.api import bp, error, user_or_401
+from app.api import MULTIPART_ROOM, bp, error, user_or_401
 from app.api.validate import json_body
 from app.lookup import event_or_404, session
 from app.runtime import runtime
@@ -28,7 +28,6 @@ from review.project_text import check_text
 from review.reviews import ReviewError
 
 FILES_ENDPOINT = "api.upload_project_file"
-MULTIPART_ROOM = 64 * 1024  # the form's other fields and boundaries beside the file
 
 
 def team_or_404(event: Event, team_id: int) -> Team:

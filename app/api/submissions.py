@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from app.api import bp, error, user_or_401
+from app.api import MULTIPART_ROOM, bp, error, user_or_401
 from app.extensions import limiter
 from app.lookup import event_or_404, session, task_or_404
 from app.runtime import runtime
@@ -57,7 +57,7 @@ def apply_upload_limit(event_slug: str, task_slug: str) -> None:
     """Cap the request body at the task's file limit (plus multipart overhead)."""
     task = task_or_404(event_or_404(event_slug), task_slug)
     # Enforced by Werkzeug while the body streams in, before anything is buffered.
-    request.max_content_length = max_upload_bytes(task) + 64 * 1024
+    request.max_content_length = max_upload_bytes(task) + MULTIPART_ROOM
 
 
 @bp.post("/events/<event_slug>/tasks/<task_slug>/submissions")

@@ -8,18 +8,28 @@ import logging
 from flask import Response, abort, jsonify, request
 from flask_babel import gettext as _
 
-from app.api import bp, error, user_or_401
+from app.api import MULTIPART_ROOM, bp, error, user_or_401
 from app.api.submissions import _visible_submission, max_upload_bytes
 from app.api.validate import json_body
 from app.lookup import event_or_404, session
 from app.runtime import runtime
 from app.security import user_with_role
-from core.models import Event, Role
+from app.serialize import find_submission
+from core.models import Event, Role, Task
 from review import notes, verifications
 from submissions.intake import IntakeError
 from submissions.pick_code import attach_code
 
 log = logging.getLogger(__name__)
+
+
+def apply_attach_limit(submission_ref: str) -> None:
+    """Cap the request body at the pick's task's file limit, before anything reads it (the
+    CSRF check and ``request.files`` would spool all of it to disk first)."""
+    sub = find_submission(session(), submission_ref, staff=False)
+    task = session().get(Task, sub.task_id) if sub is not None else None
+    if task is not None:  # else the view answers 404 without reading the body
+        request.max_content_length = max_upload_bytes(task) + MULTIPART_ROOM
 
 
 @bp.post("/submissions/<submission_ref>/code")

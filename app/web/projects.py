@@ -11,7 +11,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.api.projects import MULTIPART_ROOM, project_json, upload_file
+from app.api import MULTIPART_ROOM
+from app.api.projects import project_json, upload_file
 from app.extensions import csrf
 from app.lookup import event_or_404, session
 from app.web.headers import allow_frames
@@ -22,7 +23,8 @@ from review.reviews import ReviewError
 from submissions.intake import team_of
 
 bp = Blueprint("projects", __name__)
-FORM_BYTES = MAX_DESCRIPTION * 4 + MULTIPART_ROOM  # UTF-8 text of the longest description
+# The longest description, URL-encoded: a character is up to 4 UTF-8 bytes, each sent as %XX.
+FORM_BYTES = MAX_DESCRIPTION * 4 * 3 + MULTIPART_ROOM
 
 
 def _my_team(event_slug: str):  # noqa: ANN202 - (event, team)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import stat
+import struct
 import zipfile
 from pathlib import Path
 
@@ -86,6 +87,13 @@ def test_a_script_a_project_folder_and_a_notebook(tmp_path: Path) -> None:
         ("a.zip", zipped({"src/run.py": b""}), "no main.py"),
         ("a.zip", b"PK\x03\x04 not really", "could not be read"),
         ("a.zip", zipped({f"f{i}.py": b"" for i in range(bundles.MAX_FILES + 1)}), "more than"),
+        # Its end record says how many entries before the table of contents is listed (seconds
+        # for a crafted one): refused on that alone, whatever follows.
+        (
+            "a.zip",
+            b"junk" + bundles.END_RECORD + struct.pack("<HHHHIIH", 0, 0, 9, 60000, 0, 0, 0),
+            "more than",
+        ),
         ("a.py", "print('é')".encode("cp949", "replace") + b"\xff\xfe", "not UTF-8"),
         ("a.ipynb", b"{not json", "could not be read"),
         ("a.exe", b"MZ", "Send the program as"),

@@ -4,6 +4,7 @@ versions, files and their checks, who may read and edit, and injection in every 
 from __future__ import annotations
 
 import io
+import re
 from html.parser import HTMLParser
 
 from flask import Flask
@@ -211,3 +212,23 @@ def test_injection_in_every_field_renders_inert(
     # A link to an unknown video host is a link, never an embed.
     other = api.save_project(ids["팀0"], mine, video_url='https://evil.example/"><script>')
     assert other.status_code == 200 and other.json["video_embed"] is None
+
+
+def test_the_page_form_takes_the_longest_korean_description(
+    client: FlaskClient, api: Api, contest: Contest
+) -> None:
+    """The project page posts its text URL-encoded: a Hangul syllable is 9 bytes on the wire,
+    so the page's body limit must allow the longest description the API takes."""
+    from review.project_text import MAX_DESCRIPTION
+
+    api.sign_in("p0@test.kr")
+    page = client.get(f"/events/{contest.event}/project").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    longest = "한" * MAX_DESCRIPTION
+    reply = client.post(
+        f"/events/{contest.event}/project",
+        data={"csrf_token": token, "title": "요약기", "description": longest},
+    )
+    assert reply.status_code == 302, reply.status_code
+    saved = api.project(team_ids()["팀0"], contest.tokens["팀0"])
+    assert saved.json["description"] == longest

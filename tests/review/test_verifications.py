@@ -164,6 +164,10 @@ def test_code_attaches_to_a_final_pick_only_and_until_its_deadline(
     assert attach("model.exe", b"MZ")["status"] == 422
     assert attach(who=api.token("팀1"))["status"] == 404  # another team's pick is not theirs
     assert attach()["status"] == 201
+    with db.begin() as session:  # a task whose files may weigh 2 kB: code counts the same
+        session.scalars(select(Task)).one().max_file_mb = 0.002
+    too_big = attach(body=b"#" * 200_000)  # refused while it streams in, before any parse
+    assert too_big["status"] == 413 and too_big["error"]["code"] == "too_large"
     shown = client.get(f"/api/v1/submissions/{sub['id']}", headers=bearer(token)).json
     assert shown["code"]["filename"] == "main.py" and "verdict" not in shown["code"]
     move_event(end_at=utcnow() - timedelta(hours=25))  # past the default end + 24 h

@@ -12,7 +12,7 @@ from flask import Response, abort, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app.api import bp, error, user_or_401
+from app.api import bp, download, error, user_or_401
 from app.api.validate import json_body
 from app.lookup import event_or_404, session
 from app.runtime import runtime
@@ -244,11 +244,7 @@ def export(event_slug: str, fmt: str) -> Response:
         body, mimetype = heavy.run(exports.to_csv, tables["final"]), "text/csv"
     else:
         abort(404, description=_("Export as .xlsx or .csv."))
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{event.slug}-results.{fmt}"'},
-    )
+    return download(body, f"{event.slug}-results.{fmt}", mimetype)
 
 
 @bp.get("/events/<event_slug>/statistics")

@@ -31,6 +31,10 @@ CHUNK = 1 << 16
 MAX_SLIDES_BYTES = 20_000_000
 MAX_SCREENSHOT_BYTES = 10_000_000
 MAX_SCREENSHOTS = 6
+# A project's files in all, its earlier versions' included (they are kept, so judges see the
+# project as of its deadline): a member looping uploads cannot fill the disk.
+MAX_PROJECT_BYTES = 200_000_000
+FILE_UPLOADS_PER_HOUR = 30  # per member: each slides file costs a pdftoppm run
 # Decoded, an image takes 4 bytes a pixel: 40 megapixels is 160 MB; a 50-megapixel one (or a
 # small PNG that claims to be that large) is refused before it is decoded.
 MAX_PIXELS = 40_000_000

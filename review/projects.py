@@ -29,7 +29,7 @@ from core.models import (
     User,
 )
 from review.notes import may_see_team
-from review.project_files import MAX_SCREENSHOTS, Prepared
+from review.project_files import MAX_PROJECT_BYTES, MAX_SCREENSHOTS, Prepared
 from review.project_text import ProjectText, render_markdown, video_embed
 from review.reviews import ReviewError
 
@@ -166,6 +166,19 @@ def add_file(
     kept = list(
         session.scalars(select(ProjectFile).where(ProjectFile.id.in_(list(version.file_ids))))
     )
+    kept_bytes = session.scalar(
+        select(func.coalesce(func.sum(ProjectFile.size), 0)).where(
+            ProjectFile.project_id == project.id
+        )
+    )
+    if kept_bytes + size > MAX_PROJECT_BYTES:
+        session.rollback()
+        raise ReviewError(
+            "The project's files, earlier versions included, may take %(mb)s MB in all; "
+            "this one does not fit.",
+            409,
+            mb=f"{MAX_PROJECT_BYTES / 1e6:g}",
+        )
     shots = sum(f.kind == ProjectFileKind.SCREENSHOT for f in kept)
     if kind == ProjectFileKind.SCREENSHOT and shots >= MAX_SCREENSHOTS:
         session.rollback()

@@ -18,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.api import MULTIPART_ROOM, bp, error, user_or_401
 from app.api.validate import json_body
+from app.extensions import limiter
 from app.lookup import event_or_404, session
 from app.runtime import runtime
 from app.web.inputs import display_filename
 from core.models import Event, ProjectFile, ProjectFileKind, Role, Team, User
-from core.offload import heavy
+from core.offload import Pool
 from review import gallery, project_files, projects
 from review.project_text import check_text
 from review.reviews import ReviewError
@@ -128,6 +129,27 @@ def _cap_file_upload() -> None:
         request.max_content_length = project_files.MAX_SLIDES_BYTES + MULTIPART_ROOM
 
 
+# Checking and re-encoding a file (pdftoppm, Pillow) in a pool of its own: a member's uploads
+# never hold up the staff's exports and statistics in ``heavy``.
+PREPARING = Pool("project-files", 1)
+
+
+def _uploader() -> str:
+    return f"project-files:user:{current_user.id}" if current_user.is_authenticated else "anon"
+
+
+# One hourly budget per member for the API and the project page alike.
+file_uploads = limiter.shared_limit(
+    f"{project_files.FILE_UPLOADS_PER_HOUR}/hour",
+    scope="project-files",
+    key_func=_uploader,
+    error_message=lambda: _(
+        "At most %(count)d project files an hour; try again later.",
+        count=project_files.FILE_UPLOADS_PER_HOUR,
+    ),
+)
+
+
 def upload_file(user: User, event: Event, team: Team) -> ProjectFile:
     """Check, keep and add the request's ``file`` of ``kind``; a ReviewError if refused.
     The pages' form and the API share it."""
@@ -146,7 +168,7 @@ def upload_file(user: User, event: Event, team: Team) -> ProjectFile:
         if kind == ProjectFileKind.SLIDES
         else project_files.prepare_screenshot
     )
-    prepared = heavy.run(prepare, received, storage)
+    prepared = PREPARING.run(prepare, received, storage)
     try:
         return projects.add_file(
             session(),
@@ -165,6 +187,7 @@ def upload_file(user: User, event: Event, team: Team) -> ProjectFile:
 
 
 @bp.post("/events/<event_slug>/teams/<int:team_id>/project/files")
+@file_uploads
 def upload_project_file(event_slug: str, team_id: int) -> Response | tuple[Response, int]:
     """The team's members: add slides (a PDF, replacing any) or a screenshot (up to 6)."""
     user = user_or_401()

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.api import MULTIPART_ROOM
-from app.api.projects import project_json, upload_file
+from app.api.projects import file_uploads, project_json, upload_file
 from app.extensions import csrf
 from app.lookup import event_or_404, session
 from app.web.headers import allow_frames
@@ -94,6 +94,7 @@ def save(event_slug: str) -> Response:
 @bp.post("/events/<event_slug>/project/files")
 @csrf.exempt
 @login_required
+@file_uploads
 def add_file(event_slug: str) -> Response:
     _checked(project_files.MAX_SLIDES_BYTES + MULTIPART_ROOM)
     event, team = _my_team(event_slug)

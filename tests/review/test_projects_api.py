@@ -7,6 +7,7 @@ import io
 import re
 from html.parser import HTMLParser
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -232,3 +233,33 @@ def test_the_page_form_takes_the_longest_korean_description(
     assert reply.status_code == 302, reply.status_code
     saved = api.project(team_ids()["팀0"], contest.tokens["팀0"])
     assert saved.json["description"] == longest
+
+
+def test_a_member_cannot_fill_the_disk_with_project_files(
+    api: Api, contest: Contest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every version's files are kept, so a project's files in all have a cap, and each
+    member an hourly number of uploads (each slides file costs a pdftoppm run)."""
+    from review import project_files, projects
+
+    ids = team_ids()
+    mine = contest.tokens["팀0"]
+    shot = made.png()
+    # The cap, made small enough for a test to reach: three screenshots' worth.
+    monkeypatch.setattr(projects, "MAX_PROJECT_BYTES", 3 * len(shot) + len(shot) // 2)
+    answers = [
+        api.add_project_file(ids["팀0"], mine, shot, f"s{i}.png", "screenshot") for i in range(4)
+    ]
+    assert [a.status_code for a in answers] == [201, 201, 201, 409]
+    assert f"{projects.MAX_PROJECT_BYTES / 1e6:g} MB" in answers[3].json["error"]["message"]
+    kept = api.project(ids["팀0"], mine).json
+    assert len([f for f in kept["files"] if f["kind"] == "screenshot"]) == 3
+
+    budget = project_files.FILE_UPLOADS_PER_HOUR - len(answers)
+    for i in range(budget):
+        assert (
+            api.add_project_file(ids["팀0"], mine, shot, f"t{i}.png", "screenshot").status_code
+            == 409
+        )
+    over = api.add_project_file(ids["팀0"], mine, shot, "late.png", "screenshot")
+    assert over.status_code == 429 and over.headers["Retry-After"]

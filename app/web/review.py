@@ -81,8 +81,9 @@ def team_file(event_slug: str, team_id: int) -> Response:
     subs = session().scalars(
         select(Submission).where(Submission.team_id == team.id).order_by(Submission.id.desc())
     )
+    # A code task's upload is the program; its output is what was scored and what to show.
     files = [
-        {"sub": s, "task": tasks[s.task_id], "head": first_lines(storage / s.stored_path)}
+        {"sub": s, "task": tasks[s.task_id], "head": first_lines(storage / s.scored_path)}
         for s in subs
     ]
     mine = reviews.my_scores(session(), current_user, team) if judging else {}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from config import Settings
-from core.models import Event, Submission, Task
+from core.models import Event, Submission, Task, Team
 from organize.code_tasks import CodeSettings
 from organize.tasks import create_task
 from tests.actions import Api, bearer
@@ -89,6 +89,14 @@ def test_program_scores_what_its_output_would_score_uploaded(
     team_view = api.submission(ran["public_id"], token=contest.tokens["팀1"])
     assert team_view["run"]["exit_code"] == 0 and "log" not in team_view["run"]
     assert "private_score" not in team_view
+    # The judges' page shows the head of what was scored: the output, not the program.
+    with db.begin() as session:
+        team_id = session.scalars(select(Team.id).where(Team.name == "팀1")).one()
+    api.sign_in("organizer@test.kr")
+    page = client.get(f"/events/{contest.event}/review/teams/{team_id}").get_data(as_text=True)
+    first_id = str(contest.truth["id"].iloc[0])  # the program writes the inputs' order
+    first_row = f"{first_id},{answers_of(predictions)[first_id]}"
+    assert first_row in page and "answers = " not in page
 
 
 @pytest.mark.parametrize(

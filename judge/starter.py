@@ -77,7 +77,7 @@ def starter_kit(
     mb: int,
 ) -> bytes:
     """The starter zip of a code task."""
-    sample = pd.read_csv(io.StringIO(sample_submission(solution)), dtype=str, nrows=1)
+    sample = pd.read_csv(io.StringIO(sample_submission(solution, rows=1)), dtype=str)
     placeholders = "".join(
         f"predictions[{column!r}] = {_literal(sample[column].iloc[0])}\n"
         for column in sample.columns[1:]

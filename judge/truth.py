@@ -247,10 +247,11 @@ class SolutionCache:
         return solution
 
 
-def sample_submission(solution: Solution) -> str:
-    """A valid-shaped submission: every id, sorted (``natural_order``), and a placeholder
-    prediction; neither its values nor its order say anything of the truth."""
-    columns: dict[str, object] = {solution.id_column: solution.sample_ids}
+def sample_submission(solution: Solution, rows: int | None = None) -> str:
+    """A valid-shaped submission: every id (or the first ``rows``), sorted
+    (``natural_order``), and a placeholder prediction; neither its values nor its order say
+    anything of the truth."""
+    columns: dict[str, object] = {solution.id_column: solution.sample_ids[:rows]}
     shape = solution.shape
     if shape is Shape.CLASS_PROBABILITIES:
         for label in solution.classes:

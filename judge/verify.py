@@ -132,14 +132,23 @@ def verify_pick(check_id: int) -> str:
             )
             session.add(run)
             session.flush()
-            check.run_id = run.id
         run_id = run.id if run is not None else None
+        check.run_id = run_id  # this job's: a later one, queued again, takes it over
     verdict, columns = _verdict(
         ctx.storage_dir, task, bundle_path, filename, picked_path, picked_score, tolerance
     )
     with ctx.db.begin() as session:
-        check = session.get(CodeCheck, check_id)
-        assert check is not None
+        check = session.get(CodeCheck, check_id, with_for_update=True)
+        if check is None or check.status != CheckStatus.RUNNING or check.run_id != run_id:
+            # Judged lost (outlived its time limit) and queued again while this run went on:
+            # the newer run gives the verdict; this one's stays in its run row and the log.
+            log.warning(
+                "verification %s: run %s superseded, verdict %s dropped",
+                check_id,
+                run_id,
+                verdict.status,
+            )
+            return "superseded"
         check.status = verdict.status
         check.picked_score = picked_score
         check.reproduced_score = verdict.reproduced_score

@@ -68,6 +68,8 @@ def start(session: Session, event: Event, actor: User | str | None, top: int) ->
                     submission_id=row.submission_id, task_id=task.id, team_id=row.team_id
                 )
                 session.add(check)
+            elif check.status in (CheckStatus.REPRODUCED, CheckStatus.DIFFERS):
+                continue  # verified: its verdict stands (a failed one is tried again)
             elif check.status == CheckStatus.RUNNING:
                 if not _lost(session, task, check, now):
                     continue  # on its way

@@ -45,7 +45,9 @@ def attach_code(
     stored = store(stream, storage_dir, max_bytes)
     with kept_unless_refused(session, storage_dir, stored):
         check_file(task, stored, filename, storage_dir, program=True)
-        check = session.scalars(select(CodeCheck).where(CodeCheck.submission_id == sub.id)).first()
+        check = session.scalars(
+            select(CodeCheck).where(CodeCheck.submission_id == sub.id).with_for_update()
+        ).first()  # locked as verification takes it: the verified code is the code it ran
         if check is None:
             check = CodeCheck(submission_id=sub.id, task_id=task.id, team_id=sub.team_id)
             session.add(check)

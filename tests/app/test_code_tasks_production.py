@@ -70,10 +70,10 @@ def make_code_task(env: dict[str, str], contest: Contest, tmp_path: Path) -> str
     return "code1"
 
 
-def bundle(predictions: bytes) -> bytes:
+def bundle(predictions: bytes, program: str = PROGRAM) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("solution/main.py", PROGRAM)
+        archive.writestr("solution/main.py", program)
         archive.writestr("solution/answers.csv", predictions)
     return buffer.getvalue()
 
@@ -323,3 +323,74 @@ def test_verification_jobs_lost_or_doubled_give_one_verdict_each(
     ).json()["entries"]
     assert [e["action"] for e in audit].count("verification.verdict") == 1
     assert attach().json()["error"]["code"] == "code_verified"  # the verdict stands
+
+
+def test_a_check_judged_lost_while_still_running_gives_one_verdict(
+    production_env: dict[str, str], spawned: list, tmp_path: Path
+) -> None:
+    """A pick's run outlives its time limit by the margin (the clock moved on) though its
+    worker is alive; the organizer verifies again and a second code worker runs it anew. The
+    first run, finishing after the second began, must not write over it: one verdict."""
+    env = production_env
+    contest = seed_env(env, tmp_path)
+    inputs = tmp_path / "test_features.csv"
+    contest.truth[["id"]].assign(x1=1).to_csv(inputs, index=False)
+    cli(env, "task", "update", contest.event, contest.task, "--inputs", str(inputs))
+    with env_session(env) as session:
+        session.scalars(select(Task)).one().time_limit_s = 60
+    server = server_in(env, spawned, tmp_path, "web")
+    worker_in(env, spawned, tmp_path, "worker")
+    for name in ("code-a", "code-b"):
+        spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / f"{name}.log"))
+    api = Api(server, contest)
+    token = contest.tokens["팀0"]
+    auth = {"Authorization": f"Bearer {token}"}
+    predictions = prediction_csv(contest.truth, noise=0.2, seed=1)
+    sub = api.finished(api.submit("팀0", predictions), token=token)
+    assert requests.post(f"{server.url}/api/v1/submissions/{sub['id']}/final", headers=auth).ok
+    slow = "import time\ntime.sleep(20)\n" + PROGRAM  # long enough for the second run to start
+    attached = requests.post(
+        f"{server.url}/api/v1/submissions/{sub['id']}/code",
+        headers=auth,
+        files={"file": ("solution.zip", bundle(predictions, slow), "application/zip")},
+        timeout=30,
+    )
+    assert attached.status_code == 201, attached.text
+    end_event_now(env)
+    organizer = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
+    verifications = f"{server.url}/api/v1/events/{contest.event}/verifications"
+    code_queue = Queue(
+        code_queue_name(env["HACKJUDGE_QUEUE"]),
+        connection=Redis.from_url(env["HACKJUDGE_REDIS_URL"]),
+    )
+
+    def status() -> str:
+        return requests.get(verifications, headers=organizer, timeout=10).json()["verifications"][
+            0
+        ]["status"]
+
+    def verify() -> None:
+        reply = requests.post(verifications, headers=organizer, json={"top": 1}, timeout=30)
+        assert reply.status_code == 202, reply.text
+
+    verify()
+    wait_for(lambda: status() == "running", 60, "the first run to start")
+    first = code_queue.started_job_registry.get_job_ids()
+    with env_session(env) as session:  # the clock moves past the limit and the margin
+        for run in session.scalars(select(CodeRun)):
+            run.started_at = run.started_at - timedelta(seconds=60) - LOST_AFTER_LIMIT
+    verify()
+    wait_for(lambda: len(code_queue.started_job_registry.get_job_ids()) == 2, 30, "both runs")
+    jobs = [*first, *(j for j in code_queue.started_job_registry.get_job_ids() if j not in first)]
+
+    def results() -> list | None:
+        fetched = [Job.fetch(j, connection=code_queue.connection) for j in jobs]
+        done = all(j.get_status() == JobStatus.FINISHED for j in fetched)
+        return [str(j.return_value()) for j in fetched] if done else None
+
+    assert wait_for(results, 120, "both runs to end") == ["superseded", "reproduced"]
+    assert status() == "reproduced"
+    audit = requests.get(
+        f"{server.url}/api/v1/events/{contest.event}/audit", headers=organizer, timeout=10
+    ).json()["entries"]
+    assert [e["action"] for e in audit].count("verification.verdict") == 1

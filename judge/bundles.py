@@ -112,17 +112,22 @@ def _unzip(data: bytes, code: Path, max_bytes: int) -> None:
 
 END_RECORD = b"PK\x05\x06"  # the zip's end of central directory: its entry count at +10
 END_RECORD_MAX = 22 + 65535  # the record and the longest comment after it
+ENTRY_HEADER = b"PK\x01\x02"  # each entry's header in the table of contents
 
 
 def _declared_entries(data: bytes) -> int | None:
-    """How many entries the archive's end record declares (None: no end record), read before
-    its table of contents is: listing a crafted .zip of 300,000 empty entries takes seconds.
-    A Zip64 archive (65,535 entries or more) declares 0xFFFF here."""
-    tail = data[-END_RECORD_MAX:]
-    at = tail.rfind(END_RECORD)
-    if at < 0 or len(tail) - at < 22:
+    """How many entries the archive holds, as far as can be told before its table of contents
+    is listed (listing a crafted .zip of 300,000 empty entries takes seconds); None: no end
+    record. The larger of the end record's count (0xFFFF for a Zip64 archive) and the entry
+    headers in the table of contents that ends where the record begins: ``zipfile`` reads the
+    table to its declared size whatever the count says, so a forged count proves nothing."""
+    start = max(0, len(data) - END_RECORD_MAX)
+    at = data.rfind(END_RECORD, start)
+    if at < 0 or len(data) - at < 22:
         return None
-    return int(struct.unpack_from("<H", tail, at + 10)[0])
+    count, table_size = struct.unpack_from("<HI", data, at + 10)
+    headers = data.count(ENTRY_HEADER, max(0, at - table_size), at)
+    return max(int(count), headers)
 
 
 def _contents(data: bytes, max_bytes: int) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo], str]:

@@ -74,6 +74,12 @@ def test_a_script_a_project_folder_and_a_notebook(tmp_path: Path) -> None:
     assert "# %matplotlib inline" in script and "print(math.pi)" in script
 
 
+def forged_count(headers: int) -> bytes:
+    """A table of contents of ``headers`` entry headers whose end record claims one entry."""
+    table = bundles.ENTRY_HEADER * headers
+    return table + bundles.END_RECORD + struct.pack("<HHHHIIH", 0, 0, 1, 1, len(table), 0, 0)
+
+
 @pytest.mark.parametrize(
     ("name", "body", "says"),
     [
@@ -94,6 +100,9 @@ def test_a_script_a_project_folder_and_a_notebook(tmp_path: Path) -> None:
             b"junk" + bundles.END_RECORD + struct.pack("<HHHHIIH", 0, 0, 9, 60000, 0, 0, 0),
             "more than",
         ),
+        # ... and a forged count does not hide them: the entry headers of its table of
+        # contents are counted too, still without listing it (this table would not list).
+        ("a.zip", forged_count(2001), "more than"),
         ("a.py", "print('é')".encode("cp949", "replace") + b"\xff\xfe", "not UTF-8"),
         ("a.ipynb", b"{not json", "could not be read"),
         ("a.exe", b"MZ", "Send the program as"),

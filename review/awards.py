@@ -45,6 +45,9 @@ def _team(session: Session, event: Event, team_id: int) -> Team:
     team = session.get(Team, team_id)
     if team is None or team.event_id != event.id or team.hidden:
         raise ReviewError("No team %(id)s in this event.", 404, id=team_id)
+    if team.disqualified:
+        # Its award would reach the gallery and a certificate.
+        raise ReviewError("%(team)s is disqualified: no award.", 409, team=team.name)
     return team
 
 
@@ -98,14 +101,15 @@ def places(text: str) -> list[str]:
     return names
 
 
-def _ranked_rows(session: Session, event: Event) -> list[dict[str, Any]]:
-    """The final ranking's rows: as published, else (organizers, after the lock) as it
-    would be published."""
+def _ranked_rows(session: Session, event: Event, now: datetime) -> list[dict[str, Any]]:
+    """The final ranking's rows: as published, else (organizers, after the lock, once no
+    project can change it) as it would be published."""
     board = results.published(event)
     if board is not None:
         return list(board["rows"])
     if event.review_locked_at is None:
         raise ReviewError("Lock review before giving awards by the final ranking.")
+    results.projects_settled(event, now)
     return list(results.final_standing(session, event)["rows"])
 
 
@@ -117,7 +121,7 @@ def by_rank(
     chosen = [_name(n) for n in names]
     if not chosen or len(chosen) > MAX_BY_RANK:
         raise ReviewError("Name 1 to %(max)d awards, the first for rank 1.", 400, max=MAX_BY_RANK)
-    rows = _ranked_rows(session, event)
+    rows = _ranked_rows(session, event, now)
     teams = {
         t.name: t
         for t in session.scalars(

@@ -149,6 +149,18 @@ def final_board(event: Event, standing: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def projects_settled(event: Event, now: datetime) -> None:
+    """Refuse while the final ranking can still change by a project: with
+    ``event.require_project``, until the project deadline (a team may still add the project
+    that keeps it in)."""
+    if event.require_project and now < event.project_deadline:
+        raise ReviewError(
+            "The final ranking requires a project: publish after the project deadline "
+            "(%(deadline)s).",
+            deadline=_local(event.project_deadline, event.timezone),
+        )
+
+
 def publish(session: Session, event: Event, actor: User, now: datetime) -> dict[str, Any]:
     """Publish the final ranking; refused before the end and every task's reveal (it would
     give the private order away), before the lock, or while a team lacks judges."""
@@ -162,13 +174,7 @@ def publish(session: Session, event: Event, actor: User, now: datetime) -> dict[
         )
     if event.review_locked_at is None:
         raise ReviewError("Lock review before publishing the final ranking.")
-    if event.require_project and now < event.project_deadline:
-        # Teams may still add the project that would keep them in.
-        raise ReviewError(
-            "The final ranking requires a project: publish after the project deadline "
-            "(%(deadline)s).",
-            deadline=_local(event.project_deadline, event.timezone),
-        )
+    projects_settled(event, now)
     standing = final_standing(session, event)
     if standing["short_of_judges"]:
         raise ReviewError(

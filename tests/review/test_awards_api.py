@@ -5,13 +5,15 @@ projector's closing screen."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
-from core.models import AuditEntry, Team
+from core.db import utcnow
+from core.models import AuditEntry, Event, Team
 from tests.actions import Api, bearer
 from tests.final_round import lock_review, publish_final
 from tests.helpers import Contest
@@ -153,3 +155,28 @@ def test_awards_by_the_final_ranking_on_the_board_and_projector(
         last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert last is not None and last.action == "award.by_rank"
         assert json.loads(last.after) == [{"name": "대상", "team": "팀0"}]
+
+
+def test_no_award_for_a_disqualified_team_nor_by_a_ranking_projects_can_still_change(
+    client: FlaskClient, contest: Contest, api: Api
+) -> None:
+    """While the final ranking requires a project, it may change until the project deadline
+    (a team saves the project that keeps it in), so awards by rank wait for it as publishing
+    does; and a disqualified team's award would reach the gallery and a certificate."""
+    base = f"/api/v1/events/{contest.event}"
+    organizer = bearer(contest.staff_tokens["organizer"])
+    lock_review(api, contest)
+    with db.begin() as session:
+        event = session.scalars(select(Event)).one()
+        event.require_project, event.project_deadline_at = True, utcnow() + timedelta(hours=1)
+        team_id = session.scalars(select(Team.id).where(Team.name == "팀2")).one()
+    early = client.post(f"{base}/awards?lang=en", headers=organizer, json={"by_rank": ["대상"]})
+    assert early.status_code == 409 and "project deadline" in early.json["error"]["message"]
+
+    dq = client.post(f"{base}/teams/{team_id}/disqualify", headers=organizer, json={"reason": "x"})
+    assert dq.status_code == 200, dq.json
+    refused = client.post(
+        f"{base}/awards?lang=en", headers=organizer, json={"name": "특별상", "team_id": team_id}
+    )
+    assert refused.status_code == 409 and "disqualified" in refused.json["error"]["message"]
+    assert client.get(f"{base}/awards", headers=organizer).json["awards"] == []

@@ -18,13 +18,15 @@ RUNTIME_REQUIREMENTS = ROOT / "requirements" / "runtime.txt"
 _PINNED = re.compile(r"^([A-Za-z0-9._-]+)==([^\s\\;]+)", re.MULTILINE)
 
 TEMPLATE = '''\
-"""{title}: read the inputs, write the predictions.
+"""A starter program: read the inputs, write the predictions.
 
 On the platform this file runs as `python main.py` in a sandbox: no network, the inputs
 read-only in /input, the predictions to /output/submission.csv, within {seconds} s and {mb} MB.
 Here it reads ./input and writes ./output, so you can try it first:
     pip install -r requirements.txt && python main.py
 """
+
+# {title}
 
 from pathlib import Path
 
@@ -83,7 +85,7 @@ def starter_kit(
         for column in sample.columns[1:]
     )
     program = TEMPLATE.format(
-        title=title,
+        title=_comment(title),
         seconds=seconds,
         mb=mb,
         inputs_name=inputs_name,
@@ -100,6 +102,14 @@ def starter_kit(
             README.format(title=title, inputs_name=inputs_name, seconds=seconds, mb=mb),
         )
     return buffer.getvalue()
+
+
+def _comment(text: str) -> str:
+    """``text`` fit for a comment line of the program: on one line, printable characters only
+    (a line break would end the comment, a NUL byte would make the file unreadable to Python).
+    The comment comes after the docstring, past the two lines where Python reads an encoding
+    declaration (``coding: …`` in a title)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def _literal(value: object) -> str:

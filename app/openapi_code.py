@@ -19,7 +19,8 @@ _RUN = {
         "status": {"enum": ["queued", "running", "done", "failed"]},
         "outcome": {
             "enum": [
-                "exited", "time_limit", "memory_limit", "output_limit", "crashed", None,
+                "exited", "time_limit", "memory_limit", "output_limit", "crashed",
+                "no_report", None,
             ]
         },
         "exit_code": {"type": ["integer", "null"]},

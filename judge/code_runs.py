@@ -116,8 +116,8 @@ def execute(
         shutil.copyfile(inputs, input_dir / inputs_name)
         sandbox.readable(input_dir)
         run = sandbox.run(code, input_dir, output, COMMAND, limits)
-        if run.outcome is Outcome.SANDBOX_FAILED:
-            raise SandboxUnavailable(f"the sandbox gave no report: {run.log[-500:]}")
+        if run.outcome is Outcome.SANDBOX_FAILED:  # before the program started: ours
+            raise SandboxUnavailable(f"the sandbox failed to start: {run.log[-500:]}")
         problem = run_problem(run, limits)
         data = None
         if problem is None:
@@ -148,6 +148,11 @@ def run_problem(run: Run, limits: Limits) -> ParticipantVisibleError | None:
             "a file).",
             mb=limits.output_bytes // 2**20,
             file=limits.file_bytes // 2**20,
+        )
+    if run.outcome is Outcome.NO_REPORT:
+        return ParticipantVisibleError(
+            "Your program ended its run in a way the sandbox could not report (it stopped the "
+            "process that started it); this counts as a crash."
         )
     if run.outcome is Outcome.CRASHED:
         return ParticipantVisibleError(

@@ -7,7 +7,9 @@ writable ``/output`` (watched, capped), and the runtime environment read-only at
 The program runs as uid 65534 (a root host drops to that user before bubblewrap starts), dies
 with its worker (``--die-with-parent``), and under per-process limits set by ``prlimit``: CPU
 time, address space (the memory limit in force here: this machine has no cgroup v2 to give a
-whole-run memory limit), processes, file size and open files; the wall clock is the host's.
+whole-run memory limit), processes, file size and open files; the wall clock is the host's. Our
+starter (``sandbox_init.py``) is the namespace's PID 1, which the program can neither kill nor
+trace.
 
 Nothing here trusts the program: the host reads its output with ``O_NOFOLLOW`` and only as a
 regular file, and caps everything it keeps (the log, the report).
@@ -30,6 +32,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 SANDBOX_UID = 65534  # nobody, on the host when it is root and inside the namespaces
 INIT = Path(__file__).with_name("sandbox_init.py")
@@ -59,7 +62,10 @@ class Outcome(StrEnum):
     MEMORY_LIMIT = "memory_limit"
     OUTPUT_LIMIT = "output_limit"  # a file or /output past its cap
     CRASHED = "crashed"  # killed by a signal of its own making
-    SANDBOX_FAILED = "sandbox_failed"  # ours, not the program's: no report came back
+    # The program started and no report came back: it ended its run itself (counted, as a crash).
+    NO_REPORT = "no_report"
+    # Ours, not the program's: the sandbox failed before the program started.
+    SANDBOX_FAILED = "sandbox_failed"
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,9 @@ def _limits_args(limits: Limits) -> list[str]:
 
 def _bwrap_args(code: Path, inputs: Path, output: Path, limits: Limits) -> list[str]:
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    # Our starter is the PID namespace's first process (bwrap's own reaper otherwise), which
+    # the program cannot kill.
+    args += ["--as-pid-1"]
     args += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox"]
     args += ["--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):
@@ -260,8 +269,7 @@ def run(
         stderr=subprocess.STDOUT,
         pass_fds=(report_write,),
         start_new_session=True,
-        # bwrap itself is the namespace's first process: its environment must hold no secret
-        # of the worker's (the database address), as /proc/1/environ shows it inside.
+        # bwrap's environment holds no secret of the worker's (the database address) either.
         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
     )
     os.close(report_write)  # bwrap keeps inherited descriptors as they are: same number inside
@@ -297,14 +305,25 @@ MEMORY_SIGNS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out 
 FILE_CAP_SIGNS = ("File too large", "[Errno 27]")
 
 
+def _report(raw: bytes) -> tuple[bool, dict[str, Any]]:
+    """What the starter said (``sandbox_init``): whether it got as far as starting the program
+    (its first line), and its last word (how the program ended, or why it could not start)."""
+    lines = []
+    for line in raw.split(b"\n")[:2]:
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            lines.append(None)
+    started = bool(lines) and lines[0] == {"starting": True}
+    last = lines[1] if len(lines) > 1 and isinstance(lines[1], dict) else {}
+    return started, last
+
+
 def _verdict(
     raw: bytes, killed_for: Outcome | None, elapsed: float, log: _Log, limits: Limits
 ) -> Run:
-    try:
-        report = json.loads(raw) if raw else {}
-    except ValueError:
-        report = {}
-    status = report.get("status") if isinstance(report, dict) else None
+    started, report = _report(raw)
+    status = report.get("status")
     cpu = report.get("cpu_s")
     peak_kb = report.get("peak_memory_kb")
     exit_code = signal_number = None
@@ -316,8 +335,10 @@ def _verdict(
     text = log.text()
     if killed_for is not None:
         outcome = killed_for
-    elif not isinstance(status, int):
+    elif not started or "error" in report:  # bwrap failed, or the runtime: nothing ran
         outcome = Outcome.SANDBOX_FAILED
+    elif not isinstance(status, int):  # the program ran, and its starter never told how
+        outcome = Outcome.NO_REPORT
     elif signal_number in (signal.SIGXCPU, signal.SIGKILL) and (cpu or 0) >= limits.cpu_s - 1:
         outcome = Outcome.TIME_LIMIT
     elif signal_number == signal.SIGXFSZ or (
@@ -334,7 +355,7 @@ def _verdict(
         outcome=outcome,
         exit_code=exit_code,
         signal=signal_number,
-        elapsed_s=float(report.get("elapsed_s", elapsed)) if isinstance(report, dict) else elapsed,
+        elapsed_s=float(report.get("elapsed_s", elapsed)),
         cpu_s=float(cpu) if isinstance(cpu, int | float) else None,
         peak_memory_bytes=int(peak_kb) * 1024 if isinstance(peak_kb, int) else None,
         log=text,

@@ -5,6 +5,8 @@ its failures in the team's words; the dry run on the sample; who sees which log.
 from __future__ import annotations
 
 import io
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -183,3 +185,76 @@ def test_an_invalid_hidden_output_tells_the_team_nothing_of_the_inputs(
     assert "SECRET" not in str(team)
     staff = api.submission(sent)
     assert "SECRET" in staff["staff_error"]
+
+
+# Writes a valid output (a constant guess for every id of the hidden inputs) after ``attack``.
+AFTER = """\
+import csv, os, signal
+{attack}
+rows = list(csv.DictReader(open("/input/test.csv")))
+with open("/output/submission.csv", "w") as out:
+    out.write("id,target\\n" + "".join(f"{{row['id']}},0.5\\n" for row in rows))
+"""
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "os.kill(os.getppid(), signal.SIGKILL)",
+        "try:\n    os.kill(-1, signal.SIGKILL)\nexcept ProcessLookupError:\n    pass",
+    ],
+    ids=["kills its parent", "kill -9 -1"],
+)
+def test_a_program_that_kills_its_starter_is_scored_and_counts(
+    app: Flask, settings: Settings, contest: Contest, tmp_path: Path, api: Api, attack: str
+) -> None:
+    """Killing the sandbox's starter took the run's report with it: the run was called the
+    sandbox's fault, retried, then ``failed``, which the quota does not count, so a program
+    could choose between that and a score, a bit about the hidden inputs per upload, for free.
+    The starter is now out of the program's reach: the run goes on, is scored and counts."""
+    task = code_task(settings, contest, tmp_path, total_limit=1)
+    source = AFTER.format(attack=attack).encode()
+    ran = api.finished(api.submit("팀1", source, "main.py", task=task), timeout=120)
+    assert ran["status"] == "scored", ran
+    assert ran["run"]["outcome"] == "exited" and ran["run"]["exit_code"] == 0
+    again = api.upload("팀1", source, "main.py", task=task)
+    assert again.status_code == 429 and again.json["error"]["code"] == "total_quota"
+
+
+def test_a_run_that_loses_its_report_is_the_programs_and_counts(
+    app: Flask, settings: Settings, contest: Contest, tmp_path: Path, api: Api
+) -> None:
+    """Should the starter die anyway once the program runs (the host kills it here: nothing
+    inside can), the run is the program's: ``invalid`` with its own message, counted, never the
+    sandbox's fault (``failed``, retried, not counted)."""
+    task = code_task(settings, contest, tmp_path, total_limit=1)
+    token = f"lost-report-{os.getpid()}-{id(tmp_path)}"
+    source = f"import select\n# {token}\nselect.select([], [], [])\n".encode()
+    sent = api.submit("팀1", source, "main.py", task=task)
+    program = wait_for(lambda: _process_running(token), 60, "the program to start")
+    os.kill(_parent_of(program), signal.SIGKILL)  # its starter
+    ran = api.finished(sent, timeout=120, lang="en")
+    assert ran["status"] == "invalid", ran
+    assert ran["run"]["outcome"] == "no_report"
+    assert "stopped the process that started it" in ran["error"]
+    again = api.upload("팀1", source, "main.py", task=task)
+    assert again.status_code == 429 and again.json["error"]["code"] == "total_quota"
+
+
+def _process_running(token: str) -> int | None:
+    """The host's pid of the sandboxed program whose source holds ``token``."""
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if token in Path(f"/proc/{name}/root/code/main.py").read_text():
+                    cmdline = Path(f"/proc/{name}/cmdline").read_bytes()
+                    if b"/sandbox/init.py" not in cmdline:
+                        return int(name)
+            except (OSError, UnicodeDecodeError):
+                continue
+    return None
+
+
+def _parent_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return int(next(line for line in status if line.startswith("PPid:")).split()[1])

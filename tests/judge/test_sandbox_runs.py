@@ -1,0 +1,264 @@
+"""The sandbox against programs that go after the run itself (issue 16's review): its starter
+(the namespace's PID 1) which reports how the program ended, and the worker's death. Real
+bubblewrap, real programs; the tests wait on FIFOs in /output and on pidfds, never on the
+clock."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from judge import sandbox, sandbox_check
+from judge.sandbox import ROOT, Limits, Outcome, Run
+
+pytestmark = pytest.mark.slow  # a process tree per test
+
+COMMAND = ["python", "/code/main.py"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sandbox_works() -> None:
+    assert sandbox_check.self_test() is None
+
+
+@contextmanager
+def running(
+    source: str,
+    limits: Limits = Limits(wall_s=60),  # noqa: B008 (frozen)
+    fifos: tuple[str, ...] = ("ready",),
+) -> Iterator[tuple[Path, Callable[[], Run]]]:
+    """A program run in a thread; its /output (with ``fifos`` in it, for the program to talk
+    to the test) and a call that waits for its result."""
+    with sandbox.workspace() as (code, inputs, output):
+        (code / "main.py").write_text(source)
+        sandbox.readable(code)
+        for name in fifos:
+            os.mkfifo(output / name)
+            (output / name).chmod(0o666)
+        result: list[Run] = []
+        thread = threading.Thread(
+            target=lambda: result.append(sandbox.run(code, inputs, output, COMMAND, limits))
+        )
+        thread.start()
+
+        def finish() -> Run:
+            thread.join()
+            return result[0]
+
+        try:
+            yield output, finish
+        finally:
+            thread.join()
+
+
+def hear(fifo: Path, deadline_s: float = 60) -> str:
+    """What the program writes on ``fifo`` (it opens it when it is ready)."""
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        ready, _, _ = select.select([fd], [], [], deadline_s)
+        assert ready, f"the program never wrote on {fifo.name}"
+        return os.read(fd, 100).decode()
+    finally:
+        os.close(fd)
+
+
+def tell(fifo: Path) -> None:
+    with open(fifo, "w") as channel:  # until the program opens it to read
+        channel.write("go")
+
+
+def in_sandbox(output: Path) -> list[int]:
+    """The host's pids of the processes whose /output is ``output``: the program's (our
+    starter's too when the test is root: it alone may look into an undumpable process)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.path.samefile(f"/proc/{name}/root/output", output):
+                    found.append(int(name))
+            except OSError:
+                continue
+    return found
+
+
+def parent_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("PPid:")).split()[1])
+
+
+def starter_of(output: Path) -> int:
+    """The host's pid of the sandbox's first process: the parent of the program's."""
+    program = min(
+        pid
+        for pid in in_sandbox(output)
+        if b"/sandbox/init.py" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    )
+    return parent_of(program)
+
+
+def wait_gone(pids: list[int], deadline_s: float = 60) -> list[int]:
+    """Wait (on pidfds) for ``pids`` to end; those still running after ``deadline_s``."""
+    fds = {}
+    for pid in pids:
+        try:
+            fds[os.pidfd_open(pid)] = pid
+        except ProcessLookupError:
+            continue
+    try:
+        waiting = set(fds)
+        while waiting:
+            ended, _, _ = select.select(list(waiting), [], [], deadline_s)
+            if not ended:
+                break
+            waiting -= set(ended)
+        return sorted(fds[fd] for fd in waiting)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "os.kill(os.getppid(), signal.SIGKILL)",  # its starter
+        # kill -9 -1: everything it can see but itself (nothing, once its starter is spared)
+        "try:\n    os.kill(-1, signal.SIGKILL)\nexcept ProcessLookupError:\n    pass",
+        "[os.kill(1, s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGSTOP, signal.SIGHUP)]",
+    ],
+    ids=["its parent", "kill -9 -1", "other signals"],
+)
+def test_the_program_cannot_kill_its_starter(attack: str) -> None:
+    """Killing the starter took its report with it: the run was our fault (``failed``, retried,
+    not counted), and a program could choose between that and a score: a bit about the hidden
+    inputs per upload, for free. The starter is the namespace's PID 1 now: the kernel ignores
+    those signals from inside, and the report comes back."""
+    with sandbox.workspace() as (code, inputs, output):
+        (code / "main.py").write_text(
+            "import os, signal\n"
+            f"{attack}\n"
+            "open('/output/submission.csv', 'w').write('id,target\\n1,0\\n')\n"
+            "print('still here, parent', os.getppid())\n"
+        )
+        sandbox.readable(code)
+        result = sandbox.run(code, inputs, output, COMMAND, Limits(wall_s=30))
+        assert result.outcome is Outcome.EXITED and result.exit_code == 0, result
+        assert result.log.strip() == "still here, parent 1"
+        assert result.cpu_s is not None  # the starter's report, intact
+        assert sandbox.read_output(output, "submission.csv", 100) == b"id,target\n1,0\n"
+
+
+def test_the_program_cannot_trace_or_rewrite_its_starter() -> None:
+    """The same uid could ptrace the starter, or write its memory through /proc, and make it
+    report anything or nothing: it is not dumpable, so neither is allowed."""
+    result = run_program(
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "print('ptrace', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())\n"  # PTRACE_ATTACH
+        "for path in ('/proc/1/mem', '/proc/1/fd/3', '/proc/1/environ'):\n"
+        "    try:\n"
+        "        os.close(os.open(path, os.O_RDWR)); print(path, 'OPEN')\n"
+        "    except OSError as exc:\n"
+        "        print(path, 'refused', exc.errno)\n"
+    )
+    assert result.succeeded, result.log
+    assert "ptrace -1 1" in result.log  # EPERM
+    assert "OPEN" not in result.log and result.log.count("refused") == 3, result.log
+
+
+def test_the_starter_reaps_the_orphans_the_program_leaves() -> None:
+    """Orphans come to the namespace's first process, bwrap's reaper once, our starter now: a
+    zombie it left would count as a process, and a program that leaves 200 in turn (past the
+    limit of 64) could then fork no more."""
+    result = run_program(
+        "import os\n"
+        "for _ in range(200):\n"
+        "    child = os.fork()\n"
+        "    if child == 0:\n"
+        "        os.fork()\n"  # the grandchild, orphaned at once, ends as a zombie of PID 1
+        "        os._exit(0)\n"
+        "    os.waitpid(child, 0)\n"
+        "print('forked 400')\n",
+        Limits(wall_s=60, processes=64),
+    )
+    assert result.succeeded, result
+    assert result.log.strip() == "forked 400"
+
+
+def run_program(source: str, limits: Limits = Limits(wall_s=30)) -> Run:  # noqa: B008 (frozen)
+    with sandbox.workspace() as (code, inputs, output):
+        (code / "main.py").write_text(source)
+        sandbox.readable(code)
+        return sandbox.run(code, inputs, output, COMMAND, limits)
+
+
+def test_a_run_whose_starter_dies_after_the_program_started_is_the_programs_doing() -> None:
+    """Should the starter die anyway once the program runs (here the host kills it, as nothing
+    inside can), no report comes back: the program's run, counted like a crash (``no_report``),
+    never a fault of the sandbox's (``sandbox_failed``, which the worker retries and which does
+    not count)."""
+    program = (
+        "import select\nopen('/output/ready', 'w').write('ready')\nselect.select([], [], [])\n"
+    )
+    with running(program) as (output, finish):
+        assert hear(output / "ready") == "ready"
+        os.kill(starter_of(output), signal.SIGKILL)
+        result = finish()
+    assert result.outcome is Outcome.NO_REPORT, result
+
+
+def test_a_broken_sandbox_is_still_ours() -> None:
+    """Nothing of the program ran: bubblewrap refused to start (a bind of a folder that is not
+    there), so the fault is the sandbox's."""
+    with sandbox.workspace() as (code, inputs, output):
+        result = sandbox.run(code / "missing", inputs, output, COMMAND, Limits(wall_s=30))
+    assert result.outcome is Outcome.SANDBOX_FAILED, result
+    assert "bwrap" in result.log
+
+
+WORKER = """
+import sys
+from pathlib import Path
+from judge import sandbox
+code, inputs, output = map(Path, sys.argv[1:])
+sandbox.run(code, inputs, output, ["python", "/code/main.py"], sandbox.Limits(wall_s=300))
+"""
+
+
+def test_everything_in_the_sandbox_dies_with_its_worker() -> None:
+    """The starter as PID 1 changes who is whose parent: a worker killed mid-run (SIGKILL, OOM)
+    still takes every process of its sandbox with it (bwrap's --die-with-parent)."""
+    with sandbox.workspace() as (code, inputs, output):
+        (code / "main.py").write_text(
+            "import os, select\n"
+            "if os.fork() == 0:\n"
+            "    os.setsid()\n"  # a child that walks away from the program's session
+            "    select.select([], [], [])\n"
+            "open('/output/ready', 'w').write('ready')\n"
+            "select.select([], [], [])\n"
+        )
+        sandbox.readable(code)
+        os.mkfifo(output / "ready")
+        (output / "ready").chmod(0o666)
+        worker = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(code), str(inputs), str(output)], cwd=ROOT
+        )
+        try:
+            assert hear(output / "ready") == "ready"
+            starter = starter_of(output)
+            bwrap = parent_of(starter)  # on the host's side, the worker's child
+            assert parent_of(bwrap) == worker.pid
+            processes = sorted({*in_sandbox(output), starter, bwrap})
+            assert len(processes) == 4  # with the program and its child
+        finally:
+            worker.kill()
+            worker.wait()
+        assert wait_gone(processes) == []

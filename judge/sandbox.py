@@ -4,12 +4,13 @@ Each run gets new user, PID, IPC, UTS, cgroup and network namespaces (no network
 even loopback's services), a root of nothing but Debian's ``/usr`` read-only, a fresh ``/tmp``
 (tmpfs, capped), the team's code read-only at ``/code``, the inputs read-only at ``/input``, a
 writable ``/output`` (watched, capped), and the runtime environment read-only at ``/runtime``.
-The program runs as uid 65534 (a root host drops to that user before bubblewrap starts), dies
-with its worker (``--die-with-parent``), and under per-process limits set by ``prlimit``: CPU
-time, address space (the memory limit in force here: this machine has no cgroup v2 to give a
-whole-run memory limit), processes, file size and open files; the wall clock is the host's. Our
-starter (``sandbox_init.py``) is the namespace's PID 1, which the program can neither kill nor
-trace.
+The program runs as uid 65534 inside; a root host drops, before bubblewrap starts, to a host uid
+of the run's own (``HOST_UIDS``, held by no other run at the same time), so the process limit
+counts this run's processes alone. Our starter (``sandbox_init.py``) is the namespace's PID 1,
+which the program can neither kill nor trace; everything dies with the worker
+(``--die-with-parent``). Per-process limits set by ``prlimit``: CPU time, address space (the
+memory limit in force here: this machine has no cgroup v2 to give a whole-run memory limit),
+processes, file size and open files. The host keeps the wall clock and the size of ``/output``.
 
 Nothing here trusts the program: the host reads its output with ``O_NOFOLLOW`` and only as a
 regular file, and caps everything it keeps (the log, the report).
@@ -17,9 +18,11 @@ regular file, and caps everything it keeps (the log, the report).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import select
 import shutil
 import signal
 import stat
@@ -34,7 +37,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-SANDBOX_UID = 65534  # nobody, on the host when it is root and inside the namespaces
+SANDBOX_UID = 65534  # nobody: the program's uid inside the namespaces
+# A root host's uids for its runs, one per run at a time: no user of the host has them (Linux's
+# uids go to 2**32 - 2; systemd's ranges, containers' included, end below 1879048192).
+HOST_UIDS = range(2_000_000_000, 2_000_000_000 + 1024)
 INIT = Path(__file__).with_name("sandbox_init.py")
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIME = Path(os.environ.get("HACKJUDGE_RUNTIME", ROOT / ".venv-runtime"))
@@ -49,7 +55,7 @@ class Limits:
     wall_s: float = 300.0
     cpu_s: int = 300
     memory_bytes: int = 2 * 1024**3  # address space of each process
-    processes: int = 64  # of the sandbox's user, all its runs together
+    processes: int = 64  # of the run's host uid: the run's own on a root host
     file_bytes: int = 256 * 1024**2  # any one file written
     output_bytes: int = 256 * 1024**2  # all of /output
     tmp_bytes: int = 256 * 1024**2  # the tmpfs /tmp
@@ -101,11 +107,11 @@ def _limits_args(limits: Limits) -> list[str]:
     ]
 
 
-def _bwrap_args(code: Path, inputs: Path, output: Path, limits: Limits) -> list[str]:
+def _bwrap_args(code: Path, inputs: Path, output: Path, limits: Limits, info: int) -> list[str]:
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     # Our starter is the PID namespace's first process (bwrap's own reaper otherwise), which
-    # the program cannot kill.
-    args += ["--as-pid-1"]
+    # the program cannot kill; bwrap tells on ``info`` which host process it is.
+    args += ["--as-pid-1", "--info-fd", str(info)]
     args += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox"]
     args += ["--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):
@@ -175,11 +181,49 @@ def staged() -> tuple[Path, Path]:
     return stage / "runtime", stage / "init.py"
 
 
-def _drop_user() -> list[str]:
-    """A root host drops to nobody first: the process limit then counts sandboxes alone."""
-    if os.geteuid() != 0:
+def _drop_user(uid: int | None) -> list[str]:
+    """A root host drops to the run's own uid first: the process limit then counts this run's
+    processes alone, and the host's files are those of a user who owns none."""
+    if uid is None:
         return []
-    return ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "--"]
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
+
+
+def _uid_locks() -> Path:
+    """Where a root host's runs hold their uids: a folder of root's that only root may write."""
+    folder = Path(tempfile.gettempdir()) / "hackjudge-sandbox-uids"
+    with suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
+        raise SandboxUnavailable(f"{folder} is not root's own folder: remove it")
+    return folder
+
+
+@contextmanager
+def host_uid() -> Iterator[int | None]:
+    """A host uid for one run that no other run holds meanwhile (a lock on a file per uid, which
+    the kernel lets go if this process dies), held until the run's processes are gone; None on
+    a host that is not root, where bubblewrap runs as the worker's own user."""
+    if os.geteuid() != 0:
+        yield None
+        return
+    folder = _uid_locks()
+    for uid in HOST_UIDS:
+        fd = os.open(
+            folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            yield uid
+        finally:
+            os.close(fd)
+        return
+    raise SandboxUnavailable(f"all {len(HOST_UIDS)} sandbox uids are in use")
 
 
 @contextmanager
@@ -199,9 +243,7 @@ def prepare(workdir: Path) -> tuple[Path, Path, Path]:
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     workdir.chmod(0o755)
-    if os.geteuid() == 0:
-        os.chown(folders[2], SANDBOX_UID, SANDBOX_UID)
-    folders[2].chmod(0o700)
+    folders[2].chmod(0o700)  # the run's uid's, once it has one (``run``)
     return folders  # type: ignore[return-value]
 
 
@@ -258,8 +300,19 @@ def run(
     limits: Limits = Limits(),  # noqa: B008 (frozen)
 ) -> Run:
     """Run ``command`` (paths as the sandbox sees them) and wait, within ``limits``."""
+    with host_uid() as uid:
+        if uid is not None:
+            os.chown(output, uid, uid)
+        return _run(uid, code, inputs, output, command, limits)
+
+
+def _run(
+    uid: int | None, code: Path, inputs: Path, output: Path, command: list[str], limits: Limits
+) -> Run:
     report_read, report_write = os.pipe()
-    argv = [*_drop_user(), *_limits_args(limits), *_bwrap_args(code, inputs, output, limits)]
+    info_read, info_write = os.pipe()
+    argv = [*_drop_user(uid), *_limits_args(limits)]
+    argv += _bwrap_args(code, inputs, output, limits, info_write)
     argv += ["/runtime/bin/python", "-I", "-S", "/sandbox/init.py", str(report_write), *command]
     started = time.monotonic()
     process = subprocess.Popen(
@@ -267,36 +320,67 @@ def run(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        pass_fds=(report_write,),
+        pass_fds=(report_write, info_write),
         start_new_session=True,
         # bwrap's environment holds no secret of the worker's (the database address) either.
         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
     )
     os.close(report_write)  # bwrap keeps inherited descriptors as they are: same number inside
+    os.close(info_write)
     log = _Log(process.stdout, limits.log_bytes)
+    first = _first_process(info_read, limits.wall_s)
     killed_for: Outcome | None = None
-    while process.poll() is None:
-        if time.monotonic() - started > limits.wall_s:
-            killed_for = Outcome.TIME_LIMIT
-        else:
-            size, entries = _output_size(output)
-            if size > limits.output_bytes or entries > MAX_OUTPUT_FILES:
-                killed_for = Outcome.OUTPUT_LIMIT
-        if killed_for is not None:
-            _kill(process)
-            break
-        with suppress(subprocess.TimeoutExpired):  # back at once when the run ends
-            process.wait(timeout=WATCH_EVERY_S)
-    process.wait()
-    elapsed = time.monotonic() - started
+    try:
+        while process.poll() is None:
+            if time.monotonic() - started > limits.wall_s:
+                killed_for = Outcome.TIME_LIMIT
+            else:
+                size, entries = _output_size(output)
+                if size > limits.output_bytes or entries > MAX_OUTPUT_FILES:
+                    killed_for = Outcome.OUTPUT_LIMIT
+            if killed_for is not None:
+                _kill(process, first)
+                break
+            with suppress(subprocess.TimeoutExpired):  # back at once when the run ends
+                process.wait(timeout=WATCH_EVERY_S)
+        process.wait()
+        elapsed = time.monotonic() - started
+        if first is not None:
+            # Its end is every process of the namespace gone (the kernel waits for them): the
+            # run's uid is free for the next run only then.
+            select.select([first[0]], [], [], 10)
+    finally:
+        if first is not None:
+            os.close(first[0])
     log.thread.join(timeout=5)
     with os.fdopen(report_read, "rb") as channel:
         raw = channel.read(4096)
     return _verdict(raw, killed_for, elapsed, log, limits)
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    with suppress(ProcessLookupError):  # bwrap; the namespace's processes die with it
+def _first_process(info: int, seconds: float) -> tuple[int, int] | None:
+    """The namespace's first process (our starter), from what bubblewrap writes on its
+    ``--info-fd``: a pidfd of it and the PID namespace's inode; None if bwrap ended before."""
+    data = b""
+    deadline = time.monotonic() + seconds
+    with os.fdopen(info, "rb", buffering=0) as stream:
+        while select.select([stream], [], [], max(deadline - time.monotonic(), 0))[0]:
+            chunk = stream.read(4096)
+            if not chunk:
+                break
+            data += chunk
+    try:
+        facts = json.loads(data)
+        return os.pidfd_open(int(facts["child-pid"])), int(facts["pid-namespace"])
+    except (ValueError, TypeError, KeyError, OSError):
+        return None
+
+
+def _kill(process: subprocess.Popen[bytes], first: tuple[int, int] | None) -> None:
+    if first is not None:
+        with suppress(OSError):  # our starter: the namespace's processes die with it
+            signal.pidfd_send_signal(first[0], signal.SIGKILL)
+    with suppress(ProcessLookupError):  # bwrap (it would take the namespace with it too)
         os.killpg(process.pid, signal.SIGKILL)
 
 

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from judge.sandbox import (
+    HOST_UIDS,
     RUNTIME,
     SANDBOX_UID,
     Limits,
@@ -37,19 +38,31 @@ def describe(limits: Limits = Limits()) -> list[str]:  # noqa: B008 (frozen)
             path=[str(p) for p in RUNTIME.glob("lib/python*/site-packages")]
         )
     )
-    cgroup2 = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+    controllers = Path("/sys/fs/cgroup/cgroup.controllers")
+    cgroup2 = controllers.exists() and "memory" in controllers.read_text().split()
+    root = os.geteuid() == 0
+    mb = limits.memory_bytes // 2**20
     return [
         f"bubblewrap: {version.strip() or 'missing'}",
         f"runtime: {RUNTIME} ({', '.join(packages) or 'missing'})",
         f"wall clock {limits.wall_s:g} s (the host), CPU {limits.cpu_s} s, "
-        f"{limits.processes} processes, {limits.file_bytes // 2**20} MB per file, "
+        f"{limits.processes} processes "
+        + ("per run" if root else "for all the runs of this user together (not root)")
+        + f", {limits.file_bytes // 2**20} MB per file, "
         f"/output {limits.output_bytes // 2**20} MB, /tmp {limits.tmp_bytes // 2**20} MB",
-        f"memory: {limits.memory_bytes // 2**20} MB of address space per process (prlimit)"
-        + ("; cgroup v2 is available but not used yet" if cgroup2 else "; no cgroup v2 here"),
-        f"runs as: uid {SANDBOX_UID}"
+        f"memory: {mb} MB of address space per process (prlimit)"
         + (
-            " (the host drops to it from root)" if os.geteuid() == 0 else " inside a user namespace"
+            "; cgroup v2's memory controller is available but not used yet"
+            if cgroup2
+            else "; no cgroup v2 memory controller here"
         ),
+        f"runs as: uid {SANDBOX_UID} inside; on the host "
+        + (
+            f"a uid of its own per run ({HOST_UIDS.start}-{HOST_UIDS.stop - 1}; root drops to it)"
+            if root
+            else f"this user (uid {os.geteuid()}), whose processes the process limit counts too"
+        ),
+        "the starter: PID 1 of the run's PID namespace, out of the program's reach",
     ]
 
 

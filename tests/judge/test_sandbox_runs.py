@@ -1,7 +1,7 @@
 """The sandbox against programs that go after the run itself (issue 16's review): its starter
-(the namespace's PID 1) which reports how the program ended, and the worker's death. Real
-bubblewrap, real programs; the tests wait on FIFOs in /output and on pidfds, never on the
-clock."""
+(the namespace's PID 1) which reports how the program ended, other teams' runs on the same
+machine, and the worker's death. Real bubblewrap, real programs; the tests
+wait on FIFOs in /output and on pidfds, never on the clock."""
 
 from __future__ import annotations
 
@@ -222,6 +222,41 @@ def test_a_broken_sandbox_is_still_ours() -> None:
         result = sandbox.run(code / "missing", inputs, output, COMMAND, Limits(wall_s=30))
     assert result.outcome is Outcome.SANDBOX_FAILED, result
     assert "bwrap" in result.log
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="a worker that is not root runs every sandbox as its own user"
+)
+def test_a_fork_bomb_leaves_another_teams_run_its_processes() -> None:
+    """RLIMIT_NPROC counts a uid's processes: with every run as nobody, one team's fork bomb
+    used up the processes of every run beside it. Each run has a host uid of its own now."""
+    bomb = (
+        "import os, select\n"
+        "children = 0\n"
+        "while True:\n"
+        "    try:\n"
+        "        pid = os.fork()\n"
+        "    except OSError:\n"
+        "        break\n"
+        "    if pid == 0:\n"
+        "        select.select([], [], [])\n"
+        "    children += 1\n"
+        "open('/output/ready', 'w').write(str(children))\n"
+        "open('/output/done').read()\n"
+    )
+    with running(bomb, fifos=("ready", "done")) as (output, finish):
+        children = int(hear(output / "ready"))  # every process its uid may have: in use
+        assert 50 <= children < Limits.processes
+        neighbour = run_program(
+            "import os\n"
+            "pids = [os.fork() or os._exit(0) for _ in range(8)]\n"
+            "print(sorted(os.waitpid(pid, 0)[1] for pid in pids))\n"
+        )
+        tell(output / "done")
+        bombed = finish()
+    assert neighbour.succeeded, neighbour
+    assert neighbour.log.strip() == str([0] * 8)
+    assert bombed.succeeded, bombed  # the bomb's own run ends as it chose
 
 
 WORKER = """

@@ -1,7 +1,8 @@
 """A project's files (issue 17): the slides or report (a PDF) and screenshots, checked and
 kept with a thumbnail each. Pure file work, no database: the web node streams the upload in
-within its cap (``receive``), then runs ``prepare_slides`` / ``prepare_screenshot`` in the
-``core.offload.heavy`` pool, since rendering a page or decoding an image is CPU work.
+within its cap (``receive``), then runs ``prepare_slides`` / ``prepare_screenshot`` in a pool
+of real threads of their own (``app.api.projects.PREPARING``), since rendering a page or
+decoding an image is CPU work.
 
 Nothing a team sends is served as it came: an image is decoded and written afresh by Pillow
 (no metadata, no trailing bytes, at most ``MAX_SIDE`` pixels a side), and a PDF must start as

@@ -178,7 +178,8 @@ def upload_file(user: User, event: Event, team: Team) -> ProjectFile:
             kind=ProjectFileKind(kind),
             prepared=prepared,
             filename=display_filename(upload.filename) or "upload",
-            size=received.size,
+            # As kept (a screenshot is re-encoded): what a download gives and the cap counts.
+            size=(storage / prepared.stored_path).stat().st_size,
             sha256=received.sha256,
         )
     except BaseException:

@@ -245,10 +245,13 @@ def test_a_member_cannot_fill_the_disk_with_project_files(
     ids = team_ids()
     mine = contest.tokens["팀0"]
     shot = made.png()
+    first = api.add_project_file(ids["팀0"], mine, shot, "s0.png", "screenshot")
+    assert first.status_code == 201
+    kept_size = first.json["project"]["files"][0]["size"]  # re-encoded: the size as kept
     # The cap, made small enough for a test to reach: three screenshots' worth.
-    monkeypatch.setattr(projects, "MAX_PROJECT_BYTES", 3 * len(shot) + len(shot) // 2)
-    answers = [
-        api.add_project_file(ids["팀0"], mine, shot, f"s{i}.png", "screenshot") for i in range(4)
+    monkeypatch.setattr(projects, "MAX_PROJECT_BYTES", 3 * kept_size + kept_size // 2)
+    answers = [first] + [
+        api.add_project_file(ids["팀0"], mine, shot, f"s{i}.png", "screenshot") for i in (1, 2, 3)
     ]
     assert [a.status_code for a in answers] == [201, 201, 201, 409]
     assert f"{projects.MAX_PROJECT_BYTES / 1e6:g} MB" in answers[3].json["error"]["message"]

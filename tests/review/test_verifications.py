@@ -166,8 +166,17 @@ def test_code_attaches_to_a_final_pick_only_and_until_its_deadline(
     assert attach()["status"] == 201
     with db.begin() as session:  # a task whose files may weigh 2 kB: code counts the same
         session.scalars(select(Task)).one().max_file_mb = 0.002
-    too_big = attach(body=b"#" * 200_000)  # refused while it streams in, before any parse
+    too_big = attach(body=b"#" * 200_000)
     assert too_big["status"] == 413 and too_big["error"]["code"] == "too_large"
+    # From the team page (its cookie), refused while it streams in: before the CSRF check
+    # reads the form (which would otherwise spool it all and answer 400 for the missing token).
+    api.sign_in("p0@test.kr")
+    streamed = client.post(
+        path,
+        data={"file": (io.BytesIO(b"#" * 200_000), "main.py")},
+        content_type="multipart/form-data",
+    )
+    assert streamed.status_code == 413, streamed.json
     shown = client.get(f"/api/v1/submissions/{sub['id']}", headers=bearer(token)).json
     assert shown["code"]["filename"] == "main.py" and "verdict" not in shown["code"]
     move_event(end_at=utcnow() - timedelta(hours=25))  # past the default end + 24 h

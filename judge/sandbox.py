@@ -8,9 +8,9 @@ The program runs as uid 65534 inside; a root host drops, before bubblewrap start
 of the run's own (``HOST_UIDS``, held by no other run at the same time), so the process limit
 counts this run's processes alone. Our starter (``sandbox_init.py``) is the namespace's PID 1,
 which the program can neither kill nor trace; everything dies with the worker
-(``--die-with-parent``). Per-process limits set by ``prlimit``: CPU time, address space (the
-memory limit in force here: this machine has no cgroup v2 to give a whole-run memory limit),
-processes, file size and open files. The host keeps the wall clock and the size of ``/output``.
+(``--die-with-parent``). Per-process limits set by ``prlimit``: CPU time, address space,
+processes, file size and open files. The host keeps the wall clock, the size of ``/output`` and
+the memory the whole run holds (this machine has no cgroup v2 memory controller to do it).
 
 Nothing here trusts the program: the host reads its output with ``O_NOFOLLOW`` and only as a
 regular file, and caps everything it keeps (the log, the report).
@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNTIME = Path(os.environ.get("HACKJUDGE_RUNTIME", ROOT / ".venv-runtime"))
 WATCH_EVERY_S = 0.05  # how often the host looks at /output's size and the wall clock
 MAX_OUTPUT_FILES = 1000
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Limits:
 
     wall_s: float = 300.0
     cpu_s: int = 300
-    memory_bytes: int = 2 * 1024**3  # address space of each process
+    memory_bytes: int = 2 * 1024**3  # address space of each process, and the whole run's
     processes: int = 64  # of the run's host uid: the run's own on a root host
     file_bytes: int = 256 * 1024**2  # any one file written
     output_bytes: int = 256 * 1024**2  # all of /output
@@ -338,6 +339,8 @@ def _run(
                 size, entries = _output_size(output)
                 if size > limits.output_bytes or entries > MAX_OUTPUT_FILES:
                     killed_for = Outcome.OUTPUT_LIMIT
+                elif first is not None and _over_memory(first[1], limits.memory_bytes):
+                    killed_for = Outcome.MEMORY_LIMIT
             if killed_for is not None:
                 _kill(process, first)
                 break
@@ -374,6 +377,37 @@ def _first_process(info: int, seconds: float) -> tuple[int, int] | None:
         return os.pidfd_open(int(facts["child-pid"])), int(facts["pid-namespace"])
     except (ValueError, TypeError, KeyError, OSError):
         return None
+
+
+def _over_memory(namespace: int, limit: int) -> bool:
+    """Do the run's processes (those of its PID namespace) hold more than ``limit`` bytes of
+    memory: resident anonymous pages. A quick count each time (``statm``), which counts a page
+    shared after a fork once in each process; past the limit, the proportional count decides
+    (``smaps_rollup``'s ``Pss_Anon``: a page shared by n processes counts 1/n in each)."""
+    link = f"pid:[{namespace}]"
+    members = []
+    with os.scandir("/proc") as scan:
+        for entry in scan:
+            if entry.name.isdigit():
+                with suppress(OSError):  # gone, or not ours to see
+                    if os.readlink(f"/proc/{entry.name}/ns/pid") == link:
+                        members.append(entry.name)
+    quick = 0
+    for pid in members:
+        with suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/statm", "rb") as f:
+            fields = f.read().split()
+            quick += (int(fields[1]) - int(fields[2])) * PAGE
+    if quick <= limit:
+        return False
+    proportional = 0
+    for pid in members:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                line = next(x for x in f if x.startswith(b"Pss_Anon:"))
+            proportional += int(line.split()[1]) * 1024
+        except (OSError, StopIteration, ValueError, IndexError):
+            continue  # gone since
+    return proportional > limit
 
 
 def _kill(process: subprocess.Popen[bytes], first: tuple[int, int] | None) -> None:

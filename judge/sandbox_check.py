@@ -50,7 +50,8 @@ def describe(limits: Limits = Limits()) -> list[str]:  # noqa: B008 (frozen)
         + ("per run" if root else "for all the runs of this user together (not root)")
         + f", {limits.file_bytes // 2**20} MB per file, "
         f"/output {limits.output_bytes // 2**20} MB, /tmp {limits.tmp_bytes // 2**20} MB",
-        f"memory: {mb} MB of address space per process (prlimit)"
+        f"memory: {mb} MB of address space per process (prlimit), {mb} MB resident for the "
+        "whole run (the host counts it every 50 ms)"
         + (
             "; cgroup v2's memory controller is available but not used yet"
             if cgroup2

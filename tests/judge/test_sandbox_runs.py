@@ -1,6 +1,6 @@
 """The sandbox against programs that go after the run itself (issue 16's review): its starter
 (the namespace's PID 1) which reports how the program ended, other teams' runs on the same
-machine, and the worker's death. Real bubblewrap, real programs; the tests
+machine, the worker's memory, and the worker's death. Real bubblewrap, real programs; the tests
 wait on FIFOs in /output and on pidfds, never on the clock."""
 
 from __future__ import annotations
@@ -257,6 +257,61 @@ def test_a_fork_bomb_leaves_another_teams_run_its_processes() -> None:
     assert neighbour.succeeded, neighbour
     assert neighbour.log.strip() == str([0] * 8)
     assert bombed.succeeded, bombed  # the bomb's own run ends as it chose
+
+
+def test_processes_of_a_run_together_meet_the_memory_limit() -> None:
+    """The address space limit is per process: 64 processes of 2 GB each could take the host's
+    memory and get the worker OOM-killed. The host counts the whole run's memory."""
+    result = run_program(
+        "import os, select\n"
+        "for _ in range(4):\n"
+        "    if os.fork() == 0:\n"
+        "        hold = b'x' * (150 * 2**20)\n"  # each under the limit, together past it
+        "        select.select([], [], [])\n"
+        "os.wait()\n",
+        Limits(wall_s=30, memory_bytes=256 * 2**20),
+    )
+    assert result.outcome is Outcome.MEMORY_LIMIT, result
+
+
+def test_memory_shared_after_a_fork_counts_once() -> None:
+    """A program that loads its data and then forks workers (multiprocessing's way) shares those
+    pages: counted once, it stays within the limit that counting them per process would break."""
+    program = (
+        "import os\n"
+        "data = b'x' * (100 * 2**20)\n"
+        "r, w = os.pipe()\n"
+        "pids = []\n"
+        "for _ in range(3):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os.close(w)\n"
+        "        os.read(r, 1)\n"  # until the program lets them go
+        "        os._exit(len(data) != 100 * 2**20)\n"
+        "    pids.append(pid)\n"
+        "open('/output/ready', 'w').write('ready')\n"
+        "open('/output/done').read()\n"
+        "os.close(w)\n"
+        "print(sorted(os.waitpid(pid, 0)[1] for pid in pids))\n"
+    )
+    limit = 256 * 2**20
+    with running(program, Limits(wall_s=60, memory_bytes=limit), ("ready", "done")) as (
+        output,
+        finish,
+    ):
+        hear(output / "ready")
+        pids = in_sandbox(output)
+        namespace = int(os.readlink(f"/proc/{pids[0]}/ns/pid")[5:-1])
+        per_process = sum(
+            (int(f.split()[1]) - int(f.split()[2])) * sandbox.PAGE
+            for f in (Path(f"/proc/{pid}/statm").read_text() for pid in pids)
+        )
+        assert per_process > limit  # counted per process, the run would be over
+        assert not sandbox._over_memory(namespace, limit)
+        tell(output / "done")
+        result = finish()
+    assert result.succeeded, result
+    assert result.log.strip() == "[0, 0, 0]"
 
 
 WORKER = """

@@ -16,7 +16,17 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.models import JUDGED, Event, RescoreRun, RunStatus, ScoreHistory, Submission, Task
+from core.models import (
+    JUDGED,
+    Event,
+    RescoreRun,
+    RunStatus,
+    ScoreHistory,
+    Status,
+    Submission,
+    Task,
+)
+from judge.code_runs import hidden_output_refusal
 from judge.jobs import JudgeContext, evaluate, get_context
 from judge.standings import recount, recount_task
 
@@ -55,6 +65,13 @@ def _rescore_one(ctx: JudgeContext, task: Task, submission_id: int, run_id: int)
         except Exception:
             sub.staff_error = "rescore: " + traceback.format_exc()[-3000:]
             return False
+        if task.is_code:
+            # The output of a program run on the hidden inputs: the validator's words quote its
+            # cells, which the program may have filled with those inputs (as after the run).
+            if updates["status"] == Status.INVALID:
+                updates |= hidden_output_refusal(updates["error"])
+            else:
+                updates["staff_error"] = ""  # an earlier refusal no longer stands
         session.add(
             ScoreHistory(
                 submission_id=sub.id,

@@ -18,7 +18,7 @@ from app.extensions import db
 from config import Settings
 from core.models import Event, Submission, Task, Team
 from organize.code_tasks import CodeSettings
-from organize.tasks import create_task
+from organize.tasks import create_task, update_task
 from tests.actions import Api, bearer
 from tests.helpers import Contest, prediction_csv, wait_for
 
@@ -258,3 +258,37 @@ def _process_running(token: str) -> int | None:
 def _parent_of(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text().splitlines()
     return int(next(line for line in status if line.startswith("PPid:")).split()[1])
+
+
+def test_a_rescore_tells_the_team_nothing_of_the_inputs_either(
+    app: Flask, client: FlaskClient, settings: Settings, contest: Contest, tmp_path: Path, api: Api
+) -> None:
+    """A program's output valid under the task's metric (its cells: the hidden inputs' feature,
+    a number) becomes invalid when the organizer changes the metric (log loss wants
+    probabilities) and rescores: the validator's words quote those cells, so the team reads only
+    that the output is not valid; staff read why, as after a hidden run."""
+    task = code_task(settings, contest, tmp_path)
+    leak = (
+        "import csv\n"
+        "rows = list(csv.DictReader(open('/input/test.csv')))\n"
+        "with open('/output/submission.csv', 'w') as out:\n"
+        "    out.write('id,target\\n')\n"
+        "    for row in rows:\n"
+        "        out.write(f\"{row['id']},{70000 + int(row['feature'])}\\n\")\n"
+    )
+    sent = api.submit("팀1", leak.encode(), "leak.py", task=task)
+    assert api.finished(sent, timeout=120)["status"] == "scored"
+    with db.begin() as session:
+        code = session.scalars(select(Task).where(Task.slug == task)).one()
+        update_task(session, code, storage_dir=settings.storage_dir, metric="log_loss")
+    reply = client.post(
+        f"/api/v1/events/{contest.event}/tasks/{task}/rescore",
+        headers=bearer(contest.staff_tokens["organizer"]),
+    )
+    assert reply.status_code == 202, reply.json
+    api.settle()
+    team = api.submission(sent, token=contest.tokens["팀1"], lang="en")
+    assert team["status"] == "invalid" and "dry run" in team["error"], team
+    assert "7000" not in str(team) and "outside" not in str(team)
+    staff = api.submission(sent)
+    assert "outside [0, 1]" in staff["staff_error"] and "7000" in staff["staff_error"]

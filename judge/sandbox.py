@@ -219,6 +219,7 @@ def host_uid() -> Iterator[int | None]:
         except BlockingIOError:
             os.close(fd)
             continue
+        os.utime(fd)  # in use: never old enough for a cleaner of old temporary files to remove
         try:
             yield uid
         finally:

@@ -112,11 +112,12 @@ def _comment(text: str) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
+# A number as Python writes one back: float() also takes "inf", "nan", "1_0" and " 5", which
+# as source would be a name, another number or an indentation.
+_PLAIN_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
 def _literal(value: object) -> str:
-    """A placeholder as Python source: a number stays a number."""
+    """A placeholder as Python source: a plain number stays a number, anything else a str."""
     text = "" if pd.isna(value) else str(value)
-    try:
-        float(text)
-    except ValueError:
-        return repr(text)
-    return text
+    return text if _PLAIN_NUMBER.fullmatch(text) else repr(text)

@@ -50,3 +50,15 @@ def test_the_starter_program_compiles_and_runs_whatever_the_title(tmp_path: Path
         "002,0.5",
         "003,0.5",
     ]
+
+
+@pytest.mark.parametrize("value", ["0.5", "-2e-3", "inf", "nan", "1_0", " 5", "cat", 'a"b'])
+def test_a_placeholder_writes_back_as_the_sample_has_it(value: str) -> None:
+    """What ``main.py`` puts in the prediction column prints as the sample's cell: a label
+    like ``inf`` or ``1_0`` must not become a name or another number in the source."""
+    from judge.starter import _literal
+
+    namespace: dict[str, object] = {}
+    exec(compile(f"cell = {_literal(value)}", "main.py", "exec"), namespace)  # noqa: S102
+    cell = namespace["cell"]
+    assert cell == value if isinstance(cell, str) else float(cell) == float(value)

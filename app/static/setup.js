@@ -51,8 +51,11 @@
     if (await json(await send("PATCH", `/events/${event}`, body))) location.reload();
   });
   for (const [id, action] of [["freeze-now", "freeze"], ["unfreeze", "unfreeze"]]) {
-    document.getElementById(id)?.addEventListener("click", async () => {
+    document.getElementById(id)?.addEventListener("click", async (e) => {
+      const button = e.currentTarget;
+      button.disabled = true; // one request a click; the page reloads once it is answered
       if (await json(await send("POST", `/events/${event}/${action}`))) location.reload();
+      else button.disabled = false;
     });
   }
 

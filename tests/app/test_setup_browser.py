@@ -57,10 +57,14 @@ def test_organizer_creates_event_task_and_teams(
         "() => document.getElementById('freeze-state').textContent.includes('17:00')"
     )
     assert "예약된 동결: 2026-12-06 17:00 KST" in state.inner_text()
-    page.click("#freeze-now")
+    # Each button reloads the page once its request is answered; the freeze's push may reach
+    # the badge before that (it did in CI, and the unfreeze click then fell into the reload).
+    with page.expect_navigation():
+        page.click("#freeze-now")
     page.wait_for_selector("#freeze-state .badge.frozen")
     assert "부터 동결되어 있습니다" in state.inner_text()
-    page.click("#unfreeze")
+    with page.expect_navigation():
+        page.click("#unfreeze")
     page.wait_for_selector("#freeze-state .badge:not(.frozen)")
     assert "동결 안 됨" in state.inner_text(), state.inner_text()
     assert "예약된 동결: 2026-12-06 17:00 KST" in state.inner_text()

@@ -6,6 +6,7 @@ the participant; a refused upload leaves no row and no file behind.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -45,8 +46,12 @@ from submissions.storage import (
 )
 
 # Statuses that use up quota: format errors and platform faults do not (rule 3).
+log = logging.getLogger(__name__)
 MAX_KEY_LENGTH = 200  # the Idempotency-Key column's width
 STORAGE_FULL_RETRY_S = 60
+# A deadlock (40P01) or a serialization failure (40001): PostgreSQL's word to run it again.
+TRANSIENT_SQLSTATES = ("40P01", "40001")
+TRANSIENT_RETRIES = 2
 # Programs' quick checks (a .zip's contents, a notebook's JSON), one at a time per process.
 PROGRAM_CHECKS = Pool("program-checks", 1)
 
@@ -388,6 +393,20 @@ def _record(
 
     # The team's lock serialises its uploads (double clicks at the quota's edge) and their
     # numbers: each reads the last number and takes the next before the next upload counts.
-    with team_locked(session, team.id):
-        sub = insert()
-    return sub
+    for attempt in range(TRANSIENT_RETRIES + 1):
+        try:
+            with team_locked(session, team.id):
+                return insert()
+        except DBAPIError as exc:
+            # PostgreSQL gave up this transaction to break a deadlock with a worker recounting
+            # the team's standing (or a serialization conflict): nothing of it was written,
+            # and the same block again, locks and all, is the documented remedy.
+            if _sqlstate(exc) not in TRANSIENT_SQLSTATES or attempt == TRANSIENT_RETRIES:
+                raise
+            session.rollback()
+            log.warning("upload of team %s retried after %s", team.id, _sqlstate(exc))
+    raise AssertionError("unreachable")
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from config import Settings
-from core.models import Submission
+from core.models import Submission, Team
 from tests.actions import Api, bearer
-from tests.helpers import Contest, prediction_csv, seed_contest, settle
+from tests.helpers import Contest, prediction_csv, seed_contest, settle, wait_for
 
 
 def snapshot(settings: Settings) -> tuple[list[tuple], list[str]]:
@@ -336,3 +336,43 @@ def test_a_submission_that_keeps_killing_workers_is_given_up(
         headers=bearer(team0(contest)),
     ).json
     assert seen["status"] == "failed" and "staff_error" not in seen
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_an_upload_caught_in_a_deadlock_runs_again(
+    app: Flask, client: FlaskClient, contest: Contest, database_url: str
+) -> None:
+    """PostgreSQL breaks a deadlock by failing one of its transactions; when that is an upload's
+    (its team's lock held, the standing row wanted, while a worker holds that row and wants
+    the team), the upload runs its locked block again and is accepted: not a 503 (CI once met
+    this between an upload and the previous file's scoring)."""
+    import threading
+
+    import psycopg
+
+    api = Api(client, contest, app)
+    api.finished(api.submit("팀0", prediction_csv(contest.truth, 0.3, 1)))  # its standing row
+    with db.begin() as session:
+        team_id = session.scalars(select(Team.id).where(Team.name == "팀0")).one()
+    plain_url = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain_url) as worker:  # the other side of the cycle
+        worker.execute("SET deadlock_timeout = '20s'")  # so the upload is the one PG fails
+        worker.execute("SELECT 1 FROM standings WHERE team_id = %s FOR UPDATE", (team_id,))
+        replies: list = []
+        upload = threading.Thread(
+            target=lambda: replies.append(api.upload("팀0", prediction_csv(contest.truth, 0.3, 2)))
+        )
+        upload.start()
+
+        def upload_waits() -> bool:
+            row = worker.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            ).fetchone()
+            return bool(row and row[0])
+
+        wait_for(upload_waits, 20, "the upload to wait for the standing row")
+        worker.execute("SELECT 1 FROM teams WHERE id = %s FOR UPDATE", (team_id,))
+        worker.rollback()
+        upload.join(30)
+    assert [r.status_code for r in replies] == [202], [r.get_data(as_text=True) for r in replies]

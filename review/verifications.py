@@ -3,6 +3,7 @@ private board's top N of each predictions task), what each verdict says, in the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,9 +40,18 @@ def verified_tasks(event: Event) -> list[Task]:
     return [t for t in event.tasks if not t.is_code and t.inputs_path]
 
 
-def start(session: Session, event: Event, actor: User | str | None, top: int) -> list[CodeCheck]:
+@dataclass(frozen=True)
+class Started:
+    """What a start did: the checks it queued, which the caller dispatches after the commit,
+    and every check of the top N (those with a standing verdict or on their way too)."""
+
+    queued: list[CodeCheck]
+    covered: list[int]
+
+
+def start(session: Session, event: Event, actor: User | str | None, top: int) -> Started:
     """Queue the verification of the picks that rank the private boards' top ``top`` teams;
-    the caller dispatches each check (``judge.verify.verify_pick``) after the commit."""
+    the caller dispatches each queued check (``judge.verify.verify_pick``) after the commit."""
     if not 1 <= top <= MAX_TOP:
         raise VerificationError("top must be between 1 and %(max)d.", max=MAX_TOP)
     tasks = verified_tasks(event)
@@ -51,6 +61,7 @@ def start(session: Session, event: Event, actor: User | str | None, top: int) ->
             "first (hackjudge task update EVENT TASK --inputs FILE)."
         )
     checks: list[CodeCheck] = []
+    covered: list[CodeCheck] = []
     now = utcnow()
     # One start at a time per event: two organizers (the console and the CLI) would otherwise
     # both insert the same pick's check.
@@ -68,7 +79,8 @@ def start(session: Session, event: Event, actor: User | str | None, top: int) ->
                     submission_id=row.submission_id, task_id=task.id, team_id=row.team_id
                 )
                 session.add(check)
-            elif check.status in (CheckStatus.REPRODUCED, CheckStatus.DIFFERS):
+            covered.append(check)
+            if check.status in (CheckStatus.REPRODUCED, CheckStatus.DIFFERS):
                 continue  # verified: its verdict stands (a failed one is tried again)
             elif check.status == CheckStatus.RUNNING:
                 if not _lost(session, task, check, now):
@@ -93,7 +105,7 @@ def start(session: Session, event: Event, actor: User | str | None, top: int) ->
         None,
         {"checks": [c.id for c in checks]},
     )
-    return checks
+    return Started(checks, [c.id for c in covered])
 
 
 def _lost(session: Session, task: Task, check: CodeCheck, now: datetime) -> bool:

@@ -76,11 +76,11 @@ def start(event_slug: str) -> Response | tuple[Response, int]:
     event = event_or_404(event_slug)
     body = json_body()
     try:
-        checks = verifications.start(session(), event, user, int(body.get("top", 3)))
+        started = verifications.start(session(), event, user, int(body.get("top", 3)))
     except verifications.VerificationError as exc:
         session().rollback()
         return error(409, "cannot_verify", str(exc))
-    ids = [c.id for c in checks]
+    ids = [c.id for c in started.queued]
     session().commit()
     for check_id in ids:
         try:

@@ -50,11 +50,17 @@ def verify(event_slug: str, top: int, timeout: float, acting_as: str | None) -> 
         with db.begin() as session:
             actor = cli_actor(session, acting_as)
             event = event_by_slug(session, event_slug)
-            checks = verifications.start(session, event, actor, top)
-            ids = [c.id for c in checks]
+            started = verifications.start(session, event, actor, top)
+            queued = [c.id for c in started.queued]
+            ids = started.covered
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    click.echo(f"verifying {len(ids)} final picks", err=True)
+    standing = len(ids) - len(queued)
+    click.echo(
+        f"verifying {len(queued)} final picks"
+        + (f" ({standing} already verified or on their way)" if standing else ""),
+        err=True,
+    )
     if settings.production:
         from redis import Redis
 
@@ -63,7 +69,7 @@ def verify(event_slug: str, top: int, timeout: float, acting_as: str | None) -> 
         dispatcher = RQDispatcher(
             Redis.from_url(settings.redis_url), settings.queue_name, settings.job_timeout
         )
-        for check_id in ids:
+        for check_id in queued:
             dispatcher.enqueue_verification(check_id)
     else:
         from judge.jobs import JudgeContext, set_context
@@ -75,7 +81,7 @@ def verify(event_slug: str, top: int, timeout: float, acting_as: str | None) -> 
                 db=db, storage_dir=settings.storage_dir, publisher=Publisher(NoEmitter(), db)
             )
         )
-        for check_id in ids:
+        for check_id in queued:
             try:
                 verify_pick(check_id)
             except Exception as exc:

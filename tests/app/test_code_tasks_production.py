@@ -193,6 +193,11 @@ def test_the_organizer_verifies_the_winners_code_from_the_cli(
     assert " reproduced " in lines["팀0"] and "0/200 rows differ" in lines["팀0"]
     assert " differs " in lines["팀1"] and "reproduced 0." in lines["팀1"]
     assert "not every pick was reproduced" in done.stderr
+    # Again, once every pick has its verdict: nothing runs again, and the verdicts are shown.
+    again = run_cli(env, "verify", contest.event, "--top", "2")
+    assert again.returncode == 1, again.stderr
+    assert "verifying 0 final picks (2 already verified or on their way)" in again.stderr
+    assert {line.split()[1]: line for line in again.stdout.splitlines()} == lines
 
 
 def test_a_lost_dry_run_never_locks_the_team_out(

@@ -185,6 +185,12 @@ class LiveCache:
         ):
             self._store((data["event"], data["task"], data["board"]), data, at_most)
 
+    def forget(self, event_slug: str, boards: tuple[Board, ...]) -> None:
+        """A push of one of these boards went by undecoded: the copies held here are old."""
+        with self._guard:
+            for key in [k for k in self._boards if k[0] == event_slug and k[2] in boards]:
+                del self._boards[key]
+
     def measured(self, data: Any) -> int | None:
         """The size of ``data`` if it is the very payload cached for its board, else None."""
         if not isinstance(data, dict):

@@ -80,6 +80,35 @@ class EmbeddedManager(socketio_lib.Manager):
 CARRIED_AT_MOST = "hackjudge_at_most"
 
 
+# python-socketio's emitters write an emit's envelope with the standard encoder, its keys in
+# this order: method, event, data, binary, namespace, room, skip_sid, callback, host_id. Past
+# the data, a ``"binary"`` key can only be the envelope's (quotes inside strings are escaped),
+# so the last one starts the envelope's own fields.
+EMIT_HEAD = b'{"method": "emit", "event": "'
+LEADERBOARD_HEAD = EMIT_HEAD + b'leaderboard", "data": '
+ENVELOPE_TAIL = b', "binary": '
+# The boards a room's pushes may carry (``scoreboard.publish.room_of``): the private board goes
+# to staff until its reveal, then to everyone.
+AUDIENCE_BOARDS = {"public": (Board.PUBLIC, Board.PRIVATE), "staff": (Board.STAFF, Board.PRIVATE)}
+
+
+def peek(raw: bytes) -> dict[str, Any] | None:
+    """An emit's envelope (room, namespace, host) read without its data, if written as
+    python-socketio writes it; else None, and the message is decoded whole."""
+    if not raw.startswith(EMIT_HEAD):
+        return None
+    at = raw.rfind(ENVELOPE_TAIL)
+    if at < 0:
+        return None
+    try:
+        envelope = json.loads(b"{" + raw[at + 2 :])
+    except ValueError:
+        return None
+    if not isinstance(envelope, dict) or not {"room", "namespace", "host_id"} <= envelope.keys():
+        return None
+    return envelope
+
+
 def carried_at_most(raw: bytes) -> int:
     """A bound on the JSON size (``wire_size``) of any value inside the JSON text ``raw``.
 
@@ -114,6 +143,9 @@ class ProductionManager(socketio_lib.RedisManager):
             if not isinstance(raw, bytes):
                 yield raw
                 continue
+            envelope = peek(raw)
+            if envelope is not None and not self._wanted(envelope, raw):
+                continue
             try:
                 message = json.loads(raw)
             except ValueError:
@@ -121,6 +153,21 @@ class ProductionManager(socketio_lib.RedisManager):
             if isinstance(message, dict):
                 message[CARRIED_AT_MOST] = carried_at_most(raw)
                 yield message
+
+    def _wanted(self, envelope: dict[str, Any], raw: bytes) -> bool:
+        """Is an emit, known by its envelope alone, worth decoding here? Not this node's own
+        (delivered when it was made; ``_thread`` skips it too), nor one for a room nobody
+        here is in: a staff board of ~30 KB a refresh, with no staff on the node, cost more
+        to decode than anything done with it. A board not decoded is forgotten from the
+        cache, so that a later ``subscribe`` reads the database rather than an old copy."""
+        if envelope.get("host_id") == self.host_id:
+            return False
+        if self._local(envelope.get("namespace"), envelope.get("room")):
+            return True
+        if raw.startswith(LEADERBOARD_HEAD):
+            audience, _sep, event_slug = str(envelope.get("room")).partition(":")
+            self.live.cache.forget(event_slug, AUDIENCE_BOARDS.get(audience, tuple(Board)))
+        return False
 
     def _local(self, namespace: str | None, room: Any) -> bool:
         """Is anyone on this node in ``room`` (a name, a list of names, or None: all)?"""

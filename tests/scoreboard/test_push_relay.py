@@ -108,6 +108,7 @@ def test_a_push_is_cached_by_its_length_and_sent_only_to_a_room_held_here(
 ) -> None:
     relay = Relay(monkeypatch, max_push_bytes=1_000_000)
     relay.join("viewer", "eio-viewer", "public:e")
+    relay.join("judge", "eio-judge", "staff:e")
     public, staff = board("public", 3), board("staff", 3)
     relay.hear(heard(public, "public:e"), heard(staff, "staff:e"))
 
@@ -117,11 +118,40 @@ def test_a_push_is_cached_by_its_length_and_sent_only_to_a_room_held_here(
         cached = cache._boards[("e", "t", payload["board"])]
         assert cached.payload == payload
         assert wire_size(payload) <= cached.size <= 1_000_000
-    # The public board reached the viewer here; the staff board, with no staff on this node,
-    # was not even encoded for a socket.
+    assert sorted(eio_sid for eio_sid, _pkt in relay.sent) == ["eio-judge", "eio-viewer"]
+
+
+def test_a_push_for_a_room_nobody_here_holds_is_not_even_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With no staff on this node, a staff board goes by undecoded, and the copy cached here
+    is forgotten (a later ``subscribe`` reads the database); the public board's stays."""
+    relay = Relay(monkeypatch, max_push_bytes=1_000_000)
+    relay.join("viewer", "eio-viewer", "public:e")
+    cache = relay.live.cache
+    cache.published(board("staff", 2))
+    cache.published(board("public", 2))
+    decoded: list[bytes] = []
+    real_loads = json.loads
+    monkeypatch.setattr(
+        live_module.json, "loads", lambda raw: decoded.append(raw) or real_loads(raw)
+    )
+    # A team name that spells the envelope's keys stays inside its string, escaped.
+    public = board("public", 3, team='x", "binary": false, "room": "staff:e", "host_id": "y')
+    staff = board("staff", 3)
+    relay.hear(heard(staff, "staff:e"), heard(public, "public:e"), heard(staff, "team:9"))
+
+    # The staff board and the team's: their envelopes alone; the public board: whole.
+    assert [len(raw) < 200 for raw in decoded] == [True, True, False, True]
+    assert ("e", "t", "staff") not in cache._boards
+    assert cache._boards[("e", "t", "public")].payload == public
     assert [eio_sid for eio_sid, _pkt in relay.sent] == ["eio-viewer"]
-    assert relay.encoded == ["leaderboard"]
     assert '"board":"public"' in relay.sent[0][1].data
+    assert relay.encoded == ["leaderboard"]
+    # This node's own emit, delivered when it was made, is skipped unread too.
+    decoded.clear()
+    relay.hear(heard(board("public", 4), "public:e", host=relay.manager.host_id))
+    assert all(len(raw) < 200 for raw in decoded) and len(relay.sent) == 1
 
 
 def test_a_push_not_known_to_fit_is_measured_and_cut_as_before(

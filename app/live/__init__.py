@@ -165,8 +165,10 @@ class ProductionManager(socketio_lib.RedisManager):
         if self._local(envelope.get("namespace"), envelope.get("room")):
             return True
         if raw.startswith(LEADERBOARD_HEAD):
-            audience, _sep, event_slug = str(envelope.get("room")).partition(":")
-            self.live.cache.forget(event_slug, AUDIENCE_BOARDS.get(audience, tuple(Board)))
+            room = envelope.get("room")
+            for name in room if isinstance(room, list) else [room]:
+                audience, _sep, event_slug = str(name).partition(":")
+                self.live.cache.forget(event_slug, AUDIENCE_BOARDS.get(audience, tuple(Board)))
         return False
 
     def _local(self, namespace: str | None, room: Any) -> bool:

@@ -8,17 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from judge.sandbox import (
-    HOST_UIDS,
-    RUNTIME,
-    SANDBOX_UID,
-    Limits,
-    SandboxUnavailable,
-    readable,
-    run,
-    staged,
-    workspace,
-)
+from judge.sandbox import SANDBOX_UID, Limits, readable, run, workspace
+from judge.sandbox_host import HOST_UIDS, RUNTIME, SandboxUnavailable, staged
 
 
 def describe(limits: Limits = Limits()) -> list[str]:  # noqa: B008 (frozen)

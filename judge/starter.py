@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from judge.sandbox import ROOT
+from judge.sandbox_host import ROOT
 from judge.truth import Solution, sample_submission
 
 RUNTIME_REQUIREMENTS = ROOT / "requirements" / "runtime.txt"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from judge import sandbox, sandbox_check
+from judge import sandbox, sandbox_check, sandbox_host
 from judge.sandbox import Limits, Outcome, Run
 from tests.helpers import run_cli
 
@@ -223,14 +223,14 @@ def test_a_checkout_in_a_private_folder_is_staged_for_the_sandbox(
     try:
         runtime = private / "checkout" / ".venv-runtime"
         shutil.copytree(sandbox.RUNTIME, runtime, symlinks=True, copy_function=os.link)
-        monkeypatch.setattr(sandbox, "RUNTIME", runtime)  # its own path: its own stage
-        staged_runtime, staged_init = sandbox.staged()
+        monkeypatch.setattr(sandbox_host, "RUNTIME", runtime)  # its own path: its own stage
+        staged_runtime, staged_init = sandbox_host.staged()
         assert private not in staged_runtime.parents
         stage = staged_runtime.parent
         assert stage.stat().st_mode & 0o777 == 0o755 and stage.stat().st_uid == os.geteuid()
         result = run_program("import sklearn, sys\nprint(sys.prefix)\n")
         assert result.succeeded and result.log.strip() == "/runtime", result.log
-        assert sandbox.staged() == (staged_runtime, staged_init)  # made once
+        assert sandbox_host.staged() == (staged_runtime, staged_init)  # made once
     finally:
         shutil.rmtree(private, ignore_errors=True)
         if "stage" in locals():

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from judge import sandbox, sandbox_check
-from judge.sandbox import ROOT, Limits, Outcome, Run
+from judge.sandbox import Limits, Outcome, Run
+from judge.sandbox_host import ROOT
 
 pytestmark = pytest.mark.slow  # a process tree per test
 

@@ -28,3 +28,29 @@ def test_viewer_on_node_b_sees_upload_to_node_a(
     api = requests.get(f"{node_a.url}/api/v1/events/{contest.event}/leaderboard", timeout=10)
     assert api.json()["rows"] == pushed["rows"]
     viewer.disconnect()
+
+
+def test_a_judge_who_comes_back_sees_the_staff_board_that_went_by_meanwhile(
+    production_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
+) -> None:
+    """A node with no staff on it lets the staff boards go by undecoded (issue 14), and forgets
+    the copy it held: an organizer who subscribes again reads the board as it is now."""
+    contest = seed_env(production_env, tmp_path)
+    node = server_in(production_env, spawned, tmp_path, "node")
+    worker_in(production_env, spawned, tmp_path, "worker")
+    api = Api(node, contest)
+    viewer, public = watch(node.url, contest.event)
+    assert public.get(timeout=10)["rows"] == []
+
+    organizer, first = watch(node.url, contest.event, api.staff_token())
+    boards = {b["board"]: b for b in (first.get(timeout=10), first.get(timeout=10))}
+    assert boards["staff"]["rows"] == []  # cached on the node by this subscribe
+    organizer.disconnect()  # nobody from staff on the node now
+
+    api.entry("팀2", 0.3, 1)
+    assert [row["team"] for row in public.get(timeout=60)["rows"]] == ["팀2"]
+    organizer, again = watch(node.url, contest.event, api.staff_token())
+    boards = {b["board"]: b for b in (again.get(timeout=10), again.get(timeout=10))}
+    assert [row["team"] for row in boards["staff"]["rows"]] == ["팀2"]
+    organizer.disconnect()
+    viewer.disconnect()

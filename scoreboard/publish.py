@@ -114,6 +114,17 @@ def team_room(team_id: int) -> str:
     return f"team:{team_id}"
 
 
+def boards_of_room(room: str) -> tuple[str, tuple[Board, ...]]:
+    """The event of a board room and the boards whose pushes may go to it (``room_of``: the
+    private board goes to staff until its reveal, then to everyone); any board for another."""
+    audience, _sep, event_slug = room.partition(":")
+    if audience == "public":
+        return event_slug, (Board.PUBLIC, Board.PRIVATE)
+    if audience == "staff":
+        return event_slug, (Board.STAFF, Board.PRIVATE)
+    return event_slug, tuple(Board)
+
+
 def room_of(board: Board, event: Event, task: Task) -> str:
     """Where a board's pushes go: the private board reaches everyone once revealed."""
     if staff_only(task, board):

@@ -33,7 +33,14 @@ from core.models import Event, User
 from review import notes
 from scoreboard.boards import Board, staff_only
 from scoreboard.live_cache import EventView, LiveCache
-from scoreboard.publish import NAMESPACE, fit, public_room, staff_room, team_room
+from scoreboard.publish import (
+    NAMESPACE,
+    boards_of_room,
+    fit,
+    public_room,
+    staff_room,
+    team_room,
+)
 from submissions.intake import team_of
 
 EXTENSION = "hackjudge.live"
@@ -87,9 +94,6 @@ CARRIED_AT_MOST = "hackjudge_at_most"
 EMIT_HEAD = b'{"method": "emit", "event": "'
 LEADERBOARD_HEAD = EMIT_HEAD + b'leaderboard", "data": '
 ENVELOPE_TAIL = b', "binary": '
-# The boards a room's pushes may carry (``scoreboard.publish.room_of``): the private board goes
-# to staff until its reveal, then to everyone.
-AUDIENCE_BOARDS = {"public": (Board.PUBLIC, Board.PRIVATE), "staff": (Board.STAFF, Board.PRIVATE)}
 
 
 def peek(raw: bytes) -> dict[str, Any] | None:
@@ -167,8 +171,7 @@ class ProductionManager(socketio_lib.RedisManager):
         if raw.startswith(LEADERBOARD_HEAD):
             room = envelope.get("room")
             for name in room if isinstance(room, list) else [room]:
-                audience, _sep, event_slug = str(name).partition(":")
-                self.live.cache.forget(event_slug, AUDIENCE_BOARDS.get(audience, tuple(Board)))
+                self.live.cache.forget(*boards_of_room(str(name)))
         return False
 
     def _local(self, namespace: str | None, room: Any) -> bool:

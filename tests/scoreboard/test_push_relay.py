@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import socketio
 
-import app.live as live_module
+import app.live.relay as relay_module
 import scoreboard.live_cache as live_cache_module
 from app.extensions import db
-from app.live import LiveState, ProductionManager, carried_at_most
 from app.live.limits import LiveLimits, Quotas
+from app.live.relay import LiveState, ProductionManager, carried_at_most
 from config import Settings
 from scoreboard.live_cache import LiveCache
 from scoreboard.publish import wire_size
@@ -47,6 +47,13 @@ def heard(data: Any, room: str, *, host: str = "another-process") -> bytes:
         "host_id": host,
     }
     return json.dumps(message).encode()
+
+
+def delivered(packet: Any) -> Any:
+    """What a Socket.IO client on ``/live`` reads from an engine.io packet sent to it."""
+    client_side = socketio.packet.Packet(encoded_packet=packet.encode()[1:])  # '4': a message
+    assert client_side.packet_type == socketio.packet.EVENT and client_side.namespace == NS
+    return client_side.data
 
 
 class Relay:
@@ -88,7 +95,7 @@ class Relay:
 def encodings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every measuring of a whole payload by the relay (``fit``, the cache's ``wire_size``)."""
     seen: list[str] = []
-    real_fit, real_size = live_module.fit, live_cache_module.wire_size
+    real_fit, real_size = relay_module.fit, live_cache_module.wire_size
 
     def counted_fit(*args: Any) -> Any:
         seen.append("fit")
@@ -98,7 +105,7 @@ def encodings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         seen.append("wire_size")
         return real_size(data)
 
-    monkeypatch.setattr(live_module, "fit", counted_fit)
+    monkeypatch.setattr(relay_module, "fit", counted_fit)
     monkeypatch.setattr(live_cache_module, "wire_size", counted_size)
     yield seen
 
@@ -134,7 +141,7 @@ def test_a_push_for_a_room_nobody_here_holds_is_not_even_decoded(
     decoded: list[bytes] = []
     real_loads = json.loads
     monkeypatch.setattr(
-        live_module.json, "loads", lambda raw: decoded.append(raw) or real_loads(raw)
+        relay_module.json, "loads", lambda raw: decoded.append(raw) or real_loads(raw)
     )
     # A team name that spells the envelope's keys stays inside its string, escaped.
     public = board("public", 3, team='x", "binary": false, "room": "staff:e", "host_id": "y')
@@ -146,8 +153,8 @@ def test_a_push_for_a_room_nobody_here_holds_is_not_even_decoded(
     assert ("e", "t", "staff") not in cache._boards
     assert cache._boards[("e", "t", "public")].payload == public
     assert [eio_sid for eio_sid, _pkt in relay.sent] == ["eio-viewer"]
-    assert '"board":"public"' in relay.sent[0][1].data
-    assert relay.encoded == ["leaderboard"]
+    assert delivered(relay.sent[0][1]) == ["leaderboard", public]
+    assert relay.encoded == []  # sent as the text it came as
     # This node's own emit, delivered when it was made, is skipped unread too.
     decoded.clear()
     relay.hear(heard(board("public", 4), "public:e", host=relay.manager.host_id))
@@ -177,3 +184,26 @@ def test_the_bound_holds_for_text_written_as_utf8() -> None:
             json.dumps({"data": [payload]}, ensure_ascii=False).encode(),  # Flask's JSON
         ):
             assert wire_size(payload) <= carried_at_most(raw)
+
+
+def test_a_board_is_sent_as_it_came_and_reads_as_python_socketio_would_have_sent_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    relay = Relay(monkeypatch, max_push_bytes=1_000_000)
+    relay.join("viewer", "eio-viewer", "public:e")
+    relay.join("other", "eio-other", "public:e")
+    public = board("public", 5, team='팀 "이름" \\ {[,]} 😀')
+    relay.hear(heard(public, "public:e"))
+
+    assert relay.encoded == []
+    assert sorted(eio_sid for eio_sid, _pkt in relay.sent) == ["eio-other", "eio-viewer"]
+    for _eio_sid, packet in relay.sent:
+        assert delivered(packet) == ["leaderboard", public]
+    # Not a plain emit to a room (a socket skipped): python-socketio encodes it, as before.
+    relay.sent.clear()
+    message = json.loads(heard(public, "public:e"))
+    relay.hear(json.dumps({**message, "skip_sid": "other"}).encode())
+    assert relay.encoded == ["leaderboard"]
+    assert [(eio_sid, delivered(pkt)) for eio_sid, pkt in relay.sent] == [
+        ("eio-viewer", ["leaderboard", public])
+    ]

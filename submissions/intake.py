@@ -25,7 +25,6 @@ from core.models import (
     Submission,
     Task,
     Team,
-    TeamMember,
     User,
     quota_statuses,
 )
@@ -34,7 +33,7 @@ from judge.bundles import check_program
 from judge.sniff import sniff_header
 from judge.standings import count_upload
 from judge.truth import required_columns
-from submissions.locks import team_locked
+from submissions.locks import members_team, members_team_locked
 from submissions.quota import day_window, seconds_until
 from submissions.storage import (
     StorageFull,
@@ -73,24 +72,17 @@ class IntakeError(TranslatableError):
         return str(self)
 
 
-# The upload path's statements are built once: SQLAlchemy memoizes a statement's cache key,
-# and building one afresh per upload cost more Python than its round trip (issue 14).
-_TEAM_OF = (
-    select(Team)
-    .join(TeamMember, TeamMember.team_id == Team.id)
-    .where(TeamMember.user_id == bindparam("user_id"), TeamMember.event_id == bindparam("event_id"))
-)
-
-
 def team_of(session: Session, user: User, event: Event) -> Team | None:
-    return session.scalars(_TEAM_OF, {"user_id": user.id, "event_id": event.id}).first()
+    return members_team(session, user.id, event.id)
 
 
-def check_submitter(session: Session, user: User, event: Event, team_id: int | None) -> Team:
-    """The team the user submits for; refuses staff, outsiders and other teams."""
+def check_participant(user: User) -> None:
     if user.role != Role.PARTICIPANT:
         raise IntakeError(403, "not_participant", "Only participants can submit.")
-    team = team_of(session, user, event)
+
+
+def check_team(team: Team | None, team_id: int | None) -> Team:
+    """The team the user submits for (``team``, theirs); refuses outsiders and other teams."""
     if team is None:
         raise IntakeError(403, "no_team", "You are not in a team of this event.")
     if team_id is not None and team_id != team.id:
@@ -98,6 +90,12 @@ def check_submitter(session: Session, user: User, event: Event, team_id: int | N
     if team.disqualified:
         raise IntakeError(403, "disqualified", "Your team is disqualified.")
     return team
+
+
+def check_submitter(session: Session, user: User, event: Event, team_id: int | None) -> Team:
+    """The team the user submits for; refuses staff, outsiders and other teams."""
+    check_participant(user)
+    return check_team(team_of(session, user, event), team_id)
 
 
 def check_open(event: Event, now: datetime) -> None:
@@ -312,9 +310,11 @@ def accept_upload(
 
     The row is committed only once its file is complete and on disk (``store_stream``). With
     ``key``, the first upload under it comes back for a retry, whatever happened since (the
-    deadline, the quota): the client may never have seen the first reply.
+    deadline, the quota): the client may never have seen the first reply. The team is found
+    and locked by one statement once the file is stored (``_record``): an upload from outside
+    the teams is refused then, its file discarded.
     """
-    team = check_submitter(session, user, event, team_id)
+    check_participant(user)
     try:
         if key is not None and (original := keyed(session, user, key)) is not None:
             digest = hash_stream(stream, max_bytes)
@@ -328,7 +328,8 @@ def accept_upload(
         # The deadline holds for the moment the upload completed, not when it began.
         now = utcnow()
         check_open(event, now)
-        return Accepted(_record(session, event, task, team, user, stored, filename, note, now, key))
+        upload = Upload(user, team_id, stored, filename, note, now, key)
+        return Accepted(_record(session, event, task, upload))
     except ParticipantVisibleError as exc:
         discard(storage_dir, stored)
         raise IntakeError(422, "invalid_file", exc.template, **exc.params) from None
@@ -352,23 +353,27 @@ def accept_upload(
     # commit, whose outcome is then unknown: the file stays for the sweep, as above.
 
 
-def _record(
-    session: Session,
-    event: Event,
-    task: Task,
-    team: Team,
-    user: User,
-    stored: StoredFile,
-    filename: str,
-    note: str,
-    now: datetime,
-    key: str | None = None,
-) -> Submission:
-    def insert() -> Submission:
+@dataclass(frozen=True)
+class Upload:
+    """A stored upload on its way to its row: who sent it, for which team, what it holds."""
+
+    user: User
+    team_id: int | None  # the team the request names, if it names one
+    stored: StoredFile
+    filename: str
+    note: str
+    at: datetime
+    key: str | None
+
+
+def _record(session: Session, event: Event, task: Task, upload: Upload) -> Submission:
+    def insert(mine: Team | None) -> Submission:
+        team = check_team(mine, upload.team_id)
+        user, stored, key = upload.user, upload.stored, upload.key
         # Under the lock, before the quota: a retry at the quota's edge is its first upload.
         if key is not None and (original := keyed(session, user, key)) is not None:
             raise _Replay(original)
-        used = check_quota(session, event, task, team, now)
+        used = check_quota(session, event, task, team, upload.at)
         sub = Submission(
             task_id=task.id,
             team_id=team.id,
@@ -376,27 +381,27 @@ def _record(
             # rows weakly): the caller's reply reads it without another query.
             team=team,
             user_id=user.id,
-            filename=stored_name(filename),
+            filename=stored_name(upload.filename),
             stored_path=stored.relative_path,
             sha256=stored.sha256,
             size=stored.size,
-            note=note[:2000],
-            created_at=now,
+            note=upload.note[:2000],
+            created_at=upload.at,
             status=Status.QUEUED,
             idempotency_key=key,
             number=used.last_number + 1,  # the team's next (1, 2, 3, …): taken under its lock
         )
         session.add(sub)
         session.flush()
-        count_upload(session, task, team.id, now)  # its attempt on the boards, same commit
+        count_upload(session, task, team.id, upload.at)  # its attempt on the boards, same commit
         return sub
 
     # The team's lock serialises its uploads (double clicks at the quota's edge) and their
     # numbers: each reads the last number and takes the next before the next upload counts.
     for attempt in range(TRANSIENT_RETRIES + 1):
         try:
-            with team_locked(session, team.id):
-                return insert()
+            with members_team_locked(session, upload.user.id, event.id) as mine:
+                return insert(mine)
         except DBAPIError as exc:
             # PostgreSQL gave up this transaction to break a deadlock with a worker recounting
             # the team's standing (or a serialization conflict): nothing of it was written,
@@ -404,7 +409,7 @@ def _record(
             if _sqlstate(exc) not in TRANSIENT_SQLSTATES or attempt == TRANSIENT_RETRIES:
                 raise
             session.rollback()
-            log.warning("upload of team %s retried after %s", team.id, _sqlstate(exc))
+            log.warning("upload of %s retried after %s", upload.user.id, _sqlstate(exc))
     raise AssertionError("unreachable")
 
 

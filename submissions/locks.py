@@ -14,13 +14,19 @@ from contextlib import contextmanager
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from core.models import Team
+from core.models import Team, TeamMember
 
 # SQLite has no row locks; embedded mode is one process, whose requests take turns here.
 _sqlite_team_lock = threading.Lock()
 
 # Built once (SQLAlchemy memoizes a statement's cache key): every upload takes this lock.
 _LOCK_TEAM = select(Team.id).where(Team.id == bindparam("team_id")).with_for_update()
+_MEMBERS_TEAM = (
+    select(Team)
+    .join(TeamMember, TeamMember.team_id == Team.id)
+    .where(TeamMember.user_id == bindparam("user_id"), TeamMember.event_id == bindparam("event_id"))
+)
+_LOCK_MEMBERS_TEAM = _MEMBERS_TEAM.with_for_update(of=Team)
 
 
 @contextmanager
@@ -41,4 +47,23 @@ def team_locked(session: Session, team_id: int) -> Iterator[None]:
         return
     session.execute(_LOCK_TEAM, {"team_id": team_id})
     yield
+    session.commit()
+
+
+def members_team(session: Session, user_id: int, event_id: int) -> Team | None:
+    """The team ``user_id`` is a member of in ``event_id``, if any (not locked)."""
+    return session.scalars(_MEMBERS_TEAM, {"user_id": user_id, "event_id": event_id}).first()
+
+
+@contextmanager
+def members_team_locked(session: Session, user_id: int, event_id: int) -> Iterator[Team | None]:
+    """:func:`team_locked` for the team ``user_id`` is in (None: none, and nothing locked),
+    found and locked by one statement: an upload's path (issue 14: a round trip fewer)."""
+    if session.get_bind().dialect.name == "sqlite":
+        with _sqlite_team_lock:
+            yield members_team(session, user_id, event_id)
+            session.commit()
+        return
+    params = {"user_id": user_id, "event_id": event_id}
+    yield session.scalars(_LOCK_MEMBERS_TEAM, params).first()
     session.commit()

@@ -246,3 +246,32 @@ def test_an_account_holds_a_bounded_number_of_tokens(
     assert revoked.status_code == 200
     again = requests.post(f"{api}/tokens", json={"name": "again"}, headers=mine, timeout=30)
     assert again.status_code == 201, again.text
+
+
+def test_a_tokens_last_use_is_noted_by_a_read_and_by_an_upload(
+    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
+) -> None:
+    """A read commits nothing of its own; an upload's commit carries the token's last use."""
+    contest = seed_env(embedded_env, tmp_path)
+    server = server_in(embedded_env, spawned, tmp_path, "web")
+    api = f"{server.url}/api/v1"
+    mine = bearer(contest.tokens["팀0"])
+
+    def made(name: str) -> str:
+        reply = requests.post(f"{api}/tokens", json={"name": name}, headers=mine, timeout=30)
+        assert reply.status_code == 201, reply.text
+        return reply.json()["token"]
+
+    def last_uses() -> dict[str, Any]:
+        listed = requests.get(f"{api}/tokens", headers=mine, timeout=30).json()["tokens"]
+        return {t["name"]: t["last_used_at"] for t in listed if t["name"]}
+
+    reader, uploader = made("reader"), made("uploader")
+    assert last_uses() == {"reader": None, "uploader": None}
+    before = utcnow()
+    board = requests.get(f"{api}/events/{contest.event}/leaderboard", headers=bearer(reader))
+    assert board.status_code == 200
+    assert upload_with(server, contest, uploader).status_code == 202
+    noted = last_uses()
+    for name in ("reader", "uploader"):
+        assert noted[name] is not None and datetime.fromisoformat(noted[name]) >= before, noted

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from core.models import Team, TeamMember
@@ -30,24 +31,27 @@ _LOCK_MEMBERS_TEAM = _MEMBERS_TEAM.with_for_update(of=Team)
 
 
 @contextmanager
-def team_locked(session: Session, team_id: int) -> Iterator[None]:
-    """Run the block as the only writer for ``team_id``, then commit (still holding the lock).
+def _holding(session: Session, statement: Select[Any], params: dict[str, int]) -> Iterator[Any]:
+    """Yield the first row ``statement`` reads, locked until the commit made after the block.
 
     PostgreSQL: ``SELECT … FOR UPDATE`` on the team's row, which every web node and worker
     respects until the commit; each later statement (READ COMMITTED) sees every write
-    committed before the lock was granted. SQLite: a process-wide lock; its reads outside a
-    write transaction see every commit, so the block's counts are current too.
-
-    An exception leaves the transaction to the caller to roll back (the lock goes with it).
+    committed before the lock was granted. SQLite (which renders no ``FOR UPDATE``): a
+    process-wide lock; its reads outside a write transaction see every commit, so the block's
+    counts are current too. An exception leaves the transaction to the caller to roll back
+    (the lock goes with it).
     """
-    if session.get_bind().dialect.name == "sqlite":
-        with _sqlite_team_lock:
-            yield
-            session.commit()  # inside the lock, so the next block counts this write
-        return
-    session.execute(_LOCK_TEAM, {"team_id": team_id})
-    yield
-    session.commit()
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    with _sqlite_team_lock if sqlite else nullcontext():
+        yield session.scalars(statement, params).first()
+        session.commit()  # inside the lock, so the next block counts this write
+
+
+@contextmanager
+def team_locked(session: Session, team_id: int) -> Iterator[None]:
+    """Run the block as the only writer for ``team_id``, then commit (still holding the lock)."""
+    with _holding(session, _LOCK_TEAM, {"team_id": team_id}):
+        yield
 
 
 def members_team(session: Session, user_id: int, event_id: int) -> Team | None:
@@ -59,11 +63,5 @@ def members_team(session: Session, user_id: int, event_id: int) -> Team | None:
 def members_team_locked(session: Session, user_id: int, event_id: int) -> Iterator[Team | None]:
     """:func:`team_locked` for the team ``user_id`` is in (None: none, and nothing locked),
     found and locked by one statement: an upload's path (issue 14: a round trip fewer)."""
-    if session.get_bind().dialect.name == "sqlite":
-        with _sqlite_team_lock:
-            yield members_team(session, user_id, event_id)
-            session.commit()
-        return
-    params = {"user_id": user_id, "event_id": event_id}
-    yield session.scalars(_LOCK_MEMBERS_TEAM, params).first()
-    session.commit()
+    with _holding(session, _LOCK_MEMBERS_TEAM, {"user_id": user_id, "event_id": event_id}) as team:
+        yield team

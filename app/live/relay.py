@@ -50,7 +50,8 @@ class EmbeddedManager(socketio_lib.Manager):
 
 # Where ``ProductionManager._listen`` notes a bound on the size of what a message carries.
 CARRIED_AT_MOST = "hackjudge_at_most"
-# Where it keeps the text a message came as, when :func:`peek` could read its envelope.
+# Where it keeps the text a message came as and its envelope's offset, when :func:`peek`
+# could read the envelope.
 CAME_AS = "hackjudge_came_as"
 
 
@@ -63,9 +64,10 @@ LEADERBOARD_HEAD = EMIT_HEAD + b'leaderboard", "data": '
 ENVELOPE_TAIL = b', "binary": '
 
 
-def peek(raw: bytes) -> dict[str, Any] | None:
-    """An emit's envelope (room, namespace, host) read without its data, if written as
-    python-socketio writes it; else None, and the message is decoded whole."""
+def peek(raw: bytes) -> tuple[dict[str, Any], int] | None:
+    """An emit's envelope (room, namespace, host) read without its data, and the offset where
+    it starts, if written as python-socketio writes it; else None, and the message is decoded
+    whole."""
     if not raw.startswith(EMIT_HEAD):
         return None
     at = raw.rfind(ENVELOPE_TAIL)
@@ -77,7 +79,7 @@ def peek(raw: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(envelope, dict) or not {"room", "namespace", "host_id"} <= envelope.keys():
         return None
-    return envelope
+    return envelope, at
 
 
 def carried_at_most(raw: bytes) -> int:
@@ -115,8 +117,8 @@ class ProductionManager(socketio_lib.RedisManager):
             if not isinstance(raw, bytes):
                 yield raw
                 continue
-            envelope = peek(raw)
-            if envelope is not None and not self._wanted(envelope, raw):
+            peeked = peek(raw)
+            if peeked is not None and not self._wanted(peeked[0], raw):
                 continue
             try:
                 message = json.loads(raw)
@@ -124,8 +126,9 @@ class ProductionManager(socketio_lib.RedisManager):
                 continue  # as ``_thread`` does with what it cannot decode
             if isinstance(message, dict):
                 message[CARRIED_AT_MOST] = carried_at_most(raw)
-                if envelope is not None:
-                    message[CAME_AS] = raw  # read as it was written: its data can be sent so
+                if peeked is not None:
+                    # Read as it was written: its data can be sent so.
+                    message[CAME_AS] = (raw, peeked[1])
                 yield message
 
     def _wanted(self, envelope: dict[str, Any], raw: bytes) -> bool:
@@ -185,10 +188,10 @@ class ProductionManager(socketio_lib.RedisManager):
     def _forward(self, message: dict[str, Any]) -> bool:
         """Send a board heard from Redis to this node's sockets in its room as the text it came
         as, if it can be (a plain emit to a room, known to fit the cap); else False."""
-        raw = message.get(CAME_AS)
-        if not isinstance(raw, bytes) or message.get("callback") or message.get("skip_sid"):
+        came_as = message.get(CAME_AS)
+        if not isinstance(came_as, tuple) or message.get("callback") or message.get("skip_sid"):
             return False
-        args = board_text(raw)
+        args = board_text(*came_as)
         if args is None:
             return False
         namespace = message.get("namespace") or "/"
@@ -200,11 +203,11 @@ class ProductionManager(socketio_lib.RedisManager):
         return True
 
 
-def board_text(raw: bytes) -> str | None:
+def board_text(raw: bytes, at: int) -> str | None:
     """The text of a ``leaderboard`` emit's arguments after the opening bracket (``{…}]``),
-    sliced from the message as :func:`peek` reads it; None if it is not one."""
-    at = raw.rfind(ENVELOPE_TAIL)
-    if not raw.startswith(LEADERBOARD_HEAD) or at < 0:
+    sliced from the message up to its envelope at ``at`` (:func:`peek`); None if it is not
+    one."""
+    if not raw.startswith(LEADERBOARD_HEAD):
         return None
     args = raw[len(LEADERBOARD_HEAD) : at]
     if not (args.startswith(b"[{") and args.endswith(b"}]")):

@@ -5,6 +5,7 @@ else. Secrets are shown once and never listed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,19 +36,31 @@ def upload_with(server: Proc, contest: Contest, token: str) -> requests.Response
     return Api(server, contest).upload(None, prediction_csv(contest.truth, 0.3, 1), token=token)
 
 
+@dataclass
+class Web:
+    """A seeded contest with one web node, and team 0's own tokens endpoint."""
+
+    contest: Contest
+    server: Proc
+    api: str
+    mine: dict[str, str]
+
+
+@pytest.fixture
+def web(embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc]) -> Web:
+    contest = seed_env(embedded_env, tmp_path)
+    server = server_in(embedded_env, spawned, tmp_path, "web")
+    return Web(contest, server, f"{server.url}/api/v1", bearer(contest.tokens["팀0"]))
+
+
 def in_database(env: dict[str, str]) -> Database:
     database = Database()
     database.configure(env["HACKJUDGE_DATABASE_URL"])
     return database
 
 
-def test_own_tokens_through_the_api_scoped_listed_and_revoked(
-    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
-) -> None:
-    contest = seed_env(embedded_env, tmp_path)
-    server = server_in(embedded_env, spawned, tmp_path, "web")
-    api = f"{server.url}/api/v1"
-    mine = bearer(contest.tokens["팀0"])
+def test_own_tokens_through_the_api_scoped_listed_and_revoked(web: Web) -> None:
+    contest, server, api, mine = web.contest, web.server, web.api, web.mine
 
     made = requests.post(
         f"{api}/tokens",
@@ -248,14 +261,9 @@ def test_an_account_holds_a_bounded_number_of_tokens(
     assert again.status_code == 201, again.text
 
 
-def test_a_tokens_last_use_is_noted_by_a_read_and_by_an_upload(
-    embedded_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
-) -> None:
+def test_a_tokens_last_use_is_noted_by_a_read_and_by_an_upload(web: Web) -> None:
     """A read commits nothing of its own; an upload's commit carries the token's last use."""
-    contest = seed_env(embedded_env, tmp_path)
-    server = server_in(embedded_env, spawned, tmp_path, "web")
-    api = f"{server.url}/api/v1"
-    mine = bearer(contest.tokens["팀0"])
+    contest, server, api, mine = web.contest, web.server, web.api, web.mine
 
     def made(name: str) -> str:
         reply = requests.post(f"{api}/tokens", json={"name": name}, headers=mine, timeout=30)

@@ -19,6 +19,8 @@ from flask import Flask, Request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 
+from app.web.multipart import FastFormDataParser
+
 DB_INT_MAX = 2**31 - 1  # PostgreSQL INTEGER: every id column
 FILENAME_MAX_BYTES = 200  # file systems allow 255 bytes in a name; room for a temp prefix
 NUL = "\x00"
@@ -93,6 +95,7 @@ class CleanMultiDict(ImmutableMultiDict):
 
 class CleanRequest(Request):
     parameter_storage_class = CleanMultiDict
+    form_data_parser_class = FastFormDataParser  # python-multipart's parse (issue 14)
 
 
 def init_app(app: Flask) -> None:

@@ -19,6 +19,7 @@ from python_multipart.multipart import MultipartParser, MultipartState
 from werkzeug.datastructures import FileStorage, Headers, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
+from werkzeug.formparser import MultiPartParser as WerkzeugMultiPartParser
 from werkzeug.http import parse_options_header
 
 CHUNK_BYTES = 64 * 1024
@@ -26,13 +27,8 @@ CHUNK_BYTES = 64 * 1024
 RETRY_MAX_BYTES = 1_000_000
 # A malformed body is answered (400 or 413), not logged: anyone may send one, many times.
 logging.getLogger("python_multipart").setLevel(logging.ERROR)
-CHARSETS = frozenset({"ascii", "us-ascii", "utf-8", "iso-8859-1"})  # as Werkzeug accepts
-
-
-def _charset(headers: Headers) -> str:
-    """A text field's declared charset when it is one Werkzeug trusts, else UTF-8."""
-    declared = parse_options_header(headers.get("content-type"))[1].get("charset", "").lower()
-    return declared if declared in CHARSETS else "utf-8"
+# Werkzeug's own choice of a text field's charset (the few it trusts, else UTF-8).
+_part_charset = WerkzeugMultiPartParser().get_part_charset
 
 
 class _Parts:
@@ -125,7 +121,9 @@ class _Parts:
             self._file.seek(0)
             self.files.append((name, FileStorage(self._file, filename, name, headers=headers)))
         else:
-            self.fields.append((name, b"".join(self._text).decode(_charset(headers), "replace")))
+            self.fields.append(
+                (name, b"".join(self._text).decode(_part_charset(headers), "replace"))
+            )
         self._part = None
 
 

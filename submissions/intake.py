@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core.db import utcnow
 from core.errors import Param, ParticipantVisibleError, TranslatableError
@@ -366,33 +366,47 @@ class Upload:
     key: str | None
 
 
+# Built once. An upload's row goes in by this statement, the ORM's flush of a new object
+# having cost ~0.5 ms of a web node's CPU an upload, the statement ~0.1 ms (issue 14). It
+# returns the whole row (the columns' defaults included), which becomes the session's object
+# as though loaded.
+_INSERT_SUBMISSION = insert(Submission.__table__).returning(*Submission.__table__.c)
+
+
+def _inserted(session: Session, team: Team, values: dict[str, Any]) -> Submission:
+    """A new submission row of ``values``, as a persistent object of ``session``."""
+    row = session.execute(_INSERT_SUBMISSION, values).one()
+    # Held by the row, the team stays in the session's identity map (which holds rows
+    # weakly): the caller's reply reads it without another query.
+    sub = Submission(**row._mapping, team=team)
+    make_transient_to_detached(sub)
+    session.add(sub)
+    return sub
+
+
 def _record(session: Session, event: Event, task: Task, upload: Upload) -> Submission:
-    def insert(mine: Team | None) -> Submission:
+    def insert_row(mine: Team | None) -> Submission:
         team = check_team(mine, upload.team_id)
         user, stored, key = upload.user, upload.stored, upload.key
         # Under the lock, before the quota: a retry at the quota's edge is its first upload.
         if key is not None and (original := keyed(session, user, key)) is not None:
             raise _Replay(original)
         used = check_quota(session, event, task, team, upload.at)
-        sub = Submission(
-            task_id=task.id,
-            team_id=team.id,
-            # Held by the row, the team stays in the session's identity map (which holds
-            # rows weakly): the caller's reply reads it without another query.
-            team=team,
-            user_id=user.id,
-            filename=stored_name(upload.filename),
-            stored_path=stored.relative_path,
-            sha256=stored.sha256,
-            size=stored.size,
-            note=upload.note[:2000],
-            created_at=upload.at,
-            status=Status.QUEUED,
-            idempotency_key=key,
-            number=used.last_number + 1,  # the team's next (1, 2, 3, …): taken under its lock
-        )
-        session.add(sub)
-        session.flush()
+        values = {
+            "task_id": task.id,
+            "team_id": team.id,
+            "user_id": user.id,
+            "filename": stored_name(upload.filename),
+            "stored_path": stored.relative_path,
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "note": upload.note[:2000],
+            "created_at": upload.at,
+            "status": Status.QUEUED,
+            "idempotency_key": key,
+            "number": used.last_number + 1,  # the team's next (1, 2, 3, …): under its lock
+        }
+        sub = _inserted(session, team, values)
         count_upload(session, task, team.id, upload.at)  # its attempt on the boards, same commit
         return sub
 
@@ -401,7 +415,7 @@ def _record(session: Session, event: Event, task: Task, upload: Upload) -> Submi
     for attempt in range(TRANSIENT_RETRIES + 1):
         try:
             with members_team_locked(session, upload.user.id, event.id) as mine:
-                return insert(mine)
+                return insert_row(mine)
         except DBAPIError as exc:
             # PostgreSQL gave up this transaction to break a deadlock with a worker recounting
             # the team's standing (or a serialization conflict): nothing of it was written,

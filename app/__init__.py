@@ -13,7 +13,7 @@ from config import Settings
 
 def create_app(settings: Settings | None = None, *, start_background: bool = True) -> Flask:
     """Build the Flask app for ``settings`` (embedded or production mode)."""
-    from app import live, messages
+    from app import api, live, messages
     from app.api import bp as api_bp
     from app.extensions import babel, csrf, db, limiter, login_manager, select_locale, socketio
     from app.runtime import init_runtime
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, start_background: bool = Tru
         # wrapped after Socket.IO's middleware, so sockets see it too.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count)  # type: ignore[method-assign]
 
+    api.init_app(app)  # first of the request hooks
     templating.init_app(app)
     headers.init_app(app)  # CSP, no framing, nosniff: on every answer
     messages.init_app(app)

@@ -68,7 +68,8 @@ MAX_HEADERS = 100
 
 def read_head(fp: Any, message_class: type) -> Any:
     """A request's header lines read from ``fp`` as ``message_class`` (pywsgi's message),
-    headers only; a line too long gives an empty message whose ``status`` says so.
+    headers only; a line too long, or too many lines, give an empty message whose ``status``
+    says so (pywsgi answers 400).
 
     pywsgi hands the head to ``email.parser``, which takes a multipart/form-data head for a
     whole MIME message and compiles a regular expression for its boundary: every upload

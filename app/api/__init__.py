@@ -49,11 +49,12 @@ def init_app(app: Flask) -> None:
 
 
 def _upload_lookups_autocommit() -> None:
-    # An upload's lookups before its body streams in (its token, event and task) are reads,
-    # committed before the body is read (no connection held by a slow upload): run as
-    # single statements, they need no BEGIN and no COMMIT, two round trips of the six before
-    # the body (issue 14). Its row is written later, in a transaction of its own. First of
-    # all hooks: the token is looked up by the app-wide ones.
+    # An upload's lookups before its body streams in (its token, event and task) are reads
+    # (and, at most once a minute, the token's last use), committed before the body is read
+    # so that no connection waits on a slow upload: run as single statements, they need no
+    # BEGIN and no COMMIT, two round trips of the four or five before the body (issue 14).
+    # Its row is written later, in a transaction of its own. First of all hooks: the token
+    # is looked up by the app-wide ones.
     if request.endpoint == UPLOAD_ENDPOINT:
         session().connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 

@@ -376,3 +376,42 @@ def test_an_upload_caught_in_a_deadlock_runs_again(
         worker.rollback()
         upload.join(30)
     assert [r.status_code for r in replies] == [202], [r.get_data(as_text=True) for r in replies]
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_an_uploads_job_and_board_mark_reach_redis_with_its_attempt_counted(
+    settings: Settings, redis_url: str, tmp_path: Path
+) -> None:
+    """Production: after the 202, the job is queued, the board's mark set (one pipeline), and
+    the attempt counted in the row's own statement; a refused upload counts nothing."""
+    import dataclasses
+
+    import redis as redis_lib
+    from rq import Queue
+
+    from app import create_app
+    from core.models import Standing
+
+    tag = f"pipe-{tmp_path.name}"
+    settings = dataclasses.replace(
+        settings, redis_url=redis_url, queue_name=tag, socketio_channel=tag
+    )
+    app = create_app(settings, start_background=False)
+    contest = seed_contest(db, settings.storage_dir, tmp_path, daily_limit=1)
+    api = Api(app.test_client(), contest, app)
+    redis = redis_lib.Redis.from_url(redis_url)
+    reply = api.upload("팀0", prediction_csv(contest.truth, 0.3, 1))
+    assert reply.status_code == 202, reply.get_data(as_text=True)
+    with db.begin() as session:
+        sub = session.scalars(select(Submission).where(Submission.public_id == reply.json["id"]))
+        sub = sub.one()
+        standing = session.scalars(select(Standing).where(Standing.team_id == sub.team_id)).one()
+        assert (sub.number, standing.attempts, standing.last_at) == (1, 1, sub.created_at)
+    assert Queue(tag, connection=redis).job_ids == [f"submission-{sub.id}"]
+    assert redis.get(f"hackjudge:{tag}:board-dirty:{sub.task_id}") == b"1"
+    refused = api.upload("팀0", prediction_csv(contest.truth, 0.3, 2))
+    assert refused.status_code == 429 and refused.json["error"]["code"] == "daily_quota"
+    with db.begin() as session:
+        assert session.scalar(select(func.count(Submission.id))) == 1
+        assert session.scalars(select(Standing.attempts)).all() == [1]
+    assert Queue(tag, connection=redis).job_ids == [f"submission-{sub.id}"]

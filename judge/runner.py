@@ -12,6 +12,7 @@ from functools import partial
 from typing import Protocol
 
 from redis import Redis
+from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 
 from judge.jobs import on_rq_failure, record_fault, score_submission
@@ -86,8 +87,11 @@ class RQDispatcher:
             failure_ttl=24 * 3600,
         )
 
-    def enqueue(self, submission_id: int, *, code: bool = False) -> None:
-        """A submission's job: scoring its file, or (``code``) running its program first."""
+    def enqueue(
+        self, submission_id: int, *, code: bool = False, pipeline: Pipeline | None = None
+    ) -> None:
+        """A submission's job: scoring its file, or (``code``) running its program first.
+        With ``pipeline``, queued there for the caller to execute (RQ's own ``pipeline``)."""
         (self.code if code else self.queue).enqueue(
             CODE_JOB_PATH if code else JOB_PATH,
             submission_id,
@@ -97,6 +101,7 @@ class RQDispatcher:
             on_failure=Callback(on_rq_failure),
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
+            pipeline=pipeline,
         )
 
     def enqueue_dry_run(self, run_id: int) -> None:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
@@ -232,6 +233,14 @@ class Publisher:
             except RedisError as exc:
                 log.warning("board slots unreachable (%s): this process coalesces alone", exc)
         self.task_changed(task_id, inline=False)
+
+    def note_in(self, task_id: int, pipeline: Pipeline) -> bool:
+        """:meth:`noted` as part of the caller's Redis ``pipeline``, if the slots are shared
+        (False: not, and nothing queued). Should the pipeline fail, call :meth:`noted`."""
+        if self.shared is None:
+            return False
+        self.shared.mark(task_id, pipeline)
+        return True
 
     def settle(self, task_id: int) -> None:
         """Refresh the task's boards if a marked change awaits and nobody holds the slot (the

@@ -11,6 +11,7 @@ is refreshed, by the process that saw it, once the slot frees if its mark is sti
 from __future__ import annotations
 
 from redis import Redis
+from redis.client import Pipeline
 
 # KEYS: the slot, the mark. ARGV: the interval in ms. Mark the change, then try the slot:
 # 0 if taken (the mark cleared: the refresh reads every change marked so far), else the ms
@@ -47,9 +48,10 @@ class SharedSlots:
     def _keys(self, task_id: int) -> list[str]:
         return [f"{self.prefix}:board-slot:{task_id}", f"{self.prefix}:board-dirty:{task_id}"]
 
-    def mark(self, task_id: int) -> None:
-        """A change that needs no push of its own: the next refresh, by anyone, shows it."""
-        self._redis.set(self._keys(task_id)[1], "1", ex=3600)
+    def mark(self, task_id: int, pipeline: Pipeline | None = None) -> None:
+        """A change that needs no push of its own: the next refresh, by anyone, shows it
+        (with ``pipeline``, once the caller executes it)."""
+        (self._redis if pipeline is None else pipeline).set(self._keys(task_id)[1], "1", ex=3600)
 
     def change(self, task_id: int) -> float:
         """A change of the task: 0 if this process refreshes now, else seconds to wait."""

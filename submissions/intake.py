@@ -50,7 +50,9 @@ MAX_KEY_LENGTH = 200  # the Idempotency-Key column's width
 STORAGE_FULL_RETRY_S = 60
 # A deadlock (40P01) or a serialization failure (40001): PostgreSQL's word to run it again.
 TRANSIENT_SQLSTATES = ("40P01", "40001")
-TRANSIENT_RETRIES = 2
+# Uploads of one team that raced for its next number (``_record_at_once``): each pass, one wins.
+NUMBER_RETRIES = 32
+TEAM_NUMBER = "uq_submissions_team_number"
 # Programs' quick checks (a .zip's contents, a notebook's JSON), one at a time per process.
 PROGRAM_CHECKS = Pool("program-checks", 1)
 
@@ -423,17 +425,13 @@ _INSERT_SUBMISSION = (
 _INSERT_AND_COUNT = counting_upload(_INSERT_SUBMISSION)
 
 
-def _inserted(
-    session: Session, task: Task, team: Team, values: dict[str, Any]
-) -> Submission | None:
-    """A new submission row of ``values``, counted on the boards, as a persistent object of
-    ``session``; None if the task's quota refused it."""
+def _inserted(session: Session, team: Team, values: dict[str, Any]) -> Submission | None:
+    """A new submission row of ``values`` (on PostgreSQL counted on the boards too), as a
+    persistent object of ``session``; None if the task's quota refused it."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     row = session.execute(_INSERT_AND_COUNT if postgresql else _INSERT_SUBMISSION, values).first()
     if row is None:
         return None
-    if not postgresql:  # its attempt on the boards, in the same commit
-        count_upload(session, task, team.id, values["created_at"])
     # Held by the row, the team stays in the session's identity map (which holds rows
     # weakly): the caller's reply reads it without another query.
     sub = Submission(**row._mapping, team=team)
@@ -443,52 +441,85 @@ def _inserted(
 
 
 def _record(session: Session, event: Event, task: Task, upload: Upload) -> Submission:
-    def insert_row(mine: Team | None) -> Submission:
+    """The upload's row, committed, or an :class:`IntakeError` (or ``_Replay``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _record_at_once(session, event, task, upload)
+    # SQLite: the team's lock (this process's) serialises its uploads (double clicks at the
+    # quota's edge) and their numbers; the row and its count on the boards, one transaction.
+    with members_team_locked(session, upload.user.id, event.id) as mine:
         team = check_team(mine, upload.team_id)
-        user, stored, key = upload.user, upload.stored, upload.key
-        # Under the lock, before the quota: a retry at the quota's edge is its first upload.
-        if key is not None and (original := keyed(session, user, key)) is not None:
-            raise _Replay(original)
-        start, end = day_window(upload.at, event.timezone)
-        values = {
-            "task_id": task.id,
-            "team_id": team.id,
-            "user_id": user.id,
-            "filename": stored_name(upload.filename),
-            "stored_path": stored.relative_path,
-            "sha256": stored.sha256,
-            "size": stored.size,
-            "note": upload.note[:2000],
-            "created_at": upload.at,
-            "status": Status.QUEUED,
-            "idempotency_key": key,
-            "statuses": list(quota_statuses(task)),
-            "total_limit": task.total_limit,
-            "daily_limit": task.daily_limit,
-            "start": start,
-            "end": end,
-        }
-        sub = _inserted(session, task, team, values)
-        if sub is None:  # past a quota: which one, and until when
-            check_quota(session, event, task, team, upload.at)
-            raise AssertionError("the quota refused an upload that its usage allows")
+        sub = _insert_row(session, event, task, team, upload)
+        count_upload(session, task, team.id, upload.at)
         return sub
 
-    # The team's lock serialises its uploads (double clicks at the quota's edge) and their
-    # numbers: each reads the last number and takes the next before the next upload counts.
-    for attempt in range(TRANSIENT_RETRIES + 1):
+
+def _record_at_once(session: Session, event: Event, task: Task, upload: Upload) -> Submission:
+    """PostgreSQL: the row, its quota, its number and its count on the boards in one statement,
+    committed by itself (autocommit): two round trips after the body (the team, the row)
+    where a locked transaction took five (issue 14).
+
+    No lock: two uploads of a team racing read the same last number, and the unique index on
+    the team's numbers stops the second until the first commits, then refuses it; it counts
+    again, its quota and number now seeing the first. Each pass waits only on a commit made
+    meanwhile, so the loop ends.
+    """
+    session.commit()  # a key's lookup may have opened a transaction: autocommit from here
+    for attempt in range(NUMBER_RETRIES + 1):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        team = check_team(members_team(session, upload.user.id, event.id), upload.team_id)
         try:
-            with members_team_locked(session, upload.user.id, event.id) as mine:
-                return insert_row(mine)
-        except DBAPIError as exc:
-            # PostgreSQL gave up this transaction to break a deadlock with a worker recounting
-            # the team's standing (or a serialization conflict): nothing of it was written,
-            # and the same block again, locks and all, is the documented remedy.
-            if _sqlstate(exc) not in TRANSIENT_SQLSTATES or attempt == TRANSIENT_RETRIES:
+            sub = _insert_row(session, event, task, team, upload)
+        except IntegrityError as exc:
+            if _constraint(exc) != TEAM_NUMBER or attempt == NUMBER_RETRIES:
                 raise
-            session.rollback()
+        except DBAPIError as exc:
+            if _sqlstate(exc) not in TRANSIENT_SQLSTATES or attempt == NUMBER_RETRIES:
+                raise
             log.warning("upload of %s retried after %s", upload.user.id, _sqlstate(exc))
+        else:
+            session.commit()  # nothing left to send: the statement committed itself
+            return sub
+        session.rollback()
     raise AssertionError("unreachable")
+
+
+def _insert_row(
+    session: Session, event: Event, task: Task, team: Team, upload: Upload
+) -> Submission:
+    """The upload's row for ``team``, if its key is new and the task's quota allows."""
+    user, stored, key = upload.user, upload.stored, upload.key
+    # Before the quota: a retry at the quota's edge is its first upload.
+    if key is not None and (original := keyed(session, user, key)) is not None:
+        raise _Replay(original)
+    start, end = day_window(upload.at, event.timezone)
+    values = {
+        "task_id": task.id,
+        "team_id": team.id,
+        "user_id": user.id,
+        "filename": stored_name(upload.filename),
+        "stored_path": stored.relative_path,
+        "sha256": stored.sha256,
+        "size": stored.size,
+        "note": upload.note[:2000],
+        "created_at": upload.at,
+        "status": Status.QUEUED,
+        "idempotency_key": key,
+        "statuses": list(quota_statuses(task)),
+        "total_limit": task.total_limit,
+        "daily_limit": task.daily_limit,
+        "start": start,
+        "end": end,
+    }
+    sub = _inserted(session, team, values)
+    if sub is None:  # past a quota: which one, and until when
+        check_quota(session, event, task, team, upload.at)
+        raise AssertionError("the quota refused an upload that its usage allows")
+    return sub
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

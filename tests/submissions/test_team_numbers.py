@@ -195,3 +195,44 @@ def test_concurrent_uploads_get_consecutive_numbers(
         numbers = sorted(r["number"] for r, s in zip(replies, senders, strict=True) if s == team)
         assert numbers == [1, 2, 3, 4], (team, numbers)
     assert len({r["id"] for r in replies}) == len(senders)
+
+
+@pytest.mark.parametrize("mode", ["postgres", "sqlite"])
+def test_concurrent_uploads_at_the_quota_edge_take_exactly_the_quota(
+    mode: str, request: pytest.FixtureRequest, tmp_path: Path, spawned: list[Proc]
+) -> None:
+    """Eight uploads of one team at once against a daily quota of three: three accepted,
+    numbered 1 to 3, five refused with the quota's code, and three rows."""
+    env = request.getfixturevalue("production_env" if mode == "postgres" else "embedded_env")
+    contest = seed_env(env, tmp_path, daily_limit=3)
+    server = server_in(env, spawned, tmp_path, "web")
+    barrier = threading.Barrier(8)
+    replies: list[requests.Response] = []
+    lock = threading.Lock()
+
+    def send(seed: int) -> None:
+        barrier.wait()
+        reply = Api(server, contest).upload("팀0", prediction_csv(contest.truth, 0.3, seed))
+        with lock:
+            replies.append(reply)
+
+    threads = [threading.Thread(target=send, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    accepted = [r.json() for r in replies if r.status_code == 202]
+    refused = [r for r in replies if r.status_code != 202]
+    assert sorted(a["number"] for a in accepted) == [1, 2, 3], [r.text for r in replies]
+    assert [(r.status_code, r.json()["error"]["code"]) for r in refused] == [
+        (429, "daily_quota")
+    ] * 5
+    database = Database()
+    database.configure(env["HACKJUDGE_DATABASE_URL"])
+    try:
+        with database.begin() as session:
+            numbers = session.scalars(select(Submission.number).order_by(Submission.number))
+            assert numbers.all() == [1, 2, 3]
+    finally:
+        assert database.engine is not None
+        database.engine.dispose()

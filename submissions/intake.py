@@ -12,12 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core.db import utcnow
-from core.errors import Param, ParticipantVisibleError, TranslatableError
+from core.errors import ParticipantVisibleError
 from core.models import (
     Event,
     Role,
@@ -26,15 +26,14 @@ from core.models import (
     Task,
     Team,
     User,
-    quota_statuses,
 )
 from core.offload import Pool
 from judge.bundles import check_program
 from judge.sniff import sniff_header
 from judge.standings import count_upload, counting_upload
 from judge.truth import required_columns
+from submissions.errors import IntakeError
 from submissions.locks import members_team, members_team_locked
-from submissions.quota import day_window, seconds_until
 from submissions.storage import (
     StorageFull,
     StoredFile,
@@ -43,8 +42,8 @@ from submissions.storage import (
     hash_stream,
     store_stream,
 )
+from submissions.usage import WITHIN_QUOTA, check_quota, quota_params
 
-# Statuses that use up quota: format errors and platform faults do not (rule 3).
 log = logging.getLogger(__name__)
 MAX_KEY_LENGTH = 200  # the Idempotency-Key column's width
 STORAGE_FULL_RETRY_S = 60
@@ -55,23 +54,6 @@ NUMBER_RETRIES = 32
 TEAM_NUMBER = "uq_submissions_team_number"
 # Programs' quick checks (a .zip's contents, a notebook's JSON), one at a time per process.
 PROGRAM_CHECKS = Pool("program-checks", 1)
-
-
-class IntakeError(TranslatableError):
-    """An upload refused: the HTTP status and code of SPEC §9, and a message for the team."""
-
-    def __init__(
-        self, status: int, code: str, template: str, retry_after: int | None = None, **params: Param
-    ) -> None:
-        super().__init__(template, **params)
-        self.status = status
-        self.code = code
-        self.retry_after = retry_after
-
-    @property
-    def message(self) -> str:
-        """The message in the reader's language."""
-        return str(self)
 
 
 def team_of(session: Session, user: User, event: Event) -> Team | None:
@@ -105,93 +87,6 @@ def check_open(event: Event, now: datetime) -> None:
         raise IntakeError(409, "not_started", "The event has not started yet.")
     if now >= event.end_at:
         raise IntakeError(409, "closed", "The submission deadline has passed.")
-
-
-def _quota_rows(task: Task) -> ColumnElement[bool]:
-    """A submission that counts against ``task``'s quota (a code task's counts other statuses)."""
-    return and_(Submission.task_id == task.id, Submission.status.in_(quota_statuses(task)))
-
-
-def _today(event: Event, now: datetime) -> ColumnElement[bool]:
-    """A submission made today (midnight to midnight, event time)."""
-    start, end = day_window(now, event.timezone)
-    return and_(Submission.created_at >= start, Submission.created_at < end)
-
-
-def _counted(team: Team, task: Task) -> Select[tuple[int]]:
-    return select(func.count(Submission.id)).where(Submission.team_id == team.id, _quota_rows(task))
-
-
-def used_today(session: Session, event: Event, task: Task, team: Team, now: datetime) -> int:
-    """Submissions counted against today's quota (midnight to midnight, event time)."""
-    return session.scalar(_counted(team, task).where(_today(event, now)))
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What a team has used of a task's quota, in all and today, and its last submission
-    number (any task's): what an upload checks and takes under the team's lock."""
-
-    total: int
-    today: int
-    last_number: int
-
-
-_COUNTED = and_(
-    Submission.task_id == bindparam("task_id"),
-    Submission.status.in_(bindparam("statuses", expanding=True)),  # quota_statuses(task)
-)
-_USAGE = select(
-    func.count(Submission.id).filter(_COUNTED),
-    func.count(Submission.id).filter(
-        _COUNTED,
-        Submission.created_at >= bindparam("start"),
-        Submission.created_at < bindparam("end"),
-    ),
-    func.max(Submission.number),
-).where(Submission.team_id == bindparam("team_id"))
-
-
-def usage(session: Session, event: Event, task: Task, team: Team, now: datetime) -> Usage:
-    """The team's :class:`Usage` in one statement (two or three before, a round trip each on
-    the upload's path: issue 14); current only under ``team_locked``. The rows counted are
-    ``_quota_rows(task)``'s, and today is ``_today``'s."""
-    start, end = day_window(now, event.timezone)
-    total, today, last = session.execute(
-        _USAGE,
-        {
-            "team_id": team.id,
-            "task_id": task.id,
-            "statuses": list(quota_statuses(task)),
-            "start": start,
-            "end": end,
-        },
-    ).one()
-    return Usage(total, today, last or 0)
-
-
-def check_quota(session: Session, event: Event, task: Task, team: Team, now: datetime) -> Usage:
-    """Refuse an upload past the task's total or daily quota; else the team's usage."""
-    used = usage(session, event, task, team, now)
-    if task.total_limit is not None and used.total >= task.total_limit:
-        raise IntakeError(
-            429,
-            "total_quota",
-            "Your team has used all %(limit)d submissions.",
-            limit=task.total_limit,
-        )
-    if task.daily_limit is not None:
-        _start, end = day_window(now, event.timezone)
-        if used.today >= task.daily_limit:
-            raise IntakeError(
-                429,
-                "daily_quota",
-                "Your team has used today's %(limit)d submissions; "
-                "the quota resets at midnight (event time).",
-                retry_after=seconds_until(end, now),
-                limit=task.daily_limit,
-            )
-    return used
 
 
 @dataclass(frozen=True)
@@ -383,25 +278,6 @@ _GIVEN = (
     "idempotency_key",
 )
 _TEAMS_ROWS = Submission.team_id == bindparam("team_id")
-_WITHIN_QUOTA = and_(
-    or_(
-        bindparam("total_limit", type_=Integer).is_(None),
-        select(func.count(Submission.id)).where(_TEAMS_ROWS, _COUNTED).scalar_subquery()
-        < bindparam("total_limit", type_=Integer),
-    ),
-    or_(
-        bindparam("daily_limit", type_=Integer).is_(None),
-        select(func.count(Submission.id))
-        .where(
-            _TEAMS_ROWS,
-            _COUNTED,
-            Submission.created_at >= bindparam("start"),
-            Submission.created_at < bindparam("end"),
-        )
-        .scalar_subquery()
-        < bindparam("daily_limit", type_=Integer),
-    ),
-)
 # Built once. An upload's row goes in by this one statement, under the team's lock: the quota
 # check (``check_quota``'s rule, which explains a refusal) and the team's next number ride in
 # it, so an upload makes one round trip where it made two, the count and the insert (issue 14).
@@ -417,7 +293,7 @@ _INSERT_SUBMISSION = (
             select(func.coalesce(func.max(Submission.number), 0) + 1)  # 1, 2, 3, …
             .where(_TEAMS_ROWS)
             .scalar_subquery(),
-        ).where(_WITHIN_QUOTA),
+        ).where(WITHIN_QUOTA),
     )
     .returning(*Submission.__table__.c)
 )
@@ -491,7 +367,6 @@ def _insert_row(
     # Before the quota: a retry at the quota's edge is its first upload.
     if key is not None and (original := keyed(session, user, key)) is not None:
         raise _Replay(original)
-    start, end = day_window(upload.at, event.timezone)
     values = {
         "task_id": task.id,
         "team_id": team.id,
@@ -504,11 +379,7 @@ def _insert_row(
         "created_at": upload.at,
         "status": Status.QUEUED,
         "idempotency_key": key,
-        "statuses": list(quota_statuses(task)),
-        "total_limit": task.total_limit,
-        "daily_limit": task.daily_limit,
-        "start": start,
-        "end": end,
+        **quota_params(event, task, upload.at),
     }
     sub = _inserted(session, team, values)
     if sub is None:  # past a quota: which one, and until when

@@ -48,7 +48,8 @@ from review.results import published
 from scoreboard import reveal
 from scoreboard.boards import Board, current_board
 from scoreboard.ceremony import recent_announcements
-from submissions.intake import team_of, used_today
+from submissions.intake import team_of
+from submissions.usage import used_today
 
 bp = Blueprint("pages", __name__)
 

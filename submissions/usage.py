@@ -1,0 +1,122 @@
+"""What a team has used of a task's upload quota, in SQL (SPEC §3 rule 3).
+
+Statuses that use up quota: format errors and platform faults do not. Today is the event's
+calendar day (``submissions.quota.day_window``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session
+
+from core.models import Event, Submission, Task, Team, quota_statuses
+from submissions.errors import IntakeError
+from submissions.quota import day_window, seconds_until
+
+
+def _quota_rows(task: Task) -> ColumnElement[bool]:
+    """A submission that counts against ``task``'s quota (a code task's counts other statuses)."""
+    return and_(Submission.task_id == task.id, Submission.status.in_(quota_statuses(task)))
+
+
+def _today(event: Event, now: datetime) -> ColumnElement[bool]:
+    """A submission made today (midnight to midnight, event time)."""
+    start, end = day_window(now, event.timezone)
+    return and_(Submission.created_at >= start, Submission.created_at < end)
+
+
+def _counted(team: Team, task: Task) -> Select[tuple[int]]:
+    return select(func.count(Submission.id)).where(Submission.team_id == team.id, _quota_rows(task))
+
+
+def used_today(session: Session, event: Event, task: Task, team: Team, now: datetime) -> int:
+    """Submissions counted against today's quota (midnight to midnight, event time)."""
+    return session.scalar(_counted(team, task).where(_today(event, now)))
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a team has used of a task's quota, in all and today."""
+
+    total: int
+    today: int
+
+
+# The statements below take ``quota_params`` and the team's id (``team_id``).
+_TEAMS_ROWS = Submission.team_id == bindparam("team_id")
+_COUNTED = and_(
+    _TEAMS_ROWS,
+    Submission.task_id == bindparam("task_id"),
+    Submission.status.in_(bindparam("statuses", expanding=True)),  # quota_statuses(task)
+)
+_COUNTED_TODAY = and_(
+    _COUNTED,
+    Submission.created_at >= bindparam("start"),
+    Submission.created_at < bindparam("end"),
+)
+_USAGE = select(
+    func.count(Submission.id).filter(_COUNTED), func.count(Submission.id).filter(_COUNTED_TODAY)
+).where(_TEAMS_ROWS)
+# True while the team may upload one more file: the rule of ``check_quota``, as a condition
+# an upload's INSERT carries (``submissions.intake``).
+WITHIN_QUOTA = and_(
+    or_(
+        bindparam("total_limit", type_=Integer).is_(None),
+        select(func.count(Submission.id)).where(_COUNTED).scalar_subquery()
+        < bindparam("total_limit", type_=Integer),
+    ),
+    or_(
+        bindparam("daily_limit", type_=Integer).is_(None),
+        select(func.count(Submission.id)).where(_COUNTED_TODAY).scalar_subquery()
+        < bindparam("daily_limit", type_=Integer),
+    ),
+)
+
+
+def quota_params(event: Event, task: Task, now: datetime) -> dict[str, Any]:
+    """The parameters of ``task``'s quota at ``now``, for the statements above."""
+    start, end = day_window(now, event.timezone)
+    return {
+        "task_id": task.id,
+        "statuses": list(quota_statuses(task)),
+        "total_limit": task.total_limit,
+        "daily_limit": task.daily_limit,
+        "start": start,
+        "end": end,
+    }
+
+
+def usage(session: Session, event: Event, task: Task, team: Team, now: datetime) -> Usage:
+    """The team's :class:`Usage` in one statement. The rows counted are
+    ``_quota_rows(task)``'s, and today is ``_today``'s."""
+    params = {"team_id": team.id, **quota_params(event, task, now)}
+    total, today = session.execute(_USAGE, params).one()
+    return Usage(total, today)
+
+
+def check_quota(session: Session, event: Event, task: Task, team: Team, now: datetime) -> Usage:
+    """Refuse an upload past the task's total or daily quota; else the team's usage."""
+    used = usage(session, event, task, team, now)
+    if task.total_limit is not None and used.total >= task.total_limit:
+        raise IntakeError(
+            429,
+            "total_quota",
+            "Your team has used all %(limit)d submissions.",
+            limit=task.total_limit,
+        )
+    if task.daily_limit is not None:
+        _start, end = day_window(now, event.timezone)
+        if used.today >= task.daily_limit:
+            raise IntakeError(
+                429,
+                "daily_quota",
+                "Your team has used today's %(limit)d submissions; "
+                "the quota resets at midnight (event time).",
+                retry_after=seconds_until(end, now),
+                limit=task.daily_limit,
+            )
+    return used

@@ -330,7 +330,7 @@ class Submission(Base):
     # The uploader's Idempotency-Key header, if sent: unique per user (NULLs never collide).
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # What the team sees (issue 12): its number within the team (1, 2, 3, … given at intake
-    # under the team's lock; None only for rows made outside intake) and an opaque id for the
+    # in its INSERT; None only for rows made outside intake) and an opaque id for the
     # API. The global ``id`` counts every team's uploads: during the freeze its jumps told a
     # team how busy the others were, so only staff see it.
     number: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -148,7 +148,8 @@ def counting_upload(insert_submission: Any) -> Any:
 
 def count_upload(session: Session, task: Task, team_id: int, created_at: datetime) -> None:
     """A new (queued) submission: one more attempt, the last at ``created_at``. Its best is
-    unchanged, so no recount: one statement, under the team's lock of the intake."""
+    unchanged, so no recount: one statement, in the intake's transaction (SQLite; PostgreSQL's
+    intake counts it in the row's own statement, :func:`counting_upload`)."""
     session.execute(
         _count_upload_statement(session),
         {"task_id": task.id, "team_id": team_id, "created_at": created_at},

@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from core.db import utcnow
 from core.errors import ParticipantVisibleError
@@ -30,10 +30,11 @@ from core.models import (
 from core.offload import Pool
 from judge.bundles import check_program
 from judge.sniff import sniff_header
-from judge.standings import count_upload, counting_upload
+from judge.standings import count_upload
 from judge.truth import required_columns
 from submissions.errors import IntakeError
 from submissions.locks import members_team, members_team_locked
+from submissions.rows import defaults, inserted
 from submissions.storage import (
     StorageFull,
     StoredFile,
@@ -42,7 +43,7 @@ from submissions.storage import (
     hash_stream,
     store_stream,
 )
-from submissions.usage import WITHIN_QUOTA, check_quota, quota_params
+from submissions.usage import check_quota, quota_params
 
 log = logging.getLogger(__name__)
 MAX_KEY_LENGTH = 200  # the Idempotency-Key column's width
@@ -50,7 +51,9 @@ STORAGE_FULL_RETRY_S = 60
 # A deadlock (40P01) or a serialization failure (40001): PostgreSQL's word to run it again.
 TRANSIENT_SQLSTATES = ("40P01", "40001")
 # Uploads of one team that raced for its next number (``_record_at_once``): each pass, one wins.
-NUMBER_RETRIES = 32
+NUMBER_RETRIES = 100
+# A refused insert whose quota, counted again, allows it (a counted row turned malformed).
+QUOTA_RECHECKS = 3
 TEAM_NUMBER = "uq_submissions_team_number"
 # Programs' quick checks (a .zip's contents, a notebook's JSON), one at a time per process.
 PROGRAM_CHECKS = Pool("program-checks", 1)
@@ -99,7 +102,7 @@ class Accepted:
 
 
 class _Replay(Exception):
-    """Raised where the key is found under the quota lock, to leave it at once."""
+    """Raised where the key is found just before the row would go in, to leave at once."""
 
     def __init__(self, original: Submission) -> None:
         self.original = original
@@ -208,8 +211,8 @@ def accept_upload(
     The row is committed only once its file is complete and on disk (``store_stream``). With
     ``key``, the first upload under it comes back for a retry, whatever happened since (the
     deadline, the quota): the client may never have seen the first reply. The team is found
-    and locked by one statement once the file is stored (``_record``): an upload from outside
-    the teams is refused then, its file discarded.
+    once the file is stored (``_record``): an upload from outside the teams is refused then,
+    its file discarded.
     """
     check_participant(user)
     try:
@@ -231,7 +234,7 @@ def accept_upload(
         discard(storage_dir, stored)
         raise IntakeError(422, "invalid_file", exc.template, **exc.params) from None
     except (_Replay, IntegrityError) as exc:
-        # The key's first upload is in (found under the quota lock; or committed by a
+        # The key's first upload is in (found just before the insert; or committed by a
         # concurrent retry first): this copy of the file is not needed.
         session.rollback()
         discard(storage_dir, stored)
@@ -261,59 +264,6 @@ class Upload:
     note: str
     at: datetime
     key: str | None
-
-
-# The columns an upload's row is given; the rest take their defaults.
-_GIVEN = (
-    "task_id",
-    "team_id",
-    "user_id",
-    "filename",
-    "stored_path",
-    "sha256",
-    "size",
-    "note",
-    "created_at",
-    "status",
-    "idempotency_key",
-)
-_TEAMS_ROWS = Submission.team_id == bindparam("team_id")
-# Built once. An upload's row goes in by this one statement, under the team's lock: the quota
-# check (``check_quota``'s rule, which explains a refusal) and the team's next number ride in
-# it, so an upload makes one round trip where it made two, the count and the insert (issue 14).
-# It returns the whole row (the columns' defaults included), which becomes the session's object
-# as though loaded: the ORM's flush of a new object cost ~0.58 ms of CPU above a bare commit,
-# this ~0.29 ms. No row: the quota is used up.
-_INSERT_SUBMISSION = (
-    insert(Submission.__table__)
-    .from_select(
-        [*_GIVEN, "number"],
-        select(
-            *(bindparam(name, type_=Submission.__table__.c[name].type) for name in _GIVEN),
-            select(func.coalesce(func.max(Submission.number), 0) + 1)  # 1, 2, 3, …
-            .where(_TEAMS_ROWS)
-            .scalar_subquery(),
-        ).where(WITHIN_QUOTA),
-    )
-    .returning(*Submission.__table__.c)
-)
-# PostgreSQL: the row's attempt on the boards rides in the same statement (``count_upload``).
-_INSERT_AND_COUNT = counting_upload(_INSERT_SUBMISSION)
-
-
-def _inserted(session: Session, team: Team, values: dict[str, Any]) -> Submission | None:
-    """A new submission row of ``values`` (on PostgreSQL counted on the boards too), as a
-    persistent object of ``session``; None if the task's quota refused it."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    row = session.execute(_INSERT_AND_COUNT if postgresql else _INSERT_SUBMISSION, values).first()
-    if row is None:
-        return None
-    # Held by the row, the team stays in the session's identity map (which holds rows
-    # weakly): the caller's reply reads it without another query.
-    sub = Submission(**row._mapping, team=team)
-    make_transient_to_detached(sub)
-    session.add(sub)
-    return sub
 
 
 def _record(session: Session, event: Event, task: Task, upload: Upload) -> Submission:
@@ -379,13 +329,17 @@ def _insert_row(
         "created_at": upload.at,
         "status": Status.QUEUED,
         "idempotency_key": key,
+        **defaults(),
         **quota_params(event, task, upload.at),
     }
-    sub = _inserted(session, team, values)
-    if sub is None:  # past a quota: which one, and until when
+    for _pass in range(QUOTA_RECHECKS):
+        sub = inserted(session, team, values)
+        if sub is not None:
+            return sub
+        # Past a quota: which one, and until when. Unless a counted row left the quota between
+        # the two statements (a worker found it malformed): then the row goes in after all.
         check_quota(session, event, task, team, upload.at)
-        raise AssertionError("the quota refused an upload that its usage allows")
-    return sub
+    raise AssertionError("the quota refused an upload that its usage allows, again and again")
 
 
 def _constraint(exc: IntegrityError) -> str | None:

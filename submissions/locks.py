@@ -1,8 +1,9 @@
-"""One team's check-then-write, alone: the quota at an upload, the limit of final picks.
+"""One team's check-then-write, alone: the limit of final picks, an upload on SQLite.
 
 A count followed by a write is a race: five concurrent picks each counted one pick and all
 five were kept. Every rule that counts a team's rows before writing one runs inside
-:func:`team_locked`, which holds the team's lock from before the count to after the commit.
+:func:`team_locked`, which holds the team's lock from before the count to after the commit
+(an upload on PostgreSQL counts in its INSERT instead: ``submissions.intake``).
 """
 
 from __future__ import annotations

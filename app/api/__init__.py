@@ -53,7 +53,7 @@ def _upload_lookups_autocommit() -> None:
     # (and, at most once a minute, the token's last use), committed before the body is read
     # so that no connection waits on a slow upload: run as single statements, they need no
     # BEGIN and no COMMIT, two round trips of the four or five before the body (issue 14).
-    # Its row is written later, in a transaction of its own. First of all hooks: the token
+    # Its row is written later, by a statement of its own. First of all hooks: the token
     # is looked up by the app-wide ones.
     if request.endpoint == UPLOAD_ENDPOINT:
         session().connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -339,13 +339,13 @@ def test_a_submission_that_keeps_killing_workers_is_given_up(
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_an_upload_caught_in_a_deadlock_runs_again(
+def test_an_upload_and_a_worker_recounting_its_team_never_deadlock(
     app: Flask, client: FlaskClient, contest: Contest, database_url: str
 ) -> None:
-    """PostgreSQL breaks a deadlock by failing one of its transactions; when that is an upload's
-    (its team's lock held, the standing row wanted, while a worker holds that row and wants
-    the team), the upload runs its locked block again and is accepted: not a 503 (CI once met
-    this between an upload and the previous file's scoring)."""
+    """CI once met a deadlock between an upload (its team's lock held, the standing row wanted)
+    and a worker recounting the previous file (the standing row held, the team wanted). The
+    upload now takes no team lock on PostgreSQL: it waits for the worker's standing row, the
+    worker gets the team's row at once, and the upload is accepted when the worker is done."""
     import threading
 
     import psycopg

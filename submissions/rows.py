@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core.models import Submission, Team
 from judge.standings import counting_upload
-from submissions.usage import WITHIN_QUOTA
+from submissions.usage import TEAMS_ROWS, WITHIN_QUOTA
 
 # The columns an upload's row is given; the rest take their defaults.
 _GIVEN = (
@@ -32,7 +32,6 @@ _DEFAULTED = tuple(
     for column in Submission.__table__.c
     if column.default is not None and column.name not in (*_GIVEN, "number")
 )
-_TEAMS_ROWS = Submission.team_id == bindparam("team_id")
 
 
 def defaults() -> dict[str, Any]:
@@ -61,7 +60,7 @@ _INSERT_SUBMISSION = (
                 for name in (*_GIVEN, *_DEFAULTED)
             ),
             select(func.coalesce(func.max(Submission.number), 0) + 1)  # 1, 2, 3, …
-            .where(_TEAMS_ROWS)
+            .where(TEAMS_ROWS)
             .scalar_subquery(),
         ).where(WITHIN_QUOTA),
     )

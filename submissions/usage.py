@@ -10,32 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.models import Event, Submission, Task, Team, quota_statuses
 from submissions.errors import IntakeError
 from submissions.quota import day_window, seconds_until
-
-
-def _quota_rows(task: Task) -> ColumnElement[bool]:
-    """A submission that counts against ``task``'s quota (a code task's counts other statuses)."""
-    return and_(Submission.task_id == task.id, Submission.status.in_(quota_statuses(task)))
-
-
-def _today(event: Event, now: datetime) -> ColumnElement[bool]:
-    """A submission made today (midnight to midnight, event time)."""
-    start, end = day_window(now, event.timezone)
-    return and_(Submission.created_at >= start, Submission.created_at < end)
-
-
-def _counted(team: Team, task: Task) -> Select[tuple[int]]:
-    return select(func.count(Submission.id)).where(Submission.team_id == team.id, _quota_rows(task))
-
-
-def used_today(session: Session, event: Event, task: Task, team: Team, now: datetime) -> int:
-    """Submissions counted against today's quota (midnight to midnight, event time)."""
-    return session.scalar(_counted(team, task).where(_today(event, now)))
 
 
 @dataclass(frozen=True)
@@ -47,9 +27,9 @@ class Usage:
 
 
 # The statements below take ``quota_params`` and the team's id (``team_id``).
-_TEAMS_ROWS = Submission.team_id == bindparam("team_id")
+TEAMS_ROWS = Submission.team_id == bindparam("team_id")
 _COUNTED = and_(
-    _TEAMS_ROWS,
+    TEAMS_ROWS,
     Submission.task_id == bindparam("task_id"),
     Submission.status.in_(bindparam("statuses", expanding=True)),  # quota_statuses(task)
 )
@@ -60,7 +40,7 @@ _COUNTED_TODAY = and_(
 )
 _USAGE = select(
     func.count(Submission.id).filter(_COUNTED), func.count(Submission.id).filter(_COUNTED_TODAY)
-).where(_TEAMS_ROWS)
+).where(TEAMS_ROWS)
 # True while the team may upload one more file: the rule of ``check_quota``, as a condition
 # an upload's INSERT carries (``submissions.intake``).
 WITHIN_QUOTA = and_(
@@ -91,11 +71,15 @@ def quota_params(event: Event, task: Task, now: datetime) -> dict[str, Any]:
 
 
 def usage(session: Session, event: Event, task: Task, team: Team, now: datetime) -> Usage:
-    """The team's :class:`Usage` in one statement. The rows counted are
-    ``_quota_rows(task)``'s, and today is ``_today``'s."""
+    """The team's :class:`Usage` in one statement."""
     params = {"team_id": team.id, **quota_params(event, task, now)}
     total, today = session.execute(_USAGE, params).one()
     return Usage(total, today)
+
+
+def used_today(session: Session, event: Event, task: Task, team: Team, now: datetime) -> int:
+    """Submissions counted against today's quota (midnight to midnight, event time)."""
+    return usage(session, event, task, team, now).today
 
 
 def check_quota(session: Session, event: Event, task: Task, team: Team, now: datetime) -> Usage:

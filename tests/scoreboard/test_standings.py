@@ -25,10 +25,14 @@ def assert_fresh() -> list:
     """Every live board read from the standings equals the pure rules over the submissions
     (``scoreboard.ranking``); the staff's board is returned."""
     with db.begin() as session:
+        # Both reads in one snapshot: the app's scoring threads may commit between them (after
+        # a rejudge, say), which made this check fail at random. PostgreSQL's READ COMMITTED
+        # takes a snapshot a statement; pysqlite opens no transaction for a SELECT, so each
+        # read was its own snapshot there too until an explicit BEGIN holds the first one.
         if session.get_bind().dialect.name == "postgresql":
-            # Both reads in one snapshot: the app's scoring threads may commit between them
-            # (after a rejudge, say), which made this check fail at random under READ COMMITTED.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        else:
+            session.connection().exec_driver_sql("BEGIN")
         task = session.scalars(select(Task)).one()
         higher = get_metric(task.metric).higher_is_better
         shown = []

@@ -78,28 +78,28 @@ def start(
 
     Its own commit, before any scoring: a worker killed mid-job leaves the row ``scoring``
     with its attempt counted, which the reconciler finds (docs/architecture.md). The usual
-    case is one statement (the row taken and its task read back, issue 14: there were three);
-    a row that is not to be taken is looked at again under its lock to say why.
+    case is one statement committing itself (the row taken and its task read back, issue 14:
+    there were three, and a BEGIN and a COMMIT); a row that is not to be taken is looked at
+    again under its lock, in a transaction, to say why.
     """
-    with ctx.db.begin() as session:
-        # SQLite's RETURNING names no column of the FROM table: there the task is a read more.
-        joined = session.get_bind().dialect.name == "postgresql"
-        take = (
-            update(Submission)
-            .where(
-                Submission.id == submission_id,
-                Submission.status.not_in(FINISHED),
-                Submission.attempts < MAX_ATTEMPTS,
-            )
-            .values(
-                status=status,
-                attempts=Submission.attempts + 1,
-                worker=ctx.worker_name,
-                started_at=utcnow(),
-            )
-            .execution_options(synchronize_session=False)
+    take = (
+        update(Submission)
+        .where(
+            Submission.id == submission_id,
+            Submission.status.not_in(FINISHED),
+            Submission.attempts < MAX_ATTEMPTS,
         )
-        if joined:
+        .values(
+            status=status,
+            attempts=Submission.attempts + 1,
+            worker=ctx.worker_name,
+            started_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    with ctx.db.each_statement() as session:
+        # SQLite's RETURNING names no column of the FROM table: there the task is a read more.
+        if session.get_bind().dialect.name == "postgresql":
             taken = session.execute(
                 take.where(Task.id == Submission.task_id).returning(Submission, Task)
             ).first()
@@ -109,6 +109,7 @@ def start(
             task = session.get(Task, row.task_id)
             assert task is not None
             return row, task
+    with ctx.db.begin() as session:
         sub = session.get(Submission, submission_id, with_for_update=True)
         if sub is None or sub.status in FINISHED:
             return None  # a duplicate delivery of a job already done
@@ -221,7 +222,7 @@ def _store_interval(ctx: JudgeContext, submission_id: int, result: ScoreResult) 
     same = (
         Submission.public_score.is_(None) if scored is None else Submission.public_score == scored
     )
-    with ctx.db.begin() as session:
+    with ctx.db.each_statement() as session:
         session.execute(
             update(Submission)
             .where(Submission.id == submission_id, same)
@@ -238,7 +239,7 @@ def compute_interval(submission_id: int) -> str:
     """The interval job (served in a quiet spell, ``judge.worker.JudgeWorker``): the file
     scored again, without the boards or the status, for its public score's interval."""
     ctx = get_context()
-    with ctx.db.begin() as session:
+    with ctx.db.each_statement() as session:
         found = session.execute(
             select(Submission, Task)
             .join(Task, Task.id == Submission.task_id)

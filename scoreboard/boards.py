@@ -192,21 +192,44 @@ def refresh_board(
 _LOCK_ORDER = case({str(board): i for i, board in enumerate(Board)}, value=BoardState.board)
 
 
-def refresh_boards(
-    session: Session, event: Event, task: Task
-) -> list[tuple[Board, dict[str, Any], bool]]:
+Refreshed = list[tuple[Board, dict[str, Any], bool]]
+
+
+def refresh_boards(session: Session, event: Event, task: Task) -> Refreshed:
     """``refresh_board`` for each board of the task, in two reads: the three counters locked
     by one statement, the standings read once (seven statements before; a rush refreshes a
     task several times a second: issue 14). Caller commits."""
-    states = {
-        state.board: state
-        for state in session.scalars(
-            select(BoardState)
-            .where(BoardState.task_id == task.id)
-            .order_by(_LOCK_ORDER)
-            .with_for_update()
-        )
-    }
+    states = session.scalars(
+        select(BoardState)
+        .where(BoardState.task_id == task.id)
+        .order_by(_LOCK_ORDER)
+        .with_for_update()
+    )
+    return _refresh_all(session, event, task, {state.board: state for state in states})
+
+
+def refresh_task(session: Session, task_id: int) -> tuple[Event, Task, Refreshed] | None:
+    """``refresh_boards`` of the task ``task_id`` (None: no such task), its task and event
+    read by the statement that locks its counters: they were a read of their own, a round
+    trip more each refresh (issue 14). Caller commits."""
+    found = session.execute(
+        select(BoardState, Task, Event)
+        .join(Task, Task.id == BoardState.task_id)
+        .join(Event, Event.id == Task.event_id)
+        .where(BoardState.task_id == task_id)
+        .order_by(_LOCK_ORDER)
+        .with_for_update(of=BoardState)
+    ).all()
+    if not found:
+        return None
+    _state, task, event = found[0]
+    states = {state.board: state for state, _task, _event in found}
+    return event, task, _refresh_all(session, event, task, states)
+
+
+def _refresh_all(
+    session: Session, event: Event, task: Task, states: dict[str, BoardState]
+) -> Refreshed:
     standings = Standings(session, task)
     now = utcnow()
     refreshed = []

@@ -12,13 +12,12 @@ from typing import Any, Protocol
 
 from redis.client import Pipeline
 from redis.exceptions import RedisError
-from sqlalchemy import select
 
 from config import max_push_bytes as max_push_bytes_setting
 from core.db import Database
 from core.locales import in_every_locale
 from core.models import Event, Submission, Task, team_names
-from scoreboard.boards import Board, refresh_boards, staff_only
+from scoreboard.boards import Board, refresh_task, staff_only
 from scoreboard.slots import SharedSlots
 
 NAMESPACE = "/live"
@@ -333,13 +332,11 @@ class Publisher:
             return False
         pushes = []
         with self._refreshing, self.db.begin() as session:
-            found = session.execute(
-                select(Task, Event).join(Event, Event.id == Task.event_id).where(Task.id == task_id)
-            ).first()
+            found = refresh_task(session, task_id)
             if found is None:
                 return False
-            task, event = found
-            for board, data, changed in refresh_boards(session, event, task):
+            event, task, refreshed = found
+            for board, data, changed in refreshed:
                 if changed:
                     pushes.append((data, room_of(board, event, task)))
         # Emit after commit, so a client that asks again sees at least this version.

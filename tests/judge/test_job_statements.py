@@ -19,12 +19,21 @@ from tests.actions import Api
 from tests.helpers import Contest
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
+class Seen(list[str]):
+    """Each statement's first word; ``autocommit``: whether psycopg sent it committing by
+    itself, with no BEGIN before it nor COMMIT after (None: SQLite)."""
 
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+    autocommit: list[bool | None]
+
+
+@contextmanager
+def statements() -> Iterator[Seen]:
+    seen = Seen()
+    seen.autocommit = []
+
+    def note(_conn: object, cursor: Any, statement: str, *_args: object) -> None:
         seen.append(statement.lstrip().split(None, 1)[0].upper())
+        seen.autocommit.append(getattr(cursor.connection, "autocommit", None))
 
     assert db.engine is not None
     sa_event.listen(db.engine, "before_cursor_execute", note)
@@ -64,6 +73,8 @@ def test_a_job_takes_and_lands_its_row_in_few_statements(
     )
     # PostgreSQL: the row and its task in one UPDATE … RETURNING; SQLite reads the task apart.
     assert taking == (["UPDATE"] if postgres else ["UPDATE", "SELECT"])
+    # PostgreSQL: with no BEGIN nor COMMIT around it either (two round trips fewer).
+    assert taking.autocommit == ([True] if postgres else [None, None])
     with db.begin() as session:  # committed before any scoring: the reconciler sees it
         assert session.get(Submission, sub_id).status == Status.SCORING  # type: ignore[union-attr]
 
@@ -75,15 +86,20 @@ def test_a_job_takes_and_lands_its_row_in_few_statements(
             assert land(ctx, sub_id, task, updates, result) == "scored"
     finally:
         ctx.defer_interval = deferred
-    # The verdict in one UPDATE, then the standing: created or locked, then recounted.
+    # The verdict in one UPDATE, then the standing: created or locked, then recounted, in
+    # one transaction.
     assert landing[:3] == ["UPDATE", "INSERT", "UPDATE"]
+    assert landing.autocommit[:3] == [False if postgres else None] * 3
     with db.begin() as session:
         standing = session.scalars(select(Standing)).one()
         assert (standing.best_id, standing.attempts) == (sub_id, 1)
 
     # The interval is kept for the score it was computed for, and not for another one.
     result.public_score = (result.public_score or 0) + 1
-    _store_interval(ctx, sub_id, result)
+    with statements() as storing:
+        _store_interval(ctx, sub_id, result)
+    assert storing == ["UPDATE"]
+    assert storing.autocommit == [True if postgres else None]
     with db.begin() as session:
         assert session.get(Submission, sub_id).public_ci_low is None  # type: ignore[union-attr]
 

@@ -122,7 +122,7 @@ def test_a_refresh_of_every_board_reads_the_standings_once_and_agrees_with_each_
     from sqlalchemy import event as sa_event
 
     from core.models import Event
-    from scoreboard.boards import Board, refresh_board, refresh_boards
+    from scoreboard.boards import Board, refresh_board, refresh_boards, refresh_task
 
     populate(0)
     statements: list[str] = []
@@ -134,6 +134,7 @@ def test_a_refresh_of_every_board_reads_the_standings_once_and_agrees_with_each_
     with db.session_factory() as session:
         task = session.scalars(select(Task)).one()
         event = session.get(Event, task.event_id)
+        ids = (event.id, task.id)
         alone = {board: refresh_board(session, event, task, board) for board in Board}
         session.rollback()  # the versions as they were: each way bumps them once
         sa_event.listen(db.engine, "before_cursor_execute", seen)
@@ -142,6 +143,24 @@ def test_a_refresh_of_every_board_reads_the_standings_once_and_agrees_with_each_
         finally:
             sa_event.remove(db.engine, "before_cursor_execute", seen)
             session.rollback()
+        # The publisher's way: the task and event come with the locked counters.
+        statements_before = len(statements)
+        sa_event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            by_id = refresh_task(session, ids[1])
+            missing = refresh_task(session, ids[1] + 1000)
+            assert by_id is not None
+            assert (by_id[0].id, by_id[1].id) == ids
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", seen)
+            session.rollback()
+        publishers = statements[statements_before:]
+        statements = statements[:statements_before]
+    assert missing is None
+    assert by_id[2] == together
+    read_first = [s for s in publishers if s.lstrip().upper().startswith("SELECT")][0]
+    assert "FROM board_states JOIN tasks" in read_first and "JOIN events" in read_first
+    assert not any(s.lstrip().upper().startswith("SELECT TASKS") for s in publishers)
     assert [(board, data, changed) for board, data, changed in together] == [
         (board, *alone[board]) for board in Board
     ]

@@ -147,11 +147,24 @@ _TOKEN_ROW = (
 )
 
 
+def lookup_hash(token: str) -> str | None:
+    """The hash a token row of ``token`` would be found by; None if it is not one of ours (no
+    query then)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    return hash_token(token)
+
+
 def live_token(session: Session, token: str) -> ApiToken | None:
     """The token row ``token`` opens, if it exists and has not expired; its use is noted."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None  # not one of ours: no query
-    row = session.scalars(_TOKEN_ROW, {"token_hash": hash_token(token)}).first()
+    token_hash = lookup_hash(token)
+    if token_hash is None:
+        return None
+    return still_live(session.scalars(_TOKEN_ROW, {"token_hash": token_hash}).first())
+
+
+def still_live(row: ApiToken | None) -> ApiToken | None:
+    """``row`` (found by its token's hash) if it still opens its account; its use is noted."""
     now = utcnow()
     if row is None or not token_usable(row, now):
         return None

@@ -12,9 +12,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import csrf
-from app.lookup import event_and_task_or_404, session
+from app.lookup import event_and_task_or_404, event_task_and_token, session
+from app.security import lookup_hash, still_live
 from app.web import unavailable
-from app.web.auth import authenticated_by_token
+from app.web.auth import authenticated_by_token, bearer_token, remember_token
 from core.errors import N_
 
 MULTIPART_ROOM = 64 * 1024  # a form's other fields and boundaries beside its file
@@ -57,6 +58,22 @@ def _upload_lookups_autocommit() -> None:
     # is looked up by the app-wide ones.
     if request.endpoint == UPLOAD_ENDPOINT:
         session().connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        _look_up_upload()
+
+
+def _look_up_upload() -> None:
+    """An upload's token, event and task in one statement, remembered for the hooks and the
+    view (which would look them up one after the other). An unknown event or a token not
+    of ours: nothing remembered, and they look up as any request does (404, 401)."""
+    token = bearer_token(request)
+    token_hash = lookup_hash(token) if token is not None else None
+    if token_hash is None or not request.view_args:
+        return
+    found = event_task_and_token(
+        request.view_args["event_slug"], request.view_args["task_slug"], token_hash
+    )
+    if found is not None:
+        remember_token(still_live(found[2]))
 
 
 @bp.before_request

@@ -61,17 +61,21 @@ def request_token() -> ApiToken | None:
     """The live API token this request presents, looked up once per request."""
     if "hackjudge_token" not in g:
         token = bearer_token(request)
-        row = None
-        if token is not None:
-            assert db.session is not None
-            # Its last use, when noted (at most every few minutes), rides on the request's own
-            # commit; ``_note_token_use`` writes it for a request that makes none. A commit of
-            # its own here was ~3% of a web node's CPU in a rush (issue 14).
-            row = live_token(db.session, token)
-            if row is not None and row in db.session.dirty:
-                db.session.info[TOKEN_USE] = (row.id, row.last_used_at)
-        g.hackjudge_token = row
+        assert db.session is not None
+        remember_token(live_token(db.session, token) if token is not None else None)
     return g.hackjudge_token
+
+
+def remember_token(row: ApiToken | None) -> None:
+    """``row`` is the live token of this request (``live_token``'s answer, or the row a
+    combined lookup found by its hash and ``still_live`` kept): what ``request_token`` says."""
+    assert db.session is not None
+    # Its last use, when noted (at most every few minutes), rides on the request's own commit;
+    # ``_note_token_use`` writes it for a request that makes none. A commit of its own here
+    # was ~3% of a web node's CPU in a rush (issue 14).
+    if row is not None and row in db.session.dirty:
+        db.session.info[TOKEN_USE] = (row.id, row.last_used_at)
+    g.hackjudge_token = row
 
 
 TOKEN_USE = "hackjudge_token_use"  # in a session's info: a token's last use, not committed yet

@@ -1,0 +1,88 @@
+"""An upload's token, event and task are looked up by one statement (issue 14), which must
+decide as the separate lookups did: a live token's upload goes in, an unknown event or task is
+404, an unknown, expired or revoked token is 401."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+
+from app.extensions import db
+from app.security import hash_token
+from core.db import utcnow
+from core.models import ApiToken, Submission
+from tests.actions import Api
+from tests.helpers import Contest, prediction_csv
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The statements this thread sends (the test client's request runs in it; the app's
+    scoring threads are not the upload's)."""
+    seen: list[str] = []
+    mine = threading.get_ident()
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if threading.get_ident() == mine:
+            seen.append(" ".join(statement.split()))
+
+    assert db.engine is not None
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)
+
+
+def test_an_uploads_token_event_and_task_come_in_one_statement(
+    app: Flask, contest: Contest, api: Api
+) -> None:
+    team = next(iter(contest.tokens))
+    # The first upload notes the token's first use (a write more, once a minute).
+    assert api.upload(team, prediction_csv(contest.truth, 0.6, 1)).status_code == 202
+    with statements() as seen:
+        reply = api.upload(team, prediction_csv(contest.truth, 0.5, 1))
+    assert reply.status_code == 202, reply.get_data(as_text=True)
+    token_reads = [s for s in seen if s.startswith("SELECT") and "FROM api_tokens" in s]
+    event_reads = [s for s in seen if s.startswith("SELECT") and "FROM events" in s]
+    assert event_reads and token_reads == [], seen  # no lookup of the token by itself
+    assert len(event_reads) == 1 and "JOIN api_tokens" in event_reads[0], seen
+    if db.engine is not None and db.engine.dialect.name == "postgresql":
+        # The lookups, the team, the row (with its quota, number and count): nothing else.
+        assert len(seen) == 3, [s[:80] for s in seen]
+    with db.begin() as session:
+        assert len(session.scalars(select(Submission.sha256)).all()) == 2  # the rows went in
+
+
+def test_the_joint_lookup_refuses_as_the_separate_ones_did(
+    app: Flask, contest: Contest, api: Api
+) -> None:
+    team = next(iter(contest.tokens))
+    body = prediction_csv(contest.truth, 0.5, 1)
+    no_event = api.client.post(
+        "/api/v1/events/nowhere/tasks/t1/submissions",
+        headers={"Authorization": f"Bearer {contest.tokens[team]}"},
+        data={"file": (io.BytesIO(body), "p.csv")},
+        content_type="multipart/form-data",
+    )
+    assert no_event.status_code == 404
+    assert api.upload(team, body, task="nothing").status_code == 404
+    assert api.upload(None, body, token="hj_" + "x" * 43).status_code == 401
+    assert api.upload(None, body, token="not-ours").status_code == 401
+
+    with db.begin() as session:  # the team's token expires, as the clock would make it
+        row = session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == hash_token(contest.tokens[team]))
+        ).one()
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    expired = api.upload(team, body)
+    assert expired.status_code == 401, expired.get_data(as_text=True)
+    with db.begin() as session:
+        assert session.scalars(select(Submission)).all() == []  # nothing went in

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
 # Files sent, by teams of their own, before each system's clock starts (``warm_up``).
 WARM_FILES = 8
+SLOW_202_S = 0.25  # answers slower than this are listed with their moment
 
 
 @dataclass
@@ -229,6 +231,7 @@ def drive(
     sampler.start()
     cpu_before = cpu_seconds(groups, database)
     start = time.perf_counter()
+    started_utc = datetime.now(UTC).isoformat(timespec="milliseconds")
     with ThreadPoolExecutor(48) as pool:
         for j, at in enumerate(load.at):
             delay = start + at - time.perf_counter()
@@ -258,10 +261,20 @@ def drive(
         "finished": system.finished() - before,
         "drain_s": ended - start,
         "start": start,
+        "started_utc": started_utc,
         "cpu_s": cpu,
         "queue_max": max((n for _, n in depth), default=0),
         "queue_per_5s": per_5s,
     }
+
+
+def checkpoint(db_url: str) -> None:
+    """A PostgreSQL checkpoint now, before a system's clock starts: the next timed one (every
+    ``checkpoint_timeout``, 5 min) then falls after the phase, not inside one system's phase
+    and not the other's. A checkpoint's sync phase in a run stalled the fsyncs of that
+    moment (an upload's file, PostgreSQL's WAL) for up to a second on this machine."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
 
 
 def viewer(url: str, namespace: str, subscribe: dict | None, sink: list) -> socketio.Client:
@@ -297,6 +310,14 @@ def summarise(
             for k, v in percentiles([t for t in driven["took"] if t is not None]).items()
         },
         "push_ms": {k: v * 1000 for k, v in percentiles(latencies).items()},
+        # When the slow answers were sent (s after the clock started) and took (ms): a stall
+        # of the whole machine shows as one cluster, to set beside PostgreSQL's log.
+        "slow_202": [
+            (round(driven["sent"][j] - driven["start"], 2), round(t * 1000))
+            for j, t in enumerate(driven["took"])
+            if t is not None and t > SLOW_202_S
+        ],
+        "started_utc": driven["started_utc"],
         "cpu_ms_per_upload": per_upload,
         "queue_max": driven["queue_max"],
         "queue_per_5s": driven["queue_per_5s"],
@@ -396,6 +417,7 @@ def run_floor(
         queue = f"rq:queue:floor-{tag}"
         warm_up(System("floor", web, workers, queue, sender(warm), finished), warm)
         system = System("floor", web, workers, queue, sender(load), finished, pushes)
+        checkpoint(db_url)
         driven = drive(system, load, redis_conn, args.drain, db_url.rsplit("/", 1)[1])
         client.disconnect()
         first: dict[int, float] = {}
@@ -466,6 +488,7 @@ def run_platform(
         queue = f"rq:queue:rush-{tag}"
         warm_up(System("hackjudge", web, workers, queue, sender(warm), finished, quiet=quiet), warm)
         system = System("hackjudge", web, workers, queue, sender(load), finished, pushes)
+        checkpoint(db_url)
         driven = drive(system, load, redis_conn, args.drain, db_url.rsplit("/", 1)[1])
         client.disconnect()
         intervals_s, intervals_left = intervals_done(db_url, driven["start"], args.drain)
@@ -682,6 +705,10 @@ def show(run: int, result: dict[str, Any]) -> None:
     )
     depth = result["queue_per_5s"]
     print("    queue max per 5 s: " + " ".join(f"{depth[t]}" for t in sorted(depth)), flush=True)
+    if result["slow_202"]:
+        shown = ", ".join(f"{ms} ms at {at} s" for at, ms in result["slow_202"][:12])
+        began = result["started_utc"]
+        print(f"    202s over {SLOW_202_S * 1000:.0f} ms (clock from {began}): {shown}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,11 @@ NAMESPACE = "/live"
 # ``scoreboard.slots``), per process without. 250 ms per process gave a rush's push a median
 # of 224 ms, most of it waiting for the slot; 100 ms, 127 ms (issue 14).
 MIN_INTERVAL_S = 0.1
+# An upload's attempt count waits this long for a score's push to show it (its file's score
+# usually lands within a fraction of a second) before the web node's clock refreshes the boards
+# for it: in a rush the scores' pushes show every upload, and the web node, which used to
+# refresh about once a second beside them, keeps its CPU for the uploads (issue 14).
+SETTLE_AFTER_S = 1.0
 # Longest a text may stay when a message must shrink; past the last, it is not sent at all.
 # Team names (<= 200 characters) survive every step, so a board is never sent half-named.
 TEXT_LIMITS = (4096, 1024, 256)
@@ -224,7 +229,7 @@ class Publisher:
     def noted(self, task_id: int) -> None:
         """A change that may wait for the next refresh (an upload's attempt count): with the
         shared slots only marked, and shown by the next score's push or, failing one, by the
-        web node's clock within a second (``settle``); alone, refreshed beside the caller."""
+        web node's clock within two seconds (``settle``); alone, refreshed beside the caller."""
         if self.shared is not None:
             try:
                 self.shared.mark(task_id)
@@ -242,12 +247,12 @@ class Publisher:
         return True
 
     def settle(self, task_id: int) -> None:
-        """Refresh the task's boards if a marked change awaits and nobody holds the slot (the
-        web node's clock, each tick)."""
+        """Refresh the task's boards if a change marked ``SETTLE_AFTER_S`` ago or more awaits
+        and nobody holds the slot (the web node's clock, each tick)."""
         if self.shared is None:
             return
         try:
-            wait = self.shared.again(task_id)
+            wait = self.shared.again(task_id, older_than_s=SETTLE_AFTER_S)
         except RedisError:
             return
         if wait == 0:

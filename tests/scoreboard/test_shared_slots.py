@@ -12,7 +12,9 @@ from pathlib import Path
 
 import requests
 import socketio
+from redis import Redis
 
+from scoreboard.slots import SharedSlots
 from tests.actions import Api
 from tests.helpers import Contest, Proc, seed_env, server_in, wait_for, worker_in
 
@@ -75,7 +77,7 @@ def test_an_upload_shows_its_attempt_without_a_score(
     production_env: dict[str, str], tmp_path: Path, spawned: list[Proc]
 ) -> None:
     """No worker runs: the upload only marks its task, and the web node's clock pushes the
-    new attempt count within about a second."""
+    new attempt count once no score's push has shown it for a second (within two)."""
     contest = seed_env(production_env, tmp_path, teams=2, rows=100)
     server = server_in(production_env, spawned, tmp_path, "web")
     api = Api(server, contest)
@@ -90,3 +92,30 @@ def test_an_upload_shows_its_attempt_without_a_score(
     (row,) = pushed["rows"]
     assert row["team"] == "팀0" and row["submissions"] == 2
     client.disconnect()
+
+
+def test_the_clock_settles_only_a_mark_no_push_showed_for_a_while(redis_url: str) -> None:
+    """``again(older_than_s=…)``, the web node's clock: a fresh mark is left to the next
+    score's push, one that waited longer is refreshed; a slot's waiter takes any mark."""
+    connection = Redis.from_url(redis_url)
+    slots = SharedSlots(connection, "test-slots", interval_s=0.05)
+    slot, mark = slots._keys(7)
+    slots.mark(7)
+    first = connection.get(mark)
+    assert first is not None and int(first) > 0  # the moment, Redis's clock
+    slots.mark(7)
+    assert connection.get(mark) == first  # the first change's moment stays
+    assert slots.again(7, older_than_s=1.0) is None  # fresh: a push will show it
+    assert connection.get(mark) == first  # and left for it
+    connection.set(mark, int(first) - 1500)  # as if marked 1.5 s ago
+    assert slots.again(7, older_than_s=1.0) == 0  # old: refreshed now, mark cleared
+    assert connection.get(mark) is None and connection.exists(slot)
+    connection.delete(slot)
+    connection.set(mark, "1")  # a mark made before marks held their moment
+    assert slots.again(7, older_than_s=1.0) == 0
+    pipe = connection.pipeline()
+    slots.mark(7, pipe)
+    pipe.execute()
+    connection.delete(slot)
+    assert slots.again(7) == 0  # without an age: any mark (a slot's waiter)
+    assert slots.again(7) is None  # nothing awaits now

@@ -408,7 +408,8 @@ def test_an_uploads_job_and_board_mark_reach_redis_with_its_attempt_counted(
         standing = session.scalars(select(Standing).where(Standing.team_id == sub.team_id)).one()
         assert (sub.number, standing.attempts, standing.last_at) == (1, 1, sub.created_at)
     assert Queue(tag, connection=redis).job_ids == [f"submission-{sub.id}"]
-    assert redis.get(f"hackjudge:{tag}:board-dirty:{sub.task_id}") == b"1"
+    marked = redis.get(f"hackjudge:{tag}:board-dirty:{sub.task_id}")  # the moment, in ms
+    assert marked is not None and abs(int(marked) / 1000 - sub.created_at.timestamp()) < 60
     refused = api.upload("팀0", prediction_csv(contest.truth, 0.3, 2))
     assert refused.status_code == 429 and refused.json["error"]["code"] == "daily_quota"
     with db.begin() as session:

@@ -268,15 +268,6 @@ def drive(
     }
 
 
-def checkpoint(db_url: str) -> None:
-    """A PostgreSQL checkpoint now, before a system's clock starts: the next timed one (every
-    ``checkpoint_timeout``, 5 min) then falls after the phase, not inside one system's phase
-    and not the other's. A checkpoint's sync phase in a run stalled the fsyncs of that
-    moment (an upload's file, PostgreSQL's WAL) for up to a second on this machine."""
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute("CHECKPOINT")
-
-
 def viewer(url: str, namespace: str, subscribe: dict | None, sink: list) -> socketio.Client:
     """A websocket viewer that timestamps every ``leaderboard`` push."""
     client = socketio.Client(reconnection=False)
@@ -315,7 +306,7 @@ def summarise(
         "slow_202": [
             (round(driven["sent"][j] - driven["start"], 2), round(t * 1000))
             for j, t in enumerate(driven["took"])
-            if t is not None and t > SLOW_202_S
+            if t is not None and t > SLOW_202_S and isinstance(driven["replies"][j], dict)
         ],
         "started_utc": driven["started_utc"],
         "cpu_ms_per_upload": per_upload,
@@ -417,7 +408,6 @@ def run_floor(
         queue = f"rq:queue:floor-{tag}"
         warm_up(System("floor", web, workers, queue, sender(warm), finished), warm)
         system = System("floor", web, workers, queue, sender(load), finished, pushes)
-        checkpoint(db_url)
         driven = drive(system, load, redis_conn, args.drain, db_url.rsplit("/", 1)[1])
         client.disconnect()
         first: dict[int, float] = {}
@@ -488,7 +478,6 @@ def run_platform(
         queue = f"rq:queue:rush-{tag}"
         warm_up(System("hackjudge", web, workers, queue, sender(warm), finished, quiet=quiet), warm)
         system = System("hackjudge", web, workers, queue, sender(load), finished, pushes)
-        checkpoint(db_url)
         driven = drive(system, load, redis_conn, args.drain, db_url.rsplit("/", 1)[1])
         client.disconnect()
         intervals_s, intervals_left = intervals_done(db_url, driven["start"], args.drain)

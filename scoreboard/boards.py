@@ -209,7 +209,8 @@ def refresh_boards(session: Session, event: Event, task: Task) -> Refreshed:
 
 
 def refresh_task(session: Session, task_id: int) -> tuple[Event, Task, Refreshed] | None:
-    """``refresh_boards`` of the task ``task_id`` (None: no such task), its task and event
+    """``refresh_boards`` of the task ``task_id`` (None: no such task, or one without board
+    counters, which a migration gives every task), its task and event
     read by the statement that locks its counters: they were a read of their own, a round
     trip more each refresh (issue 14). Caller commits."""
     found = session.execute(

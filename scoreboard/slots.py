@@ -70,7 +70,12 @@ class SharedSlots:
     def mark(self, task_id: int, pipeline: Pipeline | None = None) -> None:
         """A change that needs no push of its own: the next refresh, by anyone, shows it
         (with ``pipeline``, once the caller executes it)."""
-        self._mark(keys=self._keys(task_id), client=pipeline)
+        if pipeline is None:
+            self._mark(keys=self._keys(task_id))
+        else:
+            # The script's text, not a registered script: redis-py checks a pipeline's scripts
+            # with a SCRIPT EXISTS of its own before sending it, a round trip more an upload.
+            pipeline.eval(_MARK, 2, *self._keys(task_id))
 
     def change(self, task_id: int) -> float:
         """A change of the task: 0 if this process refreshes now, else seconds to wait."""

@@ -54,8 +54,8 @@ def _upload_lookups_autocommit() -> None:
     # (and, at most once a minute, the token's last use), committed before the body is read
     # so that no connection waits on a slow upload: run as single statements, they need no
     # BEGIN and no COMMIT, two round trips of the four or five before the body (issue 14).
-    # Its row is written later, by a statement of its own. First of all hooks: the token
-    # is looked up by the app-wide ones.
+    # Its row is written later, by a statement of its own. First of all hooks: the token,
+    # event and task are looked up here, together, before the app-wide hooks ask for them.
     if request.endpoint == UPLOAD_ENDPOINT:
         session().connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         _look_up_upload()
@@ -83,7 +83,8 @@ def _limit_then_csrf() -> None:
     if request.endpoint == UPLOAD_ENDPOINT and request.view_args:
         from app.api.submissions import apply_upload_limit
 
-        # The event and task in one query: the limit and then the view find them looked up.
+        # Looked up by ``_look_up_upload`` already (else here, in one query): the limit and
+        # then the view find them.
         event_and_task_or_404(request.view_args["event_slug"], request.view_args["task_slug"])
         apply_upload_limit(**request.view_args)
     elif request.endpoint == "api.attach" and request.view_args:

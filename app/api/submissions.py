@@ -135,7 +135,7 @@ def dispatch(submission_id: int, task: Task) -> None:
         marked = False
     if not marked:
         # A team's attempt count shows on the board with the next push (its score's, or the
-        # clock's within a second): the request only marks it (``Publisher.noted``).
+        # clock's within two seconds): the request only marks it (``Publisher.noted``).
         rt.publisher.noted(task.id)
 
 

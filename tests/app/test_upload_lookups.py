@@ -15,9 +15,9 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from app.extensions import db
-from app.security import hash_token
+from app.security import hash_token, new_token
 from core.db import utcnow
-from core.models import ApiToken, Submission
+from core.models import ApiToken, Role, Submission, TokenScope, User
 from tests.actions import Api
 from tests.helpers import Contest, prediction_csv
 
@@ -76,6 +76,14 @@ def test_the_joint_lookup_refuses_as_the_separate_ones_did(
     assert api.upload(team, body, task="nothing").status_code == 404
     assert api.upload(None, body, token="hj_" + "x" * 43).status_code == 401
     assert api.upload(None, body, token="not-ours").status_code == 401
+
+    with db.begin() as session:  # a submit-only token whose owner became staff
+        owner = session.scalars(select(User).where(User.role == Role.PARTICIPANT)).first()
+        assert owner is not None
+        submit_only = new_token(session, owner, scope=TokenScope.SUBMIT)
+        owner.role = Role.JUDGE
+    staff_now = api.upload(None, body, token=submit_only)
+    assert staff_now.status_code == 401, staff_now.get_data(as_text=True)
 
     with db.begin() as session:  # the team's token expires, as the clock would make it
         row = session.scalars(

@@ -31,9 +31,10 @@ def statements() -> Iterator[Seen]:
     seen = Seen()
     seen.autocommit = []
 
-    def note(_conn: object, cursor: Any, statement: str, *_args: object) -> None:
+    def note(conn: Any, cursor: Any, statement: str, *_args: object) -> None:
         seen.append(statement.lstrip().split(None, 1)[0].upper())
-        seen.autocommit.append(getattr(cursor.connection, "autocommit", None))
+        postgres = conn.dialect.name == "postgresql"
+        seen.autocommit.append(cursor.connection.autocommit if postgres else None)
 
     assert db.engine is not None
     sa_event.listen(db.engine, "before_cursor_execute", note)

@@ -400,8 +400,14 @@ def test_an_uploads_job_and_board_mark_reach_redis_with_its_attempt_counted(
     contest = seed_contest(db, settings.storage_dir, tmp_path, daily_limit=1)
     api = Api(app.test_client(), contest, app)
     redis = redis_lib.Redis.from_url(redis_url)
+
+    def script_checks() -> int:  # SCRIPT EXISTS: a round trip a pipeline's script costs first
+        return int(redis.info("commandstats").get("cmdstat_script|exists", {}).get("calls", 0))
+
+    checked = script_checks()
     reply = api.upload("팀0", prediction_csv(contest.truth, 0.3, 1))
     assert reply.status_code == 202, reply.get_data(as_text=True)
+    assert script_checks() == checked  # the job and the mark went in one round trip
     with db.begin() as session:
         sub = session.scalars(select(Submission).where(Submission.public_id == reply.json["id"]))
         sub = sub.one()

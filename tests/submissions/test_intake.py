@@ -36,7 +36,9 @@ def team0(contest: Contest) -> str:
 def test_upload_is_accepted_then_scored(
     app: Flask, client: FlaskClient, contest: Contest, api: Api
 ) -> None:
-    body = prediction_csv(contest.truth, noise=0.4, seed=1)
+    # Noise enough that the public part never ranks perfectly: a perfect AUC's bootstrap
+    # interval is the point 1.0 (with 0.4, about one random split in 80 did: CI failed once).
+    body = prediction_csv(contest.truth, noise=0.8, seed=1)
     reply = api.upload("팀0", body, note="first try")
     assert reply.status_code == 202
     assert reply.json["status"] == "queued" and reply.json["note"] == "first try"

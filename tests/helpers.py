@@ -349,3 +349,17 @@ def install_custom_metric(site: Path) -> Path:
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hj-maxerr\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text(f"[hackjudge.metrics]\n{CUSTOM_METRIC} = hj_maxerr\n")
     return site
+
+
+@contextlib.contextmanager
+def each_statement_sent(db: Database, note: Callable[..., None]) -> Iterator[None]:
+    """``note(connection, cursor, statement, …)`` called for every statement ``db`` sends while
+    inside (SQLAlchemy's ``before_cursor_execute``): for tests that count round trips."""
+    from sqlalchemy import event as sa_event
+
+    assert db.engine is not None
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)

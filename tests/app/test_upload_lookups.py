@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from app.extensions import db
@@ -19,7 +18,7 @@ from app.security import hash_token, new_token
 from core.db import utcnow
 from core.models import ApiToken, Role, Submission, TokenScope, User
 from tests.actions import Api
-from tests.helpers import Contest, prediction_csv
+from tests.helpers import Contest, each_statement_sent, prediction_csv
 
 
 @contextmanager
@@ -33,12 +32,8 @@ def statements() -> Iterator[list[str]]:
         if threading.get_ident() == mine:
             seen.append(" ".join(statement.split()))
 
-    assert db.engine is not None
-    sa_event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with each_statement_sent(db, note):
         yield seen
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", note)
 
 
 def test_an_uploads_token_event_and_task_come_in_one_statement(

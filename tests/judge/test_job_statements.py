@@ -9,14 +9,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 
 from app.extensions import db
 from core.models import Standing, Status, Submission
 from judge.jobs import MAX_ATTEMPTS, _store_interval, evaluate, get_context, land, start
 from tests.actions import Api
-from tests.helpers import Contest
+from tests.helpers import Contest, each_statement_sent
 
 
 class Seen(list[str]):
@@ -36,12 +35,8 @@ def statements() -> Iterator[Seen]:
         postgres = conn.dialect.name == "postgresql"
         seen.autocommit.append(cursor.connection.autocommit if postgres else None)
 
-    assert db.engine is not None
-    sa_event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with each_statement_sent(db, note):
         yield seen
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", note)
 
 
 def queued_again(sub_id: int, attempts: int = 0) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
-from core.models import ApiToken, Event, Task
+from core.models import ApiToken, Event, Task, Team, TeamMember
 
 
 def session():  # noqa: ANN201 - the request-scoped session
@@ -86,13 +86,20 @@ def remember(event_slug: str, task_slug: str, event: Event, task: Task | None) -
         seen[("task", event.id, task_slug)] = task
 
 
-# An upload's event, task and token (with its user) in one statement: a round trip fewer on
-# the web node and on PostgreSQL than the token's lookup and then theirs (issue 14). The
-# token's row is found by its hash, as ``app.security.live_token`` finds it.
+# An upload's event, task, token (with its user) and the user's team in one statement: two
+# round trips fewer on the web node and on PostgreSQL than the token's lookup, then theirs,
+# then the team's (issue 14). The token's row is found by its hash, as
+# ``app.security.live_token`` finds it; the team is the one the upload's row is then checked
+# against (``submissions.intake``: its INSERT requires the membership still to hold).
 _UPLOAD_LOOKUPS = (
-    _EVENT_AND_TASK.add_columns(ApiToken)
+    _EVENT_AND_TASK.add_columns(ApiToken, Team)
     .outerjoin(ApiToken, ApiToken.token_hash == bindparam("token_hash"))
     .outerjoin(ApiToken.user)
+    .outerjoin(
+        TeamMember,
+        and_(TeamMember.user_id == ApiToken.user_id, TeamMember.event_id == Event.id),
+    )
+    .outerjoin(Team, Team.id == TeamMember.team_id)
     .options(contains_eager(ApiToken.user))  # held by the token: every request reads it
 )
 
@@ -101,7 +108,8 @@ def event_task_and_token(
     event_slug: str, task_slug: str, token_hash: str
 ) -> tuple[Event, Task | None, ApiToken | None] | None:
     """The event (None: there is none), its task and the token row of ``token_hash`` (its user
-    loaded), looked up together; the event and task are remembered for later lookups."""
+    loaded), looked up together; the event and task are remembered for later lookups, and so
+    is the team of the token's user in the event (:func:`known_team`)."""
     found = (
         session()
         .execute(
@@ -112,9 +120,18 @@ def event_task_and_token(
     )
     if found is None:
         return None
-    event, task, token = found
+    event, task, token, team = found
     remember(event_slug, task_slug, event, task)
+    if token is not None:
+        _looked_up()[("team", token.user_id, event.id)] = team
     return event, task, token
+
+
+def known_team(user_id: int, event_id: int) -> Team | None:
+    """The team of ``user_id`` in ``event_id`` if this request looked it up already (None: it
+    did not, or the user is in no team: the caller reads it then)."""
+    team = _looked_up().get(("team", user_id, event_id))
+    return team if isinstance(team, Team) else None
 
 
 def task_from_args(event: Event) -> Task:

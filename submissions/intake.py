@@ -34,7 +34,7 @@ from judge.standings import count_upload
 from judge.truth import required_columns
 from submissions.errors import IntakeError
 from submissions.locks import members_team, members_team_locked
-from submissions.rows import defaults, inserted
+from submissions.rows import TokenUse, defaults, inserted, touch_token
 from submissions.storage import (
     StorageFull,
     StoredFile,
@@ -205,6 +205,8 @@ def accept_upload(
     max_bytes: int,
     team_id: int | None = None,
     key: str | None = None,
+    team: Team | None = None,
+    token_use: TokenUse | None = None,
 ) -> Accepted:
     """Check, store and commit one upload; the caller then dispatches its job (not a replay's).
 
@@ -212,7 +214,9 @@ def accept_upload(
     ``key``, the first upload under it comes back for a retry, whatever happened since (the
     deadline, the quota): the client may never have seen the first reply. The team is found
     once the file is stored (``_record``): an upload from outside the teams is refused then,
-    its file discarded.
+    its file discarded. ``team``: the user's team as the caller found it (with its token: one
+    query fewer); the row goes in only if the user is still its member and it is not
+    disqualified. ``token_use``: the caller's token's last use, written with the row.
     """
     check_participant(user)
     try:
@@ -228,7 +232,7 @@ def accept_upload(
         # The deadline holds for the moment the upload completed, not when it began.
         now = utcnow()
         check_open(event, now)
-        upload = Upload(user, team_id, stored, filename, note, now, key)
+        upload = Upload(user, team_id, stored, filename, note, now, key, team, token_use)
         return Accepted(_record(session, event, task, upload))
     except ParticipantVisibleError as exc:
         discard(storage_dir, stored)
@@ -264,6 +268,8 @@ class Upload:
     note: str
     at: datetime
     key: str | None
+    known_team: Team | None = None  # the user's team, as the request found it
+    token_use: TokenUse | None = None
 
 
 def _record(session: Session, event: Event, task: Task, upload: Upload) -> Submission:
@@ -276,6 +282,8 @@ def _record(session: Session, event: Event, task: Task, upload: Upload) -> Submi
         team = check_team(mine, upload.team_id)
         sub = _insert_row(session, event, task, team, upload)
         count_upload(session, task, team.id, upload.at)
+        if upload.token_use is not None:
+            touch_token(session, upload.token_use)
         return sub
 
 
@@ -287,12 +295,17 @@ def _record_at_once(session: Session, event: Event, task: Task, upload: Upload) 
     No lock: two uploads of a team racing read the same last number, and the unique index on
     the team's numbers stops the second until the first commits, then refuses it; it counts
     again, its quota and number now seeing the first. Each pass waits only on a commit made
-    meanwhile, so the loop ends.
+    meanwhile, so the loop ends. The team the request found with its token saves the first
+    pass its read: the row requires the membership (``_insert_row``).
     """
     session.commit()  # a key's lookup may have opened a transaction: autocommit from here
+    known = upload.known_team
     for attempt in range(NUMBER_RETRIES + 1):
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        team = check_team(members_team(session, upload.user.id, event.id), upload.team_id)
+        if known is None:
+            known = members_team(session, upload.user.id, event.id)
+        team = check_team(known, upload.team_id)
+        known = None  # a pass after this one reads it again
         try:
             sub = _insert_row(session, event, task, team, upload)
         except IntegrityError as exc:
@@ -329,15 +342,23 @@ def _insert_row(
         "created_at": upload.at,
         "status": Status.QUEUED,
         "idempotency_key": key,
+        "event_id": event.id,  # the membership's, not a column
         **defaults(),
         **quota_params(event, task, upload.at),
     }
     for _pass in range(QUOTA_RECHECKS):
-        sub = inserted(session, team, values)
+        sub = inserted(session, team, values, upload.token_use)
         if sub is not None:
             return sub
-        # Past a quota: which one, and until when. Unless a counted row left the quota between
-        # the two statements (a worker found it malformed): then the row goes in after all.
+        # No row: the user left the team (or it was disqualified) since it was read, or a
+        # quota is used up (which one, and until when). Unless a counted row left the quota
+        # between the two statements (a worker found it malformed): then the row goes in.
+        now_in = members_team(session, user.id, event.id, fresh=True)
+        now_in = check_team(now_in, upload.team_id)
+        if now_in.id != team.id:
+            team = now_in  # moved to another team meanwhile: theirs now
+            values["team_id"] = team.id
+            continue
         check_quota(session, event, task, team, upload.at)
     raise AssertionError("the quota refused an upload that its usage allows, again and again")
 

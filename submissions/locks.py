@@ -55,9 +55,16 @@ def team_locked(session: Session, team_id: int) -> Iterator[None]:
         yield
 
 
-def members_team(session: Session, user_id: int, event_id: int) -> Team | None:
-    """The team ``user_id`` is a member of in ``event_id``, if any (not locked)."""
-    return session.scalars(_MEMBERS_TEAM, {"user_id": user_id, "event_id": event_id}).first()
+def members_team(
+    session: Session, user_id: int, event_id: int, *, fresh: bool = False
+) -> Team | None:
+    """The team ``user_id`` is a member of in ``event_id``, if any (not locked); ``fresh``: as
+    the database has it now, even if the session holds the team already."""
+    return session.scalars(
+        _MEMBERS_TEAM,
+        {"user_id": user_id, "event_id": event_id},
+        execution_options={"populate_existing": fresh},
+    ).first()
 
 
 @contextmanager

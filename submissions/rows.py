@@ -1,13 +1,16 @@
-"""An upload's row in SQL: one INSERT that checks the quota and takes the team's next number."""
+"""An upload's row in SQL: one INSERT that checks the membership and the quota and takes the
+team's next number (on PostgreSQL it also counts the attempt and notes the token's use)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Integer, and_, bindparam, column, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from core.models import Submission, Team
+from core.db import UTCDateTime
+from core.models import ApiToken, Submission, Team, TeamMember
 from judge.standings import counting_upload
 from submissions.usage import TEAMS_ROWS, WITHIN_QUOTA
 
@@ -43,6 +46,26 @@ def defaults() -> dict[str, Any]:
     return values
 
 
+class TokenUse(NamedTuple):
+    """An API token's last use, to be written with the upload's row (``app.web.auth``)."""
+
+    token_id: int
+    used_at: datetime
+
+
+# The uploader is still a member of the team the row is for, and it is not disqualified: the
+# team may have been read before the body streamed in (with the token, ``app.lookup``).
+_STILL_MEMBER = exists(
+    select(TeamMember.id)
+    .join(Team, Team.id == TeamMember.team_id)
+    .where(
+        TeamMember.user_id == bindparam("user_id"),
+        TeamMember.event_id == bindparam("event_id"),
+        TeamMember.team_id == bindparam("team_id"),
+        Team.disqualified.is_(False),
+    )
+)
+
 # Built once. An upload's row goes in by this one statement (SQLite: under the team's lock;
 # PostgreSQL: alone, ``submissions.intake._record_at_once``): the quota check (``check_quota``'s
 # rule, which explains a refusal) and the team's next number ride in it, so an upload makes one
@@ -62,19 +85,52 @@ _INSERT_SUBMISSION = (
             select(func.coalesce(func.max(Submission.number), 0) + 1)  # 1, 2, 3, …
             .where(TEAMS_ROWS)
             .scalar_subquery(),
-        ).where(WITHIN_QUOTA),
+        ).where(and_(_STILL_MEMBER, WITHIN_QUOTA)),
     )
     .returning(*Submission.__table__.c)
 )
-# PostgreSQL: the row's attempt on the boards rides in the same statement (``count_upload``).
-_INSERT_AND_COUNT = counting_upload(_INSERT_SUBMISSION)
+_TOUCH_TOKEN = (
+    update(ApiToken.__table__)
+    .where(ApiToken.__table__.c.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("token_used_at", type_=UTCDateTime()))
+)
+# PostgreSQL: the row's attempt on the boards rides in the same statement (``count_upload``),
+# and so does the token's last use, when due (no token: ``token_id`` NULL, nothing updated):
+# its UPDATE had been a round trip of its own on the first upload of each token each minute.
+# As text: an UPDATE built by SQLAlchemy inside the INSERT would set every api_tokens column
+# the INSERT's parameters name (``user_id``, ``created_at``) too.
+_TOUCHED = (
+    text("UPDATE api_tokens SET last_used_at = :token_used_at WHERE id = :token_id RETURNING id")
+    .bindparams(
+        bindparam("token_used_at", type_=UTCDateTime()), bindparam("token_id", type_=Integer())
+    )
+    .columns(column("id", Integer()))
+    .cte("touched")
+)
+_INSERT_AND_COUNT = counting_upload(_INSERT_SUBMISSION).add_cte(_TOUCHED)
 
 
-def inserted(session: Session, team: Team, values: dict[str, Any]) -> Submission | None:
-    """A new submission row of ``values`` (on PostgreSQL counted on the boards too), as a
-    persistent object of ``session``; None if the task's quota refused it."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    row = session.execute(_INSERT_AND_COUNT if postgresql else _INSERT_SUBMISSION, values).first()
+def touch_token(session: Session, use: TokenUse) -> None:
+    """Write a token's last use (SQLite's intake, in the row's transaction)."""
+    session.execute(_TOUCH_TOKEN, {"token_id": use.token_id, "token_used_at": use.used_at})
+
+
+def inserted(
+    session: Session, team: Team, values: dict[str, Any], token_use: TokenUse | None = None
+) -> Submission | None:
+    """A new submission row of ``values`` (``event_id`` included, for the membership), as a
+    persistent object of ``session``; None if the membership or the task's quota refused it.
+    On PostgreSQL counted on the boards too, and ``token_use`` written (row or not); the
+    caller writes it on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        params = {
+            **values,
+            "token_id": token_use.token_id if token_use else None,
+            "token_used_at": token_use.used_at if token_use else None,
+        }
+        row = session.execute(_INSERT_AND_COUNT, params).first()
+    else:
+        row = session.execute(_INSERT_SUBMISSION, values).first()
     if row is None:
         return None
     # Held by the row, the team stays in the session's identity map (which holds rows

@@ -13,9 +13,10 @@ from werkzeug.datastructures import FileStorage
 
 from app.api import MULTIPART_ROOM, bp, error, user_or_401
 from app.extensions import limiter
-from app.lookup import event_or_404, session, task_or_404
+from app.lookup import event_or_404, known_team, session, task_or_404
 from app.runtime import runtime
 from app.serialize import find_submission, run_json, submission_json
+from app.web.auth import CarriedTokenUse
 from core.db import utcnow
 from core.errors import clip
 from core.models import Event, Role, RunStatus, Status, Submission, Task, Team, User
@@ -69,8 +70,17 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
     event = event_or_404(event_slug)
     task = task_or_404(event, task_slug)
     limit = max_upload_bytes(task)
-    # No database connection held open while a slow upload streams in.
-    session().commit()
+    # The token's last use, if due, rides in the row's statement rather than in this commit.
+    with CarriedTokenUse() as token_use:
+        # No database connection held open while a slow upload streams in.
+        session().commit()
+        return _upload(user, event, task, limit, token_use)
+
+
+def _upload(
+    user: User, event: Event, task: Task, limit: int, token_use: CarriedTokenUse
+) -> Response | tuple[Response, int]:
+    """The upload's body: checked, stored, its row committed, its job dispatched."""
     upload = request.files.get("file")
     if upload is None:
         return error(400, "no_file", _("Send the file as multipart form field 'file'."))
@@ -98,6 +108,8 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
             max_bytes=limit,
             team_id=team_id,
             key=idempotency_key(request.headers.get("Idempotency-Key")),
+            team=known_team(user.id, event.id),
+            token_use=token_use.use,
         )
     except IntakeError as exc:
         session().rollback()
@@ -111,6 +123,7 @@ def create_submission(event_slug: str, task_slug: str) -> Response | tuple[Respo
         reply = jsonify(submission_json(sub, task, team, staff=False))
         reply.headers["Idempotent-Replayed"] = "true"
         return reply, 202
+    token_use.carried = True
     dispatch(sub.id, task)
     team = session().get(Team, sub.team_id)
     return jsonify(submission_json(sub, task, team, staff=False)), 202

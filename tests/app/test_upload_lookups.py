@@ -1,6 +1,7 @@
-"""An upload's token, event and task are looked up by one statement (issue 14), which must
-decide as the separate lookups did: a live token's upload goes in, an unknown event or task is
-404, an unknown, expired or revoked token is 401."""
+"""An upload's token, event, task and team are looked up by one statement (issue 14), which
+must decide as the separate lookups did: a live token's upload goes in, an unknown event or task
+is 404, an unknown, expired or revoked token is 401. The token's last use, when due, is written
+by the row's own statement, or by the request when no row went in."""
 
 from __future__ import annotations
 
@@ -36,24 +37,46 @@ def statements() -> Iterator[list[str]]:
         yield seen
 
 
-def test_an_uploads_token_event_and_task_come_in_one_statement(
+def last_used(token: str) -> object:
+    with db.begin() as session:
+        return session.scalars(
+            select(ApiToken.last_used_at).where(ApiToken.token_hash == hash_token(token))
+        ).one()
+
+
+def test_an_uploads_token_event_task_and_team_come_in_one_statement(
     app: Flask, contest: Contest, api: Api
 ) -> None:
     team = next(iter(contest.tokens))
-    # The first upload notes the token's first use (a write more, once a minute).
-    assert api.upload(team, prediction_csv(contest.truth, 0.6, 1)).status_code == 202
-    with statements() as seen:
-        reply = api.upload(team, prediction_csv(contest.truth, 0.5, 1))
-    assert reply.status_code == 202, reply.get_data(as_text=True)
-    token_reads = [s for s in seen if s.startswith("SELECT") and "FROM api_tokens" in s]
-    event_reads = [s for s in seen if s.startswith("SELECT") and "FROM events" in s]
-    assert event_reads and token_reads == [], seen  # no lookup of the token by itself
-    assert len(event_reads) == 1 and "JOIN api_tokens" in event_reads[0], seen
-    if db.engine is not None and db.engine.dialect.name == "postgresql":
-        # The lookups, the team, the row (with its quota, number and count): nothing else.
-        assert len(seen) == 3, [s[:80] for s in seen]
+    assert last_used(contest.tokens[team]) is None
+    for noise in (0.6, 0.5):  # the token's first use (a write more, once a minute), then not
+        with statements() as seen:
+            reply = api.upload(team, prediction_csv(contest.truth, noise, 1))
+        assert reply.status_code == 202, reply.get_data(as_text=True)
+        token_reads = [s for s in seen if s.startswith("SELECT") and "FROM api_tokens" in s]
+        event_reads = [s for s in seen if s.startswith("SELECT") and "FROM events" in s]
+        assert event_reads and token_reads == [], seen  # no lookup of the token by itself
+        assert len(event_reads) == 1 and "JOIN api_tokens" in event_reads[0], seen
+        assert "JOIN teams" in event_reads[0], seen
+        if db.engine is not None and db.engine.dialect.name == "postgresql":
+            # The lookups, then the row (with its membership, quota, number, count and the
+            # token's use): nothing else, not even for the token's first use.
+            assert len(seen) == 2, [s[:80] for s in seen]
+            assert "UPDATE api_tokens" in seen[1], seen[1][:80]
+        assert last_used(contest.tokens[team]) is not None  # the use was written
     with db.begin() as session:
         assert len(session.scalars(select(Submission.sha256)).all()) == 2  # the rows went in
+
+
+def test_a_refused_uploads_token_use_is_written_all_the_same(
+    app: Flask, contest: Contest, api: Api
+) -> None:
+    team = next(iter(contest.tokens))
+    refused = api.upload(team, b"id,wrong\n1,2\n")  # no row: the statement never ran
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert last_used(contest.tokens[team]) is not None
+    with db.begin() as session:
+        assert session.scalars(select(Submission)).all() == []
 
 
 def test_the_joint_lookup_refuses_as_the_separate_ones_did(

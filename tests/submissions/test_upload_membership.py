@@ -1,0 +1,111 @@
+"""The team an upload's token was found with (before its body streamed in) must still be the
+uploader's when the row goes in (issue 14): the row's own statement checks the membership.
+An organizer's change that lands in between — the team disqualified, the member removed or
+moved — decides the upload as it would have decided one sent after it.
+
+PostgreSQL only: that is where the team is read before the body (SQLite reads it under the
+team's lock, in the row's transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from config import Settings
+from core.models import Submission, Team, TeamMember, User
+from tests.actions import Api
+from tests.helpers import Contest, each_statement_sent, prediction_csv
+
+
+@pytest.fixture
+def database_url(postgres_url: str) -> str:
+    return postgres_url
+
+
+@contextmanager
+def just_before_the_row(change: Callable[[Session], None]) -> Iterator[list[str]]:
+    """Run ``change`` in a transaction of its own, committed just before the upload's row
+    statement is sent; yields the statements the upload sent."""
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+        if statement.lstrip().startswith("WITH new_row AS") and not done:
+            done.append(True)
+            with db.begin() as session:
+                change(session)
+
+    done: list[bool] = []
+    with each_statement_sent(db, note):
+        yield seen
+    assert done, "the upload never sent its row"
+
+
+def teams_of(contest: Contest) -> tuple[str, str]:
+    first, second, *_ = contest.tokens
+    return first, second
+
+
+def member(session: Session, team_name: str) -> TeamMember:
+    return session.scalars(
+        select(TeamMember).join(Team, Team.id == TeamMember.team_id).where(Team.name == team_name)
+    ).one()
+
+
+def stored_files(storage: Path) -> list[Path]:
+    return sorted(p for p in storage.rglob("*") if p.is_file())
+
+
+def rows() -> list[tuple[int, int | None]]:
+    with db.begin() as session:
+        return [tuple(r) for r in session.execute(select(Submission.team_id, Submission.user_id))]
+
+
+@pytest.mark.parametrize("change", ["disqualified", "removed"])
+def test_a_team_change_just_before_the_row_refuses_the_upload(
+    app: Flask, settings: Settings, contest: Contest, api: Api, change: str
+) -> None:
+    team, _other = teams_of(contest)
+    before = stored_files(settings.storage_dir)
+
+    def organizer(session: Session) -> None:
+        if change == "disqualified":
+            session.execute(update(Team).where(Team.name == team).values(disqualified=True))
+        else:
+            session.execute(delete(TeamMember).where(TeamMember.id == member(session, team).id))
+
+    with just_before_the_row(organizer):
+        reply = api.upload(team, prediction_csv(contest.truth, 0.5, 1))
+    expected = {"disqualified": "disqualified", "removed": "no_team"}[change]
+    assert reply.status_code == 403, reply.get_data(as_text=True)
+    assert reply.get_json()["error"]["code"] == expected
+    assert rows() == []  # nothing went in
+    assert stored_files(settings.storage_dir) == before  # and its file is gone
+
+
+def test_a_member_moved_just_before_the_row_uploads_for_the_new_team(
+    app: Flask, contest: Contest, api: Api
+) -> None:
+    team, other = teams_of(contest)
+
+    def organizer(session: Session) -> None:
+        moved = member(session, team)
+        moved.team_id = session.scalars(select(Team.id).where(Team.name == other)).one()
+
+    with db.begin() as session:
+        user_id = member(session, team).user_id
+    with just_before_the_row(organizer):
+        reply = api.upload(team, prediction_csv(contest.truth, 0.5, 1))
+    assert reply.status_code == 202, reply.get_data(as_text=True)
+    with db.begin() as session:
+        other_id = session.scalars(select(Team.id).where(Team.name == other)).one()
+        assert session.get(User, user_id) is not None
+    assert rows() == [(other_id, user_id)]
+    assert reply.get_json()["team"] == other

@@ -20,6 +20,13 @@ from typing import BinaryIO
 
 CHUNK = 1 << 16
 FOLDER = "submissions"
+# Files spread over 256 folders (two hex digits): all made within the first ~1,500 uploads, so
+# an upload after that makes none; 100,000 files are ~400 a folder, which ext4's hashed
+# directories take in their stride. 65,536 folders (four digits: older rows name such paths,
+# which stay valid) had nearly every upload of an event's first tens of thousands make its
+# folder: a mkdir and a new directory's metadata to the disk (~1% of a web node's CPU in a
+# rush, issue 14).
+FOLDER_DIGITS = 1  # bytes of the folder's random name
 PART, UPLOAD = ".part", ".upload"
 # No room left: the disk (ENOSPC), a quota (EDQUOT), or a file-size limit (EFBIG, RLIMIT_FSIZE).
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -68,7 +75,7 @@ def _opened(partial: Path) -> BinaryIO:
 
 def store_stream(stream: BinaryIO, storage_dir: Path, limit: int) -> StoredFile:
     """Copy ``stream`` to a new random file, refusing past ``limit`` bytes; durable on return."""
-    relative = Path(FOLDER) / secrets.token_hex(2) / f"{secrets.token_hex(16)}{UPLOAD}"
+    relative = Path(FOLDER) / secrets.token_hex(FOLDER_DIGITS) / f"{secrets.token_hex(16)}{UPLOAD}"
     target = storage_dir / relative
     partial = target.with_suffix(PART)
     digest = hashlib.sha256()

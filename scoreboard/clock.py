@@ -16,6 +16,13 @@ from core.db import Database, utcnow
 from core.models import Event, Task
 from scoreboard.publish import Publisher
 
+# Every task with its event's clock, in the order the boards were made.
+_TASKS_AND_EVENTS = (
+    select(Task.id, Task.event_id, Task.revealed_at, Event.freeze_at, Event.end_at)
+    .join(Event, Event.id == Task.event_id)
+    .order_by(Task.id)
+)
+
 State = tuple[datetime | None, datetime, bool, bool, tuple[datetime | None, ...]]
 
 
@@ -28,13 +35,15 @@ class BoardClock:
     def tick(self, now: datetime | None = None) -> list[int]:
         """Refresh the boards of events whose freeze/end state changed; their task ids."""
         now = now or utcnow()
-        # Two reads a second on every node, by themselves (no BEGIN nor COMMIT): a freeze or
-        # reveal seen a statement apart is seen the next tick anyway.
+        # One read a second on every node, by itself (no BEGIN nor COMMIT): a freeze or reveal
+        # seen a moment late is seen the next tick anyway. Events with no task have no board.
         with self.db.each_statement() as session:
-            events = session.execute(select(Event.id, Event.freeze_at, Event.end_at)).all()
-            tasks = session.execute(select(Task.id, Task.event_id, Task.revealed_at)).all()
+            tasks = session.execute(_TASKS_AND_EVENTS).all()
+        events = sorted(
+            {(event_id, freeze_at, end_at) for _, event_id, _, freeze_at, end_at in tasks}
+        )
         revealed: dict[int, list[datetime | None]] = {}
-        for _task_id, event_id, revealed_at in tasks:
+        for _task_id, event_id, revealed_at, _freeze, _end in tasks:
             revealed.setdefault(event_id, []).append(revealed_at)
         changed_events = []
         for event_id, freeze_at, end_at in events:
@@ -50,12 +59,12 @@ class BoardClock:
                 # The first tick refreshes too: a freeze may have passed while no node ran.
                 changed_events.append(event_id)
                 self.seen[event_id] = state
-        refreshed = [task_id for task_id, event_id, _ in tasks if event_id in changed_events]
+        refreshed = [task_id for task_id, event_id, *_ in tasks if event_id in changed_events]
         for task_id in refreshed:
             self.publisher.task_changed(task_id)
         # Changes only marked (uploads) that no score's push has shown yet.
         taking_uploads = self.open_events(events, now)
-        for task_id, event_id, _ in tasks:
+        for task_id, event_id, *_ in tasks:
             if task_id not in refreshed and event_id in taking_uploads:
                 self.publisher.settle(task_id)
         return refreshed

@@ -18,8 +18,12 @@ def test_a_folder_removed_since_it_was_made_is_made_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     random_hex = secrets.token_hex
-    # Every file in one folder (of the 65,536 a store picks from at random).
-    monkeypatch.setattr(storage.secrets, "token_hex", lambda n: "ab" if n == 2 else random_hex(n))
+    # Every file in one folder (of the 256 a store picks from at random).
+    monkeypatch.setattr(
+        storage.secrets,
+        "token_hex",
+        lambda n: "ab" if n == storage.FOLDER_DIGITS else random_hex(n),
+    )
     first = store_stream(io.BytesIO(b"id,target\n1,0.5\n"), tmp_path, 1_000)
     assert first.relative_path.startswith(f"{FOLDER}/ab/")
     shutil.rmtree(tmp_path / FOLDER)

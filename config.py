@@ -100,7 +100,7 @@ class Settings:
         default_factory=lambda: float(_env("ORPHAN_GRACE_SECONDS", "3600"))
     )
     storage_alert_mb: float = field(default_factory=lambda: float(_env("STORAGE_ALERT_MB", "1024")))
-    push_interval_ms: float = field(default_factory=lambda: float(_env("PUSH_INTERVAL_MS", "100")))
+    push_interval_ms: float = field(default_factory=lambda: float(_env("PUSH_INTERVAL_MS", "200")))
     queue_name: str = field(default_factory=lambda: _env("QUEUE", "hackjudge") or "hackjudge")
     default_timezone: str = field(
         default_factory=lambda: _env("TIMEZONE", "Asia/Seoul") or "Asia/Seoul"

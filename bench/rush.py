@@ -259,6 +259,8 @@ def drive(
         "accepted": accepted,
         "refused": [r for r in replies if not isinstance(r, dict)][:5],
         "finished": system.finished() - before,
+        # Board messages the viewer got while the load ran: what each node relays.
+        "boards_pushed": sum(1 for moment, _ in system.pushes if moment >= start),
         "drain_s": ended - start,
         "start": start,
         "started_utc": started_utc,
@@ -312,6 +314,7 @@ def summarise(
         "cpu_ms_per_upload": per_upload,
         "queue_max": driven["queue_max"],
         "queue_per_5s": driven["queue_per_5s"],
+        "boards_pushed": driven["boards_pushed"],
         "drain_s": driven["drain_s"],
         "refused": driven["refused"],
     }
@@ -682,7 +685,8 @@ def show(run: int, result: dict[str, Any]) -> None:
         f"({result['pushed']}/{result['accepted']}) | cpu/upload web {cpu['web']:5.1f} "
         f"workers {cpu['workers']:5.1f} pg {cpu['postgres']:5.1f} "
         f"(its db {cpu['postgres_db']:4.1f}) ms | "
-        f"queue max {result['queue_max']} | lost {result['lost']} dup {result['duplicated']}"
+        f"queue max {result['queue_max']} | lost {result['lost']} dup {result['duplicated']} | "
+        f"boards pushed {result['boards_pushed']}"
         + (f" | refused {result['refused']}" if result["refused"] else "")
         + (
             f" | intervals done at {result['intervals_done_s']:.0f} s"

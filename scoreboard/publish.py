@@ -21,10 +21,13 @@ from scoreboard.boards import Board, refresh_task, staff_only
 from scoreboard.slots import SharedSlots
 
 NAMESPACE = "/live"
-# At most ten board pushes a second per task: across the deployment with Redis (the slots of
-# ``scoreboard.slots``), per process without. 250 ms per process gave a rush's push a median
-# of 224 ms, most of it waiting for the slot; 100 ms, 127 ms (issue 14).
-MIN_INTERVAL_S = 0.1
+# At most five board pushes a second per task ("a few", SPEC §6): across the deployment with
+# Redis (the slots of ``scoreboard.slots``), per process without. Each push is a 26 KB board
+# (200 teams) to every viewer, relayed by every web node: at 100 ms a rush's 500 scores made
+# ~380 pushes, and relaying them was ~10% of a web node's CPU; at 250 ms, ~220 pushes, but the
+# median upload → push took 182 ms, most of it waiting for the slot (100 ms: 100 ms). 200 ms
+# sits between (issue 14; bench/README.md).
+MIN_INTERVAL_S = 0.2
 # An upload's attempt count waits this long for a score's push to show it (its file's score
 # usually lands within a fraction of a second) before the web node's clock refreshes the boards
 # for it: in a rush the scores' pushes show every upload, and the web node, which used to

@@ -259,7 +259,8 @@ def drive(
         "accepted": accepted,
         "refused": [r for r in replies if not isinstance(r, dict)][:5],
         "finished": system.finished() - before,
-        # Board messages the viewer got while the load ran: what each node relays.
+        # Messages the viewer got from the clock's start to the end of the drain (the platform's
+        # boards; the floor's one small message a score): what each web node relays.
         "boards_pushed": sum(1 for moment, _ in system.pushes if moment >= start),
         "drain_s": ended - start,
         "start": start,

@@ -25,8 +25,8 @@ NAMESPACE = "/live"
 # Redis (the slots of ``scoreboard.slots``), per process without. Each push is a 26 KB board
 # (200 teams) to every viewer, relayed by every web node: at 100 ms a rush's 500 scores made
 # ~380 pushes, and relaying them was ~10% of a web node's CPU; at 250 ms, ~220 pushes, but the
-# median upload → push took 182 ms, most of it waiting for the slot (100 ms: 100 ms). 200 ms
-# sits between (issue 14; bench/README.md).
+# median upload → push took 182 ms (at 100 ms, 100 ms), most of it waiting for the slot. At
+# 200 ms, ~260 pushes and a median of 164 ms (issue 14; bench/README.md).
 MIN_INTERVAL_S = 0.2
 # An upload's attempt count waits this long for a score's push to show it (its file's score
 # usually lands within a fraction of a second) before the web node's clock refreshes the boards

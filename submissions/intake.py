@@ -281,16 +281,16 @@ def _record(session: Session, event: Event, task: Task, upload: Upload) -> Submi
     with members_team_locked(session, upload.user.id, event.id) as mine:
         team = check_team(mine, upload.team_id)
         sub = _insert_row(session, event, task, team, upload)
-        count_upload(session, task, team.id, upload.at)
+        count_upload(session, task, sub.team_id, upload.at)  # the team may have changed
         if upload.token_use is not None:
             touch_token(session, upload.token_use)
         return sub
 
 
 def _record_at_once(session: Session, event: Event, task: Task, upload: Upload) -> Submission:
-    """PostgreSQL: the row, its quota, its number and its count on the boards in one statement,
-    committed by itself (autocommit): two round trips after the body (the team, the row)
-    where a locked transaction took five (issue 14).
+    """PostgreSQL: the row, its membership, quota, number and count on the boards in one
+    statement, committed by itself (autocommit): one round trip after the body, where a locked
+    transaction took five (issue 14).
 
     No lock: two uploads of a team racing read the same last number, and the unique index on
     the team's numbers stops the second until the first commits, then refuses it; it counts
@@ -302,9 +302,7 @@ def _record_at_once(session: Session, event: Event, task: Task, upload: Upload) 
     known = upload.known_team
     for attempt in range(NUMBER_RETRIES + 1):
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        if known is None:
-            known = members_team(session, upload.user.id, event.id)
-        team = check_team(known, upload.team_id)
+        team = _uploaders_team(session, event, upload, known)
         known = None  # a pass after this one reads it again
         try:
             sub = _insert_row(session, event, task, team, upload)
@@ -320,6 +318,19 @@ def _record_at_once(session: Session, event: Event, task: Task, upload: Upload) 
             return sub
         session.rollback()
     raise AssertionError("unreachable")
+
+
+def _uploaders_team(session: Session, event: Event, upload: Upload, known: Team | None) -> Team:
+    """The team the upload's row is for: ``known`` (read before the body) if it passes, else
+    as the database has it now, which decides (a team reinstated, a member moved to the team
+    the upload names, while the body streamed in)."""
+    if known is not None:
+        try:
+            return check_team(known, upload.team_id)
+        except IntakeError:
+            pass
+    fresh = members_team(session, upload.user.id, event.id, fresh=known is not None)
+    return check_team(fresh, upload.team_id)
 
 
 def _insert_row(
@@ -360,7 +371,7 @@ def _insert_row(
             values["team_id"] = team.id
             continue
         check_quota(session, event, task, team, upload.at)
-    raise AssertionError("the quota refused an upload that its usage allows, again and again")
+    raise AssertionError("no row for an upload its team and usage allow, again and again")
 
 
 def _constraint(exc: IntegrityError) -> str | None:

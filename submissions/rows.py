@@ -72,7 +72,8 @@ _STILL_MEMBER = exists(
 # round trip where it made two, the count and the insert (issue 14).
 # It returns the whole row (the columns' defaults included), which becomes the session's object
 # as though loaded: the ORM's flush of a new object cost ~0.58 ms of CPU above a bare commit,
-# this ~0.29 ms. No row: the quota is used up.
+# this ~0.29 ms. No row: the uploader is no longer in the team (or it is disqualified), or the
+# quota is used up.
 _INSERT_SUBMISSION = (
     insert(Submission.__table__)
     .from_select(

@@ -26,7 +26,7 @@ FOLDER = "submissions"
 # which stay valid) had nearly every upload of an event's first tens of thousands make its
 # folder: a mkdir and a new directory's metadata to the disk (~1% of a web node's CPU in a
 # rush, issue 14).
-FOLDER_DIGITS = 1  # bytes of the folder's random name
+FOLDER_BYTES = 1  # random bytes of a folder's name (two hex digits)
 PART, UPLOAD = ".part", ".upload"
 # No room left: the disk (ENOSPC), a quota (EDQUOT), or a file-size limit (EFBIG, RLIMIT_FSIZE).
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -75,7 +75,7 @@ def _opened(partial: Path) -> BinaryIO:
 
 def store_stream(stream: BinaryIO, storage_dir: Path, limit: int) -> StoredFile:
     """Copy ``stream`` to a new random file, refusing past ``limit`` bytes; durable on return."""
-    relative = Path(FOLDER) / secrets.token_hex(FOLDER_DIGITS) / f"{secrets.token_hex(16)}{UPLOAD}"
+    relative = Path(FOLDER) / secrets.token_hex(FOLDER_BYTES) / f"{secrets.token_hex(16)}{UPLOAD}"
     target = storage_dir / relative
     partial = target.with_suffix(PART)
     digest = hashlib.sha256()

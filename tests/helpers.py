@@ -352,14 +352,17 @@ def install_custom_metric(site: Path) -> Path:
 
 
 @contextlib.contextmanager
-def each_statement_sent(db: Database, note: Callable[..., None]) -> Iterator[None]:
+def each_statement_sent(
+    db: Database, note: Callable[..., None], when: str = "before_cursor_execute"
+) -> Iterator[None]:
     """``note(connection, cursor, statement, …)`` called for every statement ``db`` sends while
-    inside (SQLAlchemy's ``before_cursor_execute``): for tests that count round trips."""
+    inside (SQLAlchemy's ``before_cursor_execute``, or ``when``): for tests that count round
+    trips, or act between them."""
     from sqlalchemy import event as sa_event
 
     assert db.engine is not None
-    sa_event.listen(db.engine, "before_cursor_execute", note)
+    sa_event.listen(db.engine, when, note)
     try:
         yield
     finally:
-        sa_event.remove(db.engine, "before_cursor_execute", note)
+        sa_event.remove(db.engine, when, note)

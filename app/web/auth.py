@@ -90,18 +90,20 @@ class CarriedTokenUse:
     (``_note_token_use``)."""
 
     def __init__(self) -> None:
-        assert db.session is not None
-        pending = db.session.info.pop(TOKEN_USE, None)
-        row = g.get("hackjudge_token")
-        self.use = TokenUse(*pending) if pending is not None and row is not None else None
-        if self.use is not None:
-            set_committed_value(row, "last_used_at", self.use.used_at)  # not the next flush's
+        self.use: TokenUse | None = None
         self.carried = False
 
     def __enter__(self) -> CarriedTokenUse:
+        assert db.session is not None
+        row = g.get("hackjudge_token")
+        if row is not None and TOKEN_USE in db.session.info:
+            self.use = TokenUse(*db.session.info.pop(TOKEN_USE))
+            set_committed_value(row, "last_used_at", self.use.used_at)  # not the next flush's
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        # Put back for ``_note_token_use``; no commit may come between (``_token_use_committed``
+        # would take it for written): the refusals roll back, and nothing else commits.
         if self.use is not None and not self.carried:
             assert db.session is not None
             db.session.info[TOKEN_USE] = tuple(self.use)

@@ -22,7 +22,7 @@ def test_a_folder_removed_since_it_was_made_is_made_again(
     monkeypatch.setattr(
         storage.secrets,
         "token_hex",
-        lambda n: "ab" if n == storage.FOLDER_DIGITS else random_hex(n),
+        lambda n: "ab" if n == storage.FOLDER_BYTES else random_hex(n),
     )
     first = store_stream(io.BytesIO(b"id,target\n1,0.5\n"), tmp_path, 1_000)
     assert first.relative_path.startswith(f"{FOLDER}/ab/")

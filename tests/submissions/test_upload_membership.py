@@ -29,23 +29,27 @@ def database_url(postgres_url: str) -> str:
     return postgres_url
 
 
+ROW = "WITH new_row AS"  # how the upload's row statement begins
+LOOKUPS = "SELECT events.id"  # and its lookups (token, event, task, team)
+
+
 @contextmanager
-def just_before_the_row(change: Callable[[Session], None]) -> Iterator[list[str]]:
-    """Run ``change`` in a transaction of its own, committed just before the upload's row
-    statement is sent; yields the statements the upload sent."""
-    seen: list[str] = []
+def just_before(starts: str, change: Callable[[Session], None]) -> Iterator[None]:
+    """Run ``change`` in a transaction of its own, committed just before the upload sends the
+    first statement that ``starts`` so; for the lookups, just after it has been sent (its
+    rows are read as they were)."""
+    done: list[bool] = []
 
     def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-        if statement.lstrip().startswith("WITH new_row AS") and not done:
+        if statement.lstrip().startswith(starts) and not done:
             done.append(True)
             with db.begin() as session:
                 change(session)
 
-    done: list[bool] = []
-    with each_statement_sent(db, note):
-        yield seen
-    assert done, "the upload never sent its row"
+    listening = "after_cursor_execute" if starts == LOOKUPS else "before_cursor_execute"
+    with each_statement_sent(db, note, listening):
+        yield
+    assert done, f"the upload never sent {starts!r}"
 
 
 def teams_of(contest: Contest) -> tuple[str, str]:
@@ -81,7 +85,7 @@ def test_a_team_change_just_before_the_row_refuses_the_upload(
         else:
             session.execute(delete(TeamMember).where(TeamMember.id == member(session, team).id))
 
-    with just_before_the_row(organizer):
+    with just_before(ROW, organizer):
         reply = api.upload(team, prediction_csv(contest.truth, 0.5, 1))
     expected = {"disqualified": "disqualified", "removed": "no_team"}[change]
     assert reply.status_code == 403, reply.get_data(as_text=True)
@@ -101,7 +105,7 @@ def test_a_member_moved_just_before_the_row_uploads_for_the_new_team(
 
     with db.begin() as session:
         user_id = member(session, team).user_id
-    with just_before_the_row(organizer):
+    with just_before(ROW, organizer):
         reply = api.upload(team, prediction_csv(contest.truth, 0.5, 1))
     assert reply.status_code == 202, reply.get_data(as_text=True)
     with db.begin() as session:
@@ -109,3 +113,20 @@ def test_a_member_moved_just_before_the_row_uploads_for_the_new_team(
         assert session.get(User, user_id) is not None
     assert rows() == [(other_id, user_id)]
     assert reply.get_json()["team"] == other
+
+
+def test_a_team_reinstated_while_the_body_streamed_in_is_taken(
+    app: Flask, contest: Contest, api: Api
+) -> None:
+    team, _other = teams_of(contest)
+    with db.begin() as session:
+        session.execute(update(Team).where(Team.name == team).values(disqualified=True))
+
+    def organizer(session: Session) -> None:
+        session.execute(update(Team).where(Team.name == team).values(disqualified=False))
+
+    # The lookups read the team disqualified; by the time the file is stored it is not.
+    with just_before(LOOKUPS, organizer):
+        reply = api.upload(team, prediction_csv(contest.truth, 0.5, 1))
+    assert reply.status_code == 202, reply.get_data(as_text=True)
+    assert len(rows()) == 1

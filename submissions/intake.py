@@ -328,7 +328,7 @@ def _uploaders_team(session: Session, event: Event, upload: Upload, known: Team 
         try:
             return check_team(known, upload.team_id)
         except IntakeError:
-            pass
+            pass  # refused as read before the body: the database's team decides, not this
     fresh = members_team(session, upload.user.id, event.id, fresh=known is not None)
     return check_team(fresh, upload.team_id)
 

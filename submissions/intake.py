@@ -329,8 +329,13 @@ def _uploaders_team(session: Session, event: Event, upload: Upload, known: Team 
             return check_team(known, upload.team_id)
         except IntakeError:
             pass  # refused as read before the body: the database's team decides, not this
-    fresh = members_team(session, upload.user.id, event.id, fresh=known is not None)
-    return check_team(fresh, upload.team_id)
+    return _team_now(session, event, upload)
+
+
+def _team_now(session: Session, event: Event, upload: Upload) -> Team:
+    """The uploader's team as the database has it now (not as the session may hold it), if
+    it may take the upload."""
+    return check_team(members_team(session, upload.user.id, event.id, fresh=True), upload.team_id)
 
 
 def _insert_row(
@@ -364,8 +369,7 @@ def _insert_row(
         # No row: the user left the team (or it was disqualified) since it was read, or a
         # quota is used up (which one, and until when). Unless a counted row left the quota
         # between the two statements (a worker found it malformed): then the row goes in.
-        now_in = members_team(session, user.id, event.id, fresh=True)
-        now_in = check_team(now_in, upload.team_id)
+        now_in = _team_now(session, event, upload)
         if now_in.id != team.id:
             team = now_in  # moved to another team meanwhile: theirs now
             values["team_id"] = team.id

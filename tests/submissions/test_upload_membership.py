@@ -34,10 +34,12 @@ LOOKUPS = "SELECT events.id"  # and its lookups (token, event, task, team)
 
 
 @contextmanager
-def just_before(starts: str, change: Callable[[Session], None]) -> Iterator[None]:
+def just_before(
+    starts: str, change: Callable[[Session], None], when: str = "before_cursor_execute"
+) -> Iterator[None]:
     """Run ``change`` in a transaction of its own, committed just before the upload sends the
-    first statement that ``starts`` so; for the lookups, just after it has been sent (its
-    rows are read as they were)."""
+    first statement that ``starts`` so (``when="after_cursor_execute"``: just after it was
+    sent, its rows read as they were)."""
     done: list[bool] = []
 
     def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
@@ -46,8 +48,7 @@ def just_before(starts: str, change: Callable[[Session], None]) -> Iterator[None
             with db.begin() as session:
                 change(session)
 
-    listening = "after_cursor_execute" if starts == LOOKUPS else "before_cursor_execute"
-    with each_statement_sent(db, note, listening):
+    with each_statement_sent(db, note, when):
         yield
     assert done, f"the upload never sent {starts!r}"
 
@@ -126,7 +127,7 @@ def test_a_team_reinstated_while_the_body_streamed_in_is_taken(
         session.execute(update(Team).where(Team.name == team).values(disqualified=False))
 
     # The lookups read the team disqualified; by the time the file is stored it is not.
-    with just_before(LOOKUPS, organizer):
+    with just_before(LOOKUPS, organizer, when="after_cursor_execute"):
         reply = api.upload(team, prediction_csv(contest.truth, 0.5, 1))
     assert reply.status_code == 202, reply.get_data(as_text=True)
     assert len(rows()) == 1

@@ -15,6 +15,14 @@ from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_INSTANCE = Path(__file__).resolve().parent / "instance"
+# ``HACKJUDGE_PUSH_INTERVAL_MS``'s default: at most five board pushes a second per task ("a
+# few", SPEC §6), across the deployment with Redis (the slots of ``scoreboard.slots``), per
+# process without. Each push is a 26 KB board (200 teams) to every viewer, relayed by every web
+# node: at 100 ms a rush's 500 scores made ~380 pushes, and relaying them was ~10% of a web
+# node's CPU; at 250 ms, ~220 pushes, but the median upload → push took 182 ms (at 100 ms,
+# 100 ms), most of it waiting for the slot. At 200 ms, ~260 pushes and a median of 164 ms
+# (issue 14; bench/README.md).
+PUSH_INTERVAL_MS = 200
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -100,7 +108,9 @@ class Settings:
         default_factory=lambda: float(_env("ORPHAN_GRACE_SECONDS", "3600"))
     )
     storage_alert_mb: float = field(default_factory=lambda: float(_env("STORAGE_ALERT_MB", "1024")))
-    push_interval_ms: float = field(default_factory=lambda: float(_env("PUSH_INTERVAL_MS", "200")))
+    push_interval_ms: float = field(
+        default_factory=lambda: float(_env("PUSH_INTERVAL_MS", str(PUSH_INTERVAL_MS)))
+    )
     queue_name: str = field(default_factory=lambda: _env("QUEUE", "hackjudge") or "hackjudge")
     default_timezone: str = field(
         default_factory=lambda: _env("TIMEZONE", "Asia/Seoul") or "Asia/Seoul"

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 
+from config import PUSH_INTERVAL_MS
 from config import max_push_bytes as max_push_bytes_setting
 from core.db import Database
 from core.locales import in_every_locale
@@ -21,13 +22,8 @@ from scoreboard.boards import Board, refresh_task, staff_only
 from scoreboard.slots import SharedSlots
 
 NAMESPACE = "/live"
-# At most five board pushes a second per task ("a few", SPEC §6): across the deployment with
-# Redis (the slots of ``scoreboard.slots``), per process without. Each push is a 26 KB board
-# (200 teams) to every viewer, relayed by every web node: at 100 ms a rush's 500 scores made
-# ~380 pushes, and relaying them was ~10% of a web node's CPU; at 250 ms, ~220 pushes, but the
-# median upload → push took 182 ms (at 100 ms, 100 ms), most of it waiting for the slot. At
-# 200 ms, ~260 pushes and a median of 164 ms (issue 14; bench/README.md).
-MIN_INTERVAL_S = 0.2
+# A process's pushes of a task's boards when no setting says otherwise (``config``).
+MIN_INTERVAL_S = PUSH_INTERVAL_MS / 1000
 # An upload's attempt count waits this long for a score's push to show it (its file's score
 # usually lands within a fraction of a second) before the web node's clock refreshes the boards
 # for it: in a rush the scores' pushes show every upload, and the web node, which used to

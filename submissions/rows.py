@@ -3,8 +3,9 @@ team's next number (on PostgreSQL it also counts the attempt and notes the token
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, column, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -46,11 +47,14 @@ def defaults() -> dict[str, Any]:
     return values
 
 
-class TokenUse(NamedTuple):
-    """An API token's last use, to be written with the upload's row (``app.web.auth``)."""
+@dataclass
+class TokenUse:
+    """An API token's last use, to be written with the upload's row (``app.web.auth``);
+    ``written`` once a statement that committed by itself has (PostgreSQL's row, row or not)."""
 
     token_id: int
     used_at: datetime
+    written: bool = False
 
 
 # The uploader is still a member of the team the row is for, and it is not disqualified: the
@@ -121,15 +125,18 @@ def inserted(
 ) -> Submission | None:
     """A new submission row of ``values`` (``event_id`` included, for the membership), as a
     persistent object of ``session``; None if the membership or the task's quota refused it.
-    On PostgreSQL counted on the boards too, and ``token_use`` written (row or not); the
-    caller writes it on SQLite."""
+    On PostgreSQL counted on the boards too, and ``token_use`` written (row or not) unless it
+    was already; the caller writes it on SQLite."""
     if session.get_bind().dialect.name == "postgresql":
+        due = token_use if token_use is not None and not token_use.written else None
         params = {
             **values,
-            "token_id": token_use.token_id if token_use else None,
-            "token_used_at": token_use.used_at if token_use else None,
+            "token_id": due.token_id if due else None,
+            "token_used_at": due.used_at if due else None,
         }
         row = session.execute(_INSERT_AND_COUNT, params).first()
+        if due is not None:
+            due.written = True  # autocommit: the statement's end committed it, row or not
     else:
         row = session.execute(_INSERT_SUBMISSION, values).first()
     if row is None:

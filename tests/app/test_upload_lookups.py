@@ -9,17 +9,20 @@ import io
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
 from app.security import hash_token, new_token
+from config import Settings
 from core.db import utcnow
 from core.models import ApiToken, Role, Submission, TokenScope, User
 from tests.actions import Api
-from tests.helpers import Contest, each_statement_sent, prediction_csv
+from tests.helpers import Contest, each_statement_sent, prediction_csv, seed_contest
 
 
 @contextmanager
@@ -77,6 +80,30 @@ def test_a_refused_uploads_token_use_is_written_all_the_same(
     assert last_used(contest.tokens[team]) is not None
     with db.begin() as session:
         assert session.scalars(select(Submission)).all() == []
+
+
+def test_a_quota_refused_uploads_token_use_is_written_once(
+    app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path
+) -> None:
+    """On PostgreSQL the row's statement wrote the use though no row went in: the request
+    must not write it again (SQLite: the row's transaction rolled back; the request writes)."""
+    contest = seed_contest(db, settings.storage_dir, tmp_path, daily_limit=1)
+    api = Api(client, contest, app)
+    team = next(iter(contest.tokens))
+    assert api.upload(team, prediction_csv(contest.truth, 0.5, 1)).status_code == 202
+    with db.begin() as session:  # two minutes on, as the clock would make it: the use is due
+        row = session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == hash_token(contest.tokens[team]))
+        ).one()
+        row.last_used_at = before = utcnow() - timedelta(minutes=2)
+    with statements() as seen:
+        refused = api.upload(team, prediction_csv(contest.truth, 0.4, 2))
+    assert refused.status_code == 429, refused.get_data(as_text=True)
+    assert refused.json["error"]["code"] == "daily_quota"
+    writes = [s[:80] for s in seen if "UPDATE api_tokens" in s]
+    assert len(writes) == 1, writes
+    used = last_used(contest.tokens[team])
+    assert isinstance(used, datetime) and used > before
 
 
 def test_the_joint_lookup_refuses_as_the_separate_ones_did(

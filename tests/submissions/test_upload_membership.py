@@ -1,7 +1,8 @@
 """The team an upload's token was found with (before its body streamed in) must still be the
 uploader's when the row goes in (issue 14): the row's own statement checks the membership.
 An organizer's change that lands in between — the team disqualified, the member removed or
-moved — decides the upload as it would have decided one sent after it.
+moved — decides the upload as it would have decided one sent after it; so does a quota freed
+between the row's statement and the quota's own read.
 
 PostgreSQL only: that is where the team is read before the body (SQLite reads it under the
 team's lock, in the row's transaction)."""
@@ -14,14 +15,15 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from config import Settings
-from core.models import Submission, Team, TeamMember, User
+from core.models import Status, Submission, Team, TeamMember, User
 from tests.actions import Api
-from tests.helpers import Contest, each_statement_sent, prediction_csv
+from tests.helpers import Contest, each_statement_sent, prediction_csv, seed_contest
 
 
 @pytest.fixture
@@ -131,3 +133,23 @@ def test_a_team_reinstated_while_the_body_streamed_in_is_taken(
         reply = api.upload(team, prediction_csv(contest.truth, 0.5, 1))
     assert reply.status_code == 202, reply.get_data(as_text=True)
     assert len(rows()) == 1
+
+
+def test_a_file_that_stops_counting_between_the_row_and_its_quota_check_frees_the_quota(
+    app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path
+) -> None:
+    """The row's statement found the quota used up; before the quota is read to say until
+    when, a worker found the counted file malformed (it uses no quota): the upload goes in."""
+    contest = seed_contest(db, settings.storage_dir, tmp_path, daily_limit=1)
+    api = Api(client, contest, app)
+    team, _other = teams_of(contest)
+    api.entry(team, 0.5)  # scored: the day's one file
+
+    def worker(session: Session) -> None:
+        session.execute(update(Submission).values(status=Status.INVALID))
+
+    with just_before(ROW, worker, when="after_cursor_execute"):
+        reply = api.upload(team, prediction_csv(contest.truth, 0.4, 2))
+    assert reply.status_code == 202, reply.get_data(as_text=True)
+    assert len(rows()) == 2
+    api.settle()  # its scoring and push, before the database goes

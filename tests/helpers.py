@@ -219,9 +219,12 @@ def server_in(env: dict[str, str], spawned: list[Proc], tmp_path: Path, name: st
     return proc
 
 
-def worker_in(env: dict[str, str], spawned: list[Proc], tmp_path: Path, name: str) -> Proc:
-    """``hackjudge worker``, stopped with the test's other ``spawned`` ones."""
-    proc = spawn(["worker"], env, tmp_path / f"{name}.log")
+def worker_in(
+    env: dict[str, str], spawned: list[Proc], tmp_path: Path, name: str, queue: str | None = None
+) -> Proc:
+    """``hackjudge worker`` (``--queue queue``), stopped with the test's other ``spawned``
+    ones."""
+    proc = spawn(["worker", *(["--queue", queue] if queue else [])], env, tmp_path / f"{name}.log")
     spawned.append(proc)
     return proc
 

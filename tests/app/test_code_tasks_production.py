@@ -33,7 +33,6 @@ from tests.helpers import (
     run_cli,
     seed_env,
     server_in,
-    spawn,
     wait_for,
     worker_in,
 )
@@ -70,6 +69,14 @@ def make_code_task(env: dict[str, str], contest: Contest, tmp_path: Path) -> str
     return "code1"
 
 
+def with_hidden_inputs(env: dict[str, str], contest: Contest, tmp_path: Path) -> str:
+    """The scoring task given hidden inputs (the winners' code is verified on them) with the
+    CLI; what it printed."""
+    inputs = tmp_path / "test_features.csv"
+    contest.truth[["id"]].assign(x1=1).to_csv(inputs, index=False)
+    return cli(env, "task", "update", contest.event, contest.task, "--inputs", str(inputs))
+
+
 def bundle(predictions: bytes, program: str = PROGRAM) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -86,7 +93,7 @@ def test_a_program_sent_with_the_cli_scores_as_its_output_would(
     task = make_code_task(env, contest, tmp_path)
     server = server_in(env, spawned, tmp_path, "web")
     worker_in(env, spawned, tmp_path, "worker")
-    spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker.log"))
+    worker_in(env, spawned, tmp_path, "code-worker", queue="code")
     api = Api(server, contest)
     predictions = prediction_csv(contest.truth, noise=0.3, seed=5)
     uploaded = api.finished(api.submit("팀0", predictions), timeout=60)
@@ -143,7 +150,7 @@ def test_a_code_worker_without_its_sandbox_runs_nothing(
     organizer = {"Authorization": f"Bearer {contest.staff_tokens['organizer']}"}
     said = requests.get(dashboard, headers=organizer, timeout=10).json()["sandbox_refused"]
     assert "bwrap" in said
-    spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker.log"))
+    worker_in(env, spawned, tmp_path, "code-worker", queue="code")
     wait_for(
         lambda: (
             requests.get(dashboard, headers=organizer, timeout=10).json()["sandbox_refused"] is None
@@ -162,13 +169,11 @@ def test_the_organizer_verifies_the_winners_code_from_the_cli(
 ) -> None:
     env = production_env
     contest = seed_env(env, tmp_path)
-    inputs = tmp_path / "test_features.csv"
-    contest.truth[["id"]].assign(x1=1).to_csv(inputs, index=False)
-    out = cli(env, "task", "update", contest.event, contest.task, "--inputs", str(inputs))
+    out = with_hidden_inputs(env, contest, tmp_path)
     assert "winners' code verified on test_features.csv" in out
     server = server_in(env, spawned, tmp_path, "web")
     worker_in(env, spawned, tmp_path, "worker")
-    spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker.log"))
+    worker_in(env, spawned, tmp_path, "code-worker", queue="code")
     api = Api(server, contest)
     for team, noise, forged in (("팀0", 0.2, False), ("팀1", 0.3, True)):
         token = contest.tokens[team]
@@ -232,8 +237,7 @@ def test_a_lost_dry_run_never_locks_the_team_out(
     assert replaced["status"] == "failed"
     assert replaced["message"] == "Replaced by a newer dry run before it started."
 
-    worker = spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker.log")
-    spawned.append(worker)
+    worker = worker_in(env, spawned, tmp_path, "code-worker", queue="code")
     done = wait_for(lambda: (r := run(second.json()["id"]))["status"] == "done" and r, 120)
     assert "second" in done["log"]
     assert run(first.json()["id"])["status"] == "failed"  # its job found it ended: skipped
@@ -255,7 +259,7 @@ def test_a_lost_dry_run_never_locks_the_team_out(
     assert third.status_code == 202, third.text
     lost = run(sleeper_id)
     assert lost["status"] == "failed" and "worker stopped" in lost["message"]
-    spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker-2.log"))
+    worker_in(env, spawned, tmp_path, "code-worker-2", queue="code")
     again = wait_for(lambda: (r := run(third.json()["id"]))["status"] == "done" and r, 120)
     assert "third" in again["log"]
 
@@ -269,9 +273,7 @@ def test_verification_jobs_lost_or_doubled_give_one_verdict_each(
     once verification started."""
     env = production_env
     contest = seed_env(env, tmp_path)
-    inputs = tmp_path / "test_features.csv"
-    contest.truth[["id"]].assign(x1=1).to_csv(inputs, index=False)
-    cli(env, "task", "update", contest.event, contest.task, "--inputs", str(inputs))
+    with_hidden_inputs(env, contest, tmp_path)
     server = server_in(env, spawned, tmp_path, "web")
     worker_in(env, spawned, tmp_path, "worker")
     api = Api(server, contest)
@@ -313,7 +315,7 @@ def test_verification_jobs_lost_or_doubled_give_one_verdict_each(
     swapped = attach()
     assert swapped.status_code == 409 and swapped.json()["error"]["code"] == "code_verified"
 
-    spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / "code-worker.log"))
+    worker_in(env, spawned, tmp_path, "code-worker", queue="code")
 
     def results() -> list | None:
         fetched = [Job.fetch(j, connection=code_queue.connection) for j in jobs]
@@ -338,15 +340,13 @@ def test_a_check_judged_lost_while_still_running_gives_one_verdict(
     first run, finishing after the second began, must not write over it: one verdict."""
     env = production_env
     contest = seed_env(env, tmp_path)
-    inputs = tmp_path / "test_features.csv"
-    contest.truth[["id"]].assign(x1=1).to_csv(inputs, index=False)
-    cli(env, "task", "update", contest.event, contest.task, "--inputs", str(inputs))
+    with_hidden_inputs(env, contest, tmp_path)
     with env_session(env) as session:
         session.scalars(select(Task)).one().time_limit_s = 60
     server = server_in(env, spawned, tmp_path, "web")
     worker_in(env, spawned, tmp_path, "worker")
     for name in ("code-a", "code-b"):
-        spawned.append(spawn(["worker", "--queue", "code"], env, tmp_path / f"{name}.log"))
+        worker_in(env, spawned, tmp_path, name, queue="code")
     api = Api(server, contest)
     token = contest.tokens["팀0"]
     auth = {"Authorization": f"Bearer {token}"}

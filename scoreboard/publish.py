@@ -22,7 +22,8 @@ from scoreboard.boards import Board, refresh_task, staff_only
 from scoreboard.slots import SharedSlots
 
 NAMESPACE = "/live"
-# A process's pushes of a task's boards when no setting says otherwise (``config``).
+# Least time between two pushes of a task's boards unless a setting says otherwise (the default
+# and why: ``config.PUSH_INTERVAL_MS``).
 MIN_INTERVAL_S = PUSH_INTERVAL_MS / 1000
 # An upload's attempt count waits this long for a score's push to show it (its file's score
 # usually lands within a fraction of a second) before the web node's clock refreshes the boards

@@ -20,8 +20,8 @@ DEFAULT_INSTANCE = Path(__file__).resolve().parent / "instance"
 # process without. Each push is a 26 KB board (200 teams) to every viewer, relayed by every web
 # node: at 100 ms a rush's 500 scores made ~380 pushes, and relaying them was ~10% of a web
 # node's CPU; at 250 ms, ~220 pushes, but the median upload → push took 182 ms (at 100 ms,
-# 100 ms), most of it waiting for the slot. At 200 ms, ~260 pushes and a median of 164 ms
-# (issue 14; bench/README.md).
+# 100 ms), most of it waiting for the slot. At 200 ms, when it was chosen, ~260 pushes and a
+# median of 164 ms (issue 14; bench/README.md).
 PUSH_INTERVAL_MS = 200
 
 

@@ -7,7 +7,7 @@ the participant; a refused upload leaves no row and no file behind.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -269,7 +269,8 @@ class Upload:
     at: datetime
     key: str | None
     known_team: Team | None = None  # the user's team, as the request found it
-    token_use: TokenUse | None = None
+    # Marked once written (mutable: not part of the upload's identity).
+    token_use: TokenUse | None = field(default=None, compare=False)
 
 
 def _record(session: Session, event: Event, task: Task, upload: Upload) -> Submission:

@@ -126,7 +126,8 @@ def inserted(
     """A new submission row of ``values`` (``event_id`` included, for the membership), as a
     persistent object of ``session``; None if the membership or the task's quota refused it.
     On PostgreSQL counted on the boards too, and ``token_use`` written (row or not) unless it
-    was already; the caller writes it on SQLite."""
+    was already: there the caller runs it in autocommit, so that its end commits the use it
+    marks written. The caller writes the use on SQLite."""
     if session.get_bind().dialect.name == "postgresql":
         due = token_use if token_use is not None and not token_use.written else None
         params = {

@@ -102,6 +102,8 @@ def test_a_quota_refused_uploads_token_use_is_written_once(
     assert refused.json["error"]["code"] == "daily_quota"
     writes = [s[:80] for s in seen if "UPDATE api_tokens" in s]
     assert len(writes) == 1, writes
+    if db.engine is not None and db.engine.dialect.name == "postgresql":
+        assert writes[0].startswith("WITH new_row"), writes  # the row's statement wrote it
     used = last_used(contest.tokens[team])
     assert isinstance(used, datetime) and used > before
 

@@ -5,7 +5,6 @@ them, end on the latest board, and an upload's attempt count shows without any s
 from __future__ import annotations
 
 import math
-import os
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +49,7 @@ def test_pushes_are_coalesced_across_nodes_and_workers(
     production_env: dict[str, str],
     tmp_path: Path,
     spawned: list[Proc],
+    monkeypatch: pytest.MonkeyPatch,
     interval_s: float | None,
     files_each: int,
 ) -> None:
@@ -57,7 +57,8 @@ def test_pushes_are_coalesced_across_nodes_and_workers(
     team then: scores land far more often than the default lets boards go out)."""
     env = dict(production_env)
     if interval_s is None:
-        assert "HACKJUDGE_PUSH_INTERVAL_MS" not in os.environ, "the default is not in force"
+        # Not inherited from the shell that runs the tests (spawned processes take its env).
+        monkeypatch.delenv("HACKJUDGE_PUSH_INTERVAL_MS", raising=False)
         interval_s = PUSH_INTERVAL_MS / 1000
     else:
         env["HACKJUDGE_PUSH_INTERVAL_MS"] = str(int(interval_s * 1000))
@@ -92,9 +93,13 @@ def test_pushes_are_coalesced_across_nodes_and_workers(
     # Four processes saw changes; the deployment pushed at most once per interval.
     allowed = 1 + math.floor(burst / interval_s)
     assert len(boards) <= allowed, (len(boards), allowed, f"burst {burst:.2f}s")
-    assert len(boards) < len(uploads)
     versions = [b["version"] for b in boards]
-    assert all(a < b for a, b in zip(versions, versions[1:], strict=False)), versions
+    assert len(set(versions)) == len(versions) and versions[-1] == max(versions), versions
+    if interval_s >= PUSH_INTERVAL_S:
+        # Two seconds apart, boards arrive in the order they were made; at 200 ms a slow
+        # refresh may land after the next one's (clients keep the newest version).
+        assert all(a < b for a, b in zip(versions, versions[1:], strict=False)), versions
+        assert len(boards) < len(uploads)
     client.disconnect()
 
 

@@ -4,8 +4,9 @@ An organizer's change that lands in between — the team disqualified, the membe
 moved — decides the upload as it would have decided one sent after it; so does a quota freed
 between the row's statement and the quota's own read.
 
-PostgreSQL only: that is where the team is read before the body (SQLite reads it under the
-team's lock, in the row's transaction)."""
+PostgreSQL only: that is where the team is read before the body and the row's statement
+checks membership and quota by itself (SQLite reads the team under the team's lock, in the
+row's transaction)."""
 
 from __future__ import annotations
 
@@ -139,7 +140,8 @@ def test_a_file_that_stops_counting_between_the_row_and_its_quota_check_frees_th
     app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path
 ) -> None:
     """The row's statement found the quota used up; before the quota is read to say until
-    when, a worker found the counted file malformed (it uses no quota): the upload goes in."""
+    when, the counted file stops counting (as a file a worker finds malformed: it uses no
+    quota): the upload goes in."""
     contest = seed_contest(db, settings.storage_dir, tmp_path, daily_limit=1)
     api = Api(client, contest, app)
     team, _other = teams_of(contest)

@@ -285,7 +285,9 @@ def _record(session: Session, event: Event, task: Task, upload: Upload) -> Submi
         count_upload(session, task, sub.team_id, upload.at)  # the team may have changed
         if upload.token_use is not None:
             touch_token(session, upload.token_use)
-        return sub
+    if upload.token_use is not None:
+        upload.token_use.written = True  # committed with the row, as the block ended
+    return sub
 
 
 def _record_at_once(session: Session, event: Event, task: Task, upload: Upload) -> Submission:

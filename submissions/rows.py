@@ -50,7 +50,7 @@ def defaults() -> dict[str, Any]:
 @dataclass
 class TokenUse:
     """An API token's last use, to be written with the upload's row (``app.web.auth``);
-    ``written`` once a statement that committed by itself has (PostgreSQL's row, row or not)."""
+    ``written`` once committed (with the row; on PostgreSQL by its statement, row or not)."""
 
     token_id: int
     used_at: datetime

@@ -123,7 +123,6 @@ def _upload(
         reply = jsonify(submission_json(sub, task, team, staff=False))
         reply.headers["Idempotent-Replayed"] = "true"
         return reply, 202
-    token_use.carried = True
     dispatch(sub.id, task)
     team = session().get(Team, sub.team_id)
     return jsonify(submission_json(sub, task, team, staff=False)), 202

@@ -86,13 +86,12 @@ TOKEN_USE = "hackjudge_token_use"  # in a session's info: a token's last use, no
 class CarriedTokenUse:
     """The request token's last use, if due and not written yet, taken off the request's
     commits for a statement of the caller's to carry (an upload's row: a round trip fewer,
-    issue 14); unless the block sets ``carried`` or the statement wrote it (``use.written``:
-    a refused upload's row on PostgreSQL), the request writes it after all
+    issue 14); unless that statement wrote it (``use.written``: the row went in, or on
+    PostgreSQL its statement ran and refused it), the request writes it after all
     (``_note_token_use``)."""
 
     def __init__(self) -> None:
         self.use: TokenUse | None = None
-        self.carried = False
 
     def __enter__(self) -> CarriedTokenUse:
         assert db.session is not None
@@ -105,7 +104,7 @@ class CarriedTokenUse:
     def __exit__(self, *exc_info: object) -> None:
         # Put back for ``_note_token_use``; no commit may come between (``_token_use_committed``
         # would take it for written): the refusals roll back, and nothing else commits.
-        if self.use is not None and not (self.carried or self.use.written):
+        if self.use is not None and not self.use.written:
             assert db.session is not None
             db.session.info[TOKEN_USE] = (self.use.token_id, self.use.used_at)
 

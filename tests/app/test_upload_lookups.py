@@ -15,6 +15,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.security import hash_token, new_token
@@ -40,11 +41,13 @@ def statements() -> Iterator[list[str]]:
         yield seen
 
 
+def token_row(session: Session, token: str) -> ApiToken:
+    return session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).one()
+
+
 def last_used(token: str) -> object:
     with db.begin() as session:
-        return session.scalars(
-            select(ApiToken.last_used_at).where(ApiToken.token_hash == hash_token(token))
-        ).one()
+        return token_row(session, token).last_used_at
 
 
 def test_an_uploads_token_event_task_and_team_come_in_one_statement(
@@ -92,9 +95,7 @@ def test_a_quota_refused_uploads_token_use_is_written_once(
     team = next(iter(contest.tokens))
     assert api.upload(team, prediction_csv(contest.truth, 0.5, 1)).status_code == 202
     with db.begin() as session:  # two minutes on, as the clock would make it: the use is due
-        row = session.scalars(
-            select(ApiToken).where(ApiToken.token_hash == hash_token(contest.tokens[team]))
-        ).one()
+        row = token_row(session, contest.tokens[team])
         row.last_used_at = before = utcnow() - timedelta(minutes=2)
     with statements() as seen:
         refused = api.upload(team, prediction_csv(contest.truth, 0.4, 2))
@@ -133,9 +134,7 @@ def test_the_joint_lookup_refuses_as_the_separate_ones_did(
     assert staff_now.status_code == 401, staff_now.get_data(as_text=True)
 
     with db.begin() as session:  # the team's token expires, as the clock would make it
-        row = session.scalars(
-            select(ApiToken).where(ApiToken.token_hash == hash_token(contest.tokens[team]))
-        ).one()
+        row = token_row(session, contest.tokens[team])
         row.expires_at = utcnow() - timedelta(seconds=1)
     expired = api.upload(team, body)
     assert expired.status_code == 401, expired.get_data(as_text=True)

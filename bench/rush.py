@@ -12,9 +12,16 @@ Reported per system and run, then as medians over ``--runs``: HTTP 202 and uploa
 percentiles, the queue depth over time, CPU per upload of the web nodes, the workers and
 PostgreSQL, lost and duplicated uploads, and the platform / floor ratios.
 
+Several worker counts (``--workers 2,4``) run each system with each pool in every run, so the
+pools are compared on the same machine at the same hour, the floor's as well as ours.
+``--db-rtt-ms`` puts the workers' PostgreSQL (both systems') across a link of that round trip
+(``bench/delay_link.py``): a file's scoring then waits on I/O, as with a database on another
+host, and a bigger pool has waits to overlap. The web nodes reach PostgreSQL directly.
+
     python bench/rush.py                                  # 200 teams, 500 files, 60 s, 3 runs
     python bench/rush.py --files 1000 --workers 4         # the 2x rush
     python bench/rush.py --web-nodes 2 --runs 1 --json bench/results/rush-2web.json
+    python bench/rush.py --workers 2,4 --db-rtt-ms 20     # I/O-bound files: 2 against 4 workers
 
 Every team's successive files score strictly better (the same noise, a stronger signal), so the
 first push that shows a team at or above a file's public score is the push of that file.
@@ -23,31 +30,26 @@ first push that shows a team at or above a file's public score is the push of th
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-import numpy as np
-import pandas as pd
 import psycopg
 import redis
 import requests
-import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+from bench._rush_figures import label, report, show, summarise  # noqa: E402
+from bench._rush_load import Load, System, drive, make_load, viewer, warm_up  # noqa: E402
 from bench._support import (  # noqa: E402
     PG_URL,
     REDIS_URL,
@@ -63,270 +65,34 @@ from core.db import Database  # noqa: E402
 from migrations import upgrade  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-TICK = os.sysconf("SC_CLK_TCK")
 # Files sent, by teams of their own, before each system's clock starts (``warm_up``).
 WARM_FILES = 8
-SLOW_202_S = 0.25  # answers slower than this are listed with their moment
 
 
-@dataclass
-class Load:
-    """What the teams send: ``files[j]`` by ``teams_of[j]`` at ``at[j]`` seconds."""
+@dataclass(frozen=True)
+class Pool:
+    """One system's workers: how many, and the port of the delay link they reach PostgreSQL
+    through (``bench/delay_link.py``: a database on another host), or None: directly."""
 
-    at: list[float]
-    teams_of: list[str]
-    files: list[bytes]
+    workers: int
+    link_port: int | None = None
 
-
-def make_load(truth: pd.DataFrame, teams: list[str], files: int, seconds: float, seed: int) -> Load:
-    """``files`` distinct files over ``teams``, arrivals uniform over ``seconds``; each team's
-    later files score better than its earlier ones."""
-    rng = np.random.default_rng(seed)
-    owners = [teams[i % len(teams)] for i in range(files)]
-    rng.shuffle(owners)
-    at = sorted(float(t) for t in rng.uniform(0, seconds, files))
-    target = truth["target"].to_numpy(dtype=float)
-    noise = {team: rng.normal(0, 1, len(truth)) for team in teams}
-    nth: dict[str, int] = {}
-    bodies = []
-    for team in owners:
-        k = nth[team] = nth.get(team, 0) + 1
-        signal = 0.25 * k + 0.01 * teams.index(team) / len(teams)
-        pred = np.round(target * signal + noise[team], 6)
-        bodies.append(
-            pd.DataFrame({"id": truth["id"], "target": pred}).to_csv(index=False).encode()
-        )
-    return Load(at, owners, bodies)
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"p50": float("nan"), "p90": float("nan"), "p99": float("nan"), "max": float("nan")}
-    ordered = sorted(values)
-    q = (
-        statistics.quantiles(ordered, n=100, method="inclusive")
-        if len(ordered) > 1
-        else ordered * 99
-    )
-    return {"p50": statistics.median(ordered), "p90": q[89], "p99": q[98], "max": ordered[-1]}
-
-
-def _cpu_of(pid: str) -> tuple[int, str, int] | None:
-    """(process group, command, CPU ticks incl. reaped children) of one process."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    comm = raw[raw.index("(") + 1 : raw.rindex(")")]
-    fields = raw[raw.rindex(")") + 2 :].split()
-    # After the command: state ppid pgrp session ... utime(11) stime(12) cutime(13) cstime(14)
-    return int(fields[2]), comm, sum(int(f) for f in fields[11:15])
-
-
-def _serves(pid: str, database: str) -> bool:
-    """Is this PostgreSQL process a backend (or autovacuum worker) of ``database``? Its
-    title says: ``postgres: USER DATABASE HOST(PORT) STATE``, ``postgres: autovacuum worker
-    DATABASE``."""
-    try:
-        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except (OSError, UnicodeDecodeError):
-        return False
-    return database in title.split()
-
-
-def cpu_seconds(groups: dict[str, list[int]], database: str | None = None) -> dict[str, float]:
-    """CPU seconds so far of each named list of process groups, and of PostgreSQL: all its
-    processes (``postgres``), and the backends of ``database`` alone (``postgres_db``: on a
-    machine shared with other work, the server's other databases are not this system's)."""
-    totals = {name: 0 for name in groups} | {"postgres": 0, "postgres_db": 0}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        found = _cpu_of(pid)
-        if found is None:
-            continue
-        pgrp, comm, ticks = found
-        if comm.startswith("postgres") or comm.startswith("postmaster"):
-            totals["postgres"] += ticks
-            if database is not None and _serves(pid, database):
-                totals["postgres_db"] += ticks
-        for name, pgids in groups.items():
-            if pgrp in pgids:
-                totals[name] += ticks
-    return {name: ticks / TICK for name, ticks in totals.items()}
-
-
-@dataclass
-class System:
-    """One system under load: how to start it, send a file and see its pushes."""
-
-    name: str
-    web: list[Proc]
-    workers: list[Proc]
-    queue_key: str
-    send: Callable[[requests.Session, int, int], requests.Response]
-    finished: Callable[[], int]
-    pushes: list[tuple[float, Any]] = field(default_factory=list)
-    # Nothing left over from the warm-up (the platform's deferred intervals).
-    quiet: Callable[[], bool] = lambda: True
-
-
-def warm_up(system: System, warm: Load) -> None:
-    """A few files from teams outside the load, scored before the clock starts: both systems
-    run warm (libraries loaded, the truth cached, statements prepared), as in an event."""
-    with ThreadPoolExecutor(8) as pool:
-        replies = list(
-            pool.map(
-                lambda j: system.send(requests.Session(), j, j % len(system.web)),
-                range(len(warm.files)),
-            )
-        )
-    assert all(r.status_code == 202 for r in replies), [r.text[:200] for r in replies]
-    wait_for(lambda: system.finished() >= len(warm.files) and system.quiet(), 120, "the warm-up")
-
-
-def drive(
-    system: System,
-    load: Load,
-    redis_conn: redis.Redis,
-    drain_s: float,
-    database: str | None = None,
-) -> dict[str, Any]:
-    """Send the load on schedule; wait until every accepted file is finished (``database``:
-    the system's, whose backends' CPU is counted apart)."""
-    before = system.finished()
-    sessions = threading.local()
-    sent = [0.0] * len(load.files)
-    took: list[float | None] = [None] * len(load.files)
-    replies: list[Any] = [None] * len(load.files)
-    depth: list[tuple[float, int]] = []
-    sampling = threading.Event()
-
-    def sample() -> None:
-        while not sampling.is_set():
-            with contextlib.suppress(redis.RedisError):
-                depth.append((time.perf_counter(), int(redis_conn.llen(system.queue_key))))
-            sampling.wait(0.25)
-
-    def send(j: int) -> None:
-        session = getattr(sessions, "s", None) or requests.Session()
-        sessions.s = session
-        t0 = time.perf_counter()
-        sent[j] = t0
-        try:
-            reply = system.send(session, j, j % len(system.web))
-        except requests.RequestException as exc:
-            replies[j] = f"error {exc}"
-            return
-        took[j] = time.perf_counter() - t0
-        replies[j] = (
-            reply.json() if reply.status_code == 202 else f"{reply.status_code} {reply.text[:200]}"
-        )
-
-    groups = {
-        "web": [p.popen.pid for p in system.web],
-        "workers": [p.popen.pid for p in system.workers],
-    }
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    cpu_before = cpu_seconds(groups, database)
-    start = time.perf_counter()
-    started_utc = datetime.now(UTC).isoformat(timespec="milliseconds")
-    with ThreadPoolExecutor(48) as pool:
-        for j, at in enumerate(load.at):
-            delay = start + at - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            pool.submit(send, j)
-    accepted = [j for j, r in enumerate(replies) if isinstance(r, dict)]
-    deadline = time.monotonic() + drain_s
-    while system.finished() - before < len(accepted) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    ended = time.perf_counter()
-    time.sleep(1.0)  # the last coalesced pushes
-    cpu_after = cpu_seconds(groups, database)
-    sampling.set()
-    sampler.join()
-    cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
-    per_5s: dict[int, int] = {}
-    for moment, n in depth:
-        slot = int((moment - start) // 5) * 5
-        per_5s[slot] = max(per_5s.get(slot, 0), n)
-    return {
-        "sent": sent,
-        "took": took,
-        "replies": replies,
-        "accepted": accepted,
-        "refused": [r for r in replies if not isinstance(r, dict)][:5],
-        "finished": system.finished() - before,
-        # Messages the viewer got from the clock's start to the end of the drain (the platform's
-        # boards; the floor's one small message a score): what each web node relays.
-        "boards_pushed": sum(1 for moment, _ in system.pushes if moment >= start),
-        "drain_s": ended - start,
-        "start": start,
-        "started_utc": started_utc,
-        "cpu_s": cpu,
-        "queue_max": max((n for _, n in depth), default=0),
-        "queue_per_5s": per_5s,
-    }
-
-
-def viewer(url: str, namespace: str, subscribe: dict | None, sink: list) -> socketio.Client:
-    """A websocket viewer that timestamps every ``leaderboard`` push."""
-    client = socketio.Client(reconnection=False)
-    client.on(
-        "leaderboard",
-        lambda data: sink.append((time.perf_counter(), data)),
-        namespace=namespace,
-    )
-    client.connect(url, namespaces=[namespace], transports=["websocket"])
-    if subscribe is not None:
-        client.call("subscribe", subscribe, namespace=namespace, timeout=10)
-    return client
-
-
-def summarise(
-    name: str, driven: dict[str, Any], latencies: list[float], uploads: int, stored: int
-) -> dict[str, Any]:
-    accepted = len(driven["accepted"])
-    per_upload = {k: v / max(1, accepted) * 1000 for k, v in driven["cpu_s"].items()}
-    return {
-        "system": name,
-        "uploads": uploads,
-        "accepted": accepted,
-        "finished": driven["finished"],
-        "stored": stored,
-        "lost": accepted - min(accepted, driven["finished"]),
-        "duplicated": max(0, stored - accepted),
-        "pushed": len(latencies),
-        "http_202_ms": {
-            k: v * 1000
-            for k, v in percentiles([t for t in driven["took"] if t is not None]).items()
-        },
-        "push_ms": {k: v * 1000 for k, v in percentiles(latencies).items()},
-        # When the slow answers were sent (s after the clock started) and took (ms): a stall
-        # of the whole machine shows as one cluster, to set beside PostgreSQL's log.
-        "slow_202": [
-            (round(driven["sent"][j] - driven["start"], 2), round(t * 1000))
-            for j, t in enumerate(driven["took"])
-            if t is not None and t > SLOW_202_S and isinstance(driven["replies"][j], dict)
-        ],
-        "started_utc": driven["started_utc"],
-        "cpu_ms_per_upload": per_upload,
-        "queue_max": driven["queue_max"],
-        "queue_per_5s": driven["queue_per_5s"],
-        "boards_pushed": driven["boards_pushed"],
-        "drain_s": driven["drain_s"],
-        "refused": driven["refused"],
-    }
+    def database(self, db_url: str) -> str:
+        """``db_url`` as the workers reach it."""
+        if self.link_port is None:
+            return db_url
+        parts = urlsplit(db_url)
+        userinfo, at, _ = parts.netloc.rpartition("@")
+        return urlunsplit(parts._replace(netloc=f"{userinfo}{at}127.0.0.1:{self.link_port}"))
 
 
 def run_floor(
     warm: Load,
     args: argparse.Namespace,
+    pool: Pool,
     db_url: str,
     tmp: Path,
-    truth_path: Path,
+    contest: Any,
     load: Load,
     redis_conn: redis.Redis,
     tag: str,
@@ -342,11 +108,12 @@ def run_floor(
         "FLOOR_QUEUE": f"floor-{tag}",
         "FLOOR_CHANNEL": f"floor-{tag}",
         "FLOOR_STORAGE": str(tmp / "floor"),
-        "FLOOR_TRUTH": str(truth_path),
+        "FLOOR_TRUTH": str(contest.truth_path),
         "PYTHONPATH": str(ROOT),
     }
     python = sys.executable
     rq = str(Path(python).with_name("rq"))
+    linked = {**env, "FLOOR_DATABASE_URL": pool.database(db_url)}
     web, workers = [], []
     try:
         for i in range(args.web_nodes):
@@ -363,7 +130,7 @@ def run_floor(
                 60,
                 "the floor to answer",
             )
-        for i in range(args.workers):
+        for i in range(pool.workers):
             workers.append(
                 _spawn_raw(
                     [
@@ -376,14 +143,14 @@ def run_floor(
                         "--quiet",
                         f"floor-{tag}",
                     ],
-                    env,
+                    linked,
                     tmp / f"floor-worker{i}.log",
                 )
             )
         from rq import Queue
 
         warming = Queue(f"floor-{tag}", connection=redis_conn)
-        jobs = [warming.enqueue("bench.rush_floor.warm") for _ in range(args.workers)]
+        jobs = [warming.enqueue("bench.rush_floor.warm") for _ in range(pool.workers)]
         wait_for(
             lambda: all(job.get_status(refresh=True) == "finished" for job in jobs),
             120,
@@ -434,6 +201,7 @@ def run_floor(
 def run_platform(
     warm: Load,
     args: argparse.Namespace,
+    pool: Pool,
     db_url: str,
     tmp: Path,
     contest: Any,
@@ -448,7 +216,8 @@ def run_platform(
     try:
         for i in range(args.web_nodes):
             web.append(start_server(env, tmp / f"web{i}.log", free_port()))
-        workers = [spawn(["worker"], env, tmp / f"worker{i}.log") for i in range(args.workers)]
+        linked = {**env, "HACKJUDGE_DATABASE_URL": pool.database(db_url)}
+        workers = [spawn(["worker"], linked, tmp / f"worker{i}.log") for i in range(pool.workers)]
         pushes: list[tuple[float, Any]] = []
         client = viewer(web[0].url, "/live", {"event": contest.event}, pushes)
         path = f"/api/v1/events/{contest.event}/tasks/{contest.task}/submissions"
@@ -552,46 +321,37 @@ def _answers(url: str) -> bool:
         return False
 
 
-def report(runs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
-    """Medians over the runs of each figure, and the platform / floor ratios."""
+def start_link(tmp: Path, rtt_ms: float) -> tuple[Proc, int, float]:
+    """The delay link in front of PostgreSQL (``bench/delay_link.py``), its port, and the
+    round trip measured through it (ms: ``rtt_ms`` and the link's own ~2 ms on this machine)."""
+    port = free_port()
+    upstream = urlsplit(PG_URL)
+    link = _spawn_raw(
+        [
+            sys.executable,
+            str(ROOT / "bench/delay_link.py"),
+            str(port),
+            upstream.hostname or "127.0.0.1",
+            str(upstream.port or 5432),
+            str(rtt_ms / 2),
+        ],
+        {},
+        tmp / "delay-link.log",
+    )
+    wait_for(lambda: "ready" in link.output(), 30, "the delay link")
+    with psycopg.connect(Pool(0, port).database(PG_URL), autocommit=True) as conn:
+        began = time.perf_counter()
+        for _ in range(20):
+            conn.execute("SELECT 1").fetchone()
+        measured = (time.perf_counter() - began) / 20 * 1000
+    return link, port, measured
 
-    def median(system: str, *keys: str) -> float:
-        values = []
-        for run in runs:
-            value: Any = run[system]
-            for key in keys:
-                value = value[key]
-            values.append(value)
-        return statistics.median(values)
 
-    out: dict[str, Any] = {}
-    for system in ("floor", "hackjudge"):
-        out[system] = {
-            "http_202_p50_ms": median(system, "http_202_ms", "p50"),
-            "http_202_p99_ms": median(system, "http_202_ms", "p99"),
-            "push_p50_ms": median(system, "push_ms", "p50"),
-            "push_p99_ms": median(system, "push_ms", "p99"),
-            "web_cpu_ms": median(system, "cpu_ms_per_upload", "web"),
-            "worker_cpu_ms": median(system, "cpu_ms_per_upload", "workers"),
-            "postgres_cpu_ms": median(system, "cpu_ms_per_upload", "postgres"),
-            "postgres_db_cpu_ms": median(system, "cpu_ms_per_upload", "postgres_db"),
-            "queue_max": median(system, "queue_max"),
-            "lost": max(run[system]["lost"] for run in runs),
-            "duplicated": max(run[system]["duplicated"] for run in runs),
-        }
-    floor, ours = out["floor"], out["hackjudge"]
-    out["ratios"] = {
-        key: ours[key] / floor[key] if floor[key] else float("inf")
-        for key in (
-            "http_202_p99_ms",
-            "push_p50_ms",
-            "push_p99_ms",
-            "web_cpu_ms",
-            "postgres_cpu_ms",
-            "postgres_db_cpu_ms",
-        )
-    }
-    return out
+def workers_list(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",")]
+    if not counts or min(counts) < 1 or len(set(counts)) != len(counts):
+        raise argparse.ArgumentTypeError("distinct worker counts, each at least 1: 2 or 2,4")
+    return counts
 
 
 def main() -> None:
@@ -602,8 +362,19 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers",
+        type=workers_list,
+        default=[2],
+        help="workers of each system; several (2,4) compares the pools in each run",
+    )
     parser.add_argument("--web-nodes", type=int, default=1)
+    parser.add_argument(
+        "--db-rtt-ms",
+        type=float,
+        default=0.0,
+        help="the workers reach PostgreSQL across a link of this round trip (I/O-bound files)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--drain", type=float, default=300, help="most seconds to finish")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -617,7 +388,13 @@ def main() -> None:
     redis_conn = redis.Redis.from_url(REDIS_URL)
     names = [template]
     runs = []
+    link: Proc | None = None
     try:
+        pools = [Pool(n) for n in args.workers]
+        measured_rtt = None
+        if args.db_rtt_ms > 0:
+            link, port, measured_rtt = start_link(tmp, args.db_rtt_ms)
+            pools = [Pool(n, port) for n in args.workers]
         upgrade(f"{base}/{template}")
         database = Database()
         database.configure(f"{base}/{template}")
@@ -636,28 +413,33 @@ def main() -> None:
         print(
             f"{args.files} files of {args.rows:,} rows ({len(load.files[0]) / 1e6:.2f} MB) from "
             f"{args.teams} teams over {args.seconds:.0f} s; {args.web_nodes} web node(s), "
-            f"{args.workers} workers",
+            f"workers {' then '.join(str(n) for n in args.workers)}"
+            + (
+                f"; the workers' PostgreSQL across a {args.db_rtt_ms:g} ms link "
+                f"(a round trip through it: {measured_rtt:.1f} ms)"
+                if measured_rtt is not None
+                else ""
+            ),
             flush=True,
         )
         for run in range(args.runs):
             results = {}
-            for system in ("floor", "hackjudge"):
-                name = f"{template}_{run}_{system}"
-                with psycopg.connect(PG_URL, autocommit=True) as conn:
-                    conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
-                names.append(name)
-                tag = f"{os.getpid()}-{run}-{system}"
-                if system == "floor":
-                    results[system] = run_floor(
-                        warm, args, f"{base}/{name}", tmp, contest.truth_path, load, redis_conn, tag
+            for pool in pools:
+                for system in ("floor", "hackjudge"):
+                    name_in_results = label(system, pool.workers, len(pools))
+                    name = f"{template}_{run}_{system}_{pool.workers}"
+                    with psycopg.connect(PG_URL, autocommit=True) as conn:
+                        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+                    names.append(name)
+                    tag = f"{os.getpid()}-{run}-{system}-{pool.workers}"
+                    run_system = run_floor if system == "floor" else run_platform
+                    results[name_in_results] = run_system(
+                        warm, args, pool, f"{base}/{name}", tmp, contest, load, redis_conn, tag
                     )
-                else:
-                    results[system] = run_platform(
-                        warm, args, f"{base}/{name}", tmp, contest, load, redis_conn, tag
-                    )
-                show(run, results[system])
+                    results[name_in_results] |= {"system": name_in_results, "workers": pool.workers}
+                    show(run, results[name_in_results])
             runs.append(results)
-        summary = report(runs)
+        summary = report(runs, args.workers)
         print(json.dumps(summary, indent=2))
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -665,6 +447,11 @@ def main() -> None:
                 json.dumps(
                     {
                         "args": vars(args) | {"json": str(args.json)},
+                        "db_rtt_measured_ms": measured_rtt,
+                        # Connections the link carried: the workers' and the RTT's measure.
+                        "link_connections": (
+                            link.output().count("carried") if link is not None else 0
+                        ),
                         "runs": runs,
                         "summary": summary,
                     },
@@ -673,36 +460,11 @@ def main() -> None:
                 )
             )
     finally:
+        if link is not None:
+            link.stop()
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             for name in reversed(names):
                 conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def show(run: int, result: dict[str, Any]) -> None:
-    h, p, cpu = result["http_202_ms"], result["push_ms"], result["cpu_ms_per_upload"]
-    print(
-        f"run {run + 1} {result['system']:>9}: 202 p50 {h['p50']:6.1f} p99 {h['p99']:7.1f} ms | "
-        f"push p50 {p['p50']:7.1f} p99 {p['p99']:7.1f} ms "
-        f"({result['pushed']}/{result['accepted']}) | cpu/upload web {cpu['web']:5.1f} "
-        f"workers {cpu['workers']:5.1f} pg {cpu['postgres']:5.1f} "
-        f"(its db {cpu['postgres_db']:4.1f}) ms | "
-        f"queue max {result['queue_max']} | lost {result['lost']} dup {result['duplicated']} | "
-        f"boards pushed {result['boards_pushed']}"
-        + (f" | refused {result['refused']}" if result["refused"] else "")
-        + (
-            f" | intervals done at {result['intervals_done_s']:.0f} s"
-            f" ({result['intervals_left']} left)"
-            if "intervals_done_s" in result
-            else ""
-        ),
-        flush=True,
-    )
-    depth = result["queue_per_5s"]
-    print("    queue max per 5 s: " + " ".join(f"{depth[t]}" for t in sorted(depth)), flush=True)
-    if result["slow_202"]:
-        shown = ", ".join(f"{ms} ms at {at} s" for at, ms in result["slow_202"][:12])
-        began = result["started_utc"]
-        print(f"    202s over {SLOW_202_S * 1000:.0f} ms (clock from {began}): {shown}")
 
 
 if __name__ == "__main__":

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from core.db import Database, utcnow
 from core.errors import ParticipantVisibleError
 from core.models import FINISHED, JUDGED, Status, Submission, Task
 from judge.scoring import ScoreResult, score
-from judge.standings import recount
+from judge.standings import landing, recount
 from judge.truth import SolutionCache
 
 log = logging.getLogger(__name__)
@@ -189,17 +190,28 @@ def land(
 ) -> str:
     """Write a job's verdict (``updates``) with the team's standing, publish it, and see to
     the interval of a scored file; returns the final status."""
+    # staff_error: a fault of an earlier attempt; ``updates`` may say more.
+    values = {"staff_error": "", **updates, "finished_at": utcnow()}
     with ctx.db.begin() as session:
-        # One statement for the row (it was a locked read, then the write).
-        sub = session.scalars(
-            update(Submission)
-            .where(Submission.id == submission_id)
-            # staff_error: a fault of an earlier attempt; ``updates`` may say more.
-            .values({"staff_error": "", **updates, "finished_at": utcnow()})
-            .returning(Submission)
-            .execution_options(synchronize_session=False)
-        ).one()
-        recount(session, task, sub.team_id)  # the team's best, with the score, in one commit
+        # The team's best is recounted with the score, in one commit.
+        if session.get_bind().dialect.name == "postgresql":
+            # The row's write and the standing's lock in one statement, then the count.
+            verdict = update(Submission.__table__).where(Submission.id == submission_id)
+            row = session.execute(landing(verdict.values(values))).one()
+            sub = Submission(**row._mapping)
+            make_transient_to_detached(sub)
+            session.add(sub)
+            recount(session, task, sub.team_id, locked=True)
+        else:
+            # One statement for the row (it was a locked read, then the write).
+            sub = session.scalars(
+                update(Submission)
+                .where(Submission.id == submission_id)
+                .values(values)
+                .returning(Submission)
+                .execution_options(synchronize_session=False)
+            ).one()
+            recount(session, task, sub.team_id)
     ctx.publisher.submission(sub, task)
     # Invalid files change attempt counts too; the board pushes only if a visible row moved.
     ctx.publisher.task_changed(task.id)

@@ -5,18 +5,21 @@ an interval kept only for the score it was computed for."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from app.extensions import db
 from core.models import Standing, Status, Submission
 from judge.jobs import MAX_ATTEMPTS, _store_interval, evaluate, get_context, land, start
 from tests.actions import Api
-from tests.helpers import Contest, each_statement_sent
+from tests.helpers import Contest, each_statement_sent, wait_for
 
 
 class Seen(list[str]):
@@ -102,6 +105,73 @@ def test_a_job_takes_and_lands_its_row_in_few_statements(
     assert storing.autocommit == [True if postgres else None]
     with db.begin() as session:
         assert session.get(Submission, sub_id).public_ci_low is None  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_two_files_of_one_team_landing_at_once_are_both_counted(
+    app: Flask, contest: Contest, api: Api
+) -> None:
+    """PostgreSQL (SQLite has one writer at a time): a worker landing one of a team's files
+    waits, in the statement that writes its verdict, for another landing the team's other file
+    to commit, and its count then sees that file. The better file commits first: without the
+    wait, the later count would not see it and would make the worse file the team's best."""
+    team = next(iter(contest.tokens))
+    ids = []
+    for noise in (0.3, 0.9):  # the better file, then the worse
+        public_id = api.entry(team, noise)
+        with db.begin() as session:
+            by_public_id = select(Submission.id).where(Submission.public_id == public_id)
+            ids.append(session.scalars(by_public_id).one())
+    better, worse = ids
+    ctx = get_context()
+    verdicts = {}
+    for sub_id in ids:
+        queued_again(sub_id)  # committed: neither file ranks until its verdict commits
+        started = start(ctx, sub_id)
+        assert started is not None
+        sub, task = started
+        verdicts[sub_id] = (task, *evaluate(ctx, task, sub, with_ci=False))
+    holder: list[int] = []
+    locked, other_waits = threading.Event(), threading.Event()
+
+    def hold_after_verdict(_conn: Any, _cursor: Any, statement: str, *_args: object) -> None:
+        if threading.get_ident() in holder and statement.lstrip().upper().startswith("WITH"):
+            locked.set()
+            assert other_waits.wait(30), "the other landing never waited on the lock"
+
+    def land_holding(sub_id: int) -> str:
+        holder.append(threading.get_ident())
+        return land(ctx, sub_id, *verdicts[sub_id])
+
+    def waiting_on_a_lock() -> bool:
+        with db.begin() as session:
+            return bool(
+                session.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            )
+
+    ctx.defer_interval, deferred = (lambda _id: None), ctx.defer_interval
+    try:
+        with (
+            each_statement_sent(db, hold_after_verdict, when="after_cursor_execute"),
+            ThreadPoolExecutor(2) as pool,
+        ):
+            first = pool.submit(land_holding, better)
+            assert locked.wait(30)
+            second = pool.submit(land, ctx, worse, *verdicts[worse])
+            wait_for(waiting_on_a_lock, 30, "the second landing to wait on the first's lock")
+            other_waits.set()
+            assert (first.result(30), second.result(30)) == ("scored", "scored")
+    finally:
+        ctx.defer_interval = deferred
+    with db.begin() as session:
+        standing = session.scalars(select(Standing)).one()
+        assert (standing.best_id, standing.attempts) == (better, 2)
 
 
 def test_a_row_past_its_attempts_is_given_up(app: Flask, contest: Contest, api: Api) -> None:

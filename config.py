@@ -112,6 +112,12 @@ class Settings:
         default_factory=lambda: float(_env("PUSH_INTERVAL_MS", str(PUSH_INTERVAL_MS)))
     )
     queue_name: str = field(default_factory=lambda: _env("QUEUE", "hackjudge") or "hackjudge")
+    # How much lower a worker's CPU priority is than the web node's (the ``nice`` increment,
+    # 0-19). Where both share a machine, an upload's answer (a few ms of the web node's CPU)
+    # goes before the file scoring behind it (tens of ms of a worker's): in the deadline rush on
+    # 2 cores the 202's p99 otherwise rose with every worker busy (issue 14). On a machine of
+    # its own a worker loses nothing by it.
+    worker_nice: int = field(default_factory=lambda: int(_env("WORKER_NICE", "10")))
     default_timezone: str = field(
         default_factory=lambda: _env("TIMEZONE", "Asia/Seoul") or "Asia/Seoul"
     )

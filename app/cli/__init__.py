@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -125,6 +126,7 @@ def worker(burst: bool, serves: str) -> None:
     settings = Settings()
     if not settings.redis_url:
         raise CliError("hackjudge worker needs HACKJUDGE_REDIS_URL (production mode).")
+    os.nice(max(0, min(19, settings.worker_nice)))  # the web node's answers first (config)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -77,6 +77,20 @@ def max_push_bytes() -> int:
     return int(float(_env("MAX_PUSH_KB", "4096")) * 1024)
 
 
+def worker_nice() -> int:
+    """``HACKJUDGE_WORKER_NICE``: how much lower a scoring worker's CPU priority is than the
+    web node's (the ``nice`` increment, 0-19; default 10).
+
+    Where both share a machine, an upload's answer (a few ms of the web node's CPU) goes before
+    the file scoring behind it (tens of ms of a worker's): in the deadline rush on 2 cores the
+    202's p99 otherwise rose with every worker busy (issue 14). On a machine of its own a worker
+    loses nothing by it. Code workers keep their priority: a program's time limit is wall-clock
+    time. A function, not only a setting, so that the rush bench gives its floor's workers the
+    same priority.
+    """
+    return max(0, min(19, int(_env("WORKER_NICE", "10"))))
+
+
 def default_token_days() -> float:
     """``HACKJUDGE_TOKEN_DAYS``: how long a new API token lasts unless its maker chooses.
 
@@ -112,12 +126,7 @@ class Settings:
         default_factory=lambda: float(_env("PUSH_INTERVAL_MS", str(PUSH_INTERVAL_MS)))
     )
     queue_name: str = field(default_factory=lambda: _env("QUEUE", "hackjudge") or "hackjudge")
-    # How much lower a worker's CPU priority is than the web node's (the ``nice`` increment,
-    # 0-19). Where both share a machine, an upload's answer (a few ms of the web node's CPU)
-    # goes before the file scoring behind it (tens of ms of a worker's): in the deadline rush on
-    # 2 cores the 202's p99 otherwise rose with every worker busy (issue 14). On a machine of
-    # its own a worker loses nothing by it.
-    worker_nice: int = field(default_factory=lambda: int(_env("WORKER_NICE", "10")))
+    worker_nice: int = field(default_factory=worker_nice)
     default_timezone: str = field(
         default_factory=lambda: _env("TIMEZONE", "Asia/Seoul") or "Asia/Seoul"
     )

@@ -121,8 +121,15 @@ RATIO_KEYS = (
 POOL_KEYS = ("http_202_p50_ms", "http_202_p99_ms", "push_p50_ms", "push_p99_ms", "queue_max")
 
 
+def _ratio(ours: float, base: float) -> float | None:
+    """``ours / base``; two zeros are even (1.0), a zero base under a non-zero figure None."""
+    if base:
+        return ours / base
+    return 1.0 if not ours else None
+
+
 def _ratios(ours: dict[str, float], base: dict[str, float], keys: tuple[str, ...]) -> dict:
-    return {key: ours[key] / base[key] if base[key] else float("inf") for key in keys}
+    return {key: _ratio(ours[key], base[key]) for key in keys}
 
 
 def report(runs: list[dict[str, dict[str, Any]]], pools: list[int]) -> dict[str, Any]:

@@ -56,14 +56,18 @@ async def serve(listen: int, host: str, port: int, delay: float) -> None:
             client_w.close()
             return
         print("carried", flush=True)
+        both = [
+            asyncio.create_task(carry(client_r, upstream_w, delay)),
+            asyncio.create_task(carry(upstream_r, client_w, delay)),
+        ]
         try:
-            # One end going away (an OSError) ends the other's carry too, once both close.
-            await asyncio.gather(
-                carry(client_r, upstream_w, delay),
-                carry(upstream_r, client_w, delay),
-                return_exceptions=True,
-            )
+            # Both ends closing in turn end both carries; one end failing (a reset) ends the
+            # other's at once, which would otherwise wait on a peer with nothing to say.
+            await asyncio.wait(both, return_when=asyncio.FIRST_EXCEPTION)
         finally:
+            for task in both:
+                task.cancel()
+            await asyncio.gather(*both, return_exceptions=True)
             for writer in (client_w, upstream_w):
                 writer.close()
 

@@ -126,7 +126,10 @@ def worker(burst: bool, serves: str) -> None:
     settings = Settings()
     if not settings.redis_url:
         raise CliError("hackjudge worker needs HACKJUDGE_REDIS_URL (production mode).")
-    os.nice(max(0, min(19, settings.worker_nice)))  # the web node's answers first (config)
+    if serves == "scores":
+        # The web node's answers first (config). Not teams' programs: their time limit is
+        # the wall clock's, which a lower priority would spend on a busy machine.
+        os.nice(settings.worker_nice)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

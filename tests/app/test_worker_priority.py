@@ -1,6 +1,7 @@
-"""``hackjudge worker`` runs below the web node's CPU priority (``HACKJUDGE_WORKER_NICE``,
-issue 14): on a machine both share, an upload is answered before the files behind it are
-scored."""
+"""A scoring ``hackjudge worker`` runs below the web node's CPU priority
+(``HACKJUDGE_WORKER_NICE``, issue 14): on a machine both share, an upload is answered before the
+files behind it are scored. A code worker keeps its priority: a program's time limit is
+wall-clock time."""
 
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ def nice_of(pid: int) -> int:
 
 
 @pytest.mark.parametrize(
-    ("setting", "increment"),
+    ("setting", "queue", "increment"),
     [
-        pytest.param(None, 10, id="by default"),
-        pytest.param("0", 0, id="0: the web node's priority"),
-        pytest.param("25", 19, id="past the last level: the last"),
+        pytest.param(None, None, 10, id="by default"),
+        pytest.param("0", None, 0, id="0: the web node's priority"),
+        pytest.param("-5", None, 0, id="below 0: never above the web node's"),
+        pytest.param("25", None, 19, id="past the last level: the last"),
+        pytest.param(None, "code", 0, id="a code worker keeps its priority"),
     ],
 )
 def test_a_worker_runs_at_the_priority_its_setting_gives(
@@ -34,14 +37,18 @@ def test_a_worker_runs_at_the_priority_its_setting_gives(
     spawned: list[Proc],
     tmp_path: Path,
     redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
     setting: str | None,
+    queue: str | None,
     increment: int,
 ) -> None:
+    # Room above the test's own level for every case to tell its increment from none.
+    assert os.nice(0) + 10 <= 19, "run the tests at a nice value of 9 or less"
+    monkeypatch.delenv("HACKJUDGE_WORKER_NICE", raising=False)  # spawn passes os.environ on
     env = dict(production_env)
-    env.pop("HACKJUDGE_WORKER_NICE", None)
     if setting is not None:
         env["HACKJUDGE_WORKER_NICE"] = setting
-    worker = worker_in(env, spawned, tmp_path, "worker")
+    worker = worker_in(env, spawned, tmp_path, "worker", queue=queue)
     # Its heartbeat beats once the worker is set up, its priority with it.
     redis = Redis.from_url(redis_url)
     wait_for(

@@ -8,6 +8,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from bench._support import percentiles
+
 TICK = os.sysconf("SC_CLK_TCK")
 SLOW_202_S = 0.25  # answers slower than this are listed with their moment
 
@@ -15,18 +17,6 @@ SLOW_202_S = 0.25  # answers slower than this are listed with their moment
 def label(system: str, workers: int, pools: int) -> str:
     """A system's name in the results: with several pools compared, its pool's size."""
     return system if pools == 1 else f"{system}/{workers}w"
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"p50": float("nan"), "p90": float("nan"), "p99": float("nan"), "max": float("nan")}
-    ordered = sorted(values)
-    q = (
-        statistics.quantiles(ordered, n=100, method="inclusive")
-        if len(ordered) > 1
-        else ordered * 99
-    )
-    return {"p50": statistics.median(ordered), "p90": q[89], "p99": q[98], "max": ordered[-1]}
 
 
 def _cpu_of(pid: str) -> tuple[int, str, int] | None:

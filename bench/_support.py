@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -34,6 +35,19 @@ T = TypeVar("T")
 HACKJUDGE = str(Path(sys.executable).with_name("hackjudge"))
 PG_URL = os.environ.get("HACKJUDGE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("HACKJUDGE_BENCH_REDIS", "redis://127.0.0.1:6379/11")
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50, p90, p99 and max of ``values`` (NaN each for none)."""
+    if not values:
+        return {"p50": float("nan"), "p90": float("nan"), "p99": float("nan"), "max": float("nan")}
+    ordered = sorted(values)
+    q = (
+        statistics.quantiles(ordered, n=100, method="inclusive")
+        if len(ordered) > 1
+        else ordered * 99
+    )
+    return {"p50": statistics.median(ordered), "p90": q[89], "p99": q[98], "max": ordered[-1]}
 
 
 def free_port() -> int:

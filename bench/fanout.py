@@ -52,11 +52,11 @@ from bench._support import (  # noqa: E402
     REDIS_URL,
     Proc,
     free_port,
+    percentiles,  # noqa: E402
     seed_event,
     start_server,
     wait_for,
 )
-from bench.latency import percentiles  # noqa: E402
 from core.db import Database  # noqa: E402
 from migrations import upgrade  # noqa: E402
 from scoreboard.publish import NAMESPACE, public_room  # noqa: E402

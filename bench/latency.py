@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import secrets
-import statistics
 import sys
 import tempfile
 import threading
@@ -35,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._support import (  # noqa: E402
     PG_URL,
     free_port,
+    percentiles,
     prediction_csv,
     production_env,
     seed_event,
@@ -45,16 +45,6 @@ from core.db import Database  # noqa: E402
 from judge.scoring import score  # noqa: E402
 from judge.truth import load_solution  # noqa: E402
 from migrations import upgrade  # noqa: E402
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    q = (
-        statistics.quantiles(ordered, n=100, method="inclusive")
-        if len(ordered) > 1
-        else ordered * 99
-    )
-    return {"p50": statistics.median(ordered), "p90": q[89], "p99": q[98], "max": ordered[-1]}
 
 
 def fmt(stats: dict[str, float]) -> str:

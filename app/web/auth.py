@@ -33,7 +33,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import Forbidden, HTTPException
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
@@ -98,7 +97,9 @@ class CarriedTokenUse:
         row = g.get("hackjudge_token")
         if row is not None and TOKEN_USE in db.session.info:
             self.use = TokenUse(*db.session.info.pop(TOKEN_USE))
-            set_committed_value(row, "last_used_at", self.use.used_at)  # not the next flush's
+            # Not the next flush's: out of the session, the row leaves the commits nothing to
+            # flush (kept in it, its change undone, it still cost each commit an empty flush).
+            db.session.expunge(row)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

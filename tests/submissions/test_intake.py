@@ -59,6 +59,25 @@ def test_upload_is_accepted_then_scored(
     assert staff["private_score"] is not None
 
 
+def test_the_uploads_reply_is_its_row_as_the_database_keeps_it(
+    client: FlaskClient, contest: Contest, api: Api
+) -> None:
+    # The reply is made from the values sent and the few the database returns (its id and
+    # number, ``submissions.rows``): read back in a request of its own, the row says the same,
+    # the name cut to its last part and the note to 2,000 characters as stored.
+    body = prediction_csv(contest.truth, noise=0.8, seed=3)
+    reply = api.upload("팀0", body, "../맑은 날/예측.csv", note="메모 " * 1200)
+    assert reply.status_code == 202
+    sent = reply.json
+    assert sent["filename"] == "예측.csv" and len(sent["note"]) == 2000
+    seen = client.get(f"/api/v1/submissions/{sent['id']}", headers=bearer(team0(contest))).json
+    # A worker may be scoring it by now (PostgreSQL's tests run one): what scoring changes aside.
+    scoring = ("status", "error", "public_score", "public_ci", "finished_at")
+    kept = {key: value for key, value in seen.items() if key not in scoring}
+    assert kept == {key: value for key, value in sent.items() if key not in scoring}
+    assert len(kept) >= 9  # the id, its number, the names, the file's, the note, the time…
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code", "lang", "text"),
     [

@@ -110,3 +110,43 @@ def test_an_oversized_head_is_refused(
 ) -> None:
     status, _reply = serve_one(connection, b"GET / HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n")
     assert status.startswith("HTTP/1.1 400"), why
+
+
+@pytest.mark.parametrize(
+    ("head", "why"),
+    [
+        (b"Content-Length : 5\r\n", "whitespace between a name and its colon (RFC 9112 5.1)"),
+        (b"X-A: 1\r\n folded\r\n", "a folded line (obs-fold)"),
+        (b"no colon here\r\nContent-Length: 5\r\n", "a line that is no field line"),
+        (b": empty name\r\n", "an empty name"),
+    ],
+)
+def test_a_head_with_a_line_that_is_no_header_is_refused(
+    connection: tuple[Any, Any, WSGIServer], head: bytes, why: str
+) -> None:
+    request = b"POST / HTTP/1.1\r\nHost: x\r\n" + head + b"Connection: close\r\n\r\nhello"
+    status, _reply = serve_one(connection, request)
+    assert status.startswith("HTTP/1.1 400"), why
+
+
+def test_header_values_are_read_without_their_surrounding_whitespace(
+    connection: tuple[Any, Any, WSGIServer],
+) -> None:
+    head = (
+        b"POST /up HTTP/1.1\r\nHost: x\r\nAuthorization:\t Bearer  hj_a b \t\r\n"
+        b"Content-Type:text/plain\r\nContent-Length:   5  \r\nConnection: close\r\n\r\nhello"
+    )
+    status, reply = serve_one(connection, head)
+    assert status == "HTTP/1.1 200 OK"
+    seen = json.loads(reply)
+    assert (seen["authorization"], seen["content_type"]) == ("Bearer  hj_a b", "text/plain")
+    assert (seen["content_length"], seen["body"]) == ("5", "hello")
+
+
+def test_as_many_headers_as_allowed_are_read(connection: tuple[Any, Any, WSGIServer]) -> None:
+    filler = b"".join(b"X-%d: 1\r\n" % i for i in range(MAX_HEADERS - 3))
+    last = b"Authorization: last\r\nConnection: close\r\n\r\n"
+    request = b"GET / HTTP/1.1\r\nHost: x\r\n" + filler + last
+    status, reply = serve_one(connection, request)
+    assert status == "HTTP/1.1 200 OK"
+    assert json.loads(reply)["authorization"] == "last"

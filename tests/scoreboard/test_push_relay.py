@@ -5,10 +5,13 @@ only if someone on this node is in it; a push not known to fit is still measured
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis as redis_lib
 import socketio
 
 import app.live.relay as relay_module
@@ -207,3 +210,31 @@ def test_a_board_is_sent_as_it_came_and_reads_as_python_socketio_would_have_sent
     assert [(eio_sid, delivered(pkt)) for eio_sid, pkt in relay.sent] == [
         ("eio-viewer", ["leaderboard", public])
     ]
+
+
+def test_the_relay_hears_a_workers_push_over_resp2(redis_url: str) -> None:
+    """A push published by another process (a worker's emitter, on redis-py's RESP3 default)
+    reaches a node's relay through a real Redis; the relay listens over RESP2, where a message
+    heard is a plain reply, not a push notification redis-py renders as text for its debug
+    log (issue 14)."""
+    settings = Settings(database_url="sqlite://", secret_key="x")
+    live = LiveState(LiveCache(db), LiveLimits(Quotas.of(settings)), max_push_bytes=1_000_000)
+    manager = ProductionManager(redis_url, "relay-resp2-test", live)
+    listening = manager._listen()
+    got: list[Any] = []
+    listener = threading.Thread(target=lambda: got.append(next(listening)), daemon=True)
+    listener.start()
+    publisher = redis_lib.Redis.from_url(redis_url)
+    deadline = time.monotonic() + 10
+    while publisher.pubsub_numsub("relay-resp2-test")[0][1] == 0:
+        assert time.monotonic() < deadline, "the relay never subscribed"
+        time.sleep(0.01)
+    # Not in python-socketio's key order: decoded whole, whatever its room.
+    message = {"event": "status", "method": "emit", "data": ["x"], "room": None}
+    publisher.publish("relay-resp2-test", json.dumps(message))
+    listener.join(timeout=10)
+
+    assert got == [{**message, relay_module.CARRIED_AT_MOST: len(json.dumps(message))}]
+    assert manager.pubsub.connection.get_protocol() in (2, "2")
+    listening.close()
+    manager.pubsub.close()

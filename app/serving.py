@@ -65,16 +65,17 @@ def server_options(async_mode: str) -> dict[str, Any]:
 # limits of the standard library's http.client, which pywsgi reads headers with).
 MAX_HEADER_LINE = 65_536
 MAX_HEADERS = 100
-# A field line as RFC 9112 §5 has it: a token, a colon at once, the value (tabs and visible
-# characters; obs-text too, as latin-1 decodes it).
-FIELD_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\r?\n?")
+# A field line as RFC 9112 §5 has it: a token, a colon at once, then the value without the
+# blanks around it, where a CR or a NUL is refused (RFC 9110 §5.5: a bare CR is how a request
+# is smuggled past a proxy that reads it as a line's end).
+FIELD_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\x00\r\n]*?)[ \t]*\r?\n?")
 
 
 def read_head(fp: Any, message_class: type) -> Any:
     """A request's header lines read from ``fp`` into a ``message_class`` (pywsgi's message);
     a line too long, too many lines, or a line that is no field line (a name with a space
-    before its colon, a folded line, no colon at all) give an empty message whose ``status``
-    says so (pywsgi answers 400).
+    before its colon, a folded line, no colon at all, a CR or a NUL in the value) give an
+    empty message whose ``status`` says so (pywsgi answers 400).
 
     pywsgi hands the head to ``email.parser``, which takes a multipart/form-data head for a
     whole MIME message and compiles a regular expression for its boundary: every upload

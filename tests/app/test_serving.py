@@ -119,6 +119,8 @@ def test_an_oversized_head_is_refused(
         (b"X-A: 1\r\n folded\r\n", "a folded line (obs-fold)"),
         (b"no colon here\r\nContent-Length: 5\r\n", "a line that is no field line"),
         (b": empty name\r\n", "an empty name"),
+        (b"X-A: 1\rContent-Length: 0\r\n", "a bare CR inside a value"),
+        (b"X-A: 1\x002\r\n", "a NUL inside a value"),
     ],
 )
 def test_a_head_with_a_line_that_is_no_header_is_refused(

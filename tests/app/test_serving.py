@@ -121,6 +121,9 @@ def test_an_oversized_head_is_refused(
         (b": empty name\r\n", "an empty name"),
         (b"X-A: 1\rContent-Length: 0\r\n", "a bare CR inside a value"),
         (b"X-A: 1\x002\r\n", "a NUL inside a value"),
+        # Read in linear time: an expression with blanks around an optional value backtracked
+        # for seconds on a thousand spaces.
+        (b"X-A:" + b" " * 60_000 + b"\x00\r\n", "60,000 blanks before a NUL"),
     ],
 )
 def test_a_head_with_a_line_that_is_no_header_is_refused(

@@ -84,7 +84,7 @@ def read_head(fp: Any, message_class: type) -> Any:
     missed the ``re`` cache, ~0.2 ms of a web node's CPU (issue 14). Its header parser, which
     read the head as headers only, still cost ~2.5% of a node's CPU in a rush, and it took a
     line that is no header for the start of a body, dropping every header after it. Each
-    line is matched here, and one that does not match is refused, as RFC 9112 §5 would have
+    line is checked here, and one that does not match is refused, as RFC 9112 §5 would have
     a server do with whitespace before a colon and with a folded line.
     """
     message = message_class()

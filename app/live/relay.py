@@ -93,10 +93,6 @@ def carried_at_most(raw: bytes) -> int:
     return len(raw) if raw.isascii() else 3 * len(raw)
 
 
-# The relay's connection to Redis (it publishes and listens on it).
-RELAY_REDIS = {"protocol": 2}
-
-
 class ProductionManager(socketio_lib.RedisManager):
     """Production: emits go through Redis; every node delivers what it hears, its own too.
 
@@ -112,7 +108,7 @@ class ProductionManager(socketio_lib.RedisManager):
         # RESP2: over RESP3 (redis-py's default since 8.0) every message heard comes as a push
         # notification, which redis-py renders whole as text for a debug log line whether or
         # not that logs: ~2% of a node's CPU in a rush (issue 14), for boards of tens of KB.
-        super().__init__(url, channel=channel, write_only=False, redis_options=dict(RELAY_REDIS))
+        super().__init__(url, channel=channel, write_only=False, redis_options={"protocol": 2})
         self.live = live
 
     def _listen(self) -> Any:

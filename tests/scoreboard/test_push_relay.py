@@ -59,14 +59,16 @@ def delivered(packet: Any) -> Any:
     return client_side.data
 
 
+def live_state(max_push_bytes: int) -> LiveState:
+    settings = Settings(database_url="sqlite://", secret_key="x")
+    return LiveState(LiveCache(db), LiveLimits(Quotas.of(settings)), max_push_bytes=max_push_bytes)
+
+
 class Relay:
     """A ``ProductionManager`` fed raw messages, recording what it sends to sockets."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, max_push_bytes: int) -> None:
-        settings = Settings(database_url="sqlite://", secret_key="x")
-        self.live = LiveState(
-            LiveCache(db), LiveLimits(Quotas.of(settings)), max_push_bytes=max_push_bytes
-        )
+        self.live = live_state(max_push_bytes)
         # Never connects: nothing here publishes or listens on Redis.
         self.manager = ProductionManager("redis://127.0.0.1:1/0", "relay-test", self.live)
         self.server = socketio.Server(client_manager=self.manager, async_mode="threading")
@@ -217,9 +219,7 @@ def test_the_relay_hears_a_workers_push_over_resp2(redis_url: str) -> None:
     reaches a node's relay through a real Redis; the relay listens over RESP2, where a message
     heard is a plain reply, not a push notification redis-py renders as text for its debug
     log (issue 14)."""
-    settings = Settings(database_url="sqlite://", secret_key="x")
-    live = LiveState(LiveCache(db), LiveLimits(Quotas.of(settings)), max_push_bytes=1_000_000)
-    manager = ProductionManager(redis_url, "relay-resp2-test", live)
+    manager = ProductionManager(redis_url, "relay-resp2-test", live_state(1_000_000))
     listening = manager._listen()
     got: list[Any] = []
     listener = threading.Thread(target=lambda: got.append(next(listening)), daemon=True)

@@ -14,9 +14,10 @@ TICK = os.sysconf("SC_CLK_TCK")
 SLOW_202_S = 0.25  # answers slower than this are listed with their moment
 
 
-def label(system: str, workers: int, pools: int) -> str:
-    """A system's name in the results: with several pools compared, its pool's size."""
-    return system if pools == 1 else f"{system}/{workers}w"
+def label(system: str, layout: str) -> str:
+    """A system's name in the results: with several layouts compared, its layout's (``2w``:
+    2 workers, ``2n``: 2 web nodes; ``""`` when there is one layout)."""
+    return f"{system}/{layout}" if layout else system
 
 
 def _cpu_of(pid: str) -> tuple[int, str, int] | None:
@@ -108,7 +109,7 @@ RATIO_KEYS = (
     "postgres_cpu_ms",
     "postgres_db_cpu_ms",
 )
-POOL_KEYS = ("http_202_p50_ms", "http_202_p99_ms", "push_p50_ms", "push_p99_ms", "queue_max")
+LAYOUT_KEYS = ("http_202_p50_ms", "http_202_p99_ms", "push_p50_ms", "push_p99_ms", "queue_max")
 
 
 def _ratio(ours: float, base: float) -> float | None:
@@ -122,10 +123,11 @@ def _ratios(ours: dict[str, float], base: dict[str, float], keys: tuple[str, ...
     return {key: _ratio(ours[key], base[key]) for key in keys}
 
 
-def report(runs: list[dict[str, dict[str, Any]]], pools: list[int]) -> dict[str, Any]:
-    """Medians over the runs of each figure; the platform / floor ratios of each pool (worker
-    counts ``pools``: ``ratios`` for the first, ``ratios/Nw`` for the others); and each further
-    pool against the first, the floor's as well as the platform's (``pools/Nw``)."""
+def report(runs: list[dict[str, dict[str, Any]]], layouts: list[str]) -> dict[str, Any]:
+    """Medians over the runs of each figure; the platform / floor ratios of each layout
+    (``layouts``, as :func:`label` names them: ``ratios`` for the first, ``ratios/2w`` for the
+    others); and each further layout against the first, the floor's as well as the platform's
+    (``compared/2w``, ``compared/2n``)."""
 
     def median(system: str, *keys: str) -> float:
         values = []
@@ -151,20 +153,59 @@ def report(runs: list[dict[str, dict[str, Any]]], pools: list[int]) -> dict[str,
             "lost": max(run[system]["lost"] for run in runs),
             "duplicated": max(run[system]["duplicated"] for run in runs),
         }
-    first, count = pools[0], len(pools)
-    for workers in pools:
-        floor = out[label("floor", workers, count)]
-        ours = out[label("hackjudge", workers, count)]
-        suffix = "" if workers == first else f"/{workers}w"
-        out["ratios" + suffix] = _ratios(ours, floor, RATIO_KEYS)
-        if workers != first:
-            out[f"pools/{workers}w"] = {
-                system: _ratios(
-                    out[label(system, workers, count)], out[label(system, first, count)], POOL_KEYS
-                )
-                for system in ("floor", "hackjudge")
-            }
+    first = layouts[0]
+    for layout in layouts:
+        floor, ours = out[label("floor", layout)], out[label("hackjudge", layout)]
+        out["ratios" + (f"/{layout}" if layout != first else "")] = _ratios(ours, floor, RATIO_KEYS)
+        if layout != first:
+            out[f"compared/{layout}"] = _compared(out, runs, layout, first)
     return out
+
+
+def _figures(result: dict[str, Any]) -> dict[str, float]:
+    """One run's figures of one system, named as in ``LAYOUT_KEYS``."""
+    return {
+        "http_202_p50_ms": result["http_202_ms"]["p50"],
+        "http_202_p99_ms": result["http_202_ms"]["p99"],
+        "push_p50_ms": result["push_ms"]["p50"],
+        "push_p99_ms": result["push_ms"]["p99"],
+        "queue_max": result["queue_max"],
+    }
+
+
+def _compared(
+    medians: dict[str, Any], runs: list[dict[str, dict[str, Any]]], layout: str, first: str
+) -> dict[str, Any]:
+    """``layout`` against ``first``, each system's: the ratios of their medians; each run's
+    ratios (``runs``: the two layouts of one run met the machine at the same hour); and the
+    median of those (``paired``)."""
+    systems = ("floor", "hackjudge")
+    each = [
+        {
+            system: _ratios(
+                _figures(run[label(system, layout)]),
+                _figures(run[label(system, first)]),
+                LAYOUT_KEYS,
+            )
+            for system in systems
+        }
+        for run in runs
+    ]
+    paired = {
+        system: {
+            key: statistics.median(values) if (values := _known(each, system, key)) else None
+            for key in LAYOUT_KEYS
+        }
+        for system in systems
+    }
+    return {
+        system: _ratios(medians[label(system, layout)], medians[label(system, first)], LAYOUT_KEYS)
+        for system in systems
+    } | {"paired": paired, "runs": each}
+
+
+def _known(each: list[dict[str, dict[str, float | None]]], system: str, key: str) -> list[float]:
+    return [ratio for run in each if (ratio := run[system][key]) is not None]
 
 
 def show(run: int, result: dict[str, Any]) -> None:

@@ -12,15 +12,16 @@ Reported per system and run, then as medians over ``--runs``: HTTP 202 and uploa
 percentiles, the queue depth over time, CPU per upload of the web nodes, the workers and
 PostgreSQL, lost and duplicated uploads, and the platform / floor ratios.
 
-Several worker counts (``--workers 2,4``) run each system with each pool in every run, so the
-pools are compared on the same machine at the same hour, the floor's as well as ours.
+Several worker counts (``--workers 2,4``), or several web node counts (``--web-nodes 1,2``),
+run each system in each layout in every run, so the layouts are compared on the same machine at
+the same hour, the floor's as well as ours, run by run.
 ``--db-rtt-ms`` puts the workers' PostgreSQL (both systems') across a link of that round trip
 (``bench/delay_link.py``): a file's scoring then waits on I/O, as with a database on another
 host, and a bigger pool has waits to overlap. The web nodes reach PostgreSQL directly.
 
     python bench/rush.py                                  # 200 teams, 500 files, 60 s, 3 runs
     python bench/rush.py --files 1000 --workers 4         # the 2x rush
-    python bench/rush.py --web-nodes 2 --runs 1 --json bench/results/rush-2web.json
+    python bench/rush.py --web-nodes 1,2 --json bench/results/rush-2web.json  # 2 nodes against 1
     python bench/rush.py --workers 2,4 --db-rtt-ms 20     # I/O-bound files: 2 against 4 workers
 
 Every team's successive files score strictly better (the same noise, a stronger signal), so the
@@ -71,12 +72,23 @@ WARM_FILES = 8
 
 
 @dataclass(frozen=True)
-class Pool:
-    """One system's workers: how many, and the port of the delay link they reach PostgreSQL
-    through (``bench/delay_link.py``: a database on another host), or None: directly."""
+class Layout:
+    """One system's processes: its web nodes, its workers, and the port of the delay link the
+    workers reach PostgreSQL through (``bench/delay_link.py``: a database on another host), or
+    None: directly."""
 
+    web_nodes: int
     workers: int
     link_port: int | None = None
+
+    def name(self, compared: list[Layout]) -> str:
+        """Its name in the results (``bench._rush_figures.label``): what tells it from the
+        other layouts ``compared``, if any."""
+        if len(compared) == 1:
+            return ""
+        if len({layout.workers for layout in compared}) > 1:
+            return f"{self.workers}w"
+        return f"{self.web_nodes}n"
 
     def database(self, db_url: str) -> str:
         """``db_url`` as the workers reach it."""
@@ -90,7 +102,7 @@ class Pool:
 def run_floor(
     warm: Load,
     args: argparse.Namespace,
-    pool: Pool,
+    layout: Layout,
     db_url: str,
     tmp: Path,
     contest: Any,
@@ -114,10 +126,10 @@ def run_floor(
     }
     python = sys.executable
     rq = str(Path(python).with_name("rq"))
-    linked = {**env, "FLOOR_DATABASE_URL": pool.database(db_url)}
+    linked = {**env, "FLOOR_DATABASE_URL": layout.database(db_url)}
     web, workers = [], []
     try:
-        for i in range(args.web_nodes):
+        for i in range(layout.web_nodes):
             port = free_port()
             proc = _spawn_raw(
                 [python, str(ROOT / "bench/rush_floor.py"), str(port)],
@@ -131,7 +143,7 @@ def run_floor(
                 60,
                 "the floor to answer",
             )
-        for i in range(pool.workers):
+        for i in range(layout.workers):
             workers.append(
                 _spawn_raw(
                     [
@@ -154,7 +166,7 @@ def run_floor(
         from rq import Queue
 
         warming = Queue(f"floor-{tag}", connection=redis_conn)
-        jobs = [warming.enqueue("bench.rush_floor.warm") for _ in range(pool.workers)]
+        jobs = [warming.enqueue("bench.rush_floor.warm") for _ in range(layout.workers)]
         wait_for(
             lambda: all(job.get_status(refresh=True) == "finished" for job in jobs),
             120,
@@ -205,7 +217,7 @@ def run_floor(
 def run_platform(
     warm: Load,
     args: argparse.Namespace,
-    pool: Pool,
+    layout: Layout,
     db_url: str,
     tmp: Path,
     contest: Any,
@@ -218,10 +230,10 @@ def run_platform(
     web: list[Proc] = []
     workers: list[Proc] = []
     try:
-        for i in range(args.web_nodes):
+        for i in range(layout.web_nodes):
             web.append(start_server(env, tmp / f"web{i}.log", free_port()))
-        linked = {**env, "HACKJUDGE_DATABASE_URL": pool.database(db_url)}
-        workers = [spawn(["worker"], linked, tmp / f"worker{i}.log") for i in range(pool.workers)]
+        linked = {**env, "HACKJUDGE_DATABASE_URL": layout.database(db_url)}
+        workers = [spawn(["worker"], linked, tmp / f"worker{i}.log") for i in range(layout.workers)]
         pushes: list[tuple[float, Any]] = []
         client = viewer(web[0].url, "/live", {"event": contest.event}, pushes)
         path = f"/api/v1/events/{contest.event}/tasks/{contest.task}/submissions"
@@ -345,7 +357,7 @@ def start_link(tmp: Path, rtt_ms: float) -> tuple[Proc, int, float]:
     )
     try:
         wait_for(lambda: "ready" in link.output(), 30, "the delay link")
-        with psycopg.connect(Pool(0, port).database(PG_URL), autocommit=True) as conn:
+        with psycopg.connect(Layout(0, 0, port).database(PG_URL), autocommit=True) as conn:
             began = time.perf_counter()
             for _ in range(20):
                 conn.execute("SELECT 1").fetchone()
@@ -356,10 +368,13 @@ def start_link(tmp: Path, rtt_ms: float) -> tuple[Proc, int, float]:
     return link, port, measured
 
 
-def workers_list(text: str) -> list[int]:
-    counts = [int(part) for part in text.split(",")]
+def counts_list(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        counts = []
     if not counts or min(counts) < 1 or len(set(counts)) != len(counts):
-        raise argparse.ArgumentTypeError("distinct worker counts, each at least 1: 2 or 2,4")
+        raise argparse.ArgumentTypeError("distinct counts, each at least 1: 2 or 2,4")
     return counts
 
 
@@ -373,11 +388,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument(
         "--workers",
-        type=workers_list,
+        type=counts_list,
         default=[2],
         help="workers of each system; several (2,4) compares the pools in each run",
     )
-    parser.add_argument("--web-nodes", type=int, default=1)
+    parser.add_argument(
+        "--web-nodes",
+        type=counts_list,
+        default=[1],
+        help="web nodes of each system; several (1,2) compares them in each run",
+    )
     parser.add_argument(
         "--db-rtt-ms",
         type=float,
@@ -388,6 +408,8 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=300, help="most seconds to finish")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    if len(args.workers) > 1 and len(args.web_nodes) > 1:
+        parser.error("compare several worker counts or several web node counts, not both")
 
     tmp = Path(tempfile.mkdtemp(prefix="hackjudge-rush-"))
     template = f"hackjudge_rush_{os.getpid()}"
@@ -399,11 +421,11 @@ def main() -> None:
     runs = []
     link: Proc | None = None
     try:
-        pools = [Pool(n) for n in args.workers]
+        layouts = [Layout(n, w) for n in args.web_nodes for w in args.workers]
         measured_rtt = None
         if args.db_rtt_ms > 0:
             link, port, measured_rtt = start_link(tmp, args.db_rtt_ms)
-            pools = [Pool(n, port) for n in args.workers]
+            layouts = [Layout(n, w, port) for n in args.web_nodes for w in args.workers]
         upgrade(f"{base}/{template}")
         database = Database()
         database.configure(f"{base}/{template}")
@@ -421,7 +443,8 @@ def main() -> None:
         warm = make_load(contest.truth, teams[args.teams :], WARM_FILES, 0.0, seed=2)
         print(
             f"{args.files} files of {args.rows:,} rows ({len(load.files[0]) / 1e6:.2f} MB) from "
-            f"{args.teams} teams over {args.seconds:.0f} s; {args.web_nodes} web node(s), "
+            f"{args.teams} teams over {args.seconds:.0f} s; web nodes "
+            f"{' then '.join(str(n) for n in args.web_nodes)}, "
             f"workers {' then '.join(str(n) for n in args.workers)}"
             + (
                 f"; the workers' PostgreSQL across a {args.db_rtt_ms:g} ms link "
@@ -431,24 +454,37 @@ def main() -> None:
             ),
             flush=True,
         )
+        names_of = {layout: layout.name(layouts) for layout in layouts}
         for run in range(args.runs):
             results = {}
-            for pool in pools:
+            # Every other run takes the layouts the other way round: the machine's speed drifts
+            # over a run's few minutes, and neither layout should always meet the later part.
+            for layout in layouts if run % 2 == 0 else layouts[::-1]:
                 for system in ("floor", "hackjudge"):
-                    name_in_results = label(system, pool.workers, len(pools))
-                    name = f"{template}_{run}_{system}_{pool.workers}"
+                    name_in_results = label(system, names_of[layout])
+                    shape = f"{layout.web_nodes}n_{layout.workers}w"
+                    name = f"{template}_{run}_{system}_{shape}"
                     with psycopg.connect(PG_URL, autocommit=True) as conn:
                         conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
                     names.append(name)
-                    tag = f"{os.getpid()}-{run}-{system}-{pool.workers}"
+                    tag = f"{os.getpid()}-{run}-{system}-{shape}"
                     run_system = run_floor if system == "floor" else run_platform
                     results[name_in_results] = run_system(
-                        warm, args, pool, f"{base}/{name}", tmp, contest, load, redis_conn, tag
+                        warm, args, layout, f"{base}/{name}", tmp, contest, load, redis_conn, tag
                     )
-                    results[name_in_results] |= {"system": name_in_results, "workers": pool.workers}
+                    results[name_in_results] |= {
+                        "system": name_in_results,
+                        "workers": layout.workers,
+                        "web_nodes": layout.web_nodes,
+                    }
                     show(run, results[name_in_results])
-            runs.append(results)
-        summary = report(runs, args.workers)
+            in_order = [
+                label(system, names_of[layout])
+                for layout in layouts
+                for system in ("floor", "hackjudge")
+            ]
+            runs.append({name: results[name] for name in in_order})
+        summary = report(runs, [names_of[layout] for layout in layouts])
         print(json.dumps(summary, indent=2))
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask, current_app
-from redis import Redis
+from redis import Redis, RedisError
+from redis.exceptions import LockError
+from redis.lock import Lock
 
 from app.extensions import db, socketio
 from config import Settings
@@ -21,6 +23,10 @@ from submissions.sweep import sweep_orphans
 
 log = logging.getLogger(__name__)
 CLOCK_SECONDS = 1.0
+# One node of a deployment ticks the board clock (issue 14: each tick is a read and a Redis
+# script per open task, ~2 ms of a node's CPU a second at rest); should it go away, another
+# takes over once its lease has run out.
+CLOCK_LEASE_SECONDS = 3.0
 # The orphan sweep lists the whole storage: every tenth reconciler pass (5 min by default).
 SWEEP_EVERY_PASSES = 10
 # A job may outlive its timeout by RQ's own margin before the row is judged by age alone.
@@ -70,14 +76,38 @@ def init_runtime(app: Flask, settings: Settings, *, start_background: bool) -> R
     app.extensions["hackjudge"] = rt
     if start_background:
         socketio.start_background_task(_reconcile_forever, rt)
-        socketio.start_background_task(_tick_forever, BoardClock(db, publisher))
+        lease = None if redis is None else clock_lease(redis, settings)
+        socketio.start_background_task(_tick_forever, BoardClock(db, publisher), lease)
     return rt
 
 
-def _tick_forever(clock: BoardClock) -> None:
+def clock_lease(redis: Redis, settings: Settings) -> Lock:
+    """The lease of the deployment's board clock, which one web node holds at a time."""
+    return redis.lock(
+        f"hackjudge:{settings.socketio_channel}:clock",
+        timeout=CLOCK_LEASE_SECONDS,
+        thread_local=False,  # one greenlet holds it, and renews it
+    )
+
+
+def holds_clock(lease: Lock) -> bool:
+    """Does this node tick the clock now: it holds the lease (renewed), or has just taken it?
+    Redis away: every node ticks, as each did alone before; the boards are theirs anyway."""
+    try:
+        try:
+            lease.reacquire()  # no round trip unless this node held it
+            return True
+        except LockError:
+            return lease.acquire(blocking=False)
+    except RedisError:
+        return True
+
+
+def _tick_forever(clock: BoardClock, lease: Lock | None) -> None:
     while True:
         try:
-            clock.tick()
+            if lease is None or holds_clock(lease):
+                clock.tick()
         except Exception:
             log.exception("board clock tick failed")
         socketio.sleep(CLOCK_SECONDS)

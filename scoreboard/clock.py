@@ -35,8 +35,9 @@ class BoardClock:
     def tick(self, now: datetime | None = None) -> list[int]:
         """Refresh the boards of events whose freeze/end state changed; their task ids."""
         now = now or utcnow()
-        # One read a second on every node, by itself (no BEGIN nor COMMIT): a freeze or reveal
-        # seen a moment late is seen the next tick anyway. Events with no task have no board.
+        # One read a second, on the one node that holds the clock (``app.runtime``), by itself
+        # (no BEGIN nor COMMIT): a freeze or reveal seen a moment late is seen the next tick
+        # anyway. Events with no task have no board.
         with self.db.each_statement() as session:
             tasks = session.execute(_TASKS_AND_EVENTS).all()
         events = sorted(

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask, current_app
-from redis import Redis, RedisError
-from redis.exceptions import LockError
+from redis import Redis
+from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 
 from app.extensions import db, socketio

@@ -101,6 +101,18 @@ def summarise(
     }
 
 
+# Where each figure reported over the runs is in a run's summary (``summarise``).
+WHERE = {
+    "http_202_p50_ms": ("http_202_ms", "p50"),
+    "http_202_p99_ms": ("http_202_ms", "p99"),
+    "push_p50_ms": ("push_ms", "p50"),
+    "push_p99_ms": ("push_ms", "p99"),
+    "web_cpu_ms": ("cpu_ms_per_upload", "web"),
+    "worker_cpu_ms": ("cpu_ms_per_upload", "workers"),
+    "postgres_cpu_ms": ("cpu_ms_per_upload", "postgres"),
+    "postgres_db_cpu_ms": ("cpu_ms_per_upload", "postgres_db"),
+    "queue_max": ("queue_max",),
+}
 RATIO_KEYS = (
     "http_202_p99_ms",
     "push_p50_ms",
@@ -128,28 +140,11 @@ def report(runs: list[dict[str, dict[str, Any]]], layouts: list[str]) -> dict[st
     (``layouts``, as :func:`label` names them: ``ratios`` for the first, ``ratios/2w`` for the
     others); and each further layout against the first, the floor's as well as the platform's
     (``compared/2w``, ``compared/2n``)."""
-
-    def median(system: str, *keys: str) -> float:
-        values = []
-        for run in runs:
-            value: Any = run[system]
-            for key in keys:
-                value = value[key]
-            values.append(value)
-        return statistics.median(values)
-
     out: dict[str, Any] = {}
     for system in runs[0]:
         out[system] = {
-            "http_202_p50_ms": median(system, "http_202_ms", "p50"),
-            "http_202_p99_ms": median(system, "http_202_ms", "p99"),
-            "push_p50_ms": median(system, "push_ms", "p50"),
-            "push_p99_ms": median(system, "push_ms", "p99"),
-            "web_cpu_ms": median(system, "cpu_ms_per_upload", "web"),
-            "worker_cpu_ms": median(system, "cpu_ms_per_upload", "workers"),
-            "postgres_cpu_ms": median(system, "cpu_ms_per_upload", "postgres"),
-            "postgres_db_cpu_ms": median(system, "cpu_ms_per_upload", "postgres_db"),
-            "queue_max": median(system, "queue_max"),
+            name: statistics.median(_figure(run[system], name) for run in runs) for name in WHERE
+        } | {
             "lost": max(run[system]["lost"] for run in runs),
             "duplicated": max(run[system]["duplicated"] for run in runs),
         }
@@ -162,15 +157,17 @@ def report(runs: list[dict[str, dict[str, Any]]], layouts: list[str]) -> dict[st
     return out
 
 
+def _figure(result: dict[str, Any], name: str) -> float:
+    """The figure ``name`` of one run of one system (``WHERE`` it is in the run's summary)."""
+    value: Any = result
+    for key in WHERE[name]:
+        value = value[key]
+    return value
+
+
 def _figures(result: dict[str, Any]) -> dict[str, float]:
-    """One run's figures of one system, named as in ``LAYOUT_KEYS``."""
-    return {
-        "http_202_p50_ms": result["http_202_ms"]["p50"],
-        "http_202_p99_ms": result["http_202_ms"]["p99"],
-        "push_p50_ms": result["push_ms"]["p50"],
-        "push_p99_ms": result["push_ms"]["p99"],
-        "queue_max": result["queue_max"],
-    }
+    """One run's figures of one system that layouts are compared by (``LAYOUT_KEYS``)."""
+    return {name: _figure(result, name) for name in LAYOUT_KEYS}
 
 
 def _compared(

@@ -31,14 +31,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, text
 
 from core.db import Database, utcnow
 from core.models import Event, Submission, Task, Team
 from judge.metrics import get_metric
 from judge.standings import recount_task
 from migrations import upgrade
-from organize.events import create_event
+from organize.events import create_event, schedule_freeze, unfreeze_event
 from organize.tasks import create_task
 from scoreboard.boards import Board, compute_rows, load_entries, refresh_task
 from scoreboard.ranking import private_board, public_board
@@ -114,16 +114,24 @@ def seed(db: Database, teams: int, submissions: int, work: Path) -> float:
         return (time.perf_counter() - started) / teams
 
 
-def enter(db: Database, phase: str) -> None:
-    """Move the event's clock so that it is ``phase`` now: its freeze and end around now."""
+def enter(db: Database, phase: str) -> float:
+    """Move the event's clock so that it is ``phase`` now, its freeze set as an organizer sets
+    it (``hackjudge freeze``, the API: the standings are recounted as of it); the seconds the
+    freeze's change took."""
     now = utcnow()
-    freeze_at, end_at = {
-        "live": (None, now + timedelta(minutes=10)),
-        "frozen": (now - timedelta(hours=1), now + timedelta(minutes=10)),
-        "ended": (now - timedelta(hours=1), now - timedelta(seconds=1)),
-    }[phase]
     with db.begin() as session:
-        session.execute(update(Event).values(freeze_at=freeze_at, end_at=end_at))
+        event = session.scalars(select(Event)).one()
+        event.end_at = (
+            now + timedelta(minutes=10) if phase != "ended" else now - timedelta(seconds=1)
+        )
+        started = time.perf_counter()
+        if phase == "live":
+            schedule_freeze(event, None, now)
+            unfreeze_event(event, now)
+        elif phase == "frozen":
+            schedule_freeze(event, now - timedelta(hours=1), now)
+        session.flush()
+        return time.perf_counter() - started
 
 
 def timed(action: Callable[[], object]) -> dict[str, float]:
@@ -154,9 +162,8 @@ def by_the_rules(session: Any, event: Event, task: Task, board: Board, now: date
     return [(r.rank, r.team, r.score, r.submissions) for r in rows]
 
 
-def measure(db: Database, phase: str) -> dict[str, dict[str, float]]:
-    enter(db, phase)
-    out: dict[str, dict[str, float]] = {}
+def measure(db: Database, phase: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"freeze_s": enter(db, phase)}
     with db.begin() as session:
         event = session.scalars(select(Event)).one()
         task = session.scalars(select(Task)).one()
@@ -192,7 +199,11 @@ def main() -> None:
     args = parser.parse_args()
     columns = ("public", "staff", "private", "refresh", "baseline")
     print(
-        "| submissions | table | phase | " + " | ".join(columns) + " |\n" + "|---" * 8 + "|",
+        "| submissions | table | phase | "
+        + " | ".join(columns)
+        + " | freeze moved |\n"
+        + "|---" * 9
+        + "|",
         flush=True,
     )
     figures: list[dict[str, Any]] = []
@@ -213,7 +224,8 @@ def main() -> None:
                     cells = " | ".join(
                         f"{found[c]['median_ms']:.1f} ({found[c]['p90_ms']:.1f})" for c in columns
                     )
-                    print(f"| {size:,} | {table} | {phase} | {cells} |", flush=True)
+                    moved = f"{1000 * found['freeze_s']:.0f}"
+                    print(f"| {size:,} | {table} | {phase} | {cells} | {moved} |", flush=True)
                     where = {"submissions": size, "table": table, "phase": phase}
                     figures.append(where | {"recount_ms": 1000 * built} | found)
         assert db.engine is not None

@@ -428,6 +428,15 @@ class Standing(Base):
     best_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     best_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     best_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The same counting only the submissions made before ``frozen_as_of``, the event's freeze
+    # when they were counted: what the public board shows while frozen. A row counted for no
+    # freeze, or for another than the event's now, is not read (the board computes instead).
+    frozen_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    frozen_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    frozen_last_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    frozen_best_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    frozen_best_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    frozen_best_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ScoreHistory(Base):

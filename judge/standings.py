@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from core.models import COUNTED, Standing, Status, Submission, Task
+from core.models import COUNTED, Event, Standing, Status, Submission, Task
 from judge.metrics import get_metric
 
 
@@ -63,30 +63,71 @@ def recount(session: Session, task: Task, team_id: int, *, locked: bool = False)
     if not locked:
         insert = _insert(session)(Standing).values(task_id=task.id, team_id=team_id, attempts=0)
         session.execute(_created_or_locked(insert))
-    mine = (Submission.task_id == task.id, Submission.team_id == team_id)
-    counted = select(func.count(Submission.id)).where(*mine, Submission.status.in_(COUNTED))
-    last = select(func.max(Submission.created_at)).where(*mine, Submission.status.in_(COUNTED))
-    best = (
-        select(Submission.id)
-        .where(*mine, rankable(session, Submission.public_score))
-        .order_by(*rule_order(Submission.public_score, get_metric(task.metric).higher_is_better))
-        .limit(1)
-        .scalar_subquery()
-    )
-    of_best = select(Submission).where(Submission.id == best).subquery()
     return session.scalars(
         update(Standing)
         .where(Standing.task_id == task.id, Standing.team_id == team_id)
-        .values(
-            attempts=counted.scalar_subquery(),
-            last_at=last.scalar_subquery(),
-            best_id=best,
-            best_score=select(of_best.c.public_score).scalar_subquery(),
-            best_at=select(of_best.c.created_at).scalar_subquery(),
-        )
+        .values(**_aggregates(session, task, team_id))
         .returning(Standing)
         .execution_options(populate_existing=True, synchronize_session=False)
     ).one()
+
+
+def _aggregates(session: Session, task: Task, team_id: Any, *, live: bool = True) -> dict:
+    """A team's standing on ``task`` as SQL over its submissions, column by column: the live
+    aggregates (unless not ``live``) and those as of the event's freeze (``frozen_*``, counted
+    for the freeze the statement reads). ``team_id``: a team's id, or ``Standing.team_id`` to
+    recount every standing an UPDATE touches."""
+    freeze = select(Event.freeze_at).where(Event.id == task.event_id).scalar_subquery()
+    higher = get_metric(task.metric).higher_is_better
+    values: dict[str, Any] = {"frozen_as_of": freeze}
+    parts = [("frozen_", [Submission.created_at < freeze])]
+    if live:
+        parts.insert(0, ("", []))
+    for prefix, cut in parts:
+        mine = (Submission.task_id == task.id, Submission.team_id == team_id, *cut)
+        counted = (*mine, Submission.status.in_(COUNTED))
+        best = _mine(
+            select(Submission.id)
+            .where(*mine, rankable(session, Submission.public_score))
+            .order_by(*rule_order(Submission.public_score, higher))
+            .limit(1)
+        )
+        values |= {
+            f"{prefix}attempts": _mine(select(func.count(Submission.id)).where(*counted)),
+            f"{prefix}last_at": _mine(select(func.max(Submission.created_at)).where(*counted)),
+            f"{prefix}best_id": best,
+            f"{prefix}best_score": _mine(
+                select(Submission.public_score).where(Submission.id == best)
+            ),
+            f"{prefix}best_at": _mine(select(Submission.created_at).where(Submission.id == best)),
+        }
+    return values
+
+
+def _mine(query: Any) -> Any:
+    """``query`` as a scalar subquery over the submissions, correlated to a standings row
+    being updated if it names one (never to the submissions of an enclosing query)."""
+    return query.correlate_except(Submission).scalar_subquery()
+
+
+def recount_frozen(session: Session, task: Task) -> None:
+    """Recount every standing of ``task`` as of its event's freeze, in the caller's transaction
+    (the freeze moved: ``organize.events``). The standings are locked first, in one order, as
+    :func:`recount` locks one; the count is a later statement, whose snapshot sees every
+    recount committed before it."""
+    session.flush()
+    session.execute(
+        select(Standing.team_id)
+        .where(Standing.task_id == task.id)
+        .order_by(Standing.team_id)
+        .with_for_update()
+    ).all()
+    session.execute(
+        update(Standing)
+        .where(Standing.task_id == task.id)
+        .values(**_aggregates(session, task, Standing.team_id, live=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _created_or_locked(insert: Any) -> Any:
@@ -125,11 +166,13 @@ def _count_upload_statement(session: Session) -> Any:
         stored = Standing.__table__.c
         # On the table, not the entity: SQLAlchemy's ORM bulk insert machinery around a plain
         # upsert cost the upload ~1% of a web node's CPU in a rush (issue 14).
+        created_at = bindparam("created_at", type_=stored.last_at.type)
         insert = _insert(session)(Standing.__table__).values(
             task_id=bindparam("task_id"),
             team_id=bindparam("team_id"),
             attempts=1,
-            last_at=bindparam("created_at", type_=stored.last_at.type),
+            last_at=created_at,
+            **_first_frozen(_freeze_of(bindparam("task_id")), created_at),
         )
         statement = _COUNT_UPLOAD[dialect] = _counted_once_more(insert)
     return statement
@@ -139,17 +182,46 @@ def _counted_once_more(insert: Any) -> Any:
     """``insert`` of a team's standing (one attempt, the last at its ``last_at``) as an upsert:
     a standing already there counts one attempt more, its last the later."""
     stored = Standing.__table__.c
+    made_at = insert.excluded.last_at
+    # Counted as of its freeze too if made before it (the freeze the standing was counted for).
+    before_freeze = stored.frozen_as_of > made_at
     return insert.on_conflict_do_update(
         index_elements=[stored.task_id, stored.team_id],
         set_={
             "attempts": stored.attempts + 1,
             "last_at": case(
-                (stored.last_at.is_(None), insert.excluded.last_at),
-                (stored.last_at < insert.excluded.last_at, insert.excluded.last_at),
+                (stored.last_at.is_(None), made_at),
+                (stored.last_at < made_at, made_at),
                 else_=stored.last_at,
+            ),
+            "frozen_attempts": stored.frozen_attempts + case((before_freeze, 1), else_=0),
+            "frozen_last_at": case(
+                (before_freeze & stored.frozen_last_at.is_(None), made_at),
+                (before_freeze & (stored.frozen_last_at < made_at), made_at),
+                else_=stored.frozen_last_at,
             ),
         },
     )
+
+
+def _freeze_of(task_id: Any) -> Any:
+    """The freeze of the event of the task ``task_id``."""
+    return (
+        select(Event.freeze_at)
+        .join(Task, Task.event_id == Event.id)
+        .where(Task.id == task_id)
+        .scalar_subquery()
+    )
+
+
+def _first_frozen(freeze: Any, created_at: Any) -> dict[str, Any]:
+    """A team's first standing on a task, made by an upload at ``created_at``: counted for the
+    event's ``freeze``, with that upload if made before it."""
+    return {
+        "frozen_as_of": freeze,
+        "frozen_attempts": case((created_at < freeze, 1), else_=0),
+        "frozen_last_at": case((created_at < freeze, created_at), else_=None),
+    }
 
 
 def counting_upload(insert_submission: Any) -> Any:
@@ -157,10 +229,19 @@ def counting_upload(insert_submission: Any) -> Any:
     and :func:`count_upload` of the row it makes, as one statement whose rows are the insert's:
     a round trip fewer on every upload (issue 14). No row inserted: nothing counted."""
     new_row = insert_submission.cte("new_row")
+    frozen = _first_frozen(Event.freeze_at, new_row.c.created_at)
     count = _counted_once_more(
         pg_insert(Standing.__table__).from_select(
-            ["task_id", "team_id", "attempts", "last_at"],
-            select(new_row.c.task_id, new_row.c.team_id, literal(1), new_row.c.created_at),
+            ["task_id", "team_id", "attempts", "last_at", *frozen],
+            select(
+                new_row.c.task_id,
+                new_row.c.team_id,
+                literal(1),
+                new_row.c.created_at,
+                *frozen.values(),
+            )
+            .join(Task, Task.id == new_row.c.task_id)
+            .join(Event, Event.id == Task.event_id),
         )
     )
     return select(new_row).add_cte(count.cte("counted"))
@@ -187,7 +268,8 @@ def recount_task(session: Session, task: Task) -> None:
 
 def backfill(session: Session) -> int:
     """Recount the tasks that have submissions but no standings (a database from before the
-    standings); returns how many."""
+    standings), and those of frozen events whose standings were counted for no freeze or
+    another (from before migration 0018); returns how many."""
     missing = session.scalars(
         select(Submission.task_id)
         .where(Submission.task_id.not_in(select(Standing.task_id).distinct()))
@@ -197,7 +279,22 @@ def backfill(session: Session) -> int:
         task = session.get(Task, task_id)
         if task is not None:
             recount_task(session, task)
-    return len(missing)
+    unfrozen = session.scalars(
+        select(Task)
+        .join(Event, Event.id == Task.event_id)
+        .where(
+            Event.freeze_at.is_not(None),
+            select(Standing.team_id)
+            .where(
+                Standing.task_id == Task.id,
+                Standing.frozen_as_of.is_distinct_from(Event.freeze_at),
+            )
+            .exists(),
+        )
+    ).all()
+    for task in unfrozen:
+        recount_frozen(session, task)
+    return len(missing) + len(unfrozen)
 
 
 def backfill_url(database_url: str) -> int:

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from core.db import iso
 from core.models import Event
+from judge.standings import recount_frozen
 from organize import SetupError
 
 # Event and task addresses: lower-case letters and digits, joined by single hyphens. The form
@@ -134,7 +135,7 @@ def freeze_event(event: Event, now: datetime) -> None:
     if now >= event.end_at:
         raise SetupError("The event has ended; the board is final until the reveal.")
     if event.freeze_at is None or event.freeze_at > now:
-        event.freeze_at = now
+        _move_freeze(event, now)
 
 
 def unfreeze_event(event: Event, now: datetime) -> None:
@@ -144,7 +145,7 @@ def unfreeze_event(event: Event, now: datetime) -> None:
     with it (the organizer asked for an unfrozen board now).
     """
     scheduled = event.freeze_scheduled_at
-    event.freeze_at = scheduled if scheduled is not None and scheduled > now else None
+    _move_freeze(event, scheduled if scheduled is not None and scheduled > now else None)
 
 
 def schedule_freeze(event: Event, moment: datetime | None, now: datetime) -> None:
@@ -152,7 +153,19 @@ def schedule_freeze(event: Event, moment: datetime | None, now: datetime) -> Non
     event.freeze_scheduled_at = moment
     manual = event.freeze_at is not None and event.freeze_at <= now
     if not manual or (moment is not None and moment <= event.freeze_at):
-        event.freeze_at = moment
+        _move_freeze(event, moment)
+
+
+def _move_freeze(event: Event, moment: datetime | None) -> None:
+    """Freeze the public board at ``moment`` (None: not at all), and recount the teams'
+    standings as of it in the same transaction: the frozen board reads them."""
+    if event.freeze_at == moment:
+        return
+    event.freeze_at = moment
+    session = object_session(event)
+    if session is not None:
+        for task in event.tasks:
+            recount_frozen(session, task)
 
 
 def event_by_slug(session: Session, slug: str) -> Event:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.orm import Session
@@ -209,6 +209,12 @@ def _standings_query(task: Task) -> Select[Any]:
             Team.disqualified,
             Standing.attempts,
             Standing.last_at,
+            Standing.frozen_as_of,
+            Standing.frozen_best_id,
+            Standing.frozen_best_score,
+            Standing.frozen_best_at,
+            Standing.frozen_attempts,
+            Standing.frozen_last_at,
         )
         .join(Team, Team.id == Standing.team_id)
         .where(Standing.task_id == task.id)
@@ -236,6 +242,47 @@ class Standings:
             if (row.id is not None if scored_only else row.attempts > 0)
             and (staff or not (row.hidden or row.disqualified))
         ]
+
+
+class FrozenRow(NamedTuple):
+    """A team's best as of the freeze, in the order of ``_columns``."""
+
+    team_id: int
+    id: int | None
+    score: float | None
+    created_at: datetime | None
+    name: str
+    hidden: bool
+    disqualified: bool
+
+
+def _frozen_standing_rows(
+    session: Session, task: Task, staff: bool, before: datetime, standings: Standings | None
+) -> tuple[list[Any], dict[int, tuple[int, datetime]]] | None:
+    """The frozen public board's best submission and attempts per team as of ``before`` (the
+    freeze), read from the standings if they were all counted for it; else None."""
+    every = (standings or Standings(session, task)).rows(task, staff=staff, scored_only=False)
+    if any(row.frozen_as_of != before for row in every):
+        return None  # counted for no freeze, or another: the submissions decide
+    found = [
+        FrozenRow(
+            row.team_id,
+            row.frozen_best_id,
+            row.frozen_best_score,
+            row.frozen_best_at,
+            row.name,
+            row.hidden,
+            row.disqualified,
+        )
+        for row in every
+        if row.frozen_best_id is not None
+    ]
+    counts = {
+        row.team_id: (row.frozen_attempts, row.frozen_last_at)
+        for row in every
+        if row.frozen_attempts > 0
+    }
+    return found, counts
 
 
 def _standing_rows(
@@ -278,8 +325,13 @@ def board_rows(
     another board of the task); a frozen one (as of the freeze) and the private board (the
     picks) are computed from the submissions.
     """
+    frozen = None
+    if not private and before is not None:
+        frozen = _frozen_standing_rows(session, task, staff, before, standings)
     if not private and before is None:
         found, counts = _standing_rows(session, task, staff, standings=standings)
+    elif frozen is not None:
+        found, counts = frozen
     else:
         found, counts = _board_inputs(
             session, task, private, before, staff, higher_is_better, ended, standings

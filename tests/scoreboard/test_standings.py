@@ -4,21 +4,25 @@ a rejudge, a rescore with a new truth, a hidden team, a backfill of an older dat
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime, timedelta
+
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from config import Settings
-from core.models import Standing, Task
+from core.db import utcnow
+from core.models import COUNTED, Event, Standing, Submission, Task, Team
 from judge.metrics import get_metric
 from judge.standings import backfill
 from organize.tasks import update_task
 from scoreboard.boards import load_entries
-from scoreboard.queries import board_rows
+from scoreboard.queries import _frozen_standing_rows, board_rows
 from scoreboard.ranking import public_board
 from tests.actions import Api, bearer
-from tests.helpers import Contest
+from tests.helpers import Contest, prediction_csv
 
 
 def assert_fresh() -> list:
@@ -145,3 +149,138 @@ def test_a_database_from_before_the_standings_is_backfilled(
     assert assert_fresh() == expected
     with db.begin() as session:
         assert backfill(session) == 0  # nothing missing: nothing recounted
+
+
+def assert_frozen(before: datetime) -> list:
+    """The public board as of the freeze ``before`` is read from the standings (each counted
+    for that freeze) and equals the pure rules over the submissions made before it."""
+    with db.begin() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        else:
+            session.connection().exec_driver_sql("BEGIN")
+        task = session.scalars(select(Task)).one()
+        higher = get_metric(task.metric).higher_is_better
+        assert _frozen_standing_rows(session, task, False, before, None) is not None
+        shown, _ = board_rows(
+            session,
+            task,
+            private=False,
+            before=before,
+            staff=False,
+            higher_is_better=higher,
+            ended=False,
+        )
+        entries, _ = load_entries(session, task, before=before, staff=False)
+        assert plain(shown) == plain(public_board(entries, higher))
+        return shown
+
+
+def freeze_at() -> datetime:
+    with db.begin() as session:
+        moment = session.scalars(select(Event.freeze_at)).one()
+    assert moment is not None
+    return moment
+
+
+def frozen_counts() -> dict[str, int]:
+    """Each team's attempts as of the freeze, as its standing holds them; checked against the
+    submissions made before the freeze (the standings all counted for it)."""
+    moment = freeze_at()
+    with db.begin() as session:
+        rows = session.execute(
+            select(Team.name, Standing.frozen_attempts, Standing.frozen_as_of).join(Team)
+        ).all()
+        made = session.execute(
+            select(Team.name, func.count(Submission.id))
+            .join(Team)
+            .where(Submission.created_at < moment, Submission.status.in_(COUNTED))
+            .group_by(Team.name)
+        ).all()
+    assert {as_of for _name, _n, as_of in rows} == {moment}
+    counted = {name: n for name, n, _as_of in rows if n}
+    assert counted == dict(made)
+    return counted
+
+
+def test_the_frozen_board_reads_standings_counted_as_of_the_freeze(
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
+) -> None:
+    teams = list(contest.tokens)
+    organizer = bearer(contest.staff_tokens["organizer"])
+    event = f"/api/v1/events/{contest.event}"
+    # A freeze scheduled for later: uploads before it count as of it, a team's first included.
+    later = (utcnow() + timedelta(hours=1)).isoformat()
+    assert client.patch(event, json={"freeze": later}, headers=organizer).status_code == 200
+    api.entry(teams[0], 6.0)
+    api.entry(teams[1], 0.5)
+    bad = api.upload(teams[1], b"id,target\n" + b"x,0.5\n" * 3)  # an attempt, never a best
+    assert bad.status_code == 202
+    api.settle()
+    board = assert_frozen(freeze_at())
+    assert [(row.team, row.submissions) for row in board] == [(teams[1], 2), (teams[0], 1)]
+
+    # Uploads waiting for their score count as of the freeze already (a team's first too).
+    gate = threading.Event()
+    pool = app.extensions["hackjudge"].dispatcher.pool
+    held = [pool.submit(gate.wait, 60) for _ in range(pool._max_workers)]
+    try:
+        for team in (teams[0], teams[2]):
+            assert api.upload(team, prediction_csv(contest.truth, 6.0, 3)).status_code == 202
+        assert frozen_counts() == {teams[0]: 2, teams[1]: 2, teams[2]: 1}
+    finally:
+        gate.set()
+        for blocker in held:
+            blocker.result(60)
+    api.settle()
+    before_freezing = {teams[0]: 2, teams[1]: 2, teams[2]: 1}
+    board = assert_frozen(freeze_at())
+    assert board[0].team == teams[1]
+    assert {row.team: row.submissions for row in board} == before_freezing
+
+    # Frozen now (the schedule moved to now): what comes after does not show.
+    assert client.post(f"{event}/freeze", headers=organizer).status_code == 200
+    api.entry(teams[0], 0.1)
+    api.entry(teams[2], 0.2)
+    board = assert_frozen(freeze_at())
+    assert board[0].team == teams[1]
+    assert {row.team: row.submissions for row in board} == before_freezing
+
+    # Lifted, then frozen again: every standing recounted as of the new moment.
+    assert client.post(f"{event}/unfreeze", headers=organizer).status_code == 200
+    assert client.post(f"{event}/freeze", headers=organizer).status_code == 200
+    board = assert_frozen(freeze_at())
+    assert board[0].team == teams[0]
+    assert {row.team: row.submissions for row in board} == {teams[0]: 3, teams[1]: 2, teams[2]: 2}
+
+
+def test_standings_counted_for_no_freeze_are_not_read_until_backfilled(
+    app: Flask, contest: Contest, api: Api
+) -> None:
+    for team in contest.tokens:
+        api.entry(team, 0.3)
+    with db.begin() as session:
+        task = session.scalars(select(Task)).one()
+        moment = utcnow()
+        # As a database from before migration 0018 leaves them: counted for no freeze.
+        assert _frozen_standing_rows(session, task, False, moment, None) is None
+        shown, _ = board_rows(
+            session,
+            task,
+            private=False,
+            before=moment,
+            staff=False,
+            higher_is_better=True,
+            ended=False,
+        )
+        entries, _ = load_entries(session, task, before=moment, staff=False)
+        assert plain(shown) == plain(public_board(entries, True))
+        assert len(shown) == len(contest.tokens)
+        # The event frozen then (set as a database from before 0018 holds it): the upgrade's
+        # backfill recounts its standings as of the freeze, and the board reads them.
+        session.execute(update(Event).values(freeze_at=moment))
+    with db.begin() as session:
+        assert backfill(session) == 1
+    assert assert_frozen(moment) == shown
+    with db.begin() as session:
+        assert backfill(session) == 0

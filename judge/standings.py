@@ -92,7 +92,7 @@ def _aggregates(session: Session, task: Task, team_id: Any, *, live: bool = True
             .order_by(*rule_order(Submission.public_score, higher))
             .limit(1)
         )
-        values |= {
+        found = {
             f"{prefix}attempts": _mine(select(func.count(Submission.id)).where(*counted)),
             f"{prefix}last_at": _mine(select(func.max(Submission.created_at)).where(*counted)),
             f"{prefix}best_id": best,
@@ -101,6 +101,13 @@ def _aggregates(session: Session, task: Task, team_id: Any, *, live: bool = True
             ),
             f"{prefix}best_at": _mine(select(Submission.created_at).where(Submission.id == best)),
         }
+        if cut:
+            # No freeze, nothing to count: the probes are not run (every landing recounts).
+            found = {
+                name: case((freeze.is_(None), 0 if name.endswith("attempts") else None), else_=q)
+                for name, q in found.items()
+            }
+        values |= found
     return values
 
 

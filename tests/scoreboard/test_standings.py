@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from config import Settings
@@ -162,18 +163,24 @@ def assert_frozen(before: datetime) -> list:
         task = session.scalars(select(Task)).one()
         higher = get_metric(task.metric).higher_is_better
         assert _frozen_standing_rows(session, task, False, before, None) is not None
-        shown, _ = board_rows(
-            session,
-            task,
-            private=False,
-            before=before,
-            staff=False,
-            higher_is_better=higher,
-            ended=False,
-        )
-        entries, _ = load_entries(session, task, before=before, staff=False)
-        assert plain(shown) == plain(public_board(entries, higher))
-        return shown
+        return public_as_of(session, task, before, higher)
+
+
+def public_as_of(session: Session, task: Task, before: datetime, higher: bool) -> list:
+    """The public board as of ``before``, checked against the pure rules over the submissions
+    made before it."""
+    shown, _ = board_rows(
+        session,
+        task,
+        private=False,
+        before=before,
+        staff=False,
+        higher_is_better=higher,
+        ended=False,
+    )
+    entries, _ = load_entries(session, task, before=before, staff=False)
+    assert plain(shown) == plain(public_board(entries, higher))
+    return shown
 
 
 def freeze_at() -> datetime:
@@ -264,17 +271,7 @@ def test_standings_counted_for_no_freeze_are_not_read_until_backfilled(
         moment = utcnow()
         # As a database from before migration 0018 leaves them: counted for no freeze.
         assert _frozen_standing_rows(session, task, False, moment, None) is None
-        shown, _ = board_rows(
-            session,
-            task,
-            private=False,
-            before=moment,
-            staff=False,
-            higher_is_better=True,
-            ended=False,
-        )
-        entries, _ = load_entries(session, task, before=moment, staff=False)
-        assert plain(shown) == plain(public_board(entries, True))
+        shown = public_as_of(session, task, moment, True)
         assert len(shown) == len(contest.tokens)
         # The event frozen then (set as a database from before 0018 holds it): the upgrade's
         # backfill recounts its standings as of the freeze, and the board reads them.

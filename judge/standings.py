@@ -16,22 +16,49 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from core.models import COUNTED, Event, Standing, Status, Submission, Task
+from core.models import COUNTED, Event, Standing, Status, Submission, Task, status_in
 from judge.metrics import get_metric
+
+
+# The statuses and NaN are constants of the statements (``status_in``): a partial index serves
+# a prepared statement's generic plan only if its predicate names constants.
+def scored() -> ColumnElement[bool]:
+    """A submission scored."""
+    return status_in((Status.SCORED,))
+
+
+def counted() -> ColumnElement[bool]:
+    """A submission that counts as an attempt (``COUNTED``)."""
+    return status_in(COUNTED)
 
 
 def rankable(session: Session, column: Any) -> ColumnElement[bool]:
     """A scored submission whose ``column`` score can rank: NaN never ranks (SQLite stores
     NaN as NULL; PostgreSQL keeps it, and NaN = NaN there)."""
-    condition = and_(Submission.status == Status.SCORED, column.is_not(None))
+    return and_(scored(), _a_number(session, column))
+
+
+def _a_number(session: Session, column: Any) -> ColumnElement[bool]:
+    """A score that can rank: neither missing nor NaN (as :func:`rankable` says)."""
+    condition = column.is_not(None)
     if session.get_bind().dialect.name == "postgresql":
-        condition = and_(condition, column != literal(float("nan")))
+        condition = and_(condition, column != literal_column("'NaN'::float8"))
     return condition
 
 
@@ -64,28 +91,46 @@ def recount(session: Session, task: Task, team_id: int, *, locked: bool = False)
         insert = _insert(session)(Standing).values(task_id=task.id, team_id=team_id, attempts=0)
         session.execute(_created_or_locked(insert))
     return session.scalars(
-        update(Standing)
-        .where(Standing.task_id == task.id, Standing.team_id == team_id)
-        .values(**_aggregates(session, task, team_id))
-        .returning(Standing)
-        .execution_options(populate_existing=True, synchronize_session=False)
+        _recount_statement(session, task), {"of_task": task.id, "of_team": team_id}
     ).one()
 
 
-def _aggregates(session: Session, task: Task, team_id: Any, *, live: bool = True) -> dict:
-    """A team's standing on ``task`` as SQL over its submissions, column by column: the live
-    aggregates (unless not ``live``) and those as of the event's freeze (``frozen_*``, counted
-    for the freeze the statement reads). ``team_id``: a team's id, or ``Standing.team_id`` to
-    recount every standing an UPDATE touches."""
-    freeze = select(Event.freeze_at).where(Event.id == task.event_id).scalar_subquery()
+# ``recount``'s statement by dialect, direction of the metric and K picks, built once: building
+# it and its cache key afresh cost a landing's worker more Python than the database spent on it.
+_RECOUNT: dict[tuple[str, bool, int], Any] = {}
+
+
+def _recount_statement(session: Session, task: Task) -> Any:
     higher = get_metric(task.metric).higher_is_better
+    key = (session.get_bind().dialect.name, higher, task.final_picks)
+    statement = _RECOUNT.get(key)
+    if statement is None:
+        team_id = bindparam("of_team")
+        statement = _RECOUNT[key] = (
+            update(Standing)
+            .where(Standing.task_id == bindparam("of_task"), Standing.team_id == team_id)
+            .values(**_aggregates(session, higher, task.final_picks, team_id))
+            .returning(Standing)
+            .execution_options(populate_existing=True, synchronize_session=False)
+        )
+    return statement
+
+
+def _aggregates(session: Session, higher: bool, picks: int | None, team_id: Any) -> dict[str, Any]:
+    """A team's standing on the task of the parameter ``task_id`` as SQL over its submissions,
+    column by column: the live aggregates and its pick of ``picks`` (unless None: only the
+    frozen ones) and those as of the event's freeze (``frozen_*``, counted for the freeze the
+    statement reads). ``team_id``: a parameter, or ``Standing.team_id`` to recount every
+    standing an UPDATE touches."""
+    task_id = bindparam("of_task")
+    freeze = _freeze_of(task_id)
     values: dict[str, Any] = {"frozen_as_of": freeze}
     parts = [("frozen_", [Submission.created_at < freeze])]
-    if live:
+    if picks is not None:
         parts.insert(0, ("", []))
     for prefix, cut in parts:
-        mine = (Submission.task_id == task.id, Submission.team_id == team_id, *cut)
-        counted = (*mine, Submission.status.in_(COUNTED))
+        mine = (Submission.task_id == task_id, Submission.team_id == team_id, *cut)
+        counted_ones = (*mine, counted())
         best = _mine(
             select(Submission.id)
             .where(*mine, rankable(session, Submission.public_score))
@@ -93,8 +138,8 @@ def _aggregates(session: Session, task: Task, team_id: Any, *, live: bool = True
             .limit(1)
         )
         found = {
-            f"{prefix}attempts": _mine(select(func.count(Submission.id)).where(*counted)),
-            f"{prefix}last_at": _mine(select(func.max(Submission.created_at)).where(*counted)),
+            f"{prefix}attempts": _mine(select(func.count(Submission.id)).where(*counted_ones)),
+            f"{prefix}last_at": _mine(select(func.max(Submission.created_at)).where(*counted_ones)),
             f"{prefix}best_id": best,
             f"{prefix}best_score": _mine(
                 select(Submission.public_score).where(Submission.id == best)
@@ -108,7 +153,52 @@ def _aggregates(session: Session, task: Task, team_id: Any, *, live: bool = True
                 for name, q in found.items()
             }
         values |= found
+    if picks is not None:
+        values |= _picks(session, task_id, team_id, higher, picks)
     return values
+
+
+def _picks(session: Session, task_id: Any, team_id: Any, higher: bool, k: int) -> dict[str, Any]:
+    """A team's pick for the private board (rule 2) as SQL, column by column: its best by
+    private score (ties as rule 1; NaN never ranks) among its first ``k`` scored finals (the
+    earliest picked first) if it has any, else among its best ``k`` by public score under
+    rule 1 (which the board counts only once the event has ended)."""
+    mine = (Submission.task_id == task_id, Submission.team_id == team_id)
+    finals = (*mine, scored(), Submission.final.is_(True))
+    picked = (Submission.id, Submission.private_score, Submission.created_at)
+    first_finals = select(*picked).where(*finals).order_by(Submission.id).limit(k).subquery()
+    best_k = (
+        select(*picked)
+        .where(*mine, rankable(session, Submission.public_score))
+        .order_by(*rule_order(Submission.public_score, higher))
+        .limit(k)
+        .subquery()
+    )
+    has_finals = select(Submission.id).where(*finals).exists()
+    pick = case(
+        (has_finals, _best_private(session, first_finals, higher)),
+        else_=_best_private(session, best_k, higher),
+    )
+    return {
+        "picks_k": k,
+        "picks_final": has_finals,
+        "pick_id": pick,
+        "pick_score": _mine(select(Submission.private_score).where(Submission.id == pick)),
+        "pick_at": _mine(select(Submission.created_at).where(Submission.id == pick)),
+    }
+
+
+def _best_private(session: Session, picks: Any, higher: bool) -> Any:
+    """The id of the best of ``picks`` (a subquery of submissions' ids, private scores and
+    times) by private score under rule 1's order; NULL if none can rank."""
+    score = picks.c.private_score
+    return (
+        select(picks.c.id)
+        .where(_a_number(session, score))
+        .order_by(score.desc() if higher else score.asc(), picks.c.created_at, picks.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _mine(query: Any) -> Any:
@@ -132,8 +222,11 @@ def recount_frozen(session: Session, task: Task) -> None:
     session.execute(
         update(Standing)
         .where(Standing.task_id == task.id)
-        .values(**_aggregates(session, task, Standing.team_id, live=False))
-        .execution_options(synchronize_session=False)
+        .values(
+            **_aggregates(session, get_metric(task.metric).higher_is_better, None, Standing.team_id)
+        )
+        .execution_options(synchronize_session=False),
+        {"of_task": task.id},
     )
 
 
@@ -174,12 +267,15 @@ def _count_upload_statement(session: Session) -> Any:
         # On the table, not the entity: SQLAlchemy's ORM bulk insert machinery around a plain
         # upsert cost the upload ~1% of a web node's CPU in a rush (issue 14).
         created_at = bindparam("created_at", type_=stored.last_at.type)
+        k = select(Task.final_picks).where(Task.id == bindparam("task_id")).scalar_subquery()
         insert = _insert(session)(Standing.__table__).values(
             task_id=bindparam("task_id"),
             team_id=bindparam("team_id"),
             attempts=1,
             last_at=created_at,
             **_first_frozen(_freeze_of(bindparam("task_id")), created_at),
+            # Its picks: none yet (this upload is not scored), counted for the task's K.
+            picks_k=k,
         )
         statement = _COUNT_UPLOAD[dialect] = _counted_once_more(insert)
     return statement
@@ -239,13 +335,14 @@ def counting_upload(insert_submission: Any) -> Any:
     frozen = _first_frozen(Event.freeze_at, new_row.c.created_at)
     count = _counted_once_more(
         pg_insert(Standing.__table__).from_select(
-            ["task_id", "team_id", "attempts", "last_at", *frozen],
+            ["task_id", "team_id", "attempts", "last_at", *frozen, "picks_k"],
             select(
                 new_row.c.task_id,
                 new_row.c.team_id,
                 literal(1),
                 new_row.c.created_at,
                 *frozen.values(),
+                Task.final_picks,  # its picks: none yet, counted for the task's K
             )
             .join(Task, Task.id == new_row.c.task_id)
             .join(Event, Event.id == Task.event_id),
@@ -275,14 +372,21 @@ def recount_task(session: Session, task: Task) -> None:
 
 def backfill(session: Session) -> int:
     """Recount the tasks that have submissions but no standings (a database from before the
-    standings), and those of frozen events whose standings were counted for no freeze or
-    another (from before migration 0018); returns how many."""
+    standings) or standings whose picks were never counted (from before migration 0019), and
+    those of frozen events whose standings were counted for no freeze or another (from before
+    migration 0018); returns how many."""
     missing = session.scalars(
         select(Submission.task_id)
         .where(Submission.task_id.not_in(select(Standing.task_id).distinct()))
         .distinct()
     ).all()
-    for task_id in missing:
+    unpicked = session.scalars(
+        select(Standing.task_id)
+        .join(Task, Task.id == Standing.task_id)
+        .where(Standing.attempts > 0, Standing.picks_k.is_distinct_from(Task.final_picks))
+        .distinct()
+    ).all()
+    for task_id in [*missing, *unpicked]:
         task = session.get(Task, task_id)
         if task is not None:
             recount_task(session, task)
@@ -301,7 +405,7 @@ def backfill(session: Session) -> int:
     ).all()
     for task in unfrozen:
         recount_frozen(session, task)
-    return len(missing) + len(unfrozen)
+    return len(missing) + len(unpicked) + len(unfrozen)
 
 
 def backfill_url(database_url: str) -> int:

@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.orm import Session
 
-from core.models import COUNTED, Standing, Status, Submission, Task, Team
-from judge.standings import rankable, rule_order
+from core.models import Standing, Submission, Task, Team
+from judge.standings import counted, rankable, rule_order, scored
 from scoreboard.ranking import Row, order_key
 
 
@@ -33,7 +33,7 @@ def _counted(task: Task, before: datetime | None) -> list[ColumnElement[bool]]:
     """The submissions a board counts: its task, attempts that count, before its cut-off."""
     where: list[ColumnElement[bool]] = [
         Submission.task_id == task.id,
-        Submission.status.in_(COUNTED),
+        counted(),
     ]
     if before is not None:
         where.append(Submission.created_at < before)
@@ -160,7 +160,7 @@ def _private_picks(
         .join(Team, Team.id == Submission.team_id)
         .where(
             *_attempts(task, before, staff),
-            Submission.status == Status.SCORED,
+            scored(),
             Submission.final.is_(True),
         )
         .subquery()
@@ -215,6 +215,11 @@ def _standings_query(task: Task) -> Select[Any]:
             Standing.frozen_best_at,
             Standing.frozen_attempts,
             Standing.frozen_last_at,
+            Standing.picks_k,
+            Standing.picks_final,
+            Standing.pick_id,
+            Standing.pick_score,
+            Standing.pick_at,
         )
         .join(Team, Team.id == Standing.team_id)
         .where(Standing.task_id == task.id)
@@ -244,8 +249,9 @@ class Standings:
         ]
 
 
-class FrozenRow(NamedTuple):
-    """A team's best as of the freeze, in the order of ``_columns``."""
+class TeamBest(NamedTuple):
+    """A team's best for a board as a standing holds it (as of the freeze, or its pick), in
+    the order of ``_columns``."""
 
     team_id: int
     id: int | None
@@ -265,7 +271,7 @@ def _frozen_standing_rows(
     if any(row.frozen_as_of != before for row in every):
         return None  # counted for no freeze, or another: the submissions decide
     found = [
-        FrozenRow(
+        TeamBest(
             row.team_id,
             row.frozen_best_id,
             row.frozen_best_score,
@@ -283,6 +289,31 @@ def _frozen_standing_rows(
         if row.frozen_attempts > 0
     }
     return found, counts
+
+
+def _picked_standing_rows(
+    session: Session, task: Task, staff: bool, ended: bool, standings: Standings | None
+) -> tuple[list[Any], dict[int, tuple[int, datetime]]] | None:
+    """The private board's pick and attempts per team, read from the standings if they were
+    all counted for the task's K picks; else None. A pick among a team's best K by public
+    score (it picked no finals) counts once the event has ended (rule 2)."""
+    every = (standings or Standings(session, task)).rows(task, staff=staff, scored_only=False)
+    if any(row.picks_k != task.final_picks for row in every):
+        return None  # counted before the picks were kept: the submissions decide
+    found = [
+        TeamBest(
+            row.team_id,
+            row.pick_id,
+            row.pick_score,
+            row.pick_at,
+            row.name,
+            row.hidden,
+            row.disqualified,
+        )
+        for row in every
+        if row.pick_id is not None and (row.picks_final or ended)
+    ]
+    return found, {row.team_id: (row.attempts, row.last_at) for row in every}
 
 
 def _standing_rows(
@@ -321,17 +352,21 @@ def board_rows(
 ) -> tuple[list[Row], dict[int, Any]]:
     """A board's ranked rows, and the teams on it (``name``, ``hidden``, ``disqualified``).
 
-    A live public or staff board reads the standings (``standings``: as read already for
-    another board of the task); a frozen one (as of the freeze) and the private board (the
-    picks) are computed from the submissions.
+    Every board reads the standings (``standings``: as read already for another board of the
+    task): the live boards their best, a frozen one their best as of the freeze, the private
+    board their picks. A board whose standings were not counted for it (for another freeze,
+    or from before a migration) and a private board as of a moment are computed from the
+    submissions.
     """
-    frozen = None
-    if not private and before is not None:
-        frozen = _frozen_standing_rows(session, task, staff, before, standings)
+    kept = None
+    if private and before is None:
+        kept = _picked_standing_rows(session, task, staff, ended, standings)
+    elif before is not None and not private:
+        kept = _frozen_standing_rows(session, task, staff, before, standings)
     if not private and before is None:
         found, counts = _standing_rows(session, task, staff, standings=standings)
-    elif frozen is not None:
-        found, counts = frozen
+    elif kept is not None:
+        found, counts = kept
     else:
         found, counts = _board_inputs(
             session, task, private, before, staff, higher_is_better, ended, standings

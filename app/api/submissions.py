@@ -22,6 +22,7 @@ from core.errors import clip
 from core.models import Event, Role, RunStatus, Status, Submission, Task, Team, User
 from judge.code_runs import refusal
 from judge.runner import RQDispatcher
+from judge.standings import recount
 from organize.dashboard import note_storage_full
 from review import notes
 from submissions.dry_runs import accept_dry_run
@@ -236,8 +237,10 @@ def set_final(submission_ref: str) -> Response | tuple[Response, int]:
         refusal = _pick_refusal(sub, task) if picking else None
         if refusal is None:
             sub.final = picking
+            recount(session(), task, team.id)  # its pick for the private board
     if refusal is not None:
         return refusal
+    runtime().publisher.noted(task.id)  # the staff's private board shows it with the next push
     return jsonify(submission_json(sub, task, team, staff=False))
 
 

@@ -20,8 +20,8 @@ from judge.metrics import get_metric
 from judge.standings import backfill
 from organize.tasks import update_task
 from scoreboard.boards import load_entries
-from scoreboard.queries import _frozen_standing_rows, board_rows
-from scoreboard.ranking import public_board
+from scoreboard.queries import _frozen_standing_rows, _picked_standing_rows, board_rows
+from scoreboard.ranking import private_board, public_board
 from tests.actions import Api, bearer
 from tests.helpers import Contest, prediction_csv
 
@@ -279,5 +279,122 @@ def test_standings_counted_for_no_freeze_are_not_read_until_backfilled(
     with db.begin() as session:
         assert backfill(session) == 1
     assert assert_frozen(moment) == shown
+    with db.begin() as session:
+        assert backfill(session) == 0
+
+
+def snapshot(session: Session) -> None:
+    """Every read of ``session`` from one snapshot (see ``assert_fresh``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection().exec_driver_sql("BEGIN")
+
+
+def private_as_read(client: FlaskClient, contest: Contest, *, kept: bool = True) -> list:
+    """The private board as staff get it over HTTP, checked against the pure rules over the
+    submissions (rule 2: finals, else the best K once ended); ``kept``: read from the picks
+    the standings hold (else computed from the submissions). Returns (team, score) rows."""
+    with db.begin() as session:
+        snapshot(session)
+        task = session.scalars(select(Task)).one()
+        ended = utcnow() >= session.scalars(select(Event.end_at)).one()
+        higher = get_metric(task.metric).higher_is_better
+        picked = _picked_standing_rows(session, task, False, ended, None)
+        assert (picked is not None) == kept
+        entries, _ = load_entries(session, task, before=None, staff=False)
+        ordered = sorted(entries, key=lambda e: e.submission_id)
+        expected = private_board(ordered, task.final_picks, higher, ended)
+        shown, _ = board_rows(
+            session,
+            task,
+            private=True,
+            before=None,
+            staff=False,
+            higher_is_better=higher,
+            ended=ended,
+        )
+        assert plain(shown) == plain(expected)
+    organizer = bearer(contest.staff_tokens["organizer"])
+    reply = client.get(
+        f"/api/v1/events/{contest.event}/leaderboard?board=private", headers=organizer
+    )
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    served = [(row["team"], row["score"], row["submissions"]) for row in reply.get_json()["rows"]]
+    assert served == [(row.team, row.score, row.submissions) for row in expected]
+    return [(row.team, row.score) for row in expected]
+
+
+def private_score(submission_id: object) -> float:
+    with db.begin() as session:
+        score = session.scalars(
+            select(Submission.private_score).where(Submission.public_id == submission_id)
+        ).one()
+    assert score is not None
+    return score
+
+
+def test_the_private_board_reads_each_teams_pick_from_its_standing(
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
+) -> None:
+    teams = list(contest.tokens)
+    organizer = bearer(contest.staff_tokens["organizer"])
+    first = api.entry(teams[0], 6.0)
+    second = api.entry(teams[0], 0.3)
+    api.entry(teams[1], 0.5)
+    api.entry(teams[2], 1.0)
+    bad = api.upload(teams[2], b"id,target\n" + b"x,0.5\n" * 3)  # an attempt, never a pick
+    assert bad.status_code == 202
+    api.settle()
+    assert private_as_read(client, contest) == []  # nobody picked, and the event runs on
+
+    def pick(submission_id: object, team: str, *, method: str = "POST") -> None:
+        path = f"/api/v1/submissions/{submission_id}/final"
+        reply = client.open(path, method=method, headers=bearer(contest.tokens[team]))
+        assert reply.status_code == 200, reply.get_data(as_text=True)
+
+    # A team's picks, as it picks and unpicks them: its best private score among them.
+    pick(first, teams[0])
+    assert private_as_read(client, contest) == [(teams[0], private_score(first))]
+    pick(second, teams[0])
+    both = max(private_score(first), private_score(second))
+    assert private_as_read(client, contest) == [(teams[0], both)]
+    pick(first, teams[0], method="DELETE")
+    assert private_as_read(client, contest) == [(teams[0], private_score(second))]
+
+    # A rejudge of a pick recounts it with its new score (the same file: the same score).
+    again = client.post(
+        f"/api/v1/submissions/{api.submission(second)['id']}/rejudge", headers=organizer
+    )
+    assert again.status_code == 200
+    api.settle()
+    assert private_as_read(client, contest) == [(teams[0], private_score(second))]
+
+    # Ended: the teams that picked nothing count their best K by public score.
+    ended = (utcnow() - timedelta(seconds=1)).isoformat()
+    patched = client.patch(
+        f"/api/v1/events/{contest.event}", json={"end": ended}, headers=organizer
+    )
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+    shown = private_as_read(client, contest)
+    assert {team for team, _score in shown} == set(teams[:3])
+
+
+def test_standings_from_before_the_picks_are_not_read_until_backfilled(
+    app: Flask, client: FlaskClient, contest: Contest, api: Api
+) -> None:
+    for team in contest.tokens:
+        api.entry(team, 0.3)
+    with db.begin() as session:
+        session.execute(update(Event).values(end_at=utcnow() - timedelta(seconds=1)))
+    shown = private_as_read(client, contest)
+    assert len(shown) == len(contest.tokens)
+    with db.begin() as session:
+        # As a database from before migration 0019 leaves them: no picks counted.
+        session.execute(update(Standing).values(picks_k=None, pick_id=None))
+    assert private_as_read(client, contest, kept=False) == shown
+    with db.begin() as session:
+        assert backfill(session) == 1
+    assert private_as_read(client, contest) == shown
     with db.begin() as session:
         assert backfill(session) == 0

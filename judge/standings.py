@@ -3,11 +3,13 @@
 A live board used to be recomputed from every submission of its task at each score landing;
 now each change of a team's submissions recounts that team's ``Standing`` row in the same
 transaction — its attempts (``COUNTED``), its last upload and its best public submission under
-rule 1 — from the team's own rows, by index. A board read is then one read of the task's
-standings (``scoreboard.queries``), whatever the number of submissions.
+rule 1, the same as of the event's freeze, and its pick for the private board (rule 2) — from
+the team's own rows, by index. A board read is then one read of the task's standings
+(``scoreboard.queries``), whatever the number of submissions.
 
-Every path that changes a submission's status or scores calls :func:`recount`: intake (a new
-row), the job's start (a row given up), its result, a platform fault, a rejudge and a rescore.
+Every path that changes a submission's status, scores or pick calls :func:`recount`: intake (a
+new row), the job's start (a row given up), its result, a platform fault, a rejudge, a rescore
+and a final pick.
 ``tests/scoreboard/test_standings.py`` checks the rows against the pure rules after each.
 """
 

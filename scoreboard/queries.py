@@ -3,7 +3,9 @@
 ``scoreboard.ranking`` states the rules as pure functions over all of a task's submissions;
 loading 100,000 of them as objects takes seconds. Here the database reduces them to one row
 per team (attempt count, last time, best submission), and Python only orders those rows.
-On PostgreSQL a public board's best submission per team is one index probe per team (a
+Every board reads those rows from the standings ``judge.standings`` keeps; when they were not
+counted for it (another freeze, a database from before a migration) it computes them. On
+PostgreSQL a public board's best submission per team is one index probe per team (a
 ``LATERAL … ORDER BY … LIMIT 1`` on the partial indexes ``ix_submissions_best_*``), and the
 attempt counts are read from the index ``ix_submissions_counted`` alone; elsewhere, and for the
 private board's picks, window functions and GROUP BY that SQLite and PostgreSQL share.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, func, literal, select
@@ -196,31 +199,40 @@ def _best_picked(picks: list[Any], higher: bool) -> list[Any]:
     return list(best.values())
 
 
+# A standing as the boards read it: first as ``_columns`` names a best row, then the counts.
+_STANDING = {
+    "team_id": Standing.team_id,
+    "id": Standing.best_id,
+    "score": Standing.best_score,
+    "created_at": Standing.best_at,
+    "name": Team.name,
+    "hidden": Team.hidden,
+    "disqualified": Team.disqualified,
+    "attempts": Standing.attempts,
+    "last_at": Standing.last_at,
+    "frozen_as_of": Standing.frozen_as_of,
+    "frozen_best_id": Standing.frozen_best_id,
+    "frozen_best_score": Standing.frozen_best_score,
+    "frozen_best_at": Standing.frozen_best_at,
+    "frozen_attempts": Standing.frozen_attempts,
+    "frozen_last_at": Standing.frozen_last_at,
+    "picks_k": Standing.picks_k,
+    "picks_final": Standing.picks_final,
+    "pick_id": Standing.pick_id,
+    "pick_score": Standing.pick_score,
+    "pick_at": Standing.pick_at,
+}
+# Positions, not names: a named read of a result row costs ~0.3 µs, and a board reads 2,000
+# rows several times (the private board's picks took 6 ms to gather by name).
+_AT = {name: i for i, name in enumerate(_STANDING)}
+_TEAM, _ID, _ATTEMPTS, _HIDDEN, _DISQUALIFIED = (
+    _AT[name] for name in ("team_id", "id", "attempts", "hidden", "disqualified")
+)
+
+
 def _standings_query(task: Task) -> Select[Any]:
     return (
-        select(
-            # As _columns names them, then the counts.
-            Standing.team_id,
-            Standing.best_id.label("id"),
-            Standing.best_score.label("score"),
-            Standing.best_at.label("created_at"),
-            Team.name,
-            Team.hidden,
-            Team.disqualified,
-            Standing.attempts,
-            Standing.last_at,
-            Standing.frozen_as_of,
-            Standing.frozen_best_id,
-            Standing.frozen_best_score,
-            Standing.frozen_best_at,
-            Standing.frozen_attempts,
-            Standing.frozen_last_at,
-            Standing.picks_k,
-            Standing.picks_final,
-            Standing.pick_id,
-            Standing.pick_score,
-            Standing.pick_at,
-        )
+        select(*(column.label(name) for name, column in _STANDING.items()))
         .join(Team, Team.id == Standing.team_id)
         .where(Standing.task_id == task.id)
     )
@@ -244,8 +256,8 @@ class Standings:
         return [
             row
             for row in self._rows
-            if (row.id is not None if scored_only else row.attempts > 0)
-            and (staff or not (row.hidden or row.disqualified))
+            if (row[_ID] is not None if scored_only else row[_ATTEMPTS] > 0)
+            and (staff or not (row[_HIDDEN] or row[_DISQUALIFIED]))
         ]
 
 
@@ -262,33 +274,33 @@ class TeamBest(NamedTuple):
     disqualified: bool
 
 
+def _kept(
+    every: list[Any], best: tuple[str, str, str], counts: tuple[str, str], shown: Any
+) -> tuple[list[Any], dict[int, tuple[int, datetime]]]:
+    """A board's best row and attempts per team from standings ``every``: the columns ``best``
+    (id, score, time) of the teams that ``shown(row)`` keeps, and the columns ``counts``
+    (attempts, last) of the teams with any attempt."""
+    best_of = itemgetter(_TEAM, *(_AT[name] for name in best), _AT["name"], _HIDDEN, _DISQUALIFIED)
+    attempts, last = (_AT[name] for name in counts)
+    found = [TeamBest._make(best_of(row)) for row in every if shown(row)]
+    return found, {row[_TEAM]: (row[attempts], row[last]) for row in every if row[attempts] > 0}
+
+
 def _frozen_standing_rows(
     session: Session, task: Task, staff: bool, before: datetime, standings: Standings | None
 ) -> tuple[list[Any], dict[int, tuple[int, datetime]]] | None:
     """The frozen public board's best submission and attempts per team as of ``before`` (the
     freeze), read from the standings if they were all counted for it; else None."""
     every = (standings or Standings(session, task)).rows(task, staff=staff, scored_only=False)
-    if any(row.frozen_as_of != before for row in every):
+    as_of, best_id = _AT["frozen_as_of"], _AT["frozen_best_id"]
+    if any(row[as_of] != before for row in every):
         return None  # counted for no freeze, or another: the submissions decide
-    found = [
-        TeamBest(
-            row.team_id,
-            row.frozen_best_id,
-            row.frozen_best_score,
-            row.frozen_best_at,
-            row.name,
-            row.hidden,
-            row.disqualified,
-        )
-        for row in every
-        if row.frozen_best_id is not None
-    ]
-    counts = {
-        row.team_id: (row.frozen_attempts, row.frozen_last_at)
-        for row in every
-        if row.frozen_attempts > 0
-    }
-    return found, counts
+    return _kept(
+        every,
+        ("frozen_best_id", "frozen_best_score", "frozen_best_at"),
+        ("frozen_attempts", "frozen_last_at"),
+        lambda row: row[best_id] is not None,
+    )
 
 
 def _picked_standing_rows(
@@ -298,22 +310,20 @@ def _picked_standing_rows(
     all counted for the task's K picks; else None. A pick among a team's best K by public
     score (it picked no finals) counts once the event has ended (rule 2)."""
     every = (standings or Standings(session, task)).rows(task, staff=staff, scored_only=False)
-    if any(row.picks_k != task.final_picks for row in every):
+    k, counted_for, pick_id, final = (
+        task.final_picks,
+        _AT["picks_k"],
+        _AT["pick_id"],
+        _AT["picks_final"],
+    )
+    if any(row[counted_for] != k for row in every):
         return None  # counted before the picks were kept: the submissions decide
-    found = [
-        TeamBest(
-            row.team_id,
-            row.pick_id,
-            row.pick_score,
-            row.pick_at,
-            row.name,
-            row.hidden,
-            row.disqualified,
-        )
-        for row in every
-        if row.pick_id is not None and (row.picks_final or ended)
-    ]
-    return found, {row.team_id: (row.attempts, row.last_at) for row in every}
+    return _kept(
+        every,
+        ("pick_id", "pick_score", "pick_at"),
+        ("attempts", "last_at"),
+        lambda row: row[pick_id] is not None and (row[final] or ended),
+    )
 
 
 def _standing_rows(
@@ -336,7 +346,8 @@ def _standing_rows(
                 *_audience(staff),
             )
         ).all()
-    return list(found), {row.team_id: (row.attempts, row.last_at) for row in found}
+    last = _AT["last_at"]
+    return list(found), {row[_TEAM]: (row[_ATTEMPTS], row[last]) for row in found}
 
 
 def board_rows(

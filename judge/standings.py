@@ -119,10 +119,10 @@ def _recount_statement(session: Session, task: Task) -> Any:
 
 
 def _aggregates(session: Session, higher: bool, picks: int | None, team_id: Any) -> dict[str, Any]:
-    """A team's standing on the task of the parameter ``task_id`` as SQL over its submissions,
-    column by column: the live aggregates and its pick of ``picks`` (unless None: only the
-    frozen ones) and those as of the event's freeze (``frozen_*``, counted for the freeze the
-    statement reads). ``team_id``: a parameter, or ``Standing.team_id`` to recount every
+    """A team's standing on the task of the parameter ``of_task`` as SQL over its submissions,
+    column by column: the live aggregates and its pick among ``picks`` (None: neither, only
+    the frozen ones) and those as of the event's freeze (``frozen_*``, counted for the freeze
+    the statement reads). ``team_id``: a parameter, or ``Standing.team_id`` to recount every
     standing an UPDATE touches."""
     task_id = bindparam("of_task")
     freeze = _freeze_of(task_id)

@@ -22,20 +22,24 @@ from core.models import Team, TeamMember
 _sqlite_team_lock = threading.Lock()
 
 # Built once (SQLAlchemy memoizes a statement's cache key): every upload takes this lock.
-_LOCK_TEAM = select(Team.id).where(Team.id == bindparam("team_id")).with_for_update()
+# ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: the holders still take turns, but a teammate's
+# upload on PostgreSQL, whose one statement counts it in the team's standing and then checks
+# its team's row (the foreign key's ``FOR KEY SHARE``), is not held by it. A pick recounts that
+# standing under the lock, so with ``FOR UPDATE`` each waited on the other (40P01).
+_LOCK_TEAM = select(Team.id).where(Team.id == bindparam("team_id")).with_for_update(key_share=True)
 _MEMBERS_TEAM = (
     select(Team)
     .join(TeamMember, TeamMember.team_id == Team.id)
     .where(TeamMember.user_id == bindparam("user_id"), TeamMember.event_id == bindparam("event_id"))
 )
-_LOCK_MEMBERS_TEAM = _MEMBERS_TEAM.with_for_update(of=Team)
+_LOCK_MEMBERS_TEAM = _MEMBERS_TEAM.with_for_update(of=Team, key_share=True)
 
 
 @contextmanager
 def _holding(session: Session, statement: Select[Any], params: dict[str, int]) -> Iterator[Any]:
     """Yield the first row ``statement`` reads, locked until the commit made after the block.
 
-    PostgreSQL: ``SELECT … FOR UPDATE`` on the team's row, which every web node and worker
+    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` on the team's row, which every web node and worker
     respects until the commit; each later statement (READ COMMITTED) sees every write
     committed before the lock was granted. SQLite (which renders no ``FOR UPDATE``): a
     process-wide lock; its reads outside a write transaction see every commit, so the block's

@@ -26,18 +26,22 @@ from tests.actions import Api, bearer
 from tests.helpers import Contest, prediction_csv
 
 
+def snapshot(session: Session) -> None:
+    """Every read of ``session`` from one snapshot: the app's scoring threads may commit between
+    two reads (after a rejudge, say), which made the checks below fail at random. PostgreSQL's
+    READ COMMITTED takes a snapshot a statement; pysqlite opens no transaction for a SELECT, so
+    each read was its own snapshot there too until an explicit BEGIN holds the first one."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection().exec_driver_sql("BEGIN")
+
+
 def assert_fresh() -> list:
     """Every live board read from the standings equals the pure rules over the submissions
     (``scoreboard.ranking``); the staff's board is returned."""
     with db.begin() as session:
-        # Both reads in one snapshot: the app's scoring threads may commit between them (after
-        # a rejudge, say), which made this check fail at random. PostgreSQL's READ COMMITTED
-        # takes a snapshot a statement; pysqlite opens no transaction for a SELECT, so each
-        # read was its own snapshot there too until an explicit BEGIN holds the first one.
-        if session.get_bind().dialect.name == "postgresql":
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        else:
-            session.connection().exec_driver_sql("BEGIN")
+        snapshot(session)
         task = session.scalars(select(Task)).one()
         higher = get_metric(task.metric).higher_is_better
         shown = []
@@ -156,10 +160,7 @@ def assert_frozen(before: datetime) -> list:
     """The public board as of the freeze ``before`` is read from the standings (each counted
     for that freeze) and equals the pure rules over the submissions made before it."""
     with db.begin() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        else:
-            session.connection().exec_driver_sql("BEGIN")
+        snapshot(session)
         task = session.scalars(select(Task)).one()
         higher = get_metric(task.metric).higher_is_better
         assert _frozen_standing_rows(session, task, False, before, None) is not None
@@ -283,14 +284,6 @@ def test_standings_counted_for_no_freeze_are_not_read_until_backfilled(
         assert backfill(session) == 0
 
 
-def snapshot(session: Session) -> None:
-    """Every read of ``session`` from one snapshot (see ``assert_fresh``)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    else:
-        session.connection().exec_driver_sql("BEGIN")
-
-
 def private_as_read(client: FlaskClient, contest: Contest, *, kept: bool = True) -> list:
     """The private board as staff get it over HTTP, checked against the pure rules over the
     submissions (rule 2: finals, else the best K once ended); ``kept``: read from the picks
@@ -325,6 +318,11 @@ def private_as_read(client: FlaskClient, contest: Contest, *, kept: bool = True)
     return [(row.team, row.score) for row in expected]
 
 
+def contest_metric() -> str:
+    with db.begin() as session:
+        return session.scalars(select(Task.metric)).one()
+
+
 def private_score(submission_id: object) -> float:
     with db.begin() as session:
         score = session.scalars(
@@ -357,16 +355,27 @@ def test_the_private_board_reads_each_teams_pick_from_its_standing(
     pick(first, teams[0])
     assert private_as_read(client, contest) == [(teams[0], private_score(first))]
     pick(second, teams[0])
-    both = max(private_score(first), private_score(second))
+    better = max if get_metric(contest_metric()).higher_is_better else min
+    both = better(private_score(first), private_score(second))
     assert private_as_read(client, contest) == [(teams[0], both)]
     pick(first, teams[0], method="DELETE")
     assert private_as_read(client, contest) == [(teams[0], private_score(second))]
 
-    # A rejudge of a pick recounts it with its new score (the same file: the same score).
-    again = client.post(
-        f"/api/v1/submissions/{api.submission(second)['id']}/rejudge", headers=organizer
-    )
-    assert again.status_code == 200
+    # A rejudged pick is no pick while it waits for its score (the scoring threads held), and
+    # one again once scored.
+    gate = threading.Event()
+    pool = app.extensions["hackjudge"].dispatcher.pool
+    held = [pool.submit(gate.wait, 60) for _ in range(pool._max_workers)]
+    try:
+        again = client.post(
+            f"/api/v1/submissions/{api.submission(second)['id']}/rejudge", headers=organizer
+        )
+        assert again.status_code == 200
+        assert private_as_read(client, contest) == []
+    finally:
+        gate.set()
+        for blocker in held:
+            blocker.result(60)
     api.settle()
     assert private_as_read(client, contest) == [(teams[0], private_score(second))]
 
